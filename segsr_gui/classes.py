@@ -1,0 +1,11 @@
+"""The classes of the shipped models (CamVid, DESIGN.md section 3) and their palette.
+
+Colours are the CamVid palette used by SegNet's CamVid release.
+"""
+
+CAMVID_CLASSES = ["sky", "building", "pole", "road", "pavement", "tree", "sign/symbol",
+                  "fence", "car", "pedestrian", "bicyclist"]
+CAMVID_PALETTE = [(128, 128, 128), (128, 0, 0), (192, 192, 128), (128, 64, 128), (60, 40, 222),
+                  (128, 128, 0), (192, 128, 128), (64, 64, 128), (64, 0, 128), (64, 64, 0),
+                  (0, 128, 192)]
+IGNORE_ID = 11  # unlabelled pixels in CamVid's annotations

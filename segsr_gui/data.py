@@ -1,0 +1,91 @@
+"""CamVid and SR-benchmark data: images held in memory, crops and fixed evaluation sets.
+
+Folders follow ``../shared/data`` (see its README): ``camvid/{train,val,test}``
+with ``...annot`` label folders, ``sr_bench/{Set5,Set14,BSD68,Urban100}``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from .classes import IGNORE_ID
+from .degrade import DegradationMix, bicubic, degrade_pair, realesrgan
+
+
+@dataclass
+class LabelledImages:
+    images: list[np.ndarray]  # uint8 (H, W, 3)
+    labels: list[np.ndarray]  # uint8 (H, W), IGNORE_ID = unlabelled
+    names: list[str]
+
+
+def load_camvid(data_root: str | Path, split: str) -> LabelledImages:
+    root = Path(data_root) / "camvid"
+    files = sorted((root / split).glob("*.png"))
+    if not files:
+        raise FileNotFoundError(f"no CamVid images in {root / split}")
+    images, labels = [], []
+    for f in files:
+        images.append(np.asarray(Image.open(f).convert("RGB")))
+        labels.append(np.asarray(Image.open(root / f"{split}annot" / f.name)))
+    return LabelledImages(images, labels, [f.stem for f in files])
+
+
+def load_sr_set(data_root: str | Path, name: str, scale: int = 4) -> tuple[list[np.ndarray], list[str]]:
+    """HR images of a benchmark set as float32 RGB in [0, 1], cropped to a multiple of ``scale``."""
+    files = sorted(p for p in (Path(data_root) / "sr_bench" / name).iterdir()
+                   if p.suffix.lower() in (".png", ".jpg", ".bmp"))
+    out = []
+    for f in files:
+        a = np.asarray(Image.open(f).convert("RGB"), dtype=np.float32) / 255
+        h, w = a.shape[0] // scale * scale, a.shape[1] // scale * scale
+        out.append(a[:h, :w])
+    return out, [f.stem for f in files]
+
+
+def make_lr(hq: np.ndarray, kind: str, seed: int, scale: int = 4) -> np.ndarray:
+    """A fixed LR input for evaluation: ``bicubic`` or ``realworld`` (Real-ESRGAN's pipeline,
+    seeded, so every run sees the same inputs)."""
+    if kind == "bicubic":
+        return bicubic(hq, scale)
+    if kind == "realworld":
+        return realesrgan(hq, np.random.default_rng(seed), scale)
+    raise ValueError(f"unknown LR kind {kind!r}")
+
+
+class CropSampler:
+    """Random HR crops (with labels) and their degraded LR inputs, for training."""
+
+    def __init__(self, data: LabelledImages, crop: int, scale: int = 4,
+                 mix: DegradationMix = DegradationMix(), seed: int = 0):
+        self.data, self.crop, self.scale, self.mix = data, crop, scale, mix
+        self.rng = np.random.default_rng(seed)
+
+    def batch(self, size: int):
+        """(lq (B, h, w, 3), hq (B, H, W, 3)) float32 in [0, 1], labels (B, H, W) uint8."""
+        lqs, hqs, labels = [], [], []
+        for _ in range(size):
+            i = int(self.rng.integers(len(self.data.images)))
+            img, lab = self.data.images[i], self.data.labels[i]
+            top = int(self.rng.integers(img.shape[0] - self.crop + 1)) // self.scale * self.scale
+            left = int(self.rng.integers(img.shape[1] - self.crop + 1)) // self.scale * self.scale
+            hq = img[top:top + self.crop, left:left + self.crop].astype(np.float32) / 255
+            lab = lab[top:top + self.crop, left:left + self.crop]
+            if self.rng.random() < 0.5:
+                hq, lab = hq[:, ::-1], lab[:, ::-1]
+            lq, target = degrade_pair(np.ascontiguousarray(hq), self.rng, self.mix, self.scale)
+            lqs.append(lq)
+            hqs.append(target)
+            labels.append(np.ascontiguousarray(lab))
+        return np.stack(lqs), np.stack(hqs), np.stack(labels)
+
+
+def labels_or_ignore(labels: np.ndarray, num_classes: int) -> np.ndarray:
+    """Any id outside 0..K-1 becomes the ignore id."""
+    out = labels.copy()
+    out[out >= num_classes] = IGNORE_ID
+    return out

@@ -1,0 +1,17 @@
+"""The project's own error types: each carries one message a user can act on."""
+
+
+class SegSRError(Exception):
+    """Base class: ``str(err)`` is a complete, user-facing sentence."""
+
+
+class ImageLoadError(SegSRError):
+    """An input could not be read as an image."""
+
+
+class ImageSaveError(SegSRError):
+    """An output could not be written (nothing partial is left behind)."""
+
+
+class WeightsError(SegSRError):
+    """Model weights are missing, damaged or do not fit the architecture."""

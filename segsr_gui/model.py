@@ -1,0 +1,108 @@
+"""SegSR: SRDM + SegDM joined by the bridge, as one call the sampler knows."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+
+from .bridge import DualModalityBridge
+from .nets import SegDM, SRDM
+from .schedule import ScheduleConfig
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Architecture and diffusion numbers of a SegSR model (stored in the manifest).
+
+    Args:
+        scale: SR factor (4). num_classes: K (11 CamVid classes).
+        bridge: True = full SegSR; False = the SRDM-only ablation (no SegDM).
+        sr_width, sr_mult, sr_blocks: SRDM's UNet.
+        seg_width, seg_mult, seg_blocks: SegDM's UNet.
+        bridge_channels: feature channels of both bridge directions.
+        kappa_seg: noise scale of the class state (the image's is schedule.kappa).
+        schedule: the ResShift schedule used by default (its ``steps`` is the default step count).
+        noise_scale: default sampler noise (0 = posterior mean, 1 = ResShift's full noise).
+    """
+
+    scale: int = 4
+    num_classes: int = 11
+    bridge: bool = True
+    sr_width: int = 48
+    sr_mult: tuple = (1, 2)
+    sr_blocks: int = 2
+    seg_width: int = 32
+    seg_mult: tuple = (1, 2, 2)
+    seg_blocks: int = 2
+    bridge_channels: int = 32
+    kappa_seg: float = 0.5
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    noise_scale: float = 1.0
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["sr_mult"] = list(self.sr_mult)
+        data["seg_mult"] = list(self.seg_mult)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ModelConfig":
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        for key in ("sr_mult", "seg_mult"):
+            if key in known:
+                known[key] = tuple(known[key])
+        if "schedule" in known:
+            known["schedule"] = ScheduleConfig.from_dict(known["schedule"])
+        return cls(**known)
+
+
+class SegSRModel(nn.Module):
+    """``forward(x_t, s_t, y, x0_prev, eta) -> (x0_hat, s0_logits or None)``.
+
+    All image tensors are HR-sized (B, 3, sH, sW) in [-1, 1]; ``s_t`` is
+    (B, K, sH, sW) class probabilities; ``eta`` holds eta_t per sample. The
+    LR size (H, W) must be a multiple of ``self.stride``.
+    """
+
+    def __init__(self, config: ModelConfig = ModelConfig()):
+        super().__init__()
+        self.config = config
+        c = config
+        cond = c.bridge_channels if c.bridge else 0
+        self.srdm = SRDM(c.scale, c.sr_width, c.sr_mult, c.sr_blocks, cond)
+        if c.bridge:
+            self.bridge = DualModalityBridge(c.num_classes, c.scale, c.bridge_channels, c.bridge_channels)
+            self.segdm = SegDM(c.num_classes, c.scale, c.seg_width, c.seg_mult, c.seg_blocks,
+                               c.bridge_channels)
+        else:
+            self.bridge = None
+            self.segdm = None
+
+    @property
+    def has_segmentation(self) -> bool:
+        return self.segdm is not None
+
+    @property
+    def stride(self) -> int:
+        strides = [self.srdm.stride] + ([self.segdm.stride] if self.segdm is not None else [])
+        return max(strides)
+
+    def forward(self, x_t, s_t, y, x0_prev, eta):
+        c = self.config
+        eta = eta.to(x_t.dtype).reshape(-1)
+        level = eta.sqrt()
+        # Keep the noisy states near unit variance (DESIGN.md section 1).
+        x_scaled = x_t / torch.sqrt(c.schedule.kappa**2 * eta + 1)[:, None, None, None]
+        s0_logits = None
+        cond = None
+        if self.segdm is not None:
+            # 1. SegDM reads s_t and, through the bridge, the image.
+            s_scaled = (s_t - 1.0 / c.num_classes) / torch.sqrt(c.kappa_seg**2 * eta + 1)[:, None, None, None]
+            image_feat = self.bridge.image_features(x_scaled, x0_prev)
+            s0_logits = self.segdm(s_scaled, image_feat, level)
+            # 2. The class probabilities condition SRDM's SFT layers.
+            cond = self.bridge.class_condition(s0_logits)
+        x0_hat = self.srdm(x_scaled, y, x0_prev, level, cond)
+        return x0_hat, s0_logits

@@ -1,0 +1,154 @@
+"""From an LR photo to an x4 photo and class map: padding, tiling and blending
+around the sampler. ``iter_upscale`` yields per-step progress; ``upscale``
+drains it for callers that only want the result."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Generator, Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .sampler import StepResult, iter_sample
+from .schedule import ResShiftSchedule
+from .tiling import Box, feather_weight, plan_tiles
+
+DEFAULT_OVERLAP = 16  # LR pixels shared by neighbouring tiles
+# Working memory of one sampler pass per LR pixel (measured by benchmarks/speed.py
+# on the shipped full model, fp32 CPU, with headroom); sets the automatic tile size.
+BYTES_PER_LR_PIXEL = 12_000
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One step of one tile. ``step`` holds tile-sized tensors; ``box`` is the tile in LR pixels."""
+
+    step: StepResult
+    tile_index: int
+    tiles: int
+    box: Box
+
+
+@dataclass
+class UpscaleResult:
+    """``image``: float32 (sH, sW, 3) in [0, 1]; ``class_map``: uint8 (sH, sW) ids, or
+    None for a model without segmentation; ``probabilities``: float32 (K, sH, sW) or None."""
+
+    image: np.ndarray
+    class_map: Optional[np.ndarray]
+    probabilities: Optional[np.ndarray]
+
+
+def available_memory() -> int:
+    """Bytes of memory free for the run (``MemAvailable``; a safe guess elsewhere)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 4 << 30
+
+
+def auto_tile_size(height: int, width: int, stride: int, budget: int | None = None) -> int:
+    """LR tile side that keeps one pass within a quarter of free memory (0 = no tiling)."""
+    budget = available_memory() // 4 if budget is None else budget
+    side = int((budget / BYTES_PER_LR_PIXEL) ** 0.5)
+    side = max(64, min(side, 384)) // stride * stride
+    return 0 if height * width <= side * side and max(height, width) <= side * 1.5 else side
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        from .errors import SegSRError
+        raise SegSRError("CUDA was requested but no CUDA GPU is available; use --device cpu.")
+    return torch.device(device)
+
+
+def _pad_to_multiple(lr: torch.Tensor, multiple: int) -> torch.Tensor:
+    h, w = lr.shape[-2:]
+    ph, pw = (-h) % multiple, (-w) % multiple
+    if not (ph or pw):
+        return lr
+    mode = "reflect" if ph < h and pw < w else "replicate"
+    return F.pad(lr, (0, pw, 0, ph), mode=mode)
+
+
+def bicubic_up(lr: torch.Tensor, scale: int) -> torch.Tensor:
+    """The sampler's ``y``: bicubic upsampling of an LR tensor in [-1, 1]."""
+    return F.interpolate(lr, scale_factor=scale, mode="bicubic", align_corners=False).clamp(-1, 1)
+
+
+def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int = 0,
+                 tile: int | None = None, noise_scale: float | None = None,
+                 device: str = "cpu", overlap: int = DEFAULT_OVERLAP
+                 ) -> Generator[Progress, None, UpscaleResult]:
+    """Upscale ``rgb`` (float32 (H, W, 3) in [0, 1]); yields ``Progress`` per step and tile,
+    returns an ``UpscaleResult`` (``StopIteration.value``).
+
+    Args:
+        steps: sampling steps (default: the model's).
+        tile: LR tile side; None = chosen from free memory, 0 = one tile.
+        noise_scale: sampler noise (default: the model's).
+    """
+    if rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise ValueError(f"expected an (H, W, 3) array, got shape {rgb.shape}")
+    cfg = model.config
+    sched_cfg = cfg.schedule if steps is None else type(cfg.schedule)(**{**cfg.schedule.__dict__, "steps": int(steps)})
+    schedule = ResShiftSchedule(sched_cfg)
+    noise_scale = cfg.noise_scale if noise_scale is None else noise_scale
+    dev = resolve_device(device)
+    scale, k = cfg.scale, cfg.num_classes
+    h, w = rgb.shape[:2]
+    if tile is None:
+        tile = auto_tile_size(h, w, model.stride)
+    boxes = plan_tiles(h, w, tile, overlap)
+    lr_all = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1))).float()[None] * 2 - 1
+    image_acc = torch.zeros(3, h * scale, w * scale)
+    prob_acc = torch.zeros(k, h * scale, w * scale) if model.has_segmentation else None
+    weight_acc = torch.zeros(1, h * scale, w * scale)
+    for tile_index, box in enumerate(boxes):
+        lr = lr_all[..., box.top:box.top + box.height, box.left:box.left + box.width]
+        y = bicubic_up(_pad_to_multiple(lr, model.stride), scale).to(dev)
+        last = None
+        for last in iter_sample(model, y, schedule, seed=seed, noise_scale=noise_scale,
+                                origin=(box.top * scale, box.left * scale)):
+            yield Progress(last, tile_index, len(boxes), box)
+        hr = box.scaled(scale)
+        weight = feather_weight(box, h, w, overlap, scale)[0]
+        rows = slice(hr.top, hr.top + hr.height)
+        cols = slice(hr.left, hr.left + hr.width)
+        image_acc[:, rows, cols] += last.x0_hat[0, :, :hr.height, :hr.width].cpu() * weight
+        if prob_acc is not None:
+            probs = torch.softmax(last.s0_hat[0, :, :hr.height, :hr.width], dim=0).cpu()
+            prob_acc[:, rows, cols] += probs * weight
+        weight_acc[:, rows, cols] += weight
+    image = ((image_acc / weight_acc + 1) / 2).clamp(0, 1).permute(1, 2, 0).numpy()
+    probabilities = class_map = None
+    if prob_acc is not None:
+        prob_acc /= weight_acc
+        probabilities = prob_acc.numpy()
+        class_map = prob_acc.argmax(0).to(torch.uint8).numpy()
+    return UpscaleResult(np.ascontiguousarray(image), class_map, probabilities)
+
+
+def upscale(rgb: np.ndarray, model, steps: int | None = None, seed: int = 0,
+            tile: int | None = None, **kwargs) -> UpscaleResult:
+    """Run ``iter_upscale`` to the end and return its result."""
+    gen = iter_upscale(rgb, model, steps=steps, seed=seed, tile=tile, **kwargs)
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
+
+
+def set_threads() -> None:
+    """Use every core for intra-op work (torch's default can be lower in some setups)."""
+    torch.set_num_threads(max(1, os.cpu_count() or 1))

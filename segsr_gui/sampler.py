@@ -1,0 +1,93 @@
+"""The SegSR sampler: a plain generator that yields every step.
+
+Call order of one step (DESIGN.md section 1):
+
+    SegDM(s_t, bridge(x_t, x0_prev)) -> s0_hat
+    SRDM(x_t, y, t, bridge(softmax(s0_hat))) -> x0_hat
+    yield StepResult(index, total, t, x0_hat, s0_hat, x_t)
+    x_t, s_t -> x_{t-1}, s_{t-1}      (closed-form posterior)
+
+The final output is the last ``x0_hat``. Stop iterating to cancel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterator, Optional
+
+import torch
+
+from .noise import NoiseField
+from .schedule import ResShiftSchedule
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """One sampler step: ``x0_hat`` is the live preview (B, 3, sH, sW) in [-1, 1];
+    ``s0_hat`` the class logits (B, K, sH, sW) or None for an SRDM-only model;
+    ``x_t`` the noisy state the estimate was made from."""
+
+    index: int
+    total: int
+    t: int
+    x0_hat: torch.Tensor
+    s0_hat: Optional[torch.Tensor]
+    x_t: torch.Tensor
+
+
+def _noise(field: NoiseField, stream: int, like: torch.Tensor, origin: tuple[int, int]):
+    b, c, h, w = like.shape
+    n = field.window(stream, c, origin[0], origin[1], h, w)
+    return n.expand(b, -1, -1, -1).to(device=like.device, dtype=like.dtype)
+
+
+@torch.inference_mode()
+def iter_sample(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int = 0,
+                noise_scale: float = 1.0, origin: tuple[int, int] = (0, 0),
+                callback: Callable[[StepResult], None] | None = None) -> Iterator[StepResult]:
+    """Yield one ``StepResult`` per step, from ``t = T`` down to 1.
+
+    Args:
+        model: a ``SegSRModel`` (or anything with its call signature).
+        y: bicubic-upsampled LQ image (B, 3, sH, sW) in [-1, 1]; its LR size must be
+            a multiple of ``model.stride``.
+        schedule: the ResShift schedule (its ``steps`` is the step count).
+        seed: seeds the position-keyed noise, so the same seed gives the same output.
+        noise_scale: 0 = deterministic posterior mean, 1 = ResShift's full noise.
+        origin: HR position of ``y``'s top-left corner in the whole image (tiling).
+    """
+    cfg = model.config
+    field = NoiseField(seed)
+    k, total = cfg.num_classes, schedule.steps
+    x = schedule.prior_sample(y, _noise(field, 0, y, origin))
+    s = None
+    if model.has_segmentation:
+        prior = torch.full((y.shape[0], k, y.shape[2], y.shape[3]), 1.0 / k, dtype=y.dtype, device=y.device)
+        s = schedule.prior_sample(prior, _noise(field, 1, prior, origin), kappa=cfg.kappa_seg)
+    x0_prev = y
+    for index, t in enumerate(schedule.timesteps):
+        eta = torch.full((y.shape[0],), schedule.eta(t), device=y.device, dtype=y.dtype)
+        x0_hat, s0_hat = model(x, s, y, x0_prev, eta)
+        x0_hat = x0_hat.float().clamp(-1, 1)
+        s0_hat = None if s0_hat is None else s0_hat.float()
+        result = StepResult(index, total, t, x0_hat, s0_hat, x)
+        if callback is not None:
+            callback(result)
+        yield result
+        if t == 1:
+            break
+        stream = 2 * (index + 1)
+        x = schedule.step(x0_hat, t, x, _noise(field, stream, x, origin), noise_scale=noise_scale).prev_sample
+        if s is not None:
+            probs = torch.softmax(s0_hat, dim=1)
+            s = schedule.step(probs, t, s, _noise(field, stream + 1, s, origin), kappa=cfg.kappa_seg,
+                              noise_scale=noise_scale).prev_sample
+        x0_prev = x0_hat
+
+
+def sample(model, y, schedule, **kwargs) -> StepResult:
+    """Drain ``iter_sample`` and return the last step (its ``x0_hat`` is the output)."""
+    last = None
+    for last in iter_sample(model, y, schedule, **kwargs):
+        pass
+    return last

@@ -1,0 +1,69 @@
+"""Overlapping tiles with feathered blending, as pure functions.
+
+``plan_tiles`` cuts an LR image into boxes that overlap by ``overlap`` pixels;
+``feather_weight`` gives each tile's blending weight at HR size: a linear ramp
+across each inner overlap, 1 elsewhere. Image values and class *probabilities*
+are blended with these weights; argmax ids never are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class Box:
+    """An LR tile: rows ``top:top+height``, columns ``left:left+width``."""
+
+    top: int
+    left: int
+    height: int
+    width: int
+
+    def scaled(self, scale: int) -> "Box":
+        return Box(self.top * scale, self.left * scale, self.height * scale, self.width * scale)
+
+
+def _starts(size: int, tile: int, overlap: int) -> list[int]:
+    if tile >= size:
+        return [0]
+    step = tile - overlap
+    starts = list(range(0, size - tile, step)) + [size - tile]
+    return sorted(set(starts))
+
+
+def plan_tiles(height: int, width: int, tile: int, overlap: int) -> list[Box]:
+    """Boxes covering an LR image of ``height x width``; ``tile`` <= 0 means one tile."""
+    if tile <= 0 or (tile >= height and tile >= width):
+        return [Box(0, 0, height, width)]
+    if overlap * 2 >= tile:
+        raise ValueError(f"overlap {overlap} too large for tile {tile}")
+    return [Box(top, left, min(tile, height), min(tile, width))
+            for top in _starts(height, tile, overlap)
+            for left in _starts(width, tile, overlap)]
+
+
+def _ramp(length: int, start_ramp: int, end_ramp: int) -> torch.Tensor:
+    w = torch.ones(length)
+    if start_ramp:
+        w[:start_ramp] = (torch.arange(start_ramp) + 0.5) / start_ramp
+    if end_ramp:
+        w[length - end_ramp:] = torch.minimum(w[length - end_ramp:],
+                                              (torch.arange(end_ramp, 0, -1) - 0.5) / end_ramp)
+    return w
+
+
+def feather_weight(box: Box, height: int, width: int, overlap: int, scale: int) -> torch.Tensor:
+    """Blending weight (1, 1, scale*h, scale*w) of ``box`` in an LR image ``height x width``.
+
+    Edges that touch the image border keep full weight; inner edges ramp over
+    the overlap, so neighbouring tiles' weights sum to one across a seam.
+    """
+    ramp = overlap * scale
+    rows = _ramp(box.height * scale, ramp if box.top > 0 else 0,
+                 ramp if box.top + box.height < height else 0)
+    cols = _ramp(box.width * scale, ramp if box.left > 0 else 0,
+                 ramp if box.left + box.width < width else 0)
+    return (rows[:, None] * cols[None, :])[None, None]

@@ -1,0 +1,303 @@
+"""Joint training of SRDM and SegDM (or SRDM alone for the ablation).
+
+Each iteration draws HR crops with labels from CamVid train, degrades them on
+the fly, draws a step ``t`` and trains both nets to predict the clean targets
+(L1 on ``x0_hat``, cross-entropy on ``s0_hat`` ignoring unlabelled pixels).
+
+Against chain drift (DESIGN.md section 1) the states are the sampler's own:
+for ``t < T`` the state ``x_{t+1}`` is drawn from the marginal, the nets make
+their estimate there without gradients, and one posterior step (random noise
+scale in [0, 1]) gives ``x_t``; that estimate is also the self-conditioning
+input. Validation on fixed CamVid val inputs keeps the best EMA weights.
+State (weights, EMA, optimiser) is safetensors plus JSON: nothing is pickled.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+
+from .classes import IGNORE_ID
+from .data import CropSampler, labels_or_ignore, load_camvid, make_lr
+from .degrade import DegradationMix
+from .evaluate import chain_scores
+from .model import ModelConfig, SegSRModel
+from .pipeline import bicubic_up
+from .schedule import ResShiftSchedule, ScheduleConfig
+from .weights import save_model
+
+
+@dataclass
+class TrainConfig:
+    """Training numbers (a TOML file's ``[train]`` table; ``[model]`` is a ModelConfig)."""
+
+    name: str = "segsr-x4"
+    batch: int = 12
+    crop: int = 192  # HR pixels; LR crops are crop / scale
+    lr: float = 5e-4
+    seg_weight: float = 0.2
+    own_state_prob: float = 0.75  # share of the batch trained on the sampler's own states
+    ema: float = 0.999
+    val_every: int = 400
+    val_images: int = 16
+    max_iters: int = 0  # 0 = until --minutes runs out
+    bf16: bool = True
+    seed: int = 0
+    bicubic_share: float = 0.2
+    old_photo_share: float = 0.2
+    model: ModelConfig = field(default_factory=ModelConfig)
+
+
+def load_config(path: str | Path) -> TrainConfig:
+    data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    train = dict(data.get("train", {}))
+    model = dict(data.get("model", {}))
+    if "schedule" in data:
+        model["schedule"] = data["schedule"]
+    return TrainConfig(**train, model=ModelConfig.from_dict(model))
+
+
+def bf16_supported() -> bool:
+    """bf16 autocast pays only on CPUs with native bf16 (AVX-512 BF16 / AMX)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+# --- state -----------------------------------------------------------------
+
+
+def save_state(folder: Path, model, ema, opt, meta: dict) -> None:
+    tensors = {f"model.{k}": v.detach().contiguous() for k, v in model.state_dict().items()}
+    tensors.update({f"ema.{k}": v.detach().contiguous() for k, v in ema.state_dict().items()})
+    opt_state = opt.state_dict()
+    for idx, st in opt_state["state"].items():
+        for key, value in st.items():
+            tensors[f"opt.{idx}.{key}"] = value.detach().reshape(-1).contiguous() if value.dim() == 0 else value.contiguous()
+    tmp = folder / "state.safetensors.tmp"
+    save_file(tensors, str(tmp))
+    tmp.replace(folder / "state.safetensors")
+    meta = {**meta, "param_groups": opt_state["param_groups"]}
+    (folder / "state.json").write_text(json.dumps(meta, indent=1))
+
+
+def load_state(folder: Path, model, ema, opt) -> dict:
+    tensors = load_file(str(folder / "state.safetensors"))
+    meta = json.loads((folder / "state.json").read_text())
+    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    ema.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("ema.")})
+    state: dict = {}
+    for key, value in tensors.items():
+        if key.startswith("opt."):
+            _, idx, name = key.split(".", 2)
+            state.setdefault(int(idx), {})[name] = value.reshape(()) if name == "step" else value
+    opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+    return meta
+
+
+# --- one iteration -----------------------------------------------------------
+
+
+def training_states(model, schedule: ResShiftSchedule, hq, y, seg0, t, own_state_prob: float):
+    """States ``x_t``, ``s_t`` and self-conditioning inputs for steps ``t`` (B,), 1-based.
+
+    Samples chosen for the own-state path come one posterior step down from a
+    marginal ``x_{t+1}`` through the current nets; the rest (and all t = T) are
+    drawn from the marginal with ``y`` as the previous estimate."""
+    cfg = model.config
+    k_img, k_seg = cfg.schedule.kappa, cfg.kappa_seg
+    b = hq.shape[0]
+    etas = schedule.etas.float()
+    eta_t = etas[t - 1][:, None, None, None]
+    x_t = hq + eta_t * (y - hq) + k_img * eta_t.sqrt() * torch.randn_like(hq)
+    s_t = x0_prev = None
+    uniform = torch.full_like(seg0, 1.0 / cfg.num_classes) if seg0 is not None else None
+    if seg0 is not None:
+        s_t = seg0 + eta_t * (uniform - seg0) + k_seg * eta_t.sqrt() * torch.randn_like(seg0)
+    x0_prev = y.clone()
+    own = (t < schedule.steps) & (torch.rand(b) < own_state_prob)
+    if own.any():
+        tp = (t + 1).clamp(max=schedule.steps)
+        eta_p = etas[tp - 1][:, None, None, None]
+        x_p = hq + eta_p * (y - hq) + k_img * eta_p.sqrt() * torch.randn_like(hq)
+        s_p = None
+        if seg0 is not None:
+            s_p = seg0 + eta_p * (uniform - seg0) + k_seg * eta_p.sqrt() * torch.randn_like(seg0)
+        with torch.no_grad():
+            x0_p, s_logits_p = model(x_p, s_p, y, y, eta_p.reshape(-1))
+            x0_p = x0_p.float().clamp(-1, 1)
+        # posterior step t+1 -> t (ResShift eq. 7), per sample, random noise scale
+        eta_prev = etas[t - 1][:, None, None, None]
+        alpha = eta_p - eta_prev
+        scale = torch.rand(b)[:, None, None, None]
+        std = (eta_prev / eta_p * alpha).sqrt()
+        x_own = eta_prev / eta_p * x_p + alpha / eta_p * x0_p + scale * k_img * std * torch.randn_like(hq)
+        m = own[:, None, None, None]
+        x_t = torch.where(m, x_own, x_t)
+        x0_prev = torch.where(m, x0_p, x0_prev)
+        if seg0 is not None:
+            probs = torch.softmax(s_logits_p.float(), dim=1)
+            s_own = eta_prev / eta_p * s_p + alpha / eta_p * probs + scale * k_seg * std * torch.randn_like(seg0)
+            s_t = torch.where(m, s_own, s_t)
+    return x_t, s_t, x0_prev, etas[t - 1]
+
+
+def one_hot_targets(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """One-hot class maps (B, K, H, W); ignored pixels get the uniform prior."""
+    valid = labels != IGNORE_ID
+    oh = F.one_hot(labels.clamp(max=num_classes - 1).long(), num_classes).permute(0, 3, 1, 2).float()
+    return torch.where(valid[:, None], oh, torch.full_like(oh, 1.0 / num_classes))
+
+
+def train_step(model, opt, schedule, batch, cfg: TrainConfig, autocast: bool):
+    lq, hq, labels = batch
+    scale = model.config.scale
+    hq_t = torch.from_numpy(hq).permute(0, 3, 1, 2) * 2 - 1
+    lq_t = torch.from_numpy(lq).permute(0, 3, 1, 2) * 2 - 1
+    y = bicubic_up(lq_t, scale)
+    lab = torch.from_numpy(labels_or_ignore(labels, model.config.num_classes)).long()
+    seg0 = one_hot_targets(lab, model.config.num_classes) if model.has_segmentation else None
+    t = torch.randint(1, schedule.steps + 1, (hq_t.shape[0],))
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+        x_t, s_t, x0_prev, eta = training_states(model, schedule, hq_t, y, seg0, t, cfg.own_state_prob)
+        x0_hat, s_logits = model(x_t, s_t, y, x0_prev, eta)
+    img_loss = F.l1_loss(x0_hat.float(), hq_t)
+    loss = img_loss
+    seg_loss = torch.zeros(())
+    if s_logits is not None:
+        seg_loss = F.cross_entropy(s_logits.float(), lab, ignore_index=IGNORE_ID)
+        loss = loss + cfg.seg_weight * seg_loss
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    return float(img_loss.detach()), float(seg_loss.detach())
+
+
+@torch.no_grad()
+def update_ema(ema, model, decay: float) -> None:
+    for e, p in zip(ema.parameters(), model.parameters()):
+        e.lerp_(p.detach(), 1 - decay)
+
+
+# --- loop ---------------------------------------------------------------
+
+
+def validation_set(data_root, count: int, scale: int):
+    """Fixed CamVid val inputs: Real-ESRGAN-degraded LR of the first ``count`` images, seeded."""
+    val = load_camvid(data_root, "val")
+    idx = np.linspace(0, len(val.images) - 1, count).astype(int)
+    hqs = [val.images[i].astype(np.float32) / 255 for i in idx]
+    lrs = [make_lr(hq, "realworld", seed=1000 + int(i), scale=scale) for hq, i in zip(hqs, idx)]
+    return lrs, hqs, [labels_or_ignore(val.labels[i], 11) for i in idx]
+
+
+def score_of(scores) -> float:
+    """One number to select on: final PSNR plus 10 dB per unit of final mIoU."""
+    return scores.final_psnr + (10 * scores.final_miou if scores.miou else 0.0)
+
+
+def run_training(config_path, data_root, out_dir, minutes: float, resume: bool, ship: str | None,
+                 log=print) -> dict:
+    cfg = load_config(config_path)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(cfg.seed)
+    model = SegSRModel(cfg.model)
+    ema = SegSRModel(cfg.model)
+    ema.load_state_dict(model.state_dict())
+    ema.eval()
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.0)
+    meta = {"iteration": 0, "seconds": 0.0, "best_score": -math.inf, "best": None}
+    if resume and (out / "state.safetensors").is_file():
+        meta = load_state(out, model, ema, opt)
+        log(f"resumed at iteration {meta['iteration']}")
+    train = load_camvid(data_root, "train")
+    sampler = CropSampler(train, cfg.crop, cfg.model.scale,
+                          DegradationMix(cfg.bicubic_share, cfg.old_photo_share), seed=cfg.seed + meta["iteration"])
+    val = validation_set(data_root, cfg.val_images, cfg.model.scale)
+    train_schedule = ResShiftSchedule(cfg.model.schedule)
+    autocast = cfg.bf16 and bf16_supported()
+    log_path = out / "log.csv"
+    new_log = not log_path.exists()
+    log_file = open(log_path, "a", newline="")
+    writer = csv.writer(log_file)
+    if new_log:
+        writer.writerow(["iteration", "seconds", "img_loss", "seg_loss", "val_psnr", "val_miou", "val_psnr_steps"])
+    start = time.time()
+    base_seconds = meta["seconds"]
+    losses = []
+    last_log = time.time()
+    try:
+        while True:
+            elapsed = time.time() - start
+            if minutes and elapsed > minutes * 60:
+                break
+            if cfg.max_iters and meta["iteration"] >= cfg.max_iters:
+                break
+            model.train()
+            losses.append(train_step(model, opt, train_schedule, sampler.batch(cfg.batch), cfg, autocast))
+            meta["iteration"] += 1
+            decay = min(cfg.ema, (1 + meta["iteration"]) / (10 + meta["iteration"]))
+            update_ema(ema, model, decay)
+            it = meta["iteration"]
+            if it % 50 == 0:
+                il, sl = np.mean(losses, axis=0)
+                rate = cfg.batch * 50 / max(1e-6, time.time() - last_log)
+                last_log = time.time()
+                log(f"it {it} img {il:.4f} seg {sl:.3f} {rate:.1f} crops/s")
+            if it % cfg.val_every == 0 or (cfg.max_iters and it >= cfg.max_iters):
+                il, sl = np.mean(losses, axis=0)
+                losses = []
+                scores = chain_scores(ema, *val)
+                meta["seconds"] = base_seconds + time.time() - start
+                writer.writerow([it, round(meta["seconds"]), f"{il:.5f}", f"{sl:.4f}", f"{scores.final_psnr:.3f}",
+                                 f"{scores.final_miou:.4f}", " ".join(f"{p:.3f}" for p in scores.psnr)])
+                log_file.flush()
+                log(f"val it {it}: psnr/step {[round(p, 2) for p in scores.psnr]} miou/step "
+                    f"{[round(m, 3) for m in scores.miou]}")
+                if score_of(scores) > meta["best_score"]:
+                    meta["best_score"] = score_of(scores)
+                    meta["best"] = {"iteration": it, "val_psnr": scores.final_psnr,
+                                    "val_miou": scores.final_miou if scores.miou else None,
+                                    "val_psnr_steps": scores.psnr, "val_miou_steps": scores.miou}
+                    save_model(ema, out / "best", training=training_record(cfg, meta, data_root))
+                    if ship:
+                        save_model(ema, ship, training=training_record(cfg, meta, data_root),
+                                   validation=meta["best"])
+                        log(f"shipped {ship}")
+                save_state(out, model, ema, opt, meta)
+    finally:
+        log_file.close()
+    meta["seconds"] = base_seconds + time.time() - start
+    save_state(out, model, ema, opt, meta)
+    return meta
+
+
+def training_record(cfg: TrainConfig, meta: dict, data_root) -> dict:
+    import platform
+    return {
+        "data": "CamVid train (367 images), crops degraded on the fly: "
+                f"{cfg.bicubic_share:.0%} bicubic, {cfg.old_photo_share:.0%} old-photo, rest Real-ESRGAN second-order",
+        "validation": f"CamVid val, {cfg.val_images} fixed Real-ESRGAN-degraded images",
+        "iterations": meta["iteration"],
+        "batch": cfg.batch,
+        "crop_hr": cfg.crop,
+        "wall_clock_minutes": round(meta["seconds"] / 60, 1),
+        "machine": f"{platform.machine()} CPU, {torch.get_num_threads()} threads, torch {torch.__version__}",
+        "precision": "bf16 autocast" if cfg.bf16 and bf16_supported() else "fp32",
+        "own_state_prob": cfg.own_state_prob,
+        "seg_weight": cfg.seg_weight,
+    }

@@ -1,0 +1,174 @@
+"""Find, verify, load and save model weights: safetensors plus a JSON manifest.
+
+A model ``NAME`` is ``NAME.safetensors`` beside ``NAME.json``. The manifest
+holds the architecture config, classes, palette, schedule, training budget,
+measured metrics and the sha256 of the weights; loading checks the hash before
+reading a byte of tensor data. Nothing is unpickled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from .classes import CAMVID_CLASSES, CAMVID_PALETTE
+from .errors import WeightsError
+from .model import ModelConfig, SegSRModel
+
+MANIFEST_VERSION = 1
+DEFAULT_MODEL = "segsr-x4"
+ABLATION_MODEL = "srdm-only-x4"
+
+
+def models_dir() -> Path:
+    """The folder of shipped models: package data when installed, ``models/`` in a checkout."""
+    try:
+        from importlib.resources import files
+        packaged = Path(str(files("segsr_gui.models")))
+        if packaged.is_dir():
+            return packaged
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return Path(__file__).resolve().parent.parent / "models"
+
+
+@dataclass
+class LoadedModel:
+    model: SegSRModel
+    manifest: dict
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return self.manifest.get("name", self.path.stem)
+
+    @property
+    def classes(self) -> list[str]:
+        return self.manifest.get("classes", CAMVID_CLASSES)
+
+    @property
+    def palette(self) -> list[tuple[int, int, int]]:
+        return [tuple(c) for c in self.manifest.get("palette", CAMVID_PALETTE)]
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def resolve_model_path(spec: str | os.PathLike | None) -> Path:
+    """A model name (``segsr-x4``), a ``.safetensors`` or ``.json`` path -> the weights path."""
+    spec = DEFAULT_MODEL if spec is None else str(spec)
+    path = Path(spec)
+    if path.suffix in (".safetensors", ".json"):
+        return path.with_suffix(".safetensors")
+    if path.parent == Path(".") and not path.exists():
+        return models_dir() / f"{spec}.safetensors"
+    return path.with_suffix(".safetensors")
+
+
+def read_manifest(weights_path: Path) -> dict:
+    manifest_path = weights_path.with_suffix(".json")
+    if not manifest_path.is_file():
+        raise WeightsError(f"Model manifest not found: {manifest_path}")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise WeightsError(f"Model manifest {manifest_path} is not valid JSON ({exc}).") from None
+    if not isinstance(manifest, dict) or "config" not in manifest or "sha256" not in manifest:
+        raise WeightsError(f"Model manifest {manifest_path} lacks 'config' or 'sha256'.")
+    return manifest
+
+
+def load_model(spec: str | os.PathLike | None = None, device: str | torch.device = "cpu") -> LoadedModel:
+    """Verify and load a model; every failure is a ``WeightsError`` with one clear message."""
+    path = resolve_model_path(spec)
+    if not path.is_file():
+        raise WeightsError(f"Model weights not found: {path}")
+    manifest = read_manifest(path)
+    actual = sha256_of(path)
+    if actual != manifest["sha256"]:
+        raise WeightsError(f"Model weights {path.name} are damaged or do not match their manifest "
+                           f"(sha256 {actual[:12]}... expected {str(manifest['sha256'])[:12]}...).")
+    try:
+        config = ModelConfig.from_dict(manifest["config"])
+        model = SegSRModel(config)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise WeightsError(f"Model manifest {path.with_suffix('.json').name} has an invalid config ({exc}).") from None
+    try:
+        state = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise WeightsError(f"Model weights {path.name} cannot be read as safetensors ({exc}).") from None
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    wrong = [k for k in expected if k in state and state[k].shape != expected[k].shape]
+    if missing or unexpected or wrong:
+        detail = (missing or unexpected or wrong)[0]
+        raise WeightsError(f"Model weights {path.name} do not fit the SegSR architecture of their "
+                           f"manifest ({len(missing)} missing, {len(unexpected)} unexpected, "
+                           f"{len(wrong)} mis-shaped tensors, e.g. {detail}).")
+    model.load_state_dict(state)
+    model.eval().to(device)
+    return LoadedModel(model, manifest, path)
+
+
+def save_model(model: SegSRModel, path: str | os.PathLike, **manifest_fields) -> dict:
+    """Write weights and manifest atomically (temporary files renamed into place)."""
+    path = Path(path).with_suffix(".safetensors")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().float().contiguous().cpu() for k, v in model.state_dict().items()}
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    os.close(fd)
+    try:
+        save_file(state, tmp)
+        digest = sha256_of(Path(tmp))
+        manifest = {
+            "manifest_version": MANIFEST_VERSION,
+            "name": path.stem,
+            "classes": CAMVID_CLASSES,
+            "palette": [list(c) for c in CAMVID_PALETTE],
+            "scale": model.config.scale,
+            "bridge": model.config.bridge,
+            "steps": model.config.schedule.steps,
+            "schedule": model.config.schedule.__dict__,
+            "noise_scale": model.config.noise_scale,
+            **manifest_fields,
+            "config": model.config.to_dict(),
+            "parameters": sum(p.numel() for p in model.parameters()),
+            "sha256": digest,
+        }
+        manifest_tmp = path.with_suffix(".json.tmp")
+        manifest_tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+        os.replace(manifest_tmp, path.with_suffix(".json"))
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return manifest
+
+
+def list_models(folder: Path | None = None) -> list[tuple[str, Path]]:
+    """(manifest name, weights path) of every model with a manifest in ``folder``."""
+    folder = models_dir() if folder is None else folder
+    found = []
+    for manifest_path in sorted(folder.glob("*.json")):
+        weights = manifest_path.with_suffix(".safetensors")
+        if weights.is_file():
+            try:
+                name = json.loads(manifest_path.read_text(encoding="utf-8")).get("name", weights.stem)
+            except (OSError, json.JSONDecodeError):
+                continue
+            found.append((name, weights))
+    return found

@@ -1,0 +1,74 @@
+import numpy as np
+import torch
+
+from segsr_gui.pipeline import bicubic_up, upscale
+from segsr_gui.sampler import iter_sample
+from segsr_gui.schedule import ResShiftSchedule, ScheduleConfig
+
+
+def _y(h=16, w=20, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return bicubic_up(torch.rand(1, 3, h, w, generator=g) * 2 - 1, 4)
+
+
+def test_yields_exactly_steps_records_of_the_right_shapes(tiny_model):
+    sched = ResShiftSchedule(ScheduleConfig(steps=5))
+    records = list(iter_sample(tiny_model, _y(), sched, seed=3))
+    assert [r.index for r in records] == list(range(5))
+    assert [r.t for r in records] == [5, 4, 3, 2, 1]
+    for r in records:
+        assert r.total == 5
+        assert r.x0_hat.shape == (1, 3, 64, 80)
+        assert r.x_t.shape == (1, 3, 64, 80)
+        assert r.s0_hat.shape == (1, 11, 64, 80)
+        assert r.x0_hat.min() >= -1 and r.x0_hat.max() <= 1
+
+
+def test_same_seed_same_output_other_seed_differs(tiny_model):
+    sched = ResShiftSchedule(ScheduleConfig(steps=3))
+    a = list(iter_sample(tiny_model, _y(), sched, seed=7))[-1].x0_hat
+    b = list(iter_sample(tiny_model, _y(), sched, seed=7))[-1].x0_hat
+    c = list(iter_sample(tiny_model, _y(), sched, seed=8))[-1].x0_hat
+    assert torch.equal(a, b)
+    assert not torch.equal(a, c)
+
+
+def test_stopping_iteration_cancels_without_running_later_steps(tiny_model):
+    calls = []
+    original = tiny_model.forward
+
+    def counting(*args):
+        calls.append(1)
+        return original(*args)
+
+    tiny_model.forward = counting
+    try:
+        gen = iter_sample(tiny_model, _y(), ResShiftSchedule(ScheduleConfig(steps=6)), seed=0)
+        next(gen)
+        next(gen)
+        gen.close()
+    finally:
+        del tiny_model.forward
+    assert len(calls) == 2
+
+
+def test_srdm_only_model_yields_no_segmentation():
+    from conftest import make_tiny_model
+
+    model = make_tiny_model(bridge=False)
+    records = list(iter_sample(model, _y(), ResShiftSchedule(ScheduleConfig(steps=2)), seed=0))
+    assert len(records) == 2 and all(r.s0_hat is None for r in records)
+
+
+def test_64px_input_gives_256px_image_and_class_map(tiny_model):
+    rgb = np.random.default_rng(0).random((64, 64, 3), dtype=np.float32)
+    result = upscale(rgb, tiny_model, steps=3, seed=0, tile=0)
+    assert result.image.shape == (256, 256, 3)
+    assert result.image.dtype == np.float32 and 0 <= result.image.min() and result.image.max() <= 1
+    assert result.class_map.shape == (256, 256) and result.class_map.max() < 11
+
+
+def test_odd_sizes_are_padded_and_cropped_back(tiny_model):
+    rgb = np.random.default_rng(1).random((13, 7, 3), dtype=np.float32)
+    result = upscale(rgb, tiny_model, steps=2, seed=0, tile=0)
+    assert result.image.shape == (52, 28, 3) and result.class_map.shape == (52, 28)
