@@ -1,0 +1,62 @@
+"""The class legend: colour, name and share of the image per class, with a visibility box."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+
+
+def _swatch(rgb) -> QIcon:
+    pm = QPixmap(14, 14)
+    pm.fill(QColor(*[int(c) for c in rgb]))
+    return QIcon(pm)
+
+
+class LegendWidget(QTableWidget):
+    visibilityChanged = Signal(list)  # list[bool], one per class
+
+    def __init__(self, parent=None):
+        super().__init__(0, 2, parent)
+        self.setHorizontalHeaderLabels(["Class", "Share"])
+        self.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.verticalHeader().setVisible(False)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setToolTip("Untick a class to hide its colour in the overlay and the mask view.")
+        self._names: list[str] = []
+        self.itemChanged.connect(self._update_visibility)
+
+    def set_classes(self, names, palette) -> None:
+        if list(names) == self._names and self.rowCount():
+            return
+        self.blockSignals(True)
+        self._names = list(names)
+        self.setRowCount(len(names))
+        for i, (name, rgb) in enumerate(zip(names, palette)):
+            item = QTableWidgetItem(_swatch(rgb), name)
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked)
+            self.setItem(i, 0, item)
+            share = QTableWidgetItem("\u2013")
+            share.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            share.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.setItem(i, 1, share)
+        self.resizeRowsToContents()
+        self.blockSignals(False)
+
+    def set_shares(self, shares) -> None:
+        for i in range(self.rowCount()):
+            text = "\u2013" if shares is None or i >= len(shares) else f"{100 * float(shares[i]):.1f} %"
+            self.item(i, 1).setText(text)
+
+    def visible(self) -> list[bool]:
+        return [self.item(i, 0).checkState() == Qt.CheckState.Checked for i in range(self.rowCount())]
+
+    def set_visible(self, index: int, visible: bool) -> None:
+        self.item(index, 0).setCheckState(Qt.CheckState.Checked if visible else Qt.CheckState.Unchecked)
+
+    def _update_visibility(self, item: QTableWidgetItem) -> None:
+        if item.column() == 0:
+            self.visibilityChanged.emit(self.visible())

@@ -1,0 +1,176 @@
+"""The studio's persisted settings: one typed model with sections and a schema version.
+
+Layering, like labelme's ``get_config``: defaults -> the user's JSON file -> command-line
+overrides. Unknown keys are logged and dropped, enum-like values are validated and
+fall back to their default. Reading never writes; ``save`` writes atomically.
+
+The file lives in ``platformdirs.user_config_dir("segsr-studio")``; the environment
+variable ``SEGSR_STUDIO_CONFIG_DIR`` points it elsewhere (tests, portable installs).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+
+APP_NAME = "segsr-studio"
+SCHEMA_VERSION = 1
+MAX_RECENT = 10
+log = logging.getLogger(__name__)
+
+DEVICES = ("auto", "cpu", "cuda")
+THEMES = ("dark", "light")
+SEED_MODES = ("random", "fixed")
+UPSAMPLERS = ("bicubic", "nearest")
+
+
+def config_dir() -> Path:
+    env = os.environ.get("SEGSR_STUDIO_CONFIG_DIR")
+    return Path(env) if env else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def log_dir() -> Path:
+    env = os.environ.get("SEGSR_STUDIO_LOG_DIR")
+    return Path(env) if env else Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+
+@dataclass
+class RunSettings:
+    """How a run is made.
+
+    Args:
+        model: a shipped model's manifest name (``segsr-x4``) or a path to a ``.safetensors`` file.
+        steps: sampling steps, 0 = the model's default.
+        seed_mode: ``Literal["random", "fixed"]``; ``seed`` is used when fixed.
+        tile: LR tile side in pixels, 0 = automatic (from free memory).
+        device: ``Literal["auto", "cpu", "cuda"]``.
+        preview_every: send a preview every N steps (the last step always).
+    """
+
+    model: str = "segsr-x4"
+    steps: int = 0
+    seed_mode: Literal["random", "fixed"] = "fixed"
+    seed: int = 0
+    tile: int = 0
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    preview_every: int = 1
+
+
+@dataclass
+class ViewSettings:
+    theme: Literal["dark", "light"] = "dark"
+    overlay_opacity: float = 0.45
+    original_upsampler: Literal["bicubic", "nearest"] = "bicubic"
+
+
+@dataclass
+class FileSettings:
+    recent: list = field(default_factory=list)
+    last_open_dir: str = ""
+    last_export_dir: str = ""
+    export_masks: bool = True
+
+
+@dataclass
+class WindowSettings:
+    geometry: str = ""  # base64 of QMainWindow.saveGeometry()
+    state: str = ""
+
+
+@dataclass
+class Settings:
+    schema_version: int = SCHEMA_VERSION
+    run: RunSettings = field(default_factory=RunSettings)
+    view: ViewSettings = field(default_factory=ViewSettings)
+    files: FileSettings = field(default_factory=FileSettings)
+    window: WindowSettings = field(default_factory=WindowSettings)
+
+    def add_recent(self, path: str | os.PathLike) -> None:
+        path = str(Path(path).resolve())
+        self.files.recent = [path] + [p for p in self.files.recent if p != path][:MAX_RECENT - 1]
+
+
+_SECTIONS = {"run": RunSettings, "view": ViewSettings, "files": FileSettings, "window": WindowSettings}
+_CHOICES = {("run", "device"): DEVICES, ("run", "seed_mode"): SEED_MODES,
+            ("view", "theme"): THEMES, ("view", "original_upsampler"): UPSAMPLERS}
+_RANGES = {("run", "steps"): (0, 50), ("run", "seed"): (0, 2**31 - 1), ("run", "tile"): (0, 4096),
+           ("run", "preview_every"): (1, 50), ("view", "overlay_opacity"): (0.0, 1.0)}
+
+
+def migrate(data: dict) -> dict:
+    """Bring an older file's dict to ``SCHEMA_VERSION`` (version 1 is the first)."""
+    data = dict(data)
+    data["schema_version"] = SCHEMA_VERSION
+    return data
+
+
+def _section_from(name: str, raw: object):
+    cls = _SECTIONS[name]
+    section = cls()
+    if not isinstance(raw, dict):
+        return section
+    known = {f.name: f for f in fields(cls)}
+    for key, value in raw.items():
+        if key not in known:
+            log.warning("settings: unknown key %s.%s ignored", name, key)
+            continue
+        default = getattr(section, key)
+        if isinstance(default, bool):
+            ok = isinstance(value, bool)
+        elif isinstance(default, (int, float)):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            value = type(default)(value) if ok else value
+        else:
+            ok = isinstance(value, type(default))
+        choices, bounds = _CHOICES.get((name, key)), _RANGES.get((name, key))
+        if ok and choices is not None:
+            ok = value in choices
+        if ok and bounds is not None:
+            ok = bounds[0] <= value <= bounds[1]
+        if ok:
+            setattr(section, key, value)
+        else:
+            log.warning("settings: invalid value %r for %s.%s, using %r", value, name, key, default)
+    return section
+
+
+def from_dict(data: dict) -> Settings:
+    if data.get("schema_version", SCHEMA_VERSION) != SCHEMA_VERSION:
+        data = migrate(data)
+    for key in data:
+        if key != "schema_version" and key not in _SECTIONS:
+            log.warning("settings: unknown section %s ignored", key)
+    return Settings(**{name: _section_from(name, data.get(name)) for name in _SECTIONS})
+
+
+def settings_path() -> Path:
+    return config_dir() / "settings.json"
+
+
+def load() -> Settings:
+    """Defaults overlaid with the user's file; a missing or broken file gives defaults."""
+    path = settings_path()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Settings()
+    except (OSError, ValueError) as exc:
+        log.warning("settings: %s unreadable (%s); using defaults", path, exc)
+        return Settings()
+    return from_dict(data) if isinstance(data, dict) else Settings()
+
+
+def save(settings: Settings) -> None:
+    path = settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(asdict(settings), f, indent=2)
+    os.replace(tmp, path)

@@ -1,0 +1,270 @@
+"""Running the engine off the GUI thread.
+
+Like superqt's ``GeneratorWorker``, but on a ``QThread``: a small QObject, moved to
+its thread, iterates ``pipeline.iter_upscale`` and emits one signal per step with
+display-ready QImages (built and scaled here, so the GUI thread only paints).
+
+Call order::
+
+    GUI thread                       worker thread
+    ----------                       -------------
+    start_job(worker) --start-->     worker.run()
+                                       load model (cached), bicubic original
+                                       for each Progress from iter_upscale:
+    on_step(StepFrame)   <--yielded--    build QImages; check abort
+                                       result
+    on_done(RunOutput)   <--returned--
+    thread.quit(), worker & thread deleteLater
+
+``abort()`` sets a flag read at the next ``yield``; the generator is then closed,
+``aborted`` is emitted and nothing else changes. ``TaskWorker`` runs any short
+callable (open a photo, export) the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtGui import QImage
+
+from .convert import classes_to_qimage, fit_preview, rgb_to_qimage, tensor_to_rgb
+
+log = logging.getLogger(__name__)
+
+_model_cache: dict = {}
+_model_lock = threading.Lock()
+
+
+def load_model_cached(path: Path, device: str):
+    """``weights.load_model`` keyed by path, size and mtime (the file may be retrained)."""
+    from ..weights import load_model
+
+    st = Path(path).stat() if Path(path).exists() else None
+    key = (str(path), device, st and st.st_mtime_ns, st and st.st_size)
+    with _model_lock:
+        if key not in _model_cache:
+            _model_cache.clear()
+            _model_cache[key] = load_model(path, device=device)
+        return _model_cache[key]
+
+
+@dataclass
+class RunRequest:
+    rgb: np.ndarray  # float32 (H, W, 3) in [0, 1]
+    model_path: Path
+    steps: Optional[int] = None
+    seed: int = 0
+    tile: Optional[int] = None
+    device: str = "auto"
+    preview_every: int = 1
+
+
+@dataclass
+class RunStart:
+    model_name: str
+    classes: list
+    palette: list
+    steps: int
+    tiles: int
+    original: QImage  # bicubic x4 of the input, preview-sized
+
+
+@dataclass
+class StepFrame:
+    """One previewed step: ``image`` is x0_hat, ``noisy`` is x_t, ``classes`` the argmax ids."""
+
+    index: int
+    total: int
+    tile_index: int
+    tiles: int
+    image: QImage
+    noisy: QImage
+    classes: Optional[QImage]
+    shares: Optional[np.ndarray]  # fraction of pixels per class
+    elapsed: float
+
+
+@dataclass
+class RunOutput:
+    result: object  # pipeline.UpscaleResult
+    image: QImage  # full-size restored image
+    classes: Optional[QImage]
+    shares: Optional[np.ndarray]
+    model_name: str
+    model_sha: Optional[str]
+    classes_names: list
+    palette: list
+    steps: int
+    seed: int
+    elapsed: float
+    frames: list = field(default_factory=list)
+
+
+class UpscaleWorker(QObject):
+    started = Signal(object)  # RunStart
+    yielded = Signal(object)  # StepFrame
+    returned = Signal(object)  # RunOutput
+    errored = Signal(str, str)  # message, details
+    aborted = Signal()
+    done = Signal()  # after any of returned / errored / aborted
+
+    def __init__(self, request: RunRequest):
+        super().__init__()
+        self.request = request
+        self._abort = threading.Event()
+
+    def abort(self) -> None:
+        self._abort.set()
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            self._run()
+        except Exception as exc:  # every failure reaches the user as a dialog, not a traceback
+            from ..errors import SegSRError
+            message = str(exc) if isinstance(exc, SegSRError) else f"The run failed: {exc}"
+            log.exception("run failed")
+            self.errored.emit(message, traceback.format_exc())
+        finally:
+            self.done.emit()
+
+    def _run(self) -> None:
+        from ..pipeline import iter_upscale, resolve_device
+        from ..masks import class_shares
+        from PIL import Image
+
+        req = self.request
+        t0 = time.perf_counter()
+        device = str(resolve_device(req.device))
+        loaded = load_model_cached(req.model_path, device)
+        if self._abort.is_set():
+            self.aborted.emit()
+            return
+        model = loaded.model
+        scale, k = model.config.scale, model.config.num_classes
+        h, w = req.rgb.shape[:2]
+        lr8 = np.round(np.clip(req.rgb, 0, 1) * 255).astype(np.uint8)
+        bicubic = np.asarray(Image.fromarray(lr8).resize((w * scale, h * scale), Image.BICUBIC))
+        steps = req.steps or model.config.schedule.steps
+        gen = iter_upscale(req.rgb, model, steps=steps, seed=req.seed, tile=req.tile, device=device)
+        canvas = bicubic.copy()  # tiles are pasted in as they finish steps
+        noisy_canvas = bicubic.copy()
+        ids = np.zeros((h * scale, w * scale), np.uint8) if model.has_segmentation else None
+        started = False
+        frames = []
+        try:
+            while True:
+                try:
+                    p = next(gen)
+                except StopIteration as stop:
+                    result = stop.value
+                    break
+                if self._abort.is_set():
+                    self.aborted.emit()
+                    return
+                if not started:
+                    self.started.emit(RunStart(loaded.name, loaded.classes, loaded.palette, steps, p.tiles,
+                                               fit_preview(rgb_to_qimage(bicubic))))
+                    started = True
+                last = p.step.index == p.step.total - 1
+                if not last and (p.step.index + 1) % req.preview_every:
+                    continue
+                hr = p.box.scaled(scale)
+                rows = slice(hr.top, hr.top + hr.height)
+                cols = slice(hr.left, hr.left + hr.width)
+                canvas[rows, cols] = tensor_to_rgb(p.step.x0_hat, hr.height, hr.width)
+                noisy_canvas[rows, cols] = tensor_to_rgb(p.step.x_t, hr.height, hr.width)
+                cls_img = shares = None
+                if ids is not None and p.step.s0_hat is not None:
+                    ids[rows, cols] = p.step.s0_hat[0, :, :hr.height, :hr.width].argmax(0).byte().cpu().numpy()
+                    shares = class_shares(ids, k) / ids.size
+                    cls_img = fit_preview(classes_to_qimage(ids, loaded.palette), smooth=False)
+                frame = StepFrame(p.step.index, p.step.total, p.tile_index, p.tiles,
+                                  fit_preview(rgb_to_qimage(canvas)), fit_preview(rgb_to_qimage(noisy_canvas)),
+                                  cls_img, shares, time.perf_counter() - t0)
+                frames.append(frame)
+                self.yielded.emit(frame)
+        finally:
+            gen.close()
+        cls_full = shares = None
+        if result.class_map is not None:
+            cls_full = classes_to_qimage(result.class_map, loaded.palette)
+            shares = class_shares(result.class_map, k) / result.class_map.size
+        self.returned.emit(RunOutput(result, rgb_to_qimage(result.image), cls_full, shares, loaded.name,
+                                     loaded.manifest.get("sha256"), loaded.classes, loaded.palette,
+                                     steps, req.seed, time.perf_counter() - t0, frames))
+
+
+class TaskWorker(QObject):
+    """Runs one callable off the GUI thread; ``returned(value)`` or ``errored(message, details)``."""
+
+    returned = Signal(object)
+    errored = Signal(str, str)
+    done = Signal()
+
+    def __init__(self, fn: Callable[[], object]):
+        super().__init__()
+        self.fn = fn
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            value = self.fn()
+        except Exception as exc:
+            from ..errors import SegSRError
+            message = str(exc) if isinstance(exc, SegSRError) else f"{type(exc).__name__}: {exc}"
+            log.exception("task failed")
+            self.errored.emit(message, traceback.format_exc())
+        else:
+            self.returned.emit(value)
+        finally:
+            self.done.emit()
+
+
+class JobRunner(QObject):
+    """Holds running workers and their threads (like superqt's ``_worker_set``) and drains them."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._jobs: dict = {}
+
+    def start(self, worker: QObject) -> QThread:
+        thread = QThread()
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        worker.done.connect(thread.quit)
+        worker.done.connect(self._finished)  # queued: runs on the GUI thread
+        self._jobs[worker] = thread
+        thread.start()
+        return thread
+
+    @Slot()
+    def _finished(self) -> None:
+        worker = self.sender()
+        thread = self._jobs.pop(worker, None)
+        if thread is not None:
+            thread.wait()
+            worker.deleteLater()
+            thread.deleteLater()
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._jobs)
+
+    def abort_all(self, timeout_ms: int = 30000) -> None:
+        """Ask every worker to stop and wait for its thread (window closing)."""
+        for worker, thread in list(self._jobs.items()):
+            if hasattr(worker, "abort"):
+                worker.abort()
+        for worker, thread in list(self._jobs.items()):
+            thread.quit()
+            thread.wait(timeout_ms)
+        self._jobs.clear()
