@@ -61,6 +61,7 @@ class ProgressWidget(QWidget):
         self.bar.setRange(0, 1000)
         self.bar.setValue(1000 if text.startswith("Done") else 0)
         self.bar.setFormat(text)
+        self.time_label.setText("")
 
     def elapsed(self) -> float:
         return time.perf_counter() - self._t0

@@ -1,0 +1,120 @@
+"""Run settings and the Run / Cancel buttons."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QPushButton, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from .settings import RunSettings
+
+
+class RunPanel(QWidget):
+    runRequested = Signal()
+    cancelRequested = Signal()
+
+    def __init__(self, models: list[tuple[str, Path]], parent=None):
+        super().__init__(parent)
+        self.model = QComboBox()
+        self.model.setToolTip("Which trained model restores the photo.\n"
+                              "segsr-x4 also finds sky, road, buildings\u2026; srdm-only-x4 restores only.")
+        self.set_models(models)
+        self.steps = QSpinBox(minimum=0, maximum=50)
+        self.steps.setSpecialValueText("Model default")
+        self.steps.setToolTip("More steps: slower, sometimes finer detail. 0 = the model's default.")
+        self.random_seed = QCheckBox("New seed each run")
+        self.seed = QSpinBox(minimum=0, maximum=2**31 - 1)
+        self.seed.setToolTip("The same seed gives the same result; change it for another variant.")
+        self.random_seed.toggled.connect(lambda on: self.seed.setEnabled(not on))
+        self.tile = QSpinBox(minimum=0, maximum=4096, singleStep=32)
+        self.tile.setSpecialValueText("Automatic")
+        self.tile.setSuffix(" px")
+        self.tile.setToolTip("Large photos are processed in tiles of this size (input pixels).")
+        self.device = QComboBox()
+        for label, value in (("Automatic", "auto"), ("CPU", "cpu"), ("GPU (CUDA)", "cuda")):
+            self.device.addItem(label, value)
+        self.preview_every = QSpinBox(minimum=1, maximum=50)
+        self.preview_every.setPrefix("every ")
+        self.preview_every.setSuffix(" step(s)")
+        self.run_button = QPushButton("\u25b6  Restore photo  (F5)")
+        self.run_button.setObjectName("runButton")
+        self.run_button.setMinimumHeight(34)
+        self.cancel_button = QPushButton("Cancel  (Esc)")
+        self.cancel_button.setEnabled(False)
+        self.run_button.clicked.connect(self.runRequested)
+        self.cancel_button.clicked.connect(self.cancelRequested)
+
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.seed, 1)
+        seed_row.addWidget(self.random_seed)
+        form = QFormLayout()
+        form.addRow("Model", self.model)
+        form.addRow("Steps", self.steps)
+        form.addRow("Seed", seed_row)
+        form.addRow("Tile size", self.tile)
+        form.addRow("Device", self.device)
+        form.addRow("Preview", self.preview_every)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button, 2)
+        buttons.addWidget(self.cancel_button, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+
+    def set_models(self, models: list[tuple[str, Path]]) -> None:
+        current = self.model.currentData()
+        self.model.clear()
+        for name, path in models:
+            self.model.addItem(name, str(path))
+        if current:
+            self.select_model(current)
+
+    def select_model(self, spec: str) -> None:
+        """Select by manifest name or path; an unknown path is added as its own entry."""
+        for i in range(self.model.count()):
+            if spec in (self.model.itemText(i), self.model.itemData(i)):
+                self.model.setCurrentIndex(i)
+                return
+        if spec.endswith(".safetensors"):
+            self.model.addItem(Path(spec).stem, spec)
+            self.model.setCurrentIndex(self.model.count() - 1)
+
+    def model_spec(self) -> str:
+        """Manifest name for shipped models (stable across installs), else the file path."""
+        from ..weights import models_dir
+        data = self.model.currentData()
+        if data and Path(data).parent.resolve() != models_dir().resolve():
+            return str(data)
+        return self.model.currentText()
+
+    def model_path(self) -> Path | None:
+        data = self.model.currentData()
+        return Path(data) if data else None
+
+    def load(self, s: RunSettings) -> None:
+        self.select_model(s.model)
+        self.steps.setValue(s.steps)
+        self.random_seed.setChecked(s.seed_mode == "random")
+        self.seed.setValue(s.seed)
+        self.seed.setEnabled(s.seed_mode != "random")
+        self.tile.setValue(s.tile)
+        self.device.setCurrentIndex(max(0, self.device.findData(s.device)))
+        self.preview_every.setValue(s.preview_every)
+
+    def store(self, s: RunSettings) -> None:
+        if self.model.count():
+            s.model = self.model_spec()
+        s.steps = self.steps.value()
+        s.seed_mode = "random" if self.random_seed.isChecked() else "fixed"
+        s.seed = self.seed.value()
+        s.tile = self.tile.value()
+        s.device = self.device.currentData()
+        s.preview_every = self.preview_every.value()
+
+    def set_running(self, running: bool) -> None:
+        self.run_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        for w in (self.model, self.steps, self.seed, self.random_seed, self.tile, self.device, self.preview_every):
+            w.setEnabled(not running and (w is not self.seed or not self.random_seed.isChecked()))
