@@ -35,11 +35,12 @@ class Progress:
 @dataclass
 class UpscaleResult:
     """``image``: float32 (sH, sW, 3) in [0, 1]; ``class_map``: uint8 (sH, sW) ids, or
-    None for a model without segmentation; ``probabilities``: float32 (K, sH, sW) or None."""
+    None for a model without segmentation; ``confidence``: uint8 (sH, sW), the winning
+    class probability x 255 (None without segmentation)."""
 
     image: np.ndarray
     class_map: Optional[np.ndarray]
-    probabilities: Optional[np.ndarray]
+    confidence: Optional[np.ndarray] = None
 
 
 def available_memory() -> int:
@@ -58,7 +59,7 @@ def auto_tile_size(height: int, width: int, stride: int, budget: int | None = No
     """LR tile side that keeps one pass within a quarter of free memory (0 = no tiling)."""
     budget = available_memory() // 4 if budget is None else budget
     side = int((budget / BYTES_PER_LR_PIXEL) ** 0.5)
-    side = max(64, min(side, 384)) // stride * stride
+    side = max(64, min(side, 256)) // stride * stride
     return 0 if height * width <= side * side and max(height, width) <= side * 1.5 else side
 
 
@@ -111,7 +112,9 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
     boxes = plan_tiles(h, w, tile, overlap)
     lr_all = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1))).float()[None] * 2 - 1
     image_acc = torch.zeros(3, h * scale, w * scale)
-    prob_acc = torch.zeros(k, h * scale, w * scale) if model.has_segmentation else None
+    # Class probabilities are blended in half precision: enough to pick the argmax, and it
+    # halves the largest buffer of a big run (11 channels at output size).
+    prob_acc = torch.zeros(k, h * scale, w * scale, dtype=torch.float16) if model.has_segmentation else None
     weight_acc = torch.zeros(1, h * scale, w * scale)
     for tile_index, box in enumerate(boxes):
         lr = lr_all[..., box.top:box.top + box.height, box.left:box.left + box.width]
@@ -127,15 +130,17 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
         image_acc[:, rows, cols] += last.x0_hat[0, :, :hr.height, :hr.width].cpu() * weight
         if prob_acc is not None:
             probs = torch.softmax(last.s0_hat[0, :, :hr.height, :hr.width], dim=0).cpu()
-            prob_acc[:, rows, cols] += probs * weight
+            prob_acc[:, rows, cols] += (probs * weight).half()
         weight_acc[:, rows, cols] += weight
-    image = ((image_acc / weight_acc + 1) / 2).clamp(0, 1).permute(1, 2, 0).numpy()
-    probabilities = class_map = None
+    image_acc /= weight_acc
+    image = ((image_acc + 1) / 2).clamp_(0, 1).permute(1, 2, 0).contiguous().numpy()
+    del image_acc
+    class_map = confidence = None
     if prob_acc is not None:
-        prob_acc /= weight_acc
-        probabilities = prob_acc.numpy()
-        class_map = prob_acc.argmax(0).to(torch.uint8).numpy()
-    return UpscaleResult(np.ascontiguousarray(image), class_map, probabilities)
+        best, ids = prob_acc.max(0)
+        class_map = ids.to(torch.uint8).numpy()
+        confidence = (best.float() / weight_acc[0] * 255).round_().clamp_(0, 255).to(torch.uint8).numpy()
+    return UpscaleResult(image, class_map, confidence)
 
 
 def upscale(rgb: np.ndarray, model, steps: int | None = None, seed: int = 0,

@@ -1,0 +1,185 @@
+"""Speed and memory of SegSR sampling, as ratios measured in one run.
+
+    python benchmarks/speed.py [--model segsr-x4] [--repeats 2] [--big 1024]
+
+- full SegSR sampling (default steps, image and class map) vs the pretrained
+  Real-ESRGAN x4plus peer (ncnn, same thread count) on 64x64 and 256x256 LR;
+- live-preview overhead: sampling with a per-step display preview vs without;
+- time per output megapixel at three sizes (linearity);
+- peak resident memory of a tiled 1024x1024 -> 4096x4096 run (in a child process);
+- tiled vs untiled output of a 512x512 input (max difference, image and class map).
+
+Writes benchmarks/speed.md and speed.json with the machine, thread count and torch version.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from segsr_gui.pipeline import iter_upscale, upscale  # noqa: E402
+from segsr_gui.weights import load_model  # noqa: E402
+
+
+def test_image(size: int, seed: int = 0) -> np.ndarray:
+    """A photo-like LR input: a real CamVid frame when available, else smooth noise."""
+    data = ROOT.parent / "shared" / "data" / "camvid" / "test"
+    files = sorted(data.glob("*.png")) if data.is_dir() else []
+    if files:
+        from PIL import Image
+        im = Image.open(files[seed % len(files)]).convert("RGB").resize((size, size), Image.BICUBIC)
+        return np.asarray(im, dtype=np.float32) / 255
+    rng = np.random.default_rng(seed)
+    small = rng.random((max(2, size // 8), max(2, size // 8), 3)).astype(np.float32)
+    return np.kron(small, np.ones((8, 8, 1), np.float32))[:size, :size]
+
+
+def timed(fn, repeats: int) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def preview(step, width: int = 640) -> np.ndarray:
+    """What the GUI worker does per step: a display-sized uint8 image."""
+    x = step.x0_hat[0]
+    stride = max(1, x.shape[-1] // width)
+    return ((x[:, ::stride, ::stride] + 1) * 127.5).clamp(0, 255).byte().permute(1, 2, 0).numpy()
+
+
+def run_with_previews(rgb, model):
+    gen = iter_upscale(rgb, model, tile=0)
+    for progress in gen:
+        preview(progress.step)
+
+
+def child_peak_memory(model: str, size: int) -> dict:
+    """Run a tiled upscale in a fresh process and read its peak RSS."""
+    code = (
+        "import resource,sys,time,numpy as np;sys.path.insert(0,%r);"
+        "from benchmarks.speed import test_image;from segsr_gui.pipeline import upscale;"
+        "from segsr_gui.weights import load_model;m=load_model(%r).model;"
+        "rgb=test_image(%d);t=time.perf_counter();r=upscale(rgb,m);"
+        "print(time.perf_counter()-t, r.image.shape[0], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    ) % (str(ROOT), model, size)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    if out.returncode != 0:
+        return {"error": out.stderr.strip().splitlines()[-1] if out.stderr else "failed"}
+    seconds, side, rss_kb = out.stdout.split()
+    return {"seconds": float(seconds), "output_side": int(side), "peak_rss_gib": int(rss_kb) / 2**20}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default="segsr-x4")
+    ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--big", type=int, default=1024, help="LR side of the memory test")
+    ap.add_argument("--no-peer", action="store_true")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "speed"))
+    args = ap.parse_args()
+    loaded = load_model(args.model)
+    model = loaded.model
+    threads = torch.get_num_threads()
+    report = {"machine": f"{platform.machine()} CPU ({platform.processor() or 'unknown'}), {threads} threads",
+              "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"),
+              "command": " ".join(["python"] + sys.argv), "model": loaded.name,
+              "steps": model.config.schedule.steps, "goals": {}}
+    peer = None
+    if not args.no_peer:
+        try:
+            from benchmarks.quality import RealESRGANPeer
+            peer = RealESRGANPeer(threads)
+        except Exception as exc:
+            report["peer_error"] = str(exc)
+    # 1. SegSR vs peer
+    for size in (64, 256):
+        rgb = test_image(size)
+        ours = timed(lambda: upscale(rgb, model, tile=0), args.repeats)
+        entry = {"segsr_seconds": ours}
+        if peer is not None:
+            theirs = timed(lambda: peer(rgb), 1 if size > 128 else args.repeats)
+            entry.update(peer_seconds=theirs, ratio=ours / theirs)
+        report[f"vs_peer_{size}"] = entry
+        print(size, entry, file=sys.stderr, flush=True)
+    # 2. preview overhead (interleaved to share the machine's noise)
+    rgb = test_image(128)
+    plain = timed(lambda: upscale(rgb, model, tile=0), args.repeats + 1)
+    with_prev = timed(lambda: run_with_previews(rgb, model), args.repeats + 1)
+    report["preview"] = {"without_seconds": plain, "with_seconds": with_prev, "overhead": with_prev / plain - 1}
+    # 3. time per output megapixel
+    report["per_megapixel"] = {}
+    for size in (64, 128, 256):
+        rgb = test_image(size, seed=1)
+        sec = timed(lambda: upscale(rgb, model, tile=0), 1)
+        report["per_megapixel"][size] = sec / ((4 * size) ** 2 / 1e6)
+    # 4. tiled vs untiled on 512x512
+    rgb = test_image(512, seed=2)
+    whole = upscale(rgb, model, tile=0)
+    tiled = upscale(rgb, model, tile=192)
+    report["tiling_512"] = {"max_abs_diff_255": float(np.abs(whole.image - tiled.image).max() * 255),
+                            "mean_abs_diff_255": float(np.abs(whole.image - tiled.image).mean() * 255)}
+    if whole.class_map is not None:
+        report["tiling_512"]["class_agreement"] = float((whole.class_map == tiled.class_map).mean())
+    # 5. peak memory of the big tiled run
+    report["big_tiled"] = child_peak_memory(args.model, args.big)
+    g = report["goals"]
+    if peer is not None:
+        for size in (64, 256):
+            r = report[f"vs_peer_{size}"]["ratio"]
+            g[f"time vs peer, {size}x{size} LR (<= 0.25x)"] = (f"{r:.2f}x", r <= 0.25)
+    o = report["preview"]["overhead"]
+    g["live preview overhead (<= 5%)"] = (f"{100 * o:.1f}%", o <= 0.05)
+    big = report["big_tiled"]
+    if "peak_rss_gib" in big:
+        g[f"peak RSS, {args.big}x{args.big} LR tiled (<= 2 GiB)"] = (f"{big['peak_rss_gib']:.2f} GiB",
+                                                                     big["peak_rss_gib"] <= 2)
+    d = report["tiling_512"]["max_abs_diff_255"]
+    g["tiled vs untiled 512x512, max diff (<= 1/255)"] = (f"{d:.2f}/255", d <= 1)
+    Path(args.out + ".json").write_text(json.dumps(report, indent=1))
+    Path(args.out + ".md").write_text(render(report))
+    print(render(report))
+    return 0
+
+
+def render(report: dict) -> str:
+    lines = ["# Speed and memory", "",
+             f"Measured {report['date']} on {report['machine']}, torch {report['torch']}, model "
+             f"`{report['model']}` ({report['steps']} steps), with `{report['command']}`. Times are the best "
+             "of the repeats; this machine is shared, so compare ratios from one run.", "",
+             "| goal | measured | met |", "|---|---|---|"]
+    lines += [f"| {k} | {v} | {'yes' if ok else '**no**'} |" for k, (v, ok) in report["goals"].items()]
+    lines += ["", "## Details", ""]
+    for size in (64, 256):
+        e = report[f"vs_peer_{size}"]
+        peer = f", peer {e['peer_seconds']:.2f} s" if "peer_seconds" in e else ""
+        lines.append(f"- {size}x{size} LR: SegSR {e['segsr_seconds']:.2f} s{peer}")
+    p = report["preview"]
+    lines.append(f"- 128x128 LR: {p['without_seconds']:.2f} s without previews, {p['with_seconds']:.2f} s with")
+    lines.append("- seconds per output megapixel: " + ", ".join(
+        f"{4 * int(s)}x{4 * int(s)}: {v:.1f}" for s, v in report["per_megapixel"].items()))
+    t = report["tiling_512"]
+    lines.append(f"- tiled (192 px tiles) vs untiled, 512x512 LR: max {t['max_abs_diff_255']:.2f}/255, "
+                 f"mean {t['mean_abs_diff_255']:.3f}/255" +
+                 (f", class maps agree on {100 * t['class_agreement']:.2f}% of pixels" if "class_agreement" in t else ""))
+    b = report["big_tiled"]
+    lines.append(f"- big tiled run: {b}")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
