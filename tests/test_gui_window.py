@@ -1,0 +1,289 @@
+"""Drive the real studio window (offscreen) with the tiny random model."""
+
+import json
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QImage
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+pytestmark = pytest.mark.gui
+
+TIMEOUT = 20000
+
+
+def qimage_to_array(img: QImage) -> np.ndarray:
+    img = img.convertToFormat(QImage.Format.Format_RGB888)
+    w, h, bpl = img.width(), img.height(), img.bytesPerLine()
+    return np.frombuffer(bytes(img.constBits()), np.uint8).reshape(h, bpl)[:, :3 * w].reshape(h, w, 3).copy()
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEGSR_STUDIO_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("SEGSR_STUDIO_LOG_DIR", str(tmp_path / "log"))
+    return tmp_path
+
+
+def make_window(qtbot, model_file, **run):
+    from segsr_gui.ui import settings as settings_mod
+    from segsr_gui.ui.main_window import MainWindow
+
+    s = settings_mod.load()
+    s.run.model = str(model_file)
+    for key, value in run.items():
+        setattr(s.run, key, value)
+    window = MainWindow(s, models=[])
+    qtbot.addWidget(window)
+    window.resize(900, 600)
+    window.show()
+    return window
+
+
+@pytest.fixture
+def window(qtbot, env, tiny_model_file):
+    return make_window(qtbot, tiny_model_file, seed=7)
+
+
+def open_photo(qtbot, window, path):
+    with qtbot.waitSignal(window.photoLoaded, timeout=TIMEOUT):
+        window.open_path(path)
+
+
+def run_to_end(qtbot, window) -> str:
+    with qtbot.waitSignal(window.runFinished, timeout=TIMEOUT) as blocker:
+        window.start_run()
+    return blocker.args[0]
+
+
+def test_run_completes_and_last_preview_matches_upscale(qtbot, window, photo, tiny_model_file):
+    from segsr_gui.imageio import load_image
+    from segsr_gui.pipeline import upscale
+    from segsr_gui.weights import load_model
+
+    open_photo(qtbot, window, photo)
+    steps_seen = []
+    window.stepShown.connect(lambda i, n: steps_seen.append((i, n)))
+    assert run_to_end(qtbot, window) == "done"
+    assert steps_seen == [(0, 3), (1, 3), (2, 3)]
+    run = window.runs[0]
+    expected = upscale(load_image(photo).rgb, load_model(tiny_model_file).model, seed=7)
+    want = np.round(expected.image * 255).astype(np.int16)
+    last = qimage_to_array(run.frames[-1].image).astype(np.int16)
+    assert last.shape == want.shape == (160, 192, 3)
+    assert np.abs(last - want).max() <= 1
+    assert np.array_equal(run.result.class_map, expected.class_map)
+    assert window.viewer.main.right is run.image and window.viewer.main.left_label == "Original"
+    assert window.run_panel.run_button.isEnabled() and not window.run_panel.cancel_button.isEnabled()
+    shares = [window.legend.item(i, 1).text() for i in range(window.legend.rowCount())]
+    assert len(shares) == 11 and all(s.endswith("%") for s in shares)
+
+
+def test_cancel_mid_run_keeps_window_usable(qtbot, env, tiny_model_file, photo):
+    window = make_window(qtbot, tiny_model_file, steps=12)
+    open_photo(qtbot, window, photo)
+    window.stepShown.connect(lambda i, n: window.cancel_run() if i == 0 else None)
+    assert run_to_end(qtbot, window) == "cancelled"
+    assert window.runs == [] and not window.running
+    assert window.run_panel.run_button.isEnabled() and window.actions_["run"].isEnabled()
+    assert window.viewer.main.left is not None  # the original is still on show
+    window.stepShown.disconnect()
+    assert run_to_end(qtbot, window) == "done"
+    assert len(window.runs) == 1 and len(window.runs[0].frames) == 12
+
+
+def test_close_during_run_stops_worker(qtbot, env, tiny_model_file, photo):
+    window = make_window(qtbot, tiny_model_file, steps=30)
+    open_photo(qtbot, window, photo)
+    with qtbot.waitSignal(window.stepShown, timeout=TIMEOUT):
+        window.start_run()
+    window.close()
+    assert not window.jobs.busy
+
+
+def test_scrubber_shows_each_step(qtbot, window, photo):
+    open_photo(qtbot, window, photo)
+    run_to_end(qtbot, window)
+    run = window.runs[0]
+    assert window.scrubber.isEnabled() and window.scrubber.slider.maximum() == 2
+    for i in range(3):
+        window.scrubber.set_value(i)
+        shown = window.viewer.main.right
+        assert shown is (run.image if i == 2 else run.frames[i].image)
+        assert window.scrubber.label.text() == f"Step {i + 1}/3"
+        if i < 2:
+            assert f"step {i + 1}" in window.viewer.main.right_label
+    window.view_panel.set_value("state", "noisy")
+    window.scrubber.set_value(0)
+    assert window.viewer.main.right is run.frames[0].noisy
+
+
+def test_overlay_mask_and_legend_toggle(qtbot, window, photo):
+    open_photo(qtbot, window, photo)
+    run_to_end(qtbot, window)
+    window.view_panel.set_value("layer", "overlay")
+    assert window.viewer.main.layer == "overlay" and window.viewer.main.overlay is not None
+    before = window.viewer.main.overlay
+    window.legend.set_visible(0, False)
+    after = window.viewer.main.overlay
+    assert after is not before and window.legend.visible()[0] is False
+    window.view_panel.set_value("layer", "mask")
+    assert window.viewer.main.layer == "mask"
+
+
+def test_split_slider_and_side_by_side_are_synchronised(qtbot, window, photo):
+    open_photo(qtbot, window, photo)
+    run_to_end(qtbot, window)
+    viewer = window.viewer
+    canvas = viewer.main
+    assert viewer.mode == "split" and canvas.left_label == "Original" and canvas.right_label == "Restored"
+    x = int(canvas.split_x())
+    y = canvas.height() // 2
+    QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(x, y))
+    QTest.mouseMove(canvas, QPoint(x - 60, y))
+    QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(x - 60, y))
+    assert canvas.split < 0.5 and abs(canvas.split_x() - (x - 60)) < 2
+
+    canvas_zoom = None
+    window.view_panel.set_value("compare", "side")
+    qtbot.waitUntil(lambda: viewer.side_left.isVisible() and viewer.side_right.isVisible())
+    left, right = viewer.side_left, viewer.side_right
+    canvas_zoom = right.zoom_level()
+    window.zoom_in()
+    window.zoom_in()
+    QTest.mousePress(right, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(50, 50))
+    QTest.mouseMove(right, QPoint(75, 40))
+    QTest.mouseRelease(right, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(75, 40))
+    assert not viewer.transform.fit
+    assert left.zoom_level() == pytest.approx(right.zoom_level()) == pytest.approx(1.25 ** 2 * canvas_zoom)
+    # the same image point sits at each view's centre (widths may differ by a pixel)
+    for view in (left, right):
+        c = view.to_image(QPointF(view.width() / 2, view.height() / 2))
+        assert (c.x(), c.y()) == pytest.approx((viewer.transform.centre.x(), viewer.transform.centre.y()))
+    assert right.right is window.runs[0].image and left.left is canvas.left
+    window.actual_size()
+    assert right.zoom_level() == pytest.approx(1.0)
+    window.view_panel.set_value("compare", "difference")
+    assert canvas.mode == "difference" and canvas._difference() is not None
+
+
+def test_hold_key_flips_to_original(qtbot, window, photo):
+    open_photo(qtbot, window, photo)
+    run_to_end(qtbot, window)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    window.viewer.main.setFocus()
+    QTest.keyPress(window.viewer.main, Qt.Key.Key_B)
+    assert window.viewer.main.flipped
+    QTest.keyRelease(window.viewer.main, Qt.Key.Key_B)
+    assert not window.viewer.main.flipped
+
+
+def test_compare_any_two_runs(qtbot, window, photo):
+    open_photo(qtbot, window, photo)
+    run_to_end(qtbot, window)
+    window.run_panel.seed.setValue(8)
+    run_to_end(qtbot, window)
+    assert [r.seed for r in window.runs] == [8, 7]
+    keys = [window.view_panel.left.itemData(i) for i in range(window.view_panel.left.count())]
+    assert keys == ["original", "run:2", "run:1"]
+    window.view_panel.set_value("left", "run:1")
+    assert window.viewer.main.left is window.runs[1].image
+    assert window.viewer.main.right is window.runs[0].image
+
+
+def test_drag_and_drop_opens_file(qtbot, window, photo):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(photo))])
+    event = QDropEvent(QPointF(100, 100), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.photoLoaded, timeout=TIMEOUT) as blocker:
+        window.dropEvent(event)
+    assert blocker.args[0] == str(photo)
+    assert window.photo is not None and window.viewer.transform.image_size.width() == 192
+
+
+def test_paste_image_opens_it(qtbot, window):
+    img = QImage(20, 16, QImage.Format.Format_RGB888)
+    img.fill(Qt.GlobalColor.darkCyan)
+    QApplication.clipboard().setImage(img)
+    with qtbot.waitSignal(window.photoLoaded, timeout=TIMEOUT):
+        window.paste()
+    assert window.photo.size == (20, 16)
+
+
+def test_settings_survive_restart(qtbot, env, tiny_model_file, photo):
+    window = make_window(qtbot, tiny_model_file)
+    open_photo(qtbot, window, photo)
+    window.run_panel.steps.setValue(5)
+    window.run_panel.seed.setValue(42)
+    window.run_panel.preview_every.setValue(2)
+    window.view_panel.opacity.setValue(70)
+    window.actions_["light"].trigger()
+    window.resize(1000, 700)
+    window.close()
+    data = json.loads((env / "config" / "settings.json").read_text())
+    assert data["schema_version"] == 1
+
+    again = make_window(qtbot, tiny_model_file)
+    from segsr_gui.ui import settings as settings_mod
+    s = settings_mod.load()
+    assert (s.run.steps, s.run.seed, s.run.preview_every) == (5, 42, 2)
+    assert s.view.theme == "light" and s.view.overlay_opacity == pytest.approx(0.7)
+    assert s.files.recent == [str(photo.resolve())] and s.files.last_open_dir == str(photo.parent)
+    assert again.run_panel.steps.value() == 5 and again.view_panel.opacity.value() == 70
+    assert again.recent_menu.actions()[0].text() == photo.name
+    QApplication.instance().setStyleSheet("")
+
+
+def test_settings_validation(env, caplog):
+    from segsr_gui.ui import settings as settings_mod
+
+    path = settings_mod.settings_path()
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"schema_version": 1, "run": {"device": "tpu", "steps": 9, "bogus": 1},
+                                "view": {"theme": "light"}, "extra": {}}))
+    s = settings_mod.load()
+    assert s.run.device == "auto" and s.run.steps == 9 and s.view.theme == "light"
+    assert "tpu" in caplog.text and "bogus" in caplog.text
+    assert path.read_text().count("bogus") == 1  # reading writes nothing
+    path.write_text("{not json")
+    assert settings_mod.load() == settings_mod.Settings()
+
+
+def test_bad_file_gives_dialog_not_crash(qtbot, window, env, photo):
+    bad = env / "broken.jpg"
+    bad.write_bytes(b"this is not a photo")
+    window.open_path(bad)
+
+    def dialog():
+        boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
+        assert boxes
+        return boxes[0]
+
+    qtbot.waitUntil(lambda: dialog() is not None, timeout=TIMEOUT)
+    box = dialog()
+    assert "broken.jpg" in box.text() and "Traceback" not in box.text()
+    assert (env / "log" / "segsr-studio.log").exists() or box.informativeText() == ""
+    box.close()
+    assert window.photo is None
+    open_photo(qtbot, window, photo)  # still usable
+    assert window.photo is not None
+
+
+def test_export_never_overwrites_silently(qtbot, window, photo, env):
+    open_photo(qtbot, window, photo)
+    run_to_end(qtbot, window)
+    out = env / "out"
+    out.mkdir()
+    with qtbot.waitSignal(window.exported, timeout=TIMEOUT) as first:
+        assert window.export_to(out, "photo", "png")
+    names = sorted(p.name for p in first.args[0])
+    assert names == ["photo_classes.png", "photo_legend.json", "photo_overlay.png", "photo_x4.png"]
+    mtime = (out / "photo_x4.png").stat().st_mtime_ns
+    assert not window.export_to(out, "photo", "png", ask=lambda existing: "cancel")
+    with qtbot.waitSignal(window.exported, timeout=TIMEOUT) as second:
+        assert window.export_to(out, "photo", "png", ask=lambda existing: "keep")
+    assert (out / "photo-2_x4.png").exists() and (out / "photo_x4.png").stat().st_mtime_ns == mtime

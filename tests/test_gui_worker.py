@@ -1,0 +1,63 @@
+"""The QThread worker on its own, like superqt's test_threadworker."""
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def request_(tiny_model_file):
+    from segsr_gui.ui.worker import RunRequest
+
+    rgb = np.random.default_rng(0).random((16, 24, 3), dtype=np.float32)
+    return RunRequest(rgb, tiny_model_file, seed=3)
+
+
+def test_worker_signals_in_order(qtbot, request_):
+    from segsr_gui.ui.worker import JobRunner, UpscaleWorker
+
+    runner = JobRunner()
+    worker = UpscaleWorker(request_)
+    frames = []
+    worker.yielded.connect(frames.append)
+    with qtbot.waitSignals([worker.started] + [worker.yielded] * 3 + [worker.returned, worker.done],
+                           order="strict", timeout=20000):
+        runner.start(worker)
+    qtbot.waitUntil(lambda: not runner.busy)
+    assert [f.index for f in frames] == [0, 1, 2]
+    assert frames[-1].image.width() == 96 and frames[-1].classes is not None
+    assert abs(frames[-1].shares.sum() - 1) < 1e-6
+
+
+def test_worker_preview_every_and_abort(qtbot, request_):
+    from segsr_gui.ui.worker import JobRunner, UpscaleWorker
+
+    request_.steps, request_.preview_every = 6, 4
+    runner = JobRunner()
+    worker = UpscaleWorker(request_)
+    frames = []
+    worker.yielded.connect(frames.append)
+    with qtbot.waitSignal(worker.returned, timeout=20000) as blocker:
+        runner.start(worker)
+    assert [f.index for f in frames] == [3, 5]
+    assert [f.index for f in blocker.args[0].frames] == [3, 5]
+
+    request_.preview_every = 1
+    worker = UpscaleWorker(request_)
+    worker.yielded.connect(lambda f: worker.abort())
+    with qtbot.waitSignals([worker.aborted, worker.done], order="strict", timeout=20000):
+        runner.start(worker)
+    qtbot.waitUntil(lambda: not runner.busy)
+
+
+def test_worker_reports_errors(qtbot, tmp_path, request_):
+    from segsr_gui.ui.worker import JobRunner, UpscaleWorker
+
+    request_.model_path = tmp_path / "missing.safetensors"
+    runner = JobRunner()
+    worker = UpscaleWorker(request_)
+    with qtbot.waitSignal(worker.errored, timeout=20000) as blocker:
+        runner.start(worker)
+    message, details = blocker.args
+    assert "not found" in message and "Traceback" not in message and "Traceback" in details
