@@ -2,32 +2,49 @@
 
     segsr upscale INPUT... -o OUTDIR [--model FILE] [--steps N] [--seed S]
                   [--tile PX] [--device auto|cpu|cuda] [--masks]
-                  [--format png|jpg|webp|tiff] [--overwrite]
+                  [--format png|jpg|webp|tiff] [--quality Q] [--lossless]
+                  [--class-masks] [--coco] [--overwrite]
     segsr info [MODEL]
     segsr train CONFIG --data DIR --out DIR [--minutes N] [--resume] [--ship MODEL]
 
 Every failure is one line on stderr; the exit status is 0 only when every
-input succeeded.
+input succeeded (1: some input failed, 2: nothing could start, 130: interrupted).
+A batch is resumable: photos whose outputs all exist are skipped, and a photo's
+outputs appear all together or not at all.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 import time
 from pathlib import Path
 
 from . import __version__
-from .errors import SegSRError
+from .errors import ImageSaveError, SegSRError
 
 EXIT_FAILED_INPUTS = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
 
-def collect_inputs(inputs: list[str]) -> tuple[list[tuple[Path, Path]], list[str]]:
+def _inside(path: Path, folder: Path | None) -> bool:
+    if folder is None:
+        return False
+    try:
+        path.resolve().relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def collect_inputs(inputs: list[str], exclude: Path | None = None) -> tuple[list[tuple[Path, Path]], list[str]]:
     """(file, folder relative to OUTDIR) pairs; folders are searched recursively and
-    mirrored. Returns the pairs and one message per input that is neither."""
+    mirrored, skipping hidden files and anything inside ``exclude`` (the output folder,
+    so a second run does not upscale its own outputs). Returns the pairs and one
+    message per input that is neither a file nor a folder of images."""
     from .imageio import IMAGE_SUFFIXES
 
     found, problems = [], []
@@ -35,14 +52,14 @@ def collect_inputs(inputs: list[str]) -> tuple[list[tuple[Path, Path]], list[str
         path = Path(spec)
         if path.is_dir():
             files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-                           and not p.name.startswith("."))
+                           and not p.name.startswith(".") and not _inside(p, exclude))
             if not files:
-                problems.append(f"{spec}: folder holds no image files")
+                problems.append(f"{spec}: the folder holds no image files.")
             found += [(f, f.parent.relative_to(path)) for f in files]
         elif path.exists():
             found.append((path, Path(".")))
         else:
-            problems.append(f"{spec}: no such file or folder")
+            problems.append(f"{spec}: no such file or folder.")
     return found, problems
 
 
@@ -50,14 +67,71 @@ def _fail(message: str) -> None:
     print(f"segsr: {message}", file=sys.stderr)
 
 
-def cmd_upscale(args) -> int:
-    from tqdm import tqdm
+def _name_clashes(inputs: list[tuple[Path, Path]]) -> dict[Path, Path]:
+    """Inputs whose outputs would take the names of an earlier input's (``a.jpg`` and
+    ``a.png`` in one folder): {later input: the earlier one}."""
+    first: dict[tuple[Path, str], Path] = {}
+    clashes = {}
+    for path, rel in inputs:
+        key = (rel, path.stem)
+        if key in first:
+            clashes[path] = first[key]
+        else:
+            first[key] = path
+    return clashes
 
-    from .export import ExportOptions, existing_outputs, export_result, output_paths
-    from .imageio import load_image
-    from .pipeline import iter_upscale, resolve_device
+
+class _Bar:
+    """Overall progress in photos that only goes up (a retry restarts a photo's tiles)."""
+
+    def __init__(self, total: int, quiet: bool):
+        from tqdm import tqdm
+
+        self.tqdm = tqdm
+        self.bar = tqdm(total=total, unit="photo", disable=quiet or None, file=sys.stderr,
+                        bar_format="{l_bar}{bar}| {n:.1f}/{total_fmt} photos [{elapsed}<{remaining}]")
+        self.finished = 0
+        self.current = 0.0
+
+    def step(self, fraction: float) -> None:
+        self.current = max(self.current, min(fraction, 1.0))
+        self._show()
+
+    def photo_finished(self) -> None:
+        self.finished += 1
+        self.current = 0.0
+        self._show()
+
+    def _show(self) -> None:
+        value = self.finished + self.current
+        if value > self.bar.n:
+            self.bar.update(value - self.bar.n)
+
+    def write(self, line: str) -> None:
+        self.tqdm.write(line, file=sys.stderr)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _summary(done: int, skipped: int, failed: int, not_started: int = 0) -> str:
+    text = f"{done} done, {skipped} skipped, {failed} failed"
+    return text + (f", {not_started} not started" if not_started else "")
+
+
+def cmd_upscale(args) -> int:
+    from .export import ExportOptions, existing_outputs, is_done
+    from .imageio import check_writable_folder
+    from .pipeline import resolve_device
+    from .runner import MIN_TILE
     from .weights import load_model
 
+    if args.tile is not None and 0 < args.tile < MIN_TILE:
+        _fail(f"--tile must be 0 (no tiling) or at least {MIN_TILE} pixels, got {args.tile}.")
+        return EXIT_USAGE
+    if not 1 <= args.quality <= 100:
+        _fail(f"--quality must be between 1 and 100, got {args.quality}.")
+        return EXIT_USAGE
     try:
         device = resolve_device(args.device)
         loaded = load_model(args.model, device=device)
@@ -66,70 +140,113 @@ def cmd_upscale(args) -> int:
         return EXIT_USAGE
     steps = args.steps or loaded.model.config.schedule.steps
     if not 1 <= steps <= 50:
-        _fail(f"--steps must be between 1 and 50, got {steps}")
+        _fail(f"--steps must be between 1 and 50, got {steps}.")
         return EXIT_USAGE
-    options = ExportOptions(args.format, args.masks, args.overwrite, args.quality)
-    inputs, problems = collect_inputs(args.inputs)
+    options = ExportOptions(args.format, args.masks, args.overwrite, args.quality, args.lossless,
+                            args.class_masks, args.coco)
+    if options.wants_segmentation and not loaded.model.has_segmentation:
+        _fail(f"Model {loaded.name} has no segmentation, so it cannot write masks; "
+              "drop --masks/--class-masks/--coco or use a model with segmentation (segsr-x4).")
+        return EXIT_USAGE
+    outdir = Path(args.output)
+    problem = check_writable_folder(outdir)
+    if problem:
+        _fail(problem)
+        return EXIT_USAGE
+    inputs, problems = collect_inputs(args.inputs, exclude=outdir)
     for p in problems:
         _fail(p)
-    outdir = Path(args.output)
+    clashes = _name_clashes(inputs)
     done = skipped = 0
     failed = len(problems)
     timings: list[float] = []
-    bar = tqdm(total=len(inputs) * steps, unit="step", disable=args.quiet or None, file=sys.stderr)
-    for path, rel in inputs:
-        target = outdir / rel
-        stem = path.stem
-        present = existing_outputs(stem, target, options)
-        if present and not args.overwrite:
-            if len(present) == len(output_paths(stem, target, options)):
-                skipped += 1
-                tqdm.write(f"segsr: {path}: skipped, outputs already exist in {target} "
-                           "(use --overwrite to redo)", file=sys.stderr)
-            else:
+    bar = _Bar(len(inputs), args.quiet)
+    remaining = len(inputs)
+    try:
+        for path, rel in inputs:
+            target = outdir / rel
+            stem = path.stem
+            if path in clashes:
                 failed += 1
-                _fail(f"{path}: {present[0]} already exists (use --overwrite to replace it)")
-            bar.update(steps)
-            continue
-        try:
-            image = load_image(path)
-            for note in image.notes:
-                tqdm.write(f"segsr: note: {note}", file=sys.stderr)
-            gen = iter_upscale(image.rgb, loaded.model, steps=steps, seed=args.seed, tile=args.tile,
-                               device=str(device))
-            last = time.perf_counter()
-            while True:
+                bar.write(f"segsr: {path}: its outputs would have the same names as those of "
+                          f"{clashes[path]} ({stem}_x4.{options.format}); rename one of them.")
+            elif is_done(stem, target, options) and not args.overwrite:
+                skipped += 1
+                bar.write(f"segsr: {path}: skipped, outputs already exist in {target} "
+                          "(use --overwrite to redo)")
+            elif existing_outputs(stem, target, options) and not args.overwrite:
+                failed += 1
+                bar.write(f"segsr: {path}: {existing_outputs(stem, target, options)[0]} already exists; "
+                          "it was left untouched (use --overwrite to replace it).")
+            else:
                 try:
-                    progress = next(gen)
-                except StopIteration as stop:
-                    result = stop.value
-                    break
-                now = time.perf_counter()
-                timings.append(now - last)
-                if args.benchmark:
-                    tqdm.write(f"{path.name}: tile {progress.tile_index + 1}/{progress.tiles} "
-                               f"step {progress.step.index + 1}/{progress.step.total}: "
-                               f"{(now - last) * 1000:.0f} ms", file=sys.stderr)
-                last = now
-                if progress.tiles == 1 or progress.step.index + 1 == progress.step.total:
-                    bar.update(1 if progress.tiles == 1 else 0)
-            export_result(image, result, target, stem, options, loaded.name, loaded.classes,
-                          loaded.palette, loaded.manifest.get("sha256"))
-            if result.class_map is None and args.masks:
-                tqdm.write(f"segsr: note: model {loaded.name} has no segmentation; no masks written",
-                           file=sys.stderr)
-            done += 1
-        except (SegSRError, FileExistsError, OSError, ValueError, MemoryError) as exc:
-            failed += 1
-            tqdm.write(f"segsr: {path}: {exc}", file=sys.stderr)
-        bar.n = (done + skipped + failed - len(problems)) * steps
-        bar.refresh()
+                    _upscale_one(path, target, stem, args, loaded, device, steps, options, bar, timings)
+                    done += 1
+                except ImageSaveError as exc:
+                    failed += 1
+                    bar.write(f"segsr: {path}: {exc}")
+                    if getattr(exc, "errno", None) == errno.ENOSPC:
+                        remaining -= 1
+                        bar.close()
+                        _fail("stopped: the disk is full. Free some space and run the same command "
+                              "again; finished photos are skipped.")
+                        _fail(_summary(done, skipped, failed, remaining))
+                        return EXIT_FAILED_INPUTS
+                except (SegSRError, FileExistsError, OSError, ValueError) as exc:
+                    failed += 1
+                    bar.write(f"segsr: {path}: {exc}")
+                except Exception as exc:  # noqa: BLE001 - one bad photo must not end the batch
+                    failed += 1
+                    bar.write(f"segsr: {path}: unexpected error ({type(exc).__name__}: {exc}); "
+                              "nothing was written for this photo.")
+            remaining -= 1
+            bar.photo_finished()
+    except KeyboardInterrupt:
+        bar.close()
+        _fail("interrupted; nothing half-written was left. Run the same command again to resume: "
+              "finished photos are skipped.")
+        _fail(_summary(done, skipped, failed, remaining))
+        return EXIT_INTERRUPTED
     bar.close()
     if args.benchmark and timings:
-        print(f"segsr: {len(timings)} steps, mean {1000 * sum(timings) / len(timings):.0f} ms/step",
-              file=sys.stderr)
-    print(f"segsr: {done} done, {skipped} skipped, {failed} failed", file=sys.stderr)
+        _fail(f"{len(timings)} steps, mean {1000 * sum(timings) / len(timings):.0f} ms/step")
+    _fail(_summary(done, skipped, failed))
     return 0 if failed == 0 else EXIT_FAILED_INPUTS
+
+
+def _upscale_one(path: Path, target: Path, stem: str, args, loaded, device, steps: int, options,
+                 bar: _Bar, timings: list[float]) -> None:
+    """Load, upscale (retrying with smaller tiles when out of memory) and export one photo."""
+    from .export import export_notes, export_result
+    from .imageio import load_image
+    from .runner import iter_upscale_retrying
+
+    image = load_image(path)
+    for note in image.notes + export_notes(image, options):
+        bar.write(f"segsr: note: {note}")
+
+    def retry(tile: int, exc: BaseException) -> None:
+        bar.write(f"segsr: note: {path.name}: ran out of memory; trying again with {tile}-pixel tiles.")
+
+    gen = iter_upscale_retrying(image.rgb, loaded.model, steps=steps, seed=args.seed, tile=args.tile,
+                                device=str(device), on_retry=retry)
+    last = time.perf_counter()
+    while True:
+        try:
+            progress = next(gen)
+        except StopIteration as stop:
+            result = stop.value
+            break
+        now = time.perf_counter()
+        timings.append(now - last)
+        if args.benchmark:
+            bar.write(f"{path.name}: tile {progress.tile_index + 1}/{progress.tiles} "
+                      f"step {progress.step.index + 1}/{progress.step.total}: {(now - last) * 1000:.0f} ms")
+        last = now
+        per_tile = progress.step.total
+        bar.step((progress.tile_index * per_tile + progress.step.index + 1) / (progress.tiles * per_tile))
+    export_result(image, result, target, stem, options, loaded.name, loaded.classes, loaded.palette,
+                  loaded.manifest.get("sha256"))
 
 
 def cmd_info(args) -> int:
@@ -170,8 +287,12 @@ def build_parser() -> argparse.ArgumentParser:
                     help="LR tile side in pixels (default: chosen from free memory; 0 = no tiling)")
     up.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     up.add_argument("--masks", action="store_true", help="also write class map, overlay and legend")
+    up.add_argument("--class-masks", action="store_true",
+                    help="also write one black-and-white PNG per class present")
+    up.add_argument("--coco", action="store_true", help="also write the class map as COCO RLE JSON")
     up.add_argument("--format", choices=["png", "jpg", "webp", "tiff"], default="png")
     up.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality (default 95)")
+    up.add_argument("--lossless", action="store_true", help="lossless WebP (--quality is ignored)")
     up.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     up.add_argument("--benchmark", action="store_true", help="print the time of every step")
     up.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -195,8 +316,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except KeyboardInterrupt:
-        _fail("interrupted")
-        return 130
+        _fail("interrupted.")
+        return EXIT_INTERRUPTED
     except Exception as exc:  # the last line of defence: one line, never a traceback
         _fail(f"unexpected error: {type(exc).__name__}: {exc}")
         return EXIT_FAILED_INPUTS

@@ -15,3 +15,7 @@ class ImageSaveError(SegSRError):
 
 class WeightsError(SegSRError):
     """Model weights are missing, damaged or do not fit the architecture."""
+
+
+class OutOfMemoryError(SegSRError):
+    """A run ran out of memory even with the smallest tiles."""

@@ -1,38 +1,96 @@
 """Writing one photo's outputs (DESIGN.md section 3): ``NAME_x4.<fmt>`` and, with
-masks, ``NAME_classes.png``, ``NAME_overlay.png``, ``NAME_legend.json``."""
+masks, ``NAME_classes.png``, ``NAME_overlay.png``, ``NAME_legend.json``; optionally
+one black-and-white ``NAME_mask_<id>_<class>.png`` per class present and a COCO
+RLE ``NAME_coco.json``.
+
+A photo's outputs are one unit: everything is encoded in memory first, then
+written with ``write_files_atomic`` (all files appear, or none does; an older
+version is never damaged and never replaced unless ``overwrite``).
+"""
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .imageio import LoadedImage, encode_image, write_atomic
-from .masks import legend, overlay, palette_png
+from .imageio import LoadedImage, encode_image, write_files_atomic
+from .masks import class_mask_pngs, coco_json, legend, overlay, palette_png, resize_class_map
 from .pipeline import UpscaleResult
 
 
 @dataclass(frozen=True)
 class ExportOptions:
-    format: str = "png"  # png | jpg | webp | tiff
+    """What to write for each photo.
+
+    Args:
+        format: ``Literal["png", "jpg", "webp", "tiff"]``, default ``"png"``.
+        masks: class-id palette PNG, overlay PNG and JSON legend (default False).
+        overwrite: replace existing outputs (default False: existing files are kept).
+        quality: JPEG/WebP quality 1-100 (default 95).
+        lossless_webp: lossless WebP, ``quality`` ignored (default False).
+        class_masks: one black-and-white PNG per class present (default False).
+        coco: COCO-style RLE JSON of the class map (default False).
+    """
+
+    format: str = "png"
     masks: bool = False
     overwrite: bool = False
     quality: int = 95
     lossless_webp: bool = False
+    class_masks: bool = False
+    coco: bool = False
+
+    @property
+    def wants_segmentation(self) -> bool:
+        return self.masks or self.class_masks or self.coco
 
 
 def output_paths(stem: str, outdir: Path, options: ExportOptions) -> dict[str, Path]:
+    """The outputs whose names are known before the run (per-class masks are not:
+    they depend on the classes found)."""
     paths = {"image": outdir / f"{stem}_x4.{options.format}"}
     if options.masks:
         paths.update(classes=outdir / f"{stem}_classes.png", overlay=outdir / f"{stem}_overlay.png",
                      legend=outdir / f"{stem}_legend.json")
+    if options.coco:
+        paths["coco"] = outdir / f"{stem}_coco.json"
     return paths
 
 
+def class_mask_files(stem: str, outdir: Path) -> list[Path]:
+    """Per-class mask files of ``stem`` already in ``outdir``."""
+    return sorted(p for p in outdir.glob(f"{stem}_mask_[0-9][0-9]_*.png") if p.is_file())
+
+
 def existing_outputs(stem: str, outdir: Path, options: ExportOptions) -> list[Path]:
-    return [p for p in output_paths(stem, outdir, options).values() if p.exists()]
+    found = [p for p in output_paths(stem, outdir, options).values() if p.exists()]
+    if options.class_masks and outdir.is_dir():
+        found += class_mask_files(stem, outdir)
+    return found
+
+
+def is_done(stem: str, outdir: Path, options: ExportOptions) -> bool:
+    """Every output of a finished photo is present (so a batch can skip it)."""
+    if not all(p.exists() for p in output_paths(stem, outdir, options).values()):
+        return False
+    return not options.class_masks or bool(class_mask_files(stem, outdir))
+
+
+def export_notes(source: LoadedImage, options: ExportOptions) -> list[str]:
+    """What the chosen format cannot keep, in sentences for the user."""
+    notes = []
+    name = source.path.name if source.path else "the photo"
+    if source.alpha is not None and options.format == "jpg":
+        notes.append(f"{name} has transparency, which JPEG cannot store; it is dropped "
+                     "(choose --format png, webp or tiff to keep it).")
+    if source.bit_depth == 16 and options.format in ("jpg", "webp"):
+        notes.append(f"{name} has 16 bits per sample; {options.format.upper()} stores 8 "
+                     "(choose --format png or tiff to keep 16).")
+    return notes
 
 
 def _resize_alpha(alpha: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -43,32 +101,54 @@ def _resize_alpha(alpha: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.clip(np.asarray(im), 0, 1)
 
 
+def _png(rgb8: np.ndarray) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(rgb8).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _json(obj) -> bytes:
+    return (json.dumps(obj, indent=2) + "\n").encode()
+
+
+def encode_outputs(source: LoadedImage, result: UpscaleResult, outdir: Path, stem: str,
+                   options: ExportOptions, model_name: str, classes, palette,
+                   model_sha256: str | None = None) -> dict[str, tuple[Path, bytes]]:
+    """Every output of one photo, encoded in memory: ``{key: (path, bytes)}``."""
+    paths = output_paths(stem, outdir, options)
+    h, w = result.image.shape[:2]
+    alpha = None if source.alpha is None else _resize_alpha(source.alpha, (w, h))
+    blobs = {"image": (paths["image"], encode_image(
+        result.image, options.format, alpha=alpha, grayscale=source.grayscale,
+        bit_depth=source.bit_depth, exif=source.exif, icc_profile=source.icc_profile, dpi=source.dpi,
+        quality=options.quality, lossless=options.lossless_webp))}
+    class_map = result.class_map
+    if class_map is None or not options.wants_segmentation:
+        return blobs
+    class_map = resize_class_map(class_map, (w, h))  # a no-op for the pipeline's maps
+    if options.masks:
+        blobs["classes"] = (paths["classes"], palette_png(class_map, palette))
+        blobs["overlay"] = (paths["overlay"], _png(overlay(result.image, class_map, palette)))
+        blobs["legend"] = (paths["legend"], _json(legend(class_map, classes, palette, model_name,
+                                                         model_sha256)))
+    if options.class_masks:
+        for suffix, data in class_mask_pngs(class_map, classes).items():
+            blobs[suffix] = (outdir / f"{stem}_{suffix}.png", data)
+    if options.coco:
+        blobs["coco"] = (paths["coco"], _json(coco_json(class_map, classes, palette, paths["image"].name,
+                                                        model_name, model_sha256)))
+    return blobs
+
+
 def export_result(source: LoadedImage, result: UpscaleResult, outdir: Path, stem: str,
                   options: ExportOptions, model_name: str, classes, palette,
                   model_sha256: str | None = None) -> dict[str, Path]:
-    """Encode everything first, then write each file atomically; nothing is replaced unless
-    ``options.overwrite`` (a ``FileExistsError`` names the first existing output)."""
-    paths = output_paths(stem, outdir, options)
-    if not options.overwrite:
-        for p in paths.values():
-            if p.exists():
-                raise FileExistsError(f"{p} already exists (use --overwrite to replace it).")
-    h, w = result.image.shape[:2]
-    alpha = None if source.alpha is None else _resize_alpha(source.alpha, (w, h))
-    blobs = {"image": encode_image(result.image, options.format, alpha=alpha, grayscale=source.grayscale,
-                                   bit_depth=source.bit_depth, exif=source.exif,
-                                   icc_profile=source.icc_profile, dpi=source.dpi,
-                                   quality=options.quality, lossless=options.lossless_webp)}
-    if options.masks and result.class_map is not None:
-        blobs["classes"] = palette_png(result.class_map, palette)
-        import io
-        from PIL import Image
-        buf = io.BytesIO()
-        Image.fromarray(overlay(result.image, result.class_map, palette)).save(buf, "PNG")
-        blobs["overlay"] = buf.getvalue()
-        blobs["legend"] = (json.dumps(legend(result.class_map, classes, palette, model_name, model_sha256),
-                                      indent=2) + "\n").encode()
-    written = {}
-    for key, data in blobs.items():
-        written[key] = write_atomic(paths[key], data, overwrite=options.overwrite)
-    return written
+    """Encode everything first, then write all files as one unit. Nothing is replaced
+    unless ``options.overwrite`` (a ``FileExistsError`` names the first existing output);
+    a failure (``ImageSaveError``) or interruption leaves no file of this photo behind."""
+    blobs = encode_outputs(source, result, outdir, stem, options, model_name, classes, palette,
+                           model_sha256)
+    written = write_files_atomic(list(blobs.values()), overwrite=options.overwrite)
+    return dict(zip(blobs.keys(), written))

@@ -6,18 +6,25 @@ grayscale, its bit depth (8 or 16), EXIF and ICC bytes. ``save_image`` writes
 through a temporary file in the target folder that is renamed into place, and
 never replaces an existing file unless asked.
 
-Pillow holds 16 bits per sample only for grayscale, so 16-bit colour PNG/TIFF
-go through OpenCV (which keeps the samples but not the metadata).
+Pillow holds 16 bits per sample only for grayscale, so 16-bit colour input is
+decoded by OpenCV (metadata still comes from Pillow) and 16-bit output is written
+by a small PNG encoder of our own (ICC, EXIF, DPI kept) or by tifffile (ICC, DPI
+and the EXIF text tags of IFD0 kept; the EXIF sub-IFD, e.g. DateTimeOriginal, is
+not carried into 16-bit TIFF).
 """
 
 from __future__ import annotations
 
+import errno
+import io
 import os
+import struct
 import tempfile
+import zlib
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -180,58 +187,112 @@ def _exif_for_output(exif_bytes: Optional[bytes], scale: int) -> Optional[bytes]
 
 
 def _to_pil(rgb: np.ndarray, alpha: Optional[np.ndarray], grayscale: bool, fmt: str) -> Image.Image:
+    """8-bit L, LA, RGB or RGBA image (JPEG never gets alpha)."""
     to8 = lambda a: np.round(np.clip(a, 0, 1) * 255).astype(np.uint8)
-    if grayscale:
-        gray = rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32) if rgb.ndim == 3 else rgb
-        if alpha is not None:
-            return Image.fromarray(np.dstack([to8(gray), to8(alpha)]), "LA" if fmt != "JPEG" else None)
-        return Image.fromarray(to8(gray), "L")
-    if alpha is not None and fmt != "JPEG":
-        return Image.fromarray(np.dstack([to8(rgb), to8(alpha)]), "RGBA")
-    return Image.fromarray(to8(rgb), "RGB")
+    if fmt == "JPEG":
+        alpha = None
+    planes = [rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)] if grayscale else [rgb]
+    if alpha is not None:
+        planes.append(alpha[..., None])
+    arr = to8(np.dstack(planes) if len(planes) > 1 else planes[0])
+    return Image.fromarray(np.ascontiguousarray(arr))
 
 
-def _encode_16bit(rgb: np.ndarray, alpha: Optional[np.ndarray], grayscale: bool, fmt: str) -> bytes:
-    import cv2
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
+
+def _png_metadata_chunks(exif: Optional[bytes], icc: Optional[bytes], dpi) -> bytes:
+    """iCCP, eXIf and pHYs chunks (PNG spec 11.3.3.3, PNG extensions 3.7, 11.3.5.3)."""
+    chunks = b""
+    if icc:
+        chunks += _png_chunk(b"iCCP", b"ICC Profile\x00\x00" + zlib.compress(icc))
+    if exif:
+        body = exif[6:] if exif.startswith(b"Exif\x00\x00") else exif
+        chunks += _png_chunk(b"eXIf", body)
+    if dpi:
+        ppm = [max(1, int(round(d / 0.0254))) for d in dpi]  # dots per inch -> per metre
+        chunks += _png_chunk(b"pHYs", struct.pack(">IIB", ppm[0], ppm[1], 1))
+    return chunks
+
+
+def _png16(arr: np.ndarray, extra_chunks: bytes = b"") -> bytes:
+    """A 16-bit PNG of a uint16 (H, W) or (H, W, C) array, C in 1-4, with ``extra_chunks``
+    placed before the image data. Rows use the Up filter (PNG spec 9.2)."""
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    h, w, c = arr.shape
+    colour_type = {1: 0, 2: 4, 3: 2, 4: 6}[c]
+    raw = arr.astype(">u2").reshape(h, w * c).view(np.uint8)
+    up = raw.copy()
+    up[1:] = raw[1:] - raw[:-1]  # uint8 arithmetic wraps modulo 256, as the filter asks
+    rows = np.hstack([np.full((h, 1), 2, np.uint8), up])
+    ihdr = struct.pack(">IIBBBBB", w, h, 16, colour_type, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + extra_chunks
+            + _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), 6)) + _png_chunk(b"IEND", b""))
+
+
+_TIFF_ASCII_TAGS = (0x010E, 0x010F, 0x0110, 0x0131, 0x0132, 0x013B, 0x8298)
+# ImageDescription, Make, Model, Software, DateTime, Artist, Copyright: the EXIF IFD0 text
+# tags that are also baseline TIFF tags, so a 16-bit TIFF can carry them.
+
+
+def _encode_16bit(rgb: np.ndarray, alpha: Optional[np.ndarray], grayscale: bool, fmt: str,
+                  exif: Optional[bytes] = None, icc: Optional[bytes] = None, dpi=None) -> bytes:
+    """16 bits per sample. PNG: our own small encoder, which keeps ICC, EXIF and DPI.
+    TIFF: tifffile, which keeps ICC, DPI and the EXIF IFD0 text tags (camera, date, artist)."""
     to16 = lambda a: np.round(np.clip(a, 0, 1) * 65535).astype(np.uint16)
     if grayscale:
-        gray = rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-        arr = to16(gray) if alpha is None else cv2.cvtColor(
-            np.dstack([to16(gray)] * 3 + [to16(alpha)]), cv2.COLOR_RGBA2BGRA)
-    elif alpha is not None:
-        arr = cv2.cvtColor(np.dstack([to16(rgb), to16(alpha)]), cv2.COLOR_RGBA2BGRA)
+        planes = [rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)]
     else:
-        arr = cv2.cvtColor(to16(rgb), cv2.COLOR_RGB2BGR)
-    ok, buf = cv2.imencode(".png" if fmt == "PNG" else ".tiff", arr)
-    if not ok:
-        raise ImageSaveError(f"16-bit {fmt} encoding failed.")
-    return buf.tobytes()
+        planes = [rgb[..., 0], rgb[..., 1], rgb[..., 2]]
+    if alpha is not None:
+        planes.append(alpha)
+    arr = np.dstack([to16(p) for p in planes]) if len(planes) > 1 else to16(planes[0])
+    if fmt == "PNG":
+        return _png16(arr, _png_metadata_chunks(exif, icc, dpi))
+    import tifffile
+
+    extratags = []
+    if exif:
+        tags = Image.Exif()
+        tags.load(exif)
+        for tag in _TIFF_ASCII_TAGS:
+            value = tags.get(tag)
+            if isinstance(value, str) and value and value.isascii():
+                extratags.append((tag, "s", 0, value, True))
+    buf = io.BytesIO()
+    tifffile.imwrite(buf, arr, photometric="minisblack" if grayscale else "rgb",
+                     extrasamples=["unassalpha"] if alpha is not None else None,
+                     compression="zlib", iccprofile=icc or None, metadata=None,
+                     resolution=tuple(dpi) if dpi else None,
+                     resolutionunit="INCH" if dpi else None, extratags=extratags)
+    return buf.getvalue()
 
 
 def encode_image(rgb: np.ndarray, fmt: str, *, alpha=None, grayscale=False, bit_depth=8, exif=None,
                  icc_profile=None, dpi=None, scale: int = 4, quality: int = 95, lossless=False) -> bytes:
-    """Encode an output image to bytes (format key of ``FORMATS``)."""
-    import io
+    """Encode an output image to bytes (``fmt`` a key of ``FORMATS``).
 
+    ``rgb`` is float32 (H, W, 3) in [0, 1]; ``alpha`` float32 (H, W) or None. EXIF
+    keeps everything but orientation (reset: pixels are upright) and resolution
+    (multiplied by ``scale``); ICC is copied. JPEG has no alpha: it is dropped.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     pil_format = FORMATS[fmt]
-    if bit_depth == 16 and pil_format in ("PNG", "TIFF") and not (grayscale and alpha is None):
-        return _encode_16bit(rgb, alpha, grayscale, pil_format)
-    if bit_depth == 16 and pil_format in ("PNG", "TIFF"):
-        gray = rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-        im = Image.fromarray(np.round(np.clip(gray, 0, 1) * 65535).astype(np.uint16))
-        if pil_format == "PNG":
-            im = im.convert("I;16") if im.mode != "I;16" else im
-    else:
-        im = _to_pil(rgb, alpha, grayscale, pil_format)
-    params = {}
     out_exif = _exif_for_output(exif, scale)
+    out_dpi = tuple(float(d) * scale for d in dpi) if dpi else None
+    if bit_depth == 16 and pil_format in ("PNG", "TIFF"):
+        return _encode_16bit(rgb, alpha, grayscale, pil_format, out_exif, icc_profile, out_dpi)
+    im = _to_pil(rgb, alpha if pil_format != "JPEG" else None, grayscale, pil_format)
+    params = {}
     if out_exif:
         params["exif"] = out_exif
     if icc_profile:
         params["icc_profile"] = icc_profile
-    if dpi:
-        params["dpi"] = tuple(d * scale for d in dpi)
+    if out_dpi:
+        params["dpi"] = out_dpi
     if pil_format == "JPEG":
         params.update(quality=quality, subsampling=0 if quality >= 90 else 2)
     elif pil_format == "WEBP":
@@ -243,35 +304,139 @@ def encode_image(rgb: np.ndarray, fmt: str, *, alpha=None, grayscale=False, bit_
     return buf.getvalue()
 
 
+def _exists_message(path: Path) -> str:
+    return f"{path} already exists; it was left untouched (use --overwrite to replace it)."
+
+
+def _save_error(path: Path, exc: OSError) -> ImageSaveError:
+    reason = exc.strerror or str(exc)
+    if exc.errno == errno.ENOSPC:
+        reason = "the disk is full (no space left on device)"
+    err = ImageSaveError(f"Cannot write {path}: {reason}; nothing was written for it.")
+    err.errno = exc.errno
+    return err
+
+
+def _write_bytes(f, data: bytes) -> None:
+    """Write in 1 MiB pieces (a seam tests use to simulate a disk filling up mid-write)."""
+    view = memoryview(data)
+    for start in range(0, len(view), 1 << 20):
+        f.write(view[start:start + (1 << 20)])
+
+
+def _unlink_quietly(path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _write_temp(path: Path, data: bytes) -> str:
+    """``data`` in a fsynced hidden temporary file beside ``path``; removed again on failure."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    except OSError as exc:
+        err = ImageSaveError(f"Cannot write to the folder {path.parent}: {exc.strerror or exc}.")
+        err.errno = exc.errno
+        raise err from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            _write_bytes(f, data)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException as exc:
+        _unlink_quietly(tmp)
+        if isinstance(exc, OSError):
+            raise _save_error(path, exc) from None
+        raise
+    return tmp
+
+
+def write_files_atomic(items: Sequence[tuple[str | os.PathLike, bytes]], overwrite: bool = False) -> list[Path]:
+    """Write several files as one unit: all of them appear, or none does.
+
+    Phase 1 writes every file to a temporary file in its target folder. Phase 2
+    moves them into place; an existing file is replaced (``overwrite``) by an atomic
+    rename, so it is either the old or the new version, never a damaged one. Any
+    failure or interruption (also ``KeyboardInterrupt``) removes the temporary files
+    and undoes the files already moved, restoring older versions.
+
+    Without ``overwrite`` an existing target raises ``FileExistsError`` and nothing
+    is written. OS failures raise ``ImageSaveError`` (``.errno`` set).
+    """
+    items = [(Path(p), data) for p, data in items]
+    if not overwrite:
+        for path, _ in items:
+            if path.exists():
+                raise FileExistsError(_exists_message(path))
+    temps: list[tuple[str, Path]] = []
+    try:
+        for path, data in items:
+            temps.append((_write_temp(path, data), path))
+    except BaseException:
+        for tmp, _ in temps:
+            _unlink_quietly(tmp)
+        raise
+    committed: list[tuple[Path, Optional[str]]] = []  # (target, backup of the older version)
+    try:
+        for tmp, path in temps:
+            backup = None
+            if overwrite:
+                if path.exists():
+                    backup = tmp + ".old"
+                    os.link(path, backup)
+                os.replace(tmp, path)
+            else:
+                os.link(tmp, path)  # fails if the name appeared meanwhile: never replaces
+                _unlink_quietly(tmp)
+            committed.append((path, backup))
+    except BaseException as exc:
+        for path, backup in reversed(committed):
+            if backup:
+                os.replace(backup, path)
+            else:
+                _unlink_quietly(path)
+        for tmp, _ in temps:
+            _unlink_quietly(tmp)
+            _unlink_quietly(tmp + ".old")
+        if isinstance(exc, FileExistsError):
+            raise FileExistsError(_exists_message(Path(exc.filename2 or exc.filename or "output"))) from None
+        if isinstance(exc, OSError):
+            raise _save_error(Path(exc.filename2 or exc.filename or temps[0][1]), exc) from None
+        raise
+    for _, backup in committed:
+        if backup:
+            _unlink_quietly(backup)
+    return [path for _, path in temps]
+
+
+def check_writable_folder(folder: str | os.PathLike) -> Optional[str]:
+    """None when ``folder`` exists or can be created and a file can be written in it;
+    otherwise one sentence saying why not. (Probes with a real file: permission bits
+    say nothing when running as root or on network shares.)"""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        return f"The output folder {folder} is a file, not a folder."
+    except OSError as exc:
+        return f"Cannot create the output folder {folder}: {exc.strerror or exc}."
+    if not folder.is_dir():
+        return f"The output folder {folder} is a file, not a folder."
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".segsr-probe-", suffix=".part")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        return f"Cannot write to the output folder {folder}: {exc.strerror or exc}."
+    return None
+
+
 def write_atomic(path: str | os.PathLike, data: bytes, overwrite: bool = False) -> Path:
     """Write ``data`` to ``path`` through a temporary file in the same folder.
 
     Without ``overwrite`` an existing file is left untouched and ``FileExistsError``
     is raised; on any failure no partial file remains and an older file is intact.
     """
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} already exists (use --overwrite to replace it).")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    except OSError as exc:
-        raise ImageSaveError(f"Cannot write to {path.parent}: {exc.strerror or exc}.") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        if overwrite:
-            os.replace(tmp, path)
-        else:
-            os.link(tmp, path)  # fails if the name appeared meanwhile: never replaces
-            os.unlink(tmp)
-    except FileExistsError:
-        os.unlink(tmp)
-        raise FileExistsError(f"{path} already exists (use --overwrite to replace it).") from None
-    except OSError as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise ImageSaveError(f"Cannot write {path}: {exc.strerror or exc}.") from None
-    return path
+    return write_files_atomic([(path, data)], overwrite)[0]

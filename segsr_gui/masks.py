@@ -1,4 +1,5 @@
-"""Class maps as files: palette PNG of ids, colour overlay, JSON legend.
+"""Class maps as files: palette PNG of ids, colour overlay, JSON legend, one
+black-and-white PNG per class and COCO-style RLE JSON.
 
 Class maps are uint8 (H, W) ids at the SR image's size. They are only ever
 resized with nearest neighbour; ids are never blended.
@@ -65,4 +66,79 @@ def legend(class_map: np.ndarray, classes: Sequence[str], palette: Sequence[Sequ
         "classes": [{"id": i, "name": name, "color": list(map(int, palette[i])),
                      "pixels": int(counts[i]), "share": round(int(counts[i]) / total, 6)}
                     for i, name in enumerate(classes)],
+    }
+
+
+def resize_class_map(class_map: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """uint8 (H, W) ids resized to ``size`` = (width, height) with nearest neighbour only:
+    ids are labels, never blended."""
+    if class_map.ndim != 2:
+        raise ValueError(f"class map must be (H, W), got {class_map.shape}")
+    if (class_map.shape[1], class_map.shape[0]) == tuple(size):
+        return class_map
+    return np.asarray(Image.fromarray(class_map.astype(np.uint8), "L").resize(size, Image.NEAREST))
+
+
+def safe_name(name: str) -> str:
+    """A class name as a file-name part: ``sign/symbol`` -> ``sign-symbol``."""
+    cleaned = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in name.strip().lower())
+    return cleaned.strip("-") or "class"
+
+
+def class_mask_pngs(class_map: np.ndarray, classes: Sequence[str]) -> dict[str, bytes]:
+    """One 1-bit black-and-white PNG per class present (white = the class), keyed by
+    the file-name suffix ``mask_<id>_<name>``."""
+    out = {}
+    for class_id in np.unique(class_map):
+        if class_id >= len(classes):
+            continue
+        buf = io.BytesIO()
+        Image.fromarray(class_map == class_id).save(buf, "PNG")
+        out[f"mask_{int(class_id):02d}_{safe_name(classes[class_id])}"] = buf.getvalue()
+    return out
+
+
+def rle_encode(mask: np.ndarray) -> dict:
+    """COCO uncompressed RLE of a boolean (H, W) mask: ``{"size": [H, W], "counts": [...]}``,
+    run lengths in column-major order starting with a run of zeros (as pycocotools)."""
+    flat = np.asarray(mask, bool).ravel(order="F")
+    change = np.flatnonzero(flat[1:] != flat[:-1]) + 1
+    bounds = np.concatenate([[0], change, [flat.size]])
+    counts = np.diff(bounds).tolist()
+    if flat.size and flat[0]:
+        counts = [0] + counts
+    return {"size": [int(mask.shape[0]), int(mask.shape[1])], "counts": [int(c) for c in counts]}
+
+
+def rle_decode(rle: dict) -> np.ndarray:
+    """Inverse of ``rle_encode``: boolean (H, W)."""
+    h, w = rle["size"]
+    values = np.arange(len(rle["counts"])) % 2 == 1
+    return np.repeat(values, rle["counts"]).reshape((h, w), order="F")
+
+
+def coco_json(class_map: np.ndarray, classes: Sequence[str], palette: Sequence[Sequence[int]],
+              image_file: str, model_name: str, model_sha256: str | None = None) -> dict:
+    """COCO-style segmentation of one image: every class present becomes one annotation with
+    an uncompressed RLE mask (``iscrowd`` 1, as COCO requires for RLE). Category ids are the
+    class ids of the palette PNG."""
+    h, w = class_map.shape
+    annotations = []
+    for class_id in np.unique(class_map):
+        if class_id >= len(classes):
+            continue
+        mask = class_map == class_id
+        rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+        annotations.append({
+            "id": len(annotations) + 1, "image_id": 1, "category_id": int(class_id),
+            "segmentation": rle_encode(mask), "area": int(mask.sum()),
+            "bbox": [int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1)],
+            "iscrowd": 1,
+        })
+    return {
+        "info": {"description": "SegSR class map", "model": model_name, "model_sha256": model_sha256},
+        "images": [{"id": 1, "file_name": image_file, "width": int(w), "height": int(h)}],
+        "categories": [{"id": i, "name": name, "color": list(map(int, palette[i]))}
+                       for i, name in enumerate(classes)],
+        "annotations": annotations,
     }
