@@ -267,7 +267,11 @@ def cmd_train(args) -> int:
     if not (Path(args.data) / "camvid").is_dir():
         _fail(f"{args.data}: no camvid/ folder here (pass --data ../shared/data)")
         return EXIT_USAGE
-    meta = run_training(args.config, args.data, args.out, args.minutes, args.resume, args.ship)
+    if args.threads:
+        import torch
+        torch.set_num_threads(args.threads)
+    meta = run_training(args.config, args.data, args.out, args.minutes, args.resume, args.ship,
+                        max_iters=args.iters)
     print(json.dumps({k: v for k, v in meta.items() if k != "param_groups"}, indent=1))
     return 0
 
@@ -307,6 +311,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--minutes", type=float, default=0)
     tr.add_argument("--resume", action="store_true")
     tr.add_argument("--ship", default=None, help="also write the best weights to this model path")
+    tr.add_argument("--iters", type=int, default=None, help="stop at this iteration (equal budgets)")
+    tr.add_argument("--threads", type=int, default=0, help="torch threads (default: all cores)")
     tr.set_defaults(func=cmd_train)
     return parser
 

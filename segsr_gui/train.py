@@ -210,8 +210,10 @@ def score_of(scores) -> float:
 
 
 def run_training(config_path, data_root, out_dir, minutes: float, resume: bool, ship: str | None,
-                 log=print) -> dict:
+                 log=print, max_iters: int | None = None) -> dict:
     cfg = load_config(config_path)
+    if max_iters is not None:
+        cfg.max_iters = max_iters
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
