@@ -64,6 +64,15 @@ def _png_bit_depth(path: Path) -> int:
     return head[24] if head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) > 24 else 8
 
 
+def _png_gray_alpha(im: Image.Image, path: Path) -> bool:
+    """A 16-bit gray + alpha PNG (colour type 4), which Pillow opens as RGBA."""
+    if im.format != "PNG" or im.mode != "RGBA":
+        return False
+    with open(path, "rb") as f:
+        head = f.read(26)
+    return len(head) == 26 and head[25] == 4
+
+
 def _source_bit_depth(im: Image.Image, path: Path) -> int:
     if im.mode in ("I;16", "I;16B", "I;16L", "I"):
         return 16
@@ -137,8 +146,8 @@ def load_image(path: str | os.PathLike) -> LoadedImage:
     dpi = im.info.get("dpi")
     bit_depth = 16 if _source_bit_depth(im, path) > 8 else 8
     alpha = None
-    grayscale = im.mode in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
-    if bit_depth == 16 and not grayscale and im.mode in ("RGB", "RGBA"):
+    grayscale = im.mode in ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F") or _png_gray_alpha(im, path)
+    if bit_depth == 16 and im.mode in ("RGB", "RGBA"):  # Pillow holds these as 8-bit: use OpenCV
         arr = _orient(_read_16bit_colour(path), orientation)
         rgb, alpha = arr[..., :3], (arr[..., 3] if arr.shape[2] == 4 else None)
     else:
@@ -184,6 +193,14 @@ def _exif_for_output(exif_bytes: Optional[bytes], scale: int) -> Optional[bytes]
             except (TypeError, ValueError, ZeroDivisionError):
                 pass
     return exif.tobytes()
+
+
+def _has_exif_sub_ifd(exif_bytes: Optional[bytes]) -> bool:
+    if not exif_bytes:
+        return False
+    exif = Image.Exif()
+    exif.load(exif_bytes)
+    return any(tag in exif for tag in (0x8769, 0x8825))  # ExifIFD, GPSInfo
 
 
 def _to_pil(rgb: np.ndarray, alpha: Optional[np.ndarray], grayscale: bool, fmt: str) -> Image.Image:
@@ -297,7 +314,9 @@ def encode_image(rgb: np.ndarray, fmt: str, *, alpha=None, grayscale=False, bit_
         params.update(quality=quality, subsampling=0 if quality >= 90 else 2)
     elif pil_format == "WEBP":
         params.update(lossless=lossless, quality=quality if not lossless else 100)
-    elif pil_format == "TIFF":
+    elif pil_format == "TIFF" and not _has_exif_sub_ifd(out_exif):
+        # Pillow's libtiff encoder (needed for compression) cannot write the EXIF and
+        # GPS sub-IFDs: with them the TIFF is stored uncompressed so nothing is lost.
         params["compression"] = "tiff_deflate"
     buf = io.BytesIO()
     im.save(buf, pil_format, **params)
