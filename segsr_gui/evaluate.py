@@ -10,7 +10,7 @@ import torch
 
 from .classes import IGNORE_ID
 from .metrics import confusion, miou, psnr_y, ssim_y
-from .pipeline import bicubic_up, _pad_to_multiple
+from .pipeline import bicubic_up, pad_to_multiple
 from .sampler import iter_sample
 from .schedule import ResShiftSchedule
 
@@ -37,8 +37,7 @@ def chain_scores(model, lrs: list[np.ndarray], hqs: list[np.ndarray], labels: li
                  with_ssim: bool = False) -> ChainScores:
     """Run the whole-image chain on each LR input and score every step against its HQ image."""
     cfg = model.config
-    sched_cfg = cfg.schedule if steps is None else type(cfg.schedule)(**{**cfg.schedule.__dict__, "steps": steps})
-    schedule = ResShiftSchedule(sched_cfg)
+    schedule = ResShiftSchedule(cfg.schedule.with_steps(steps))
     noise_scale = cfg.noise_scale if noise_scale is None else noise_scale
     n = schedule.steps
     psnr = np.zeros(n)
@@ -47,7 +46,7 @@ def chain_scores(model, lrs: list[np.ndarray], hqs: list[np.ndarray], labels: li
     for i, (lr, hq) in enumerate(zip(lrs, hqs)):
         h, w = hq.shape[:2]
         x = torch.from_numpy(np.ascontiguousarray(lr.transpose(2, 0, 1)))[None] * 2 - 1
-        y = bicubic_up(_pad_to_multiple(x, model.stride), cfg.scale)
+        y = bicubic_up(pad_to_multiple(x, model.stride), cfg.scale)
         for step in iter_sample(model, y, schedule, seed=seed + i, noise_scale=noise_scale):
             img = ((step.x0_hat[0, :, :h, :w] + 1) / 2).permute(1, 2, 0).numpy()
             psnr[step.index] += psnr_y(img, hq)

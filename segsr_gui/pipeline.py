@@ -72,7 +72,7 @@ def resolve_device(device: str = "auto") -> torch.device:
     return torch.device(device)
 
 
-def _pad_to_multiple(lr: torch.Tensor, multiple: int) -> torch.Tensor:
+def pad_to_multiple(lr: torch.Tensor, multiple: int) -> torch.Tensor:
     h, w = lr.shape[-2:]
     ph, pw = (-h) % multiple, (-w) % multiple
     if not (ph or pw):
@@ -101,8 +101,7 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
     if rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"expected an (H, W, 3) array, got shape {rgb.shape}")
     cfg = model.config
-    sched_cfg = cfg.schedule if steps is None else type(cfg.schedule)(**{**cfg.schedule.__dict__, "steps": int(steps)})
-    schedule = ResShiftSchedule(sched_cfg)
+    schedule = ResShiftSchedule(cfg.schedule.with_steps(steps))
     noise_scale = cfg.noise_scale if noise_scale is None else noise_scale
     dev = resolve_device(device)
     scale, k = cfg.scale, cfg.num_classes
@@ -118,7 +117,7 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
     weight_acc = torch.zeros(1, h * scale, w * scale)
     for tile_index, box in enumerate(boxes):
         lr = lr_all[..., box.top:box.top + box.height, box.left:box.left + box.width]
-        y = bicubic_up(_pad_to_multiple(lr, model.stride), scale).to(dev)
+        y = bicubic_up(pad_to_multiple(lr, model.stride), scale).to(dev)
         last = None
         for last in iter_sample(model, y, schedule, seed=seed, noise_scale=noise_scale,
                                 origin=(box.top * scale, box.left * scale)):

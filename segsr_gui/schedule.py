@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import torch
 
@@ -39,6 +39,10 @@ class ScheduleConfig:
     power: float = 0.3
     min_noise: float = 0.2
     eta_end: float = 0.99
+
+    def with_steps(self, steps: int | None) -> "ScheduleConfig":
+        """The same schedule with another step count (None keeps this one)."""
+        return self if steps is None else replace(self, steps=int(steps))
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
