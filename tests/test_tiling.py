@@ -39,3 +39,24 @@ def test_tiled_and_untiled_256px_agree_within_2_of_255(tiny_model):
     diff = np.abs(whole.image - tiled.image).max() * 255
     assert diff <= 2.0, diff
     assert (whole.class_map == tiled.class_map).mean() > 0.99
+
+
+def test_auto_tile_size_follows_the_memory_budget():
+    from segsr_gui.pipeline import BYTES_PER_LR_PIXEL, auto_tile_size
+
+    assert auto_tile_size(64, 64, 4, budget=10 << 30) == 0  # small photos run whole
+    big = auto_tile_size(1024, 1024, 4, budget=10 << 30)
+    small = auto_tile_size(1024, 1024, 4, budget=160 * 160 * BYTES_PER_LR_PIXEL)
+    assert 0 < small < big and big % 4 == 0 and small % 4 == 0
+    assert small <= 160
+
+
+def test_noise_field_windows_agree_wherever_they_are_cut():
+    from segsr_gui.noise import NoiseField
+
+    field = NoiseField(42)
+    whole = field.window(3, 2, 0, 0, 150, 170)
+    part = field.window(3, 2, 37, 91, 60, 70)
+    assert torch.equal(whole[..., 37:97, 91:161], part)
+    assert not torch.equal(field.window(4, 2, 0, 0, 150, 170), whole)
+    assert abs(float(whole.std()) - 1) < 0.05
