@@ -63,8 +63,13 @@ def collect_inputs(inputs: list[str], exclude: Path | None = None) -> tuple[list
     return found, problems
 
 
+def _sentence(message: str) -> str:
+    message = message.strip()
+    return message if message.endswith((".", "!", "?", ")")) else message + "."
+
+
 def _fail(message: str) -> None:
-    print(f"segsr: {message}", file=sys.stderr)
+    print(f"segsr: {_sentence(message)}", file=sys.stderr)
 
 
 def _name_clashes(inputs: list[tuple[Path, Path]]) -> dict[Path, Path]:
@@ -116,7 +121,7 @@ class _Bar:
 
 def _summary(done: int, skipped: int, failed: int, not_started: int = 0) -> str:
     text = f"{done} done, {skipped} skipped, {failed} failed"
-    return text + (f", {not_started} not started" if not_started else "")
+    return text + (f", {not_started} not started." if not_started else ".")
 
 
 def cmd_upscale(args) -> int:
@@ -184,17 +189,18 @@ def cmd_upscale(args) -> int:
                     done += 1
                 except ImageSaveError as exc:
                     failed += 1
-                    bar.write(f"segsr: {path}: {exc}")
+                    bar.write(f"segsr: {path}: {_sentence(str(exc))}")
                     if getattr(exc, "errno", None) == errno.ENOSPC:
                         remaining -= 1
                         bar.close()
-                        _fail("stopped: the disk is full. Free some space and run the same command "
-                              "again; finished photos are skipped.")
+                        if remaining:
+                            _fail("stopped early: free some space, then run the same command again; "
+                                  "finished photos are skipped.")
                         _fail(_summary(done, skipped, failed, remaining))
                         return EXIT_FAILED_INPUTS
                 except (SegSRError, FileExistsError, OSError, ValueError) as exc:
                     failed += 1
-                    bar.write(f"segsr: {path}: {exc}")
+                    bar.write(f"segsr: {path}: {_sentence(str(exc))}")
                 except Exception as exc:  # noqa: BLE001 - one bad photo must not end the batch
                     failed += 1
                     bar.write(f"segsr: {path}: unexpected error ({type(exc).__name__}: {exc}); "

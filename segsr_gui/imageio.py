@@ -133,8 +133,24 @@ def _open(path: Path) -> Image.Image:
 
 
 def load_image(path: str | os.PathLike) -> LoadedImage:
-    """Read a photo; every failure is an ``ImageLoadError`` with one clear message."""
+    """Read a photo; every failure is an ``ImageLoadError`` with one clear message.
+
+    A damaged file can break a decoder in many ways (``OSError``, ``SyntaxError``,
+    ``struct.error``, ``EOFError``, ...): each becomes an ``ImageLoadError``.
+    """
     path = Path(path)
+    try:
+        return _load(path)
+    except ImageLoadError:
+        raise
+    except MemoryError:
+        raise ImageLoadError(f"{path.name}: not enough memory to read this image.") from None
+    except Exception as exc:  # noqa: BLE001 - see the docstring
+        raise ImageLoadError(f"{path.name}: the image is damaged or cannot be decoded "
+                             f"({type(exc).__name__}: {exc}).") from None
+
+
+def _load(path: Path) -> LoadedImage:
     im = _open(path)
     notes = []
     if getattr(im, "n_frames", 1) > 1:
