@@ -55,10 +55,10 @@ class CompareView(QWidget):
         self.transform.set_image_size(QSizeF(width, height))
 
     def set_images(self, left: Optional[QImage], right: Optional[QImage], left_label: str,
-                   right_label: str, left_smooth: bool = True) -> None:
-        self.main.set_images(left, right, left_label, right_label, left_smooth)
+                   right_label: str, left_smooth: bool = True, right_full: Optional[QImage] = None) -> None:
+        self.main.set_images(left, right, left_label, right_label, left_smooth, right_full)
         self.side_left.set_images(left, None, left_label, "", left_smooth)  # no right: left only
-        self.side_right.set_images(None, right, "", right_label)
+        self.side_right.set_images(None, right, "", right_label, right_full=right_full)
 
     def set_overlay(self, overlay: Optional[QImage], opacity: float, layer: str) -> None:
         self.main.set_overlay(overlay, opacity, layer)

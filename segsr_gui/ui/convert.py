@@ -3,28 +3,72 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
 
 PREVIEW_MAX_SIDE = 2048  # live previews larger than this are scaled down on the worker
 
 
+def _qimage_view(img: QImage, channels: int) -> np.ndarray:
+    h, w = img.height(), img.width()
+    rows = np.frombuffer(img.bits(), np.uint8).reshape(h, img.bytesPerLine())[:, :channels * w]
+    return rows.reshape(h, w, channels) if channels > 1 else rows
+
+
+def to_uint8(rgb: np.ndarray) -> np.ndarray:
+    if rgb.dtype == np.uint8:
+        return rgb
+    return np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
+
+
 def rgb_to_qimage(rgb: np.ndarray) -> QImage:
-    """uint8 (H, W, 3) or float (H, W, 3) in [0, 1] -> an RGB888 QImage that owns its pixels."""
-    if rgb.dtype != np.uint8:
-        rgb = np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
-    rgb = np.ascontiguousarray(rgb)
+    """uint8 (H, W, 3) or float (H, W, 3) in [0, 1] -> an RGB888 QImage that owns its pixels.
+
+    The pixels are copied with NumPy into the QImage's own buffer: NumPy releases the GIL,
+    ``QImage.copy()``/``scaled()`` do not, and a worker holding the GIL stalls the GUI."""
+    rgb = to_uint8(rgb)
     h, w = rgb.shape[:2]
-    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+    img = QImage(w, h, QImage.Format.Format_RGB888)
+    np.copyto(_qimage_view(img, 3), rgb)
+    return img
 
 
 def classes_to_qimage(class_map: np.ndarray, palette) -> QImage:
     """uint8 (H, W) ids -> an Indexed8 QImage whose colour table is the palette."""
-    ids = np.ascontiguousarray(class_map.astype(np.uint8))
-    h, w = ids.shape
-    img = QImage(ids.data, w, h, w, QImage.Format.Format_Indexed8).copy()
+    h, w = class_map.shape
+    img = QImage(w, h, QImage.Format.Format_Indexed8)
+    np.copyto(_qimage_view(img, 1), class_map.astype(np.uint8, copy=False))
     img.setColorTable(colour_table(palette, None))
     return img
+
+
+def preview_size(width: int, height: int, max_side: int = PREVIEW_MAX_SIDE) -> tuple[int, int]:
+    scale = min(1.0, max_side / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def resize_rgb(rgb: np.ndarray, size: tuple[int, int], resample=None) -> np.ndarray:
+    """uint8 (H, W, 3) resized with Pillow (which releases the GIL) to ``size`` = (w, h)."""
+    from PIL import Image
+
+    if (rgb.shape[1], rgb.shape[0]) == size:
+        return rgb
+    resample = Image.BILINEAR if resample is None else resample
+    return np.asarray(Image.fromarray(np.ascontiguousarray(rgb)).resize(size, resample, reducing_gap=2.0))
+
+
+def preview_rgb(rgb: np.ndarray, max_side: int = PREVIEW_MAX_SIDE) -> QImage:
+    rgb = to_uint8(rgb)
+    return rgb_to_qimage(resize_rgb(rgb, preview_size(rgb.shape[1], rgb.shape[0], max_side)))
+
+
+def preview_classes(class_map: np.ndarray, palette, max_side: int = PREVIEW_MAX_SIDE) -> QImage:
+    """Class ids scaled with nearest neighbour only (ids are never blended)."""
+    from PIL import Image
+
+    size = preview_size(class_map.shape[1], class_map.shape[0], max_side)
+    if size != (class_map.shape[1], class_map.shape[0]):
+        class_map = np.asarray(Image.fromarray(np.ascontiguousarray(class_map)).resize(size, Image.NEAREST))
+    return classes_to_qimage(class_map, palette)
 
 
 def colour_table(palette, visible) -> list[int]:
@@ -37,13 +81,6 @@ def colour_table(palette, visible) -> list[int]:
         else:
             table.append(QColor(0, 0, 0, 0).rgba())
     return table
-
-
-def fit_preview(img: QImage, max_side: int = PREVIEW_MAX_SIDE, smooth: bool = True) -> QImage:
-    if max(img.width(), img.height()) <= max_side:
-        return img
-    mode = Qt.TransformationMode.SmoothTransformation if smooth else Qt.TransformationMode.FastTransformation
-    return img.scaled(max_side, max_side, Qt.AspectRatioMode.KeepAspectRatio, mode)
 
 
 def tensor_to_rgb(t, height: int, width: int) -> np.ndarray:

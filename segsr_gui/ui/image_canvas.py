@@ -35,6 +35,7 @@ class ImageCanvas(QWidget):
         self.mode = "single"  # single | split | difference
         self.left: Optional[QImage] = None
         self.right: Optional[QImage] = None
+        self.right_full: Optional[QImage] = None  # full-size right image, drawn when zoomed in
         self.left_label = "Original"
         self.right_label = "Restored"
         self.left_smooth = True
@@ -50,8 +51,9 @@ class ImageCanvas(QWidget):
 
     # ---- content -------------------------------------------------------------------
     def set_images(self, left: Optional[QImage], right: Optional[QImage], left_label: str = "Original",
-                   right_label: str = "Restored", left_smooth: bool = True) -> None:
-        self.left, self.right = left, right
+                   right_label: str = "Restored", left_smooth: bool = True,
+                   right_full: Optional[QImage] = None) -> None:
+        self.left, self.right, self.right_full = left, right, right_full
         self.left_label, self.right_label, self.left_smooth = left_label, right_label, left_smooth
         self.update()
 
@@ -170,7 +172,10 @@ class ImageCanvas(QWidget):
             p.fillRect(target, QColor(0, 0, 0))
             self._draw(p, self.overlay, target, False, zoom)
             return
-        self._draw(p, self.right, target, True, zoom)
+        right = self.right
+        if self.right_full is not None and target.width() > right.width() * 1.05:
+            right = self.right_full  # the preview has fewer pixels than the screen needs
+        self._draw(p, right, target, True, zoom)
         if self.layer == "overlay" and self.overlay is not None:
             p.setOpacity(self.overlay_opacity)
             self._draw(p, self.overlay, target, False, zoom)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, Q
 
 from . import settings as settings_mod
 from .compare_view import CompareView
-from .convert import colour_table, fit_preview, rgb_to_qimage
+from .convert import colour_table, preview_size, resize_rgb, rgb_to_qimage, to_uint8
 from .error_dialog import log_file, show_error
 from .legend_widget import LegendWidget
 from .progress_widget import ProgressWidget, _clock
@@ -39,8 +39,12 @@ def _open_photo(path: Path):
     from ..imageio import load_image
 
     loaded = load_image(path)
-    lr = rgb_to_qimage(loaded.rgb)
-    return path, loaded, lr
+    from PIL import Image
+
+    lr8 = to_uint8(loaded.rgb)
+    w, h = loaded.size
+    bicubic = resize_rgb(lr8, preview_size(w * SCALE, h * SCALE), Image.BICUBIC)
+    return path, loaded, rgb_to_qimage(lr8), rgb_to_qimage(bicubic)
 
 
 class MainWindow(QMainWindow):
@@ -163,11 +167,9 @@ class MainWindow(QMainWindow):
         show_error(self, message, details, "Cannot open the photo")
 
     def _photo_opened(self, value) -> None:
-        path, loaded, lr = value
-        self.photo, self.photo_path, self.lr_image = loaded, path, lr
+        path, loaded, lr, bicubic = value
+        self.photo, self.photo_path, self.lr_image, self.bicubic_image = loaded, path, lr, bicubic
         w, h = loaded.size
-        self.bicubic_image = fit_preview(lr.scaled(w * SCALE, h * SCALE, Qt.AspectRatioMode.IgnoreAspectRatio,
-                                                   Qt.TransformationMode.SmoothTransformation))
         self.runs.clear()
         self._live = None
         self.scrubber.set_frames([])
@@ -392,11 +394,10 @@ class MainWindow(QMainWindow):
             palette = run.palette if run else palette
             if right_key == "original":
                 right_label = "Original"
-        if right is None or right is left:
-            right = None if right_key == left_key and self._live is None else right
-        mode = self.view_panel.value("compare")
-        self.viewer.set_mode(mode)
-        self.viewer.set_images(left, right, left_label, right_label, left_smooth)
+        run = self._run_by_key(right_key) if self._live is None else None
+        full = run.image_full if run is not None and right is run.image else None
+        self.viewer.set_mode(self.view_panel.value("compare"))
+        self.viewer.set_images(left, right, left_label, right_label, left_smooth, full)
         layer = self.view_panel.value("layer") if classes is not None else "photo"
         self.viewer.set_overlay(self._overlay_for(classes, palette), self.view_panel.opacity.value() / 100, layer)
         self.legend.set_shares(shares)

@@ -24,6 +24,7 @@ callable (open a photo, export) the same way.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import traceback
@@ -35,7 +36,8 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
-from .convert import classes_to_qimage, fit_preview, rgb_to_qimage, tensor_to_rgb
+from .convert import (PREVIEW_MAX_SIDE, preview_classes, preview_rgb, resize_rgb, rgb_to_qimage,
+                      tensor_to_rgb)
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,15 @@ def load_model_cached(path: Path, device: str):
             _model_cache.clear()
             _model_cache[key] = load_model(path, device=device)
         return _model_cache[key]
+
+
+def lower_thread_priority(niceness: int = 5) -> None:
+    """Let the GUI thread win the CPU: raise this thread's nice value (Linux; threads and
+    torch's thread pool created from here inherit it). Elsewhere a no-op."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+    except (AttributeError, OSError):
+        pass
 
 
 @dataclass
@@ -95,8 +106,9 @@ class StepFrame:
 @dataclass
 class RunOutput:
     result: object  # pipeline.UpscaleResult
-    image: QImage  # full-size restored image
-    classes: Optional[QImage]
+    image: QImage  # restored image, preview-sized
+    image_full: QImage  # restored image at full size (the same object when small)
+    classes: Optional[QImage]  # preview-sized ids (the full map is in ``result``)
     shares: Optional[np.ndarray]
     model_name: str
     model_sha: Optional[str]
@@ -126,6 +138,7 @@ class UpscaleWorker(QObject):
 
     @Slot()
     def run(self) -> None:
+        lower_thread_priority()
         try:
             self._run()
         except Exception as exc:  # every failure reaches the user as a dialog, not a traceback
@@ -152,7 +165,7 @@ class UpscaleWorker(QObject):
         scale, k = model.config.scale, model.config.num_classes
         h, w = req.rgb.shape[:2]
         lr8 = np.round(np.clip(req.rgb, 0, 1) * 255).astype(np.uint8)
-        bicubic = np.asarray(Image.fromarray(lr8).resize((w * scale, h * scale), Image.BICUBIC))
+        bicubic = resize_rgb(lr8, (w * scale, h * scale), Image.BICUBIC)
         steps = req.steps or model.config.schedule.steps
         gen = iter_upscale(req.rgb, model, steps=steps, seed=req.seed, tile=req.tile, device=device)
         canvas = bicubic.copy()  # tiles are pasted in as they finish steps
@@ -172,7 +185,7 @@ class UpscaleWorker(QObject):
                     return
                 if not started:
                     self.started.emit(RunStart(loaded.name, loaded.classes, loaded.palette, steps, p.tiles,
-                                               fit_preview(rgb_to_qimage(bicubic))))
+                                               preview_rgb(bicubic)))
                     started = True
                 last = p.step.index == p.step.total - 1
                 if not last and (p.step.index + 1) % req.preview_every:
@@ -186,19 +199,21 @@ class UpscaleWorker(QObject):
                 if ids is not None and p.step.s0_hat is not None:
                     ids[rows, cols] = p.step.s0_hat[0, :, :hr.height, :hr.width].argmax(0).byte().cpu().numpy()
                     shares = class_shares(ids, k) / ids.size
-                    cls_img = fit_preview(classes_to_qimage(ids, loaded.palette), smooth=False)
+                    cls_img = preview_classes(ids, loaded.palette)
                 frame = StepFrame(p.step.index, p.step.total, p.tile_index, p.tiles,
-                                  fit_preview(rgb_to_qimage(canvas)), fit_preview(rgb_to_qimage(noisy_canvas)),
+                                  preview_rgb(canvas), preview_rgb(noisy_canvas),
                                   cls_img, shares, time.perf_counter() - t0)
                 frames.append(frame)
                 self.yielded.emit(frame)
         finally:
             gen.close()
-        cls_full = shares = None
+        cls_img = shares = None
         if result.class_map is not None:
-            cls_full = classes_to_qimage(result.class_map, loaded.palette)
+            cls_img = preview_classes(result.class_map, loaded.palette)
             shares = class_shares(result.class_map, k) / result.class_map.size
-        self.returned.emit(RunOutput(result, rgb_to_qimage(result.image), cls_full, shares, loaded.name,
+        full = rgb_to_qimage(result.image)
+        image = preview_rgb(result.image) if max(full.width(), full.height()) > PREVIEW_MAX_SIDE else full
+        self.returned.emit(RunOutput(result, image, full, cls_img, shares, loaded.name,
                                      loaded.manifest.get("sha256"), loaded.classes, loaded.palette,
                                      steps, req.seed, time.perf_counter() - t0, frames))
 
