@@ -68,6 +68,14 @@ def _sentence(message: str) -> str:
     return message if message.endswith((".", "!", "?", ")")) else message + "."
 
 
+def _about(path: Path, exc: BaseException) -> str:
+    """``PATH: message`` without the file name repeated (engine messages start with it)."""
+    message = str(exc)
+    if message.startswith(f"{path.name}: "):
+        message = message[len(path.name) + 2:]
+    return f"{path}: {_sentence(message)}"
+
+
 def _fail(message: str) -> None:
     print(f"segsr: {_sentence(message)}", file=sys.stderr)
 
@@ -189,7 +197,7 @@ def cmd_upscale(args) -> int:
                     done += 1
                 except ImageSaveError as exc:
                     failed += 1
-                    bar.write(f"segsr: {path}: {_sentence(str(exc))}")
+                    bar.write(f"segsr: {_about(path, exc)}")
                     if getattr(exc, "errno", None) == errno.ENOSPC:
                         remaining -= 1
                         bar.close()
@@ -200,7 +208,7 @@ def cmd_upscale(args) -> int:
                         return EXIT_FAILED_INPUTS
                 except (SegSRError, FileExistsError, OSError, ValueError) as exc:
                     failed += 1
-                    bar.write(f"segsr: {path}: {_sentence(str(exc))}")
+                    bar.write(f"segsr: {_about(path, exc)}")
                 except Exception as exc:  # noqa: BLE001 - one bad photo must not end the batch
                     failed += 1
                     bar.write(f"segsr: {path}: unexpected error ({type(exc).__name__}: {exc}); "
