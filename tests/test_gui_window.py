@@ -88,7 +88,7 @@ def test_cancel_mid_run_keeps_window_usable(qtbot, env, tiny_model_file, photo):
     assert run_to_end(qtbot, window) == "cancelled"
     assert window.runs == [] and not window.running
     assert window.run_panel.run_button.isEnabled() and window.actions_["run"].isEnabled()
-    assert window.viewer.main.left is not None  # the original is still on show
+    assert window.viewer.main.right is window.bicubic_image  # the original is on show again
     window.stepShown.disconnect()
     assert run_to_end(qtbot, window) == "done"
     assert len(window.runs) == 1 and len(window.runs[0].frames) == 12

@@ -59,5 +59,6 @@ def test_worker_reports_errors(qtbot, tmp_path, request_):
     worker = UpscaleWorker(request_)
     with qtbot.waitSignal(worker.errored, timeout=20000) as blocker:
         runner.start(worker)
+    qtbot.waitUntil(lambda: not runner.busy)
     message, details = blocker.args
     assert "not found" in message and "Traceback" not in message and "Traceback" in details

@@ -44,6 +44,8 @@ class LegendWidget(QTableWidget):
             share.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.setItem(i, 1, share)
         self.resizeRowsToContents()
+        self.setMinimumHeight(min(12, len(names)) * self.rowHeight(0) + self.horizontalHeader().height() + 6
+                              if names else 0)
         self.blockSignals(False)
 
     def set_shares(self, shares) -> None:

@@ -103,6 +103,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.zoom_label)
         self.statusBar().addPermanentWidget(self.progress, 1)
         self.actions_ = build_actions(self)
+        self._build_toolbar()
         self.recent_menu = self.menus["&File"].addMenu("Open &recent")
         self.menus["&File"].insertMenu(self.actions_["paste"], self.recent_menu)
 
@@ -123,6 +124,36 @@ class MainWindow(QMainWindow):
         self.resize(1280, 820)
         if self.settings.window.geometry:
             self.restoreGeometry(QByteArray.fromBase64(self.settings.window.geometry.encode()))
+
+    def _build_toolbar(self) -> None:
+        from PySide6.QtWidgets import QStyle, QToolBar
+
+        bar = QToolBar("Main", self)
+        bar.setObjectName("mainToolbar")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        style = self.style()
+        for key, icon in (("open", QStyle.StandardPixmap.SP_DialogOpenButton),
+                          ("run", QStyle.StandardPixmap.SP_MediaPlay),
+                          ("cancel", QStyle.StandardPixmap.SP_MediaStop),
+                          ("export", QStyle.StandardPixmap.SP_DialogSaveButton), (None, None),
+                          ("fit", None), ("actual", None), ("zoom_out", None), ("zoom_in", None)):
+            if key is None:
+                bar.addSeparator()
+                continue
+            action = self.actions_[key]
+            if icon is not None:
+                action.setIcon(style.standardIcon(icon))
+            bar.addAction(action)
+        self.actions_["open"].setIconText("Open")
+        self.actions_["run"].setIconText("Restore (F5)")
+        self.actions_["cancel"].setIconText("Cancel")
+        self.actions_["export"].setIconText("Export")
+        self.actions_["fit"].setIconText("Fit")
+        self.actions_["actual"].setIconText("100%")
+        self.actions_["zoom_out"].setIconText("−")
+        self.actions_["zoom_in"].setIconText("+")
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
 
     # ---- settings ------------------------------------------------------------------
     def _apply_settings(self) -> None:
@@ -259,6 +290,7 @@ class MainWindow(QMainWindow):
         self.progress.begin()
         self.statusBar().showMessage("Restoring\u2026 the preview updates after every step.")
         self._set_running(True)
+        self._update_sources(right="live")
         self.jobs.start(worker)
 
     def cancel_run(self) -> None:
@@ -308,7 +340,7 @@ class MainWindow(QMainWindow):
     def _run_done(self) -> None:
         self._worker = None
         self._set_running(False)
-        self._update_view()
+        self._update_sources(right=f"run:{self.runs[0].id}" if self.runs else "original")
         self.runFinished.emit(getattr(self, "_outcome", "done"))
 
     # ---- what is shown -------------------------------------------------------------
@@ -317,6 +349,8 @@ class MainWindow(QMainWindow):
 
     def _update_sources(self, right: Optional[str] = None) -> None:
         items = [("Original photo", "original")] + [(self._run_label(r), f"run:{r.id}") for r in self.runs]
+        if self.running:
+            items.insert(1, ("This run (in progress)", "live"))
         left = self.view_panel.value("left") or "original"
         right = right or self.view_panel.value("right") or (f"run:{self.runs[0].id}" if self.runs else "original")
         keys = [k for _, k in items]
@@ -383,6 +417,11 @@ class MainWindow(QMainWindow):
         right_key = self.view_panel.value("right") or "original"
         left, _, _, left_label, left_smooth = self._image_of(left_key, "estimate")
         palette = self._live_meta.palette if self._live_meta else None
+        if self._live is None and not self.runs and not self.running:  # nothing restored yet: the photo
+            self.viewer.set_mode("off")
+            self.viewer.set_images(None, left, "", "Original · press F5 to restore", left_smooth)
+            self.viewer.set_overlay(None, 0, "photo")
+            return
         if self._live is not None:
             f = self._live
             right = f.noisy if state == "noisy" else f.image

@@ -20,6 +20,7 @@ class RunPanel(QWidget):
         self.model = QComboBox()
         self.model.setToolTip("Which trained model restores the photo.\n"
                               "segsr-x4 also finds sky, road, buildings\u2026; srdm-only-x4 restores only.")
+        self.model.setPlaceholderText("No model installed")
         self.set_models(models)
         self.steps = QSpinBox(minimum=0, maximum=50)
         self.steps.setSpecialValueText("Model default")
