@@ -94,9 +94,11 @@ def main(argv=None) -> int:
 
 def _screenshot(app, window, image: Path | None, out: Path, at_step: int) -> int:
     """Open, run, capture (after step ``at_step`` or after the run), quit. Exit 1 on failure."""
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QEventLoop, QTimer
 
     status = {"code": 1}
+    loop = QEventLoop()  # a local loop: this also works inside an application that is already running
+    app.setQuitOnLastWindowClosed(False)
 
     def grab(*_):
         app.processEvents()
@@ -104,7 +106,7 @@ def _screenshot(app, window, image: Path | None, out: Path, at_step: int) -> int
         status["code"] = 0 if window.grab().save(str(out)) else 1
         print(f"screenshot: {out}" if status["code"] == 0 else f"screenshot: could not write {out}")
         window.close()
-        app.quit()
+        loop.quit()
 
     def on_step(index: int, total: int):
         if at_step and index + 1 == at_step:
@@ -115,11 +117,17 @@ def _screenshot(app, window, image: Path | None, out: Path, at_step: int) -> int
         if outcome != "done":
             print(f"screenshot: the run ended: {outcome}", file=sys.stderr)
             window.close()
-            app.quit()
+            loop.quit()
         elif not at_step:
             QTimer.singleShot(50, grab)
 
+    def open_failed(message: str):
+        print(f"screenshot: {message}", file=sys.stderr)
+        window.close()
+        loop.quit()
+
     window.photoLoaded.connect(lambda _: QTimer.singleShot(0, window.start_run))
+    window.openFailed.connect(open_failed)
     window.stepShown.connect(on_step)
     window.runFinished.connect(on_finished)
     window.show()
@@ -127,7 +135,8 @@ def _screenshot(app, window, image: Path | None, out: Path, at_step: int) -> int
         QTimer.singleShot(0, grab)
     else:
         QTimer.singleShot(0, lambda: window.open_path(image))
-    app.exec()
+    loop.exec()
+    app.setQuitOnLastWindowClosed(True)
     return status["code"]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QColor, QImage
 
-PREVIEW_MAX_SIDE = 2048  # live previews larger than this are scaled down on the worker
+PREVIEW_MAX_SIDE = 1600  # live previews larger than this are scaled down on the worker
 
 
 def _qimage_view(img: QImage, channels: int) -> np.ndarray:

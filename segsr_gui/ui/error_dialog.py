@@ -17,6 +17,7 @@ from .settings import log_dir
 
 log = logging.getLogger("segsr_gui.ui")
 _log_file: Path | None = None
+_open_boxes: set = set()
 
 
 def setup_logging() -> Path | None:
@@ -53,6 +54,9 @@ def show_error(parent, message: str, details: str = "", title: str = "SegSR Stud
         box.setDetailedText(details)
     box.setObjectName("errorDialog")
     box.setModal(True)
+    if parent is None:  # nothing owns a parentless dialog: keep it alive until it closes
+        _open_boxes.add(box)
+        box.finished.connect(lambda _=0, b=box: _open_boxes.discard(b))
     box.open()
     return box
 

@@ -28,7 +28,8 @@ from .actions import build_actions
 
 log = logging.getLogger(__name__)
 SCALE = 4
-MAX_RUNS = 5
+MAX_RUNS = 5  # runs of the current photo kept for comparison
+KEEP_STEPS_RUNS = 2  # the newest runs keep every step for the scrubber
 OPEN_FILTER = "Photos (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp *.gif);;All files (*)"
 EXPORT_FILTERS = {"PNG image (*.png)": "png", "JPEG image (*.jpg)": "jpg", "WebP image (*.webp)": "webp",
                   "TIFF image (*.tif *.tiff)": "tiff"}
@@ -49,6 +50,7 @@ def _open_photo(path: Path):
 
 class MainWindow(QMainWindow):
     photoLoaded = Signal(str)
+    openFailed = Signal(str)
     stepShown = Signal(int, int)  # index, total
     runFinished = Signal(str)  # "done" | "cancelled" | "failed"
     busyChanged = Signal(bool)
@@ -196,6 +198,7 @@ class MainWindow(QMainWindow):
     def _open_failed(self, message: str, details: str) -> None:
         self.statusBar().showMessage("The photo could not be opened.", 5000)
         show_error(self, message, details, "Cannot open the photo")
+        self.openFailed.emit(message)
 
     def _photo_opened(self, value) -> None:
         path, loaded, lr, bicubic = value
@@ -268,6 +271,11 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Open a photo first (File \u25b8 Open, or drag one onto the window).", 5000)
             return
         path = self.run_panel.model_path()
+        if path is None:  # a model may have been installed since the window opened
+            from ..weights import list_models
+            self.run_panel.set_models(list_models())
+            self.run_panel.select_model(self.settings.run.model)
+            path = self.run_panel.model_path()
         if path is None:
             show_error(self, "No model is installed. Put a model (NAME.safetensors and NAME.json) into "
                              "the models folder, or pick a model file.", title="No model")
@@ -316,6 +324,8 @@ class MainWindow(QMainWindow):
         out.id = self._run_ids
         self.runs.insert(0, out)
         del self.runs[MAX_RUNS:]
+        for older in self.runs[KEEP_STEPS_RUNS:]:  # bound memory: older runs keep their result only
+            older.frames = older.frames[-1:]
         self._live = None
         self.legend.set_classes(out.classes_names, out.palette)
         self.view_panel.set_has_classes(out.classes is not None)

@@ -40,7 +40,7 @@ class StepScrubber(QWidget):
         self._update_label(self.slider.value())
 
     def _update_label(self, value: int) -> None:
-        self.label.setText(self._labels[value] if 0 <= value < len(self._labels) else "Run to see the steps")
+        self.label.setText(self._labels[value] if 0 <= value < len(self._labels) else "Steps appear after a run")
 
     def value(self) -> int:
         return self.slider.value()

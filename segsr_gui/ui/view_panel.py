@@ -5,10 +5,10 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QSlider, QWidget
 
-LAYERS = (("Photo", "photo"), ("Photo + classes", "overlay"), ("Classes only", "mask"))
+LAYERS = (("No colours", "photo"), ("Colour by class", "overlay"), ("Class colours only", "mask"))
 COMPARES = (("Split slider", "split"), ("Side by side", "side"), ("Difference", "difference"),
             ("Off (restored only)", "off"))
-STATES = (("Best estimate", "estimate"), ("Noisy state (x\u209c)", "noisy"))
+STATES = (("Restored photo", "estimate"), ("Noisy working state (x\u209c)", "noisy"))
 
 
 def _combo(items, tooltip: str) -> QComboBox:

@@ -203,7 +203,8 @@ class UpscaleWorker(QObject):
                 frame = StepFrame(p.step.index, p.step.total, p.tile_index, p.tiles,
                                   preview_rgb(canvas), preview_rgb(noisy_canvas),
                                   cls_img, shares, time.perf_counter() - t0)
-                frames.append(frame)
+                if p.tiles == 1 or last:  # tiled runs keep one frame per tile for the scrubber
+                    frames.append(frame)
                 self.yielded.emit(frame)
         finally:
             gen.close()

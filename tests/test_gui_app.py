@@ -1,0 +1,82 @@
+"""The entry point: ``segsr-gui --screenshot OUT.png IMAGE`` runs the pipeline and saves the window."""
+
+import sys
+import threading
+
+import pytest
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEGSR_STUDIO_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("SEGSR_STUDIO_LOG_DIR", str(tmp_path / "log"))
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    yield tmp_path
+    QApplication.instance().setStyleSheet("")
+
+
+def test_screenshot_mode_runs_and_saves(qapp, env, tiny_model_file, photo):
+    from segsr_gui.ui.app import main
+
+    out = env / "shot.png"
+    code = main(["--screenshot", str(out), "--model", str(tiny_model_file), "--theme", "light",
+                 "--layer", "overlay", "--size", "800x600", str(photo)])
+    assert code == 0
+    img = QImage(str(out))
+    assert not img.isNull() and img.width() >= 800
+    assert (env / "log" / "segsr-studio.log").exists()
+
+
+def test_missing_model_gives_dialog(qtbot, env, photo):
+    from segsr_gui.ui import settings as settings_mod
+    from segsr_gui.ui.main_window import MainWindow
+
+    s = settings_mod.Settings()
+    s.run.model = "no-such-model"
+    window = MainWindow(s, models=[])
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.photoLoaded, timeout=20000):
+        window.open_path(photo)
+    window.run_panel.set_models([])  # as if no model were installed at all
+    import segsr_gui.weights as weights
+    orig = weights.list_models
+    weights.list_models = lambda folder=None: []
+    try:
+        window.start_run()
+    finally:
+        weights.list_models = orig
+    boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
+    assert boxes and "No model" in boxes[0].windowTitle()
+    boxes[0].close()
+    assert not window.running and window.run_panel.run_button.isEnabled()
+
+
+def test_unhandled_exception_becomes_dialog(qtbot, env):
+    from segsr_gui.ui.error_dialog import install_excepthook
+
+    install_excepthook()
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        sys.excepthook(*sys.exc_info())
+    qtbot.waitUntil(lambda: any(isinstance(w, QMessageBox) and w.isVisible() for w in QApplication.topLevelWidgets()))
+    box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible())
+    assert "Something went wrong" in box.text() and "boom" in box.detailedText()
+    assert "Traceback" not in box.text()
+    box.close()
+
+
+def test_screenshot_mode_bad_image_exits_nonzero(qapp, env, tiny_model_file):
+    from segsr_gui.ui.app import main
+
+    bad = env / "bad.png"
+    bad.write_bytes(b"nope")
+    assert main(["--screenshot", str(env / "s.png"), "--model", str(tiny_model_file), str(bad)]) == 1
+    for w in QApplication.topLevelWidgets():
+        if isinstance(w, QMessageBox):
+            w.close()
