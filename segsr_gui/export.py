@@ -109,8 +109,8 @@ def _png(rgb8: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def _json(obj) -> bytes:
-    return (json.dumps(obj, indent=2) + "\n").encode()
+def _json(obj, indent: int | None = 2) -> bytes:
+    return (json.dumps(obj, indent=indent, separators=None if indent else (",", ":")) + "\n").encode()
 
 
 def encode_outputs(source: LoadedImage, result: UpscaleResult, outdir: Path, stem: str,
@@ -138,7 +138,7 @@ def encode_outputs(source: LoadedImage, result: UpscaleResult, outdir: Path, ste
             blobs[suffix] = (outdir / f"{stem}_{suffix}.png", data)
     if options.coco:
         blobs["coco"] = (paths["coco"], _json(coco_json(class_map, classes, palette, paths["image"].name,
-                                                        model_name, model_sha256)))
+                                                        model_name, model_sha256), indent=None))
     return blobs
 
 

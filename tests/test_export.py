@@ -176,6 +176,13 @@ def test_rle_matches_the_coco_convention():
     assert rle_encode(mask) == {"size": [2, 3], "counts": [0, 2, 1, 1, 2]}
     assert np.array_equal(rle_decode(rle_encode(mask)), mask)
     assert rle_encode(~mask)["counts"] == [2, 1, 1, 2]
+    # compressed strings as pycocotools.mask.encode writes them (values taken from it)
+    assert rle_encode(mask, compressed=True)["counts"] == "021O1"
+    box = np.zeros((40, 60), bool)
+    box[5:30, 10:50] = True
+    box[0, 0] = True
+    assert rle_encode(box, compressed=True)["counts"] == "01d<h0kC" + "0" * 77 + "[<"
+    assert np.array_equal(rle_decode(rle_encode(box, compressed=True)), box)
 
 
 def test_second_run_without_overwrite_leaves_every_byte(tmp_path, tiny_model_file, capsys):
