@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from PySide6.QtGui import QColor, QImage
 
@@ -32,15 +34,6 @@ def rgb_to_qimage(rgb: np.ndarray) -> QImage:
     return img
 
 
-def classes_to_qimage(class_map: np.ndarray, palette) -> QImage:
-    """uint8 (H, W) ids -> an Indexed8 QImage whose colour table is the palette."""
-    h, w = class_map.shape
-    img = QImage(w, h, QImage.Format.Format_Indexed8)
-    np.copyto(_qimage_view(img, 1), class_map.astype(np.uint8, copy=False))
-    img.setColorTable(colour_table(palette, None))
-    return img
-
-
 def preview_size(width: int, height: int, max_side: int = PREVIEW_MAX_SIDE) -> tuple[int, int]:
     scale = min(1.0, max_side / max(width, height))
     return max(1, round(width * scale)), max(1, round(height * scale))
@@ -61,14 +54,34 @@ def preview_rgb(rgb: np.ndarray, max_side: int = PREVIEW_MAX_SIDE) -> QImage:
     return rgb_to_qimage(resize_rgb(rgb, preview_size(rgb.shape[1], rgb.shape[0], max_side)))
 
 
-def preview_classes(class_map: np.ndarray, palette, max_side: int = PREVIEW_MAX_SIDE) -> QImage:
+@dataclass(eq=False)
+class ClassLayer:
+    """Preview-sized class ids and their colour image (every class visible)."""
+
+    ids: np.ndarray  # uint8 (h, w)
+    image: QImage  # ARGB32 premultiplied
+
+
+def colour_ids(ids: np.ndarray, palette, visible=None) -> QImage:
+    """Colour a class map through a 256-entry ARGB table with NumPy (GIL-free, unlike
+    ``QImage.convertToFormat``); hidden classes are transparent."""
+    lut = np.array(colour_table(palette, visible), dtype=np.uint32)
+    h, w = ids.shape
+    img = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
+    view = np.frombuffer(img.bits(), np.uint32).reshape(h, img.bytesPerLine() // 4)[:, :w]
+    np.take(lut, ids, out=view)
+    return img
+
+
+def preview_classes(class_map: np.ndarray, palette, max_side: int = PREVIEW_MAX_SIDE) -> ClassLayer:
     """Class ids scaled with nearest neighbour only (ids are never blended)."""
     from PIL import Image
 
     size = preview_size(class_map.shape[1], class_map.shape[0], max_side)
     if size != (class_map.shape[1], class_map.shape[0]):
         class_map = np.asarray(Image.fromarray(np.ascontiguousarray(class_map)).resize(size, Image.NEAREST))
-    return classes_to_qimage(class_map, palette)
+    ids = np.ascontiguousarray(class_map, dtype=np.uint8)
+    return ClassLayer(ids, colour_ids(ids, palette))
 
 
 def colour_table(palette, visible) -> list[int]:

@@ -102,8 +102,15 @@ class ImageCanvas(QWidget):
 
     # ---- painting ------------------------------------------------------------------
     def _draw(self, p: QPainter, img: QImage, target: QRectF, smooth: bool, zoom: float) -> None:
+        """Draw only the part of ``img`` that is on screen (cost bounded by the widget size)."""
+        shown = target.intersected(QRectF(self.rect()))
+        if shown.isEmpty() or target.width() <= 0 or target.height() <= 0:
+            return
+        sx, sy = img.width() / target.width(), img.height() / target.height()
+        source = QRectF((shown.left() - target.left()) * sx, (shown.top() - target.top()) * sy,
+                        shown.width() * sx, shown.height() * sy)
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth and zoom < 2.0)
-        p.drawImage(target, img)
+        p.drawImage(shown, img, source)
 
     def _difference(self) -> Optional[QImage]:
         if self.left is None or self.right is None:

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, Q
 
 from . import settings as settings_mod
 from .compare_view import CompareView
-from .convert import colour_table, preview_size, resize_rgb, rgb_to_qimage, to_uint8
+from .convert import colour_ids, preview_size, resize_rgb, rgb_to_qimage, to_uint8
 from .error_dialog import log_file, show_error
 from .legend_widget import LegendWidget
 from .progress_widget import ProgressWidget, _clock
@@ -406,17 +406,18 @@ class MainWindow(QMainWindow):
             return run.image, run.classes, run.shares, label, True
         return frame.image, frame.classes, frame.shares, label + f" \u00b7 step {frame.index + 1}", True
 
-    def _overlay_for(self, classes: Optional[QImage], palette) -> Optional[QImage]:
+    def _overlay_for(self, classes, palette) -> Optional[QImage]:
+        """The class layer's colours with the legend's hidden classes left out (cached)."""
         if classes is None:
             return None
         visible = tuple(self.legend.visible())
+        if all(visible) or palette is None:
+            return classes.image  # coloured on the worker
         if self._overlay_cache[0] is classes and self._overlay_cache[1] == visible:
             return self._overlay_cache[2]
-        img = QImage(classes)
-        img.setColorTable(colour_table(palette, list(visible) or None))
-        argb = img.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
-        self._overlay_cache = (classes, visible, argb)
-        return argb
+        img = colour_ids(classes.ids, palette, list(visible))
+        self._overlay_cache = (classes, visible, img)
+        return img
 
     def _update_view(self) -> None:
         if self.photo is None:

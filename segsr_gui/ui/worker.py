@@ -36,7 +36,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
-from .convert import (PREVIEW_MAX_SIDE, preview_classes, preview_rgb, resize_rgb, rgb_to_qimage,
+from .convert import (PREVIEW_MAX_SIDE, ClassLayer, preview_classes, preview_rgb, resize_rgb, rgb_to_qimage,
                       tensor_to_rgb)
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ class StepFrame:
     tiles: int
     image: QImage
     noisy: QImage
-    classes: Optional[QImage]
+    classes: Optional[ClassLayer]
     shares: Optional[np.ndarray]  # fraction of pixels per class
     elapsed: float
 
@@ -108,7 +108,7 @@ class RunOutput:
     result: object  # pipeline.UpscaleResult
     image: QImage  # restored image, preview-sized
     image_full: QImage  # restored image at full size (the same object when small)
-    classes: Optional[QImage]  # preview-sized ids (the full map is in ``result``)
+    classes: Optional[ClassLayer]  # preview-sized (the full map is in ``result``)
     shares: Optional[np.ndarray]
     model_name: str
     model_sha: Optional[str]
