@@ -195,8 +195,17 @@ def _load(path: Path) -> LoadedImage:
 # --- writing --------------------------------------------------------------------
 
 
-def _exif_for_output(exif_bytes: Optional[bytes], scale: int) -> Optional[bytes]:
-    """Orientation reset (pixels are upright) and resolution scaled with the pixel count."""
+LAYOUT_TAGS = (0x0100, 0x0101, 0x0102, 0x0103, 0x0106, 0x0111, 0x0115, 0x0116, 0x0117, 0x011C)
+# ImageWidth, ImageLength, BitsPerSample, Compression, PhotometricInterpretation, StripOffsets,
+# SamplesPerPixel, RowsPerStrip, StripByteCounts, PlanarConfiguration: they describe the source
+# pixels (an editor's EXIF often carries them) and would be wrong for the output.
+EXIF_IFD, PIXEL_X_DIMENSION, PIXEL_Y_DIMENSION = 0x8769, 0xA002, 0xA003
+
+
+def _exif_for_output(exif_bytes: Optional[bytes], scale: int,
+                     size: Optional[tuple[int, int]] = None) -> Optional[bytes]:
+    """Orientation reset (pixels are upright), resolution scaled with the pixel count,
+    source layout tags dropped and the EXIF pixel dimensions set to ``size`` (w, h)."""
     if not exif_bytes:
         return None
     exif = Image.Exif()
@@ -208,6 +217,12 @@ def _exif_for_output(exif_bytes: Optional[bytes], scale: int) -> Optional[bytes]
                 exif[tag] = float(exif[tag]) * scale
             except (TypeError, ValueError, ZeroDivisionError):
                 pass
+    for tag in LAYOUT_TAGS:
+        exif.pop(tag, None)
+    if size and EXIF_IFD in exif:
+        sub = exif.get_ifd(EXIF_IFD)
+        if PIXEL_X_DIMENSION in sub or PIXEL_Y_DIMENSION in sub:
+            sub[PIXEL_X_DIMENSION], sub[PIXEL_Y_DIMENSION] = int(size[0]), int(size[1])
     return exif.tobytes()
 
 
@@ -314,7 +329,7 @@ def encode_image(rgb: np.ndarray, fmt: str, *, alpha=None, grayscale=False, bit_
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     pil_format = FORMATS[fmt]
-    out_exif = _exif_for_output(exif, scale)
+    out_exif = _exif_for_output(exif, scale, (rgb.shape[1], rgb.shape[0]))
     out_dpi = tuple(float(d) * scale for d in dpi) if dpi else None
     if bit_depth == 16 and pil_format in ("PNG", "TIFF"):
         return _encode_16bit(rgb, alpha, grayscale, pil_format, out_exif, icc_profile, out_dpi)

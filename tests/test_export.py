@@ -33,7 +33,9 @@ def _exif(orientation=1) -> bytes:
     exif[0x011A] = 300.0  # XResolution
     exif[0x011B] = 300.0
     exif[0x0128] = 2  # inches
+    exif[0x0100], exif[0x0101] = 12, 10  # ImageWidth/Length, as editors leave them
     exif.get_ifd(0x8769)[0x9003] = ORIGINAL_DATE  # DateTimeOriginal, in the EXIF sub-IFD
+    exif.get_ifd(0x8769)[0xA002], exif.get_ifd(0x8769)[0xA003] = 12, 10  # PixelX/YDimension
     return exif.tobytes()
 
 
@@ -56,6 +58,9 @@ def test_exif_date_camera_and_icc_survive_the_cli(tmp_path, tiny_model_file, cap
     exif = out.getexif()
     assert exif[0x0110] == CAMERA and exif[0x0132] == DATE
     assert exif.get_ifd(0x8769)[0x9003] == ORIGINAL_DATE
+    assert (exif.get_ifd(0x8769)[0xA002], exif.get_ifd(0x8769)[0xA003]) == (40, 48)  # the new size
+    if fmt != "tiff":  # a TIFF's own ImageWidth/Length are the output's; elsewhere stale ones go
+        assert 0x0100 not in exif and 0x0101 not in exif
     assert exif.get(0x0112, 1) == 1  # pixels are upright: orientation reset
     assert float(exif[0x011A]) == pytest.approx(1200.0)  # resolution scaled x4
     assert out.info["icc_profile"] == ICC
