@@ -16,8 +16,10 @@ outputs appear all together or not at all.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -132,7 +134,33 @@ def _summary(done: int, skipped: int, failed: int, not_started: int = 0) -> str:
     return text + (f", {not_started} not started." if not_started else ".")
 
 
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM and SIGHUP (``kill``, a closed terminal) stop a batch like Ctrl+C does:
+    cleanly, at once, with nothing half-written and a resume hint."""
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        try:
+            previous[sig] = signal.signal(sig, handler)
+        except (TypeError, ValueError, OSError):  # no such signal here, or not the main thread
+            pass
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
 def cmd_upscale(args) -> int:
+    with _terminate_as_interrupt():
+        return _cmd_upscale(args)
+
+
+def _cmd_upscale(args) -> int:
     from .export import ExportOptions, existing_outputs, is_done
     from .imageio import check_writable_folder
     from .pipeline import resolve_device

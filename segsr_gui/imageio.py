@@ -381,6 +381,23 @@ def _unlink_quietly(path) -> None:
         pass
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()  # read once: os.umask can only be read by setting it, which races threads
+
+
+def _new_file_mode(path: Path) -> int:
+    """An older file's permission bits, or what ``open()`` would give a new file."""
+    try:
+        return path.stat().st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_UMASK
+
+
 def _write_temp(path: Path, data: bytes) -> str:
     """``data`` in a fsynced hidden temporary file beside ``path``; removed again on failure."""
     try:
@@ -391,6 +408,7 @@ def _write_temp(path: Path, data: bytes) -> str:
         err.errno = exc.errno
         raise err from None
     try:
+        os.chmod(tmp, _new_file_mode(path))  # mkstemp makes 0600 files: give the usual mode
         with os.fdopen(fd, "wb") as f:
             _write_bytes(f, data)
             f.flush()

@@ -273,3 +273,21 @@ def test_interrupt_while_writing_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         imageio.write_files_atomic([(tmp_path / "x.png", b"12345678")])
     assert list(tmp_path.iterdir()) == []
+
+
+def test_outputs_get_the_usual_permissions_and_keep_an_older_files(tmp_path):
+    import os
+    import stat
+
+    old_mask = os.umask(0o022)
+    try:
+        imageio._UMASK = 0o022
+        new = imageio.write_atomic(tmp_path / "new.png", b"x")
+        assert stat.S_IMODE(new.stat().st_mode) == 0o644  # not mkstemp's 0600
+        (tmp_path / "shared.png").write_bytes(b"old")
+        os.chmod(tmp_path / "shared.png", 0o664)
+        imageio.write_atomic(tmp_path / "shared.png", b"new", overwrite=True)
+        assert stat.S_IMODE((tmp_path / "shared.png").stat().st_mode) == 0o664
+    finally:
+        os.umask(old_mask)
+        imageio._UMASK = imageio._umask()
