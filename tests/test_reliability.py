@@ -89,3 +89,58 @@ def test_loader_raises_only_its_own_error_on_mutated_bytes(seed, edits, cut, ins
         return
     assert img.rgb.dtype == np.float32 and img.rgb.ndim == 3 and img.rgb.shape[2] == 3
     assert np.isfinite(img.rgb).all() and img.rgb.min() >= 0 and img.rgb.max() <= 1
+
+
+REAL_OOM = r"""
+import resource, sys
+import numpy as np, psutil, torch
+from segsr_gui.pipeline import upscale
+from segsr_gui.runner import iter_upscale_retrying
+from segsr_gui.weights import load_model
+torch.set_num_threads(1)
+model = load_model(sys.argv[1]).model
+rgb = np.random.default_rng(0).random((256, 256, 3)).astype(np.float32)
+upscale(rgb[:48, :48], model, steps=1, tile=0)  # load every library before the cap
+cap = psutil.Process().memory_info().vms + int(sys.argv[2]) * 2**20
+resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+retries = []
+gen = iter_upscale_retrying(rgb, model, steps=1, tile=0, on_retry=lambda t, e: retries.append((t, str(e))))
+try:
+    while True:
+        next(gen)
+except StopIteration as stop:
+    print("RESULT", stop.value.image.shape, [t for t, _ in retries])
+    print("FIRST", retries[0][1][:200] if retries else "")
+"""
+
+
+def test_a_real_out_of_memory_is_retried_with_smaller_tiles(tiny_model_file):
+    """The process gets a memory cap (RLIMIT_AS) too small for one 256x256 pass: torch's
+    own allocator error must be recognised and the run finish with smaller tiles."""
+    import subprocess
+    import sys
+
+    resource = pytest.importorskip("resource")
+    if not hasattr(resource, "RLIMIT_AS"):
+        pytest.skip("no address-space limit on this platform")
+    proc = subprocess.run([sys.executable, "-c", REAL_OOM, str(tiny_model_file), "200"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")][0]
+    assert "(1024, 1024, 3)" in result
+    first = [ln for ln in proc.stdout.splitlines() if ln.startswith("FIRST")][0]
+    assert "allocate memory" in first  # torch's real message, not a simulated one
+
+
+def test_out_of_memory_detection_and_tile_halving():
+    from segsr_gui.runner import MIN_TILE, is_out_of_memory, smaller_tile
+
+    assert is_out_of_memory(MemoryError())
+    assert is_out_of_memory(RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB"))
+    assert is_out_of_memory(RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried ..."))
+    assert not is_out_of_memory(RuntimeError("shape mismatch"))
+    assert not is_out_of_memory(ValueError("out of memory"))
+    assert smaller_tile(0, 300, 200, 8) == 144
+    assert smaller_tile(144, 300, 200, 8) == 72
+    assert smaller_tile(72, 300, 200, 8) == MIN_TILE
+    assert smaller_tile(MIN_TILE, 300, 200, 8) is None
