@@ -44,14 +44,21 @@ class LegendWidget(QTableWidget):
             share.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self.setItem(i, 1, share)
         self.resizeRowsToContents()
-        self.setMinimumHeight(min(12, len(names)) * self.rowHeight(0) + self.horizontalHeader().height() + 6
+        # room for a few rows; the rest scrolls, so the window still fits a 768-pixel-high laptop screen
+        self.setMinimumHeight(min(5, len(names)) * self.rowHeight(0) + self.horizontalHeader().height() + 6
                               if names else 0)
         self.blockSignals(False)
 
     def set_shares(self, shares) -> None:
+        """Show each class's share; classes absent from the image are greyed out."""
+        dim = self.palette().color(self.palette().ColorGroup.Disabled, self.palette().ColorRole.Text)
+        normal = self.palette().color(self.palette().ColorRole.Text)
         for i in range(self.rowCount()):
-            text = "\u2013" if shares is None or i >= len(shares) else f"{100 * float(shares[i]):.1f} %"
-            self.item(i, 1).setText(text)
+            known = shares is not None and i < len(shares)
+            self.item(i, 1).setText(f"{100 * float(shares[i]):.1f} %" if known else "\u2013")
+            absent = known and float(shares[i]) < 0.0005
+            for col in (0, 1):
+                self.item(i, col).setForeground(dim if absent else normal)
 
     def visible(self) -> list[bool]:
         return [self.item(i, 0).checkState() == Qt.CheckState.Checked for i in range(self.rowCount())]
