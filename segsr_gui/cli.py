@@ -161,7 +161,7 @@ def cmd_upscale(args) -> int:
 
 
 def _cmd_upscale(args) -> int:
-    from .export import ExportOptions, existing_outputs, is_done
+    from .export import ExportOptions, existing_outputs, is_done, output_paths
     from .imageio import check_writable_folder
     from .pipeline import resolve_device
     from .runner import MIN_TILE
@@ -194,10 +194,16 @@ def _cmd_upscale(args) -> int:
     if problem:
         _fail(problem)
         return EXIT_USAGE
+    for spec in args.inputs:
+        if Path(spec).is_dir() and Path(spec).resolve() == outdir.resolve():
+            _fail(f"The output folder {outdir} is also an input folder; choose another output folder "
+                  "(-o) so results do not mix with the originals.")
+            return EXIT_USAGE
     inputs, problems = collect_inputs(args.inputs, exclude=outdir)
     for p in problems:
         _fail(p)
     clashes = _name_clashes(inputs)
+    input_files = {p.resolve() for p, _ in inputs}
     done = skipped = 0
     failed = len(problems)
     timings: list[float] = []
@@ -207,7 +213,12 @@ def _cmd_upscale(args) -> int:
         for path, rel in inputs:
             target = outdir / rel
             stem = path.stem
-            if path in clashes:
+            replaced = [p for p in output_paths(stem, target, options).values() if p.resolve() in input_files]
+            if replaced:
+                failed += 1
+                bar.write(f"segsr: {path}: its output {replaced[0].name} would replace one of the input "
+                          "photos; choose another output folder (-o).")
+            elif path in clashes:
                 failed += 1
                 bar.write(f"segsr: {path}: its outputs would have the same names as those of "
                           f"{clashes[path]} ({stem}_x4.{options.format}); rename one of them.")

@@ -115,3 +115,28 @@ def test_progress_only_goes_up():
     seen.append(bar.finished + bar.current)
     assert seen == sorted(seen) and seen[-1] == 1.5
     bar.close()
+
+
+def test_an_input_is_never_replaced_by_an_output(tmp_path, tiny_model_file, capsys):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(folder / "a.png")
+    Image.fromarray(np.full((8, 8, 3), 99, np.uint8)).save(folder / "a_x4.png")  # the user's own
+    mine = (folder / "a_x4.png").read_bytes()
+    assert main(["upscale", str(folder / "a.png"), str(folder / "a_x4.png"), "-o", str(folder), "--model",
+                 str(tiny_model_file), "--steps", "1", "-q", "--overwrite"]) == 1
+    err = capsys.readouterr().err
+    assert "a.png: its output a_x4.png would replace one of the input photos" in err
+    assert "1 done, 0 skipped, 1 failed" in err  # a_x4.png itself became a_x4_x4.png
+    assert (folder / "a_x4.png").read_bytes() == mine
+    assert _run(folder, folder, tiny_model_file) == 2
+    assert "is also an input folder" in capsys.readouterr().err
+
+
+def test_class_maps_are_resized_with_nearest_neighbour_only():
+    from segsr_gui.masks import resize_class_map
+
+    ids = np.array([[0, 3], [7, 10]], np.uint8)
+    big = resize_class_map(ids, (8, 6))
+    assert big.shape == (6, 8) and set(np.unique(big)) == {0, 3, 7, 10}
+    assert np.array_equal(resize_class_map(big, (2, 2)), ids)
