@@ -248,6 +248,10 @@ def _cmd_upscale(args) -> int:
                 except (SegSRError, FileExistsError, OSError, ValueError) as exc:
                     failed += 1
                     bar.write(f"segsr: {_about(path, exc)}")
+                except MemoryError:
+                    failed += 1
+                    bar.write(f"segsr: {path}: not enough memory to finish this photo; nothing was "
+                              "written for it. Close other programs and try again.")
                 except Exception as exc:  # noqa: BLE001 - one bad photo must not end the batch
                     failed += 1
                     bar.write(f"segsr: {path}: unexpected error ({type(exc).__name__}: {exc}); "
