@@ -1,7 +1,9 @@
 """Issue 9: every case of the corpus gives a correct result or one clear line, and
 nothing is ever lost, replaced or left half-written; the loader survives fuzzing."""
 
+import atexit
 import io
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -64,6 +66,7 @@ def _seed_files() -> dict[str, bytes]:
 
 SEEDS = _seed_files()
 FUZZ_DIR = Path(tempfile.mkdtemp(prefix="segsr-fuzz-"))
+atexit.register(shutil.rmtree, FUZZ_DIR, True)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
