@@ -14,3 +14,4 @@ shot --theme dark  --screenshot $OUT/dark-after-run-overlay-split.png --layer ov
 shot --theme light --screenshot $OUT/light-mid-run.png --screenshot-step 2 --steps 4
 shot --theme light --screenshot $OUT/light-after-run-overlay-split.png --layer overlay --compare split
 shot --theme dark  --screenshot $OUT/dark-side-by-side.png --compare side
+shot --theme dark  --screenshot $OUT/dark-mask-only.png --layer mask

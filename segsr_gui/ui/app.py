@@ -62,6 +62,7 @@ def main(argv=None) -> int:
     setup_logging()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("SegSR Studio")
+    if (photo := sample_photo()) is not None: from PySide6.QtGui import QIcon; app.setWindowIcon(QIcon(str(photo.parent / "icons" / "segsr-studio-256.png")))  # noqa: E701,E702
     settings = settings_mod.load()
     if args.theme:
         settings.view.theme = args.theme

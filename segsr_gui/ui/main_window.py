@@ -103,7 +103,8 @@ class MainWindow(QMainWindow):
         self.coords_label.setMinimumWidth(150)
         self.statusBar().addPermanentWidget(self.coords_label)
         self.statusBar().addPermanentWidget(self.zoom_label)
-        self.statusBar().addPermanentWidget(self.progress, 1)
+        self.progress.setFixedWidth(430)  # leaves room on the left for status messages and hints
+        self.statusBar().addPermanentWidget(self.progress)
         self.actions_ = build_actions(self)
         self._build_toolbar()
         self.recent_menu = self.menus["&File"].addMenu("Open &recent")
@@ -449,6 +450,8 @@ class MainWindow(QMainWindow):
         self.viewer.set_mode(self.view_panel.value("compare"))
         self.viewer.set_images(left, right, left_label, right_label, left_smooth, full)
         layer = self.view_panel.value("layer") if classes is not None else "photo"
+        if layer == "mask":
+            right_label = right_label.replace("Restored", "Classes")
         self.viewer.set_overlay(self._overlay_for(classes, palette), self.view_panel.opacity.value() / 100, layer)
         self.legend.set_shares(shares)
 
