@@ -133,6 +133,7 @@ def save_model(model: SegSRModel, path: str | os.PathLike, **manifest_fields) ->
     os.close(fd)
     try:
         save_file(state, tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; shipped weights are world-readable
         digest = sha256_of(Path(tmp))
         manifest = {
             "manifest_version": MANIFEST_VERSION,
