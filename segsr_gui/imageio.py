@@ -266,7 +266,8 @@ def _png_metadata_chunks(exif: Optional[bytes], icc: Optional[bytes], dpi) -> by
 
 def _png16(arr: np.ndarray, extra_chunks: bytes = b"") -> bytes:
     """A 16-bit PNG of a uint16 (H, W) or (H, W, C) array, C in 1-4, with ``extra_chunks``
-    placed before the image data. Rows use the Up filter (PNG spec 9.2)."""
+    placed before the image data. Rows use the Up filter (PNG spec 9.2) and zlib level 1:
+    as small as OpenCV's 16-bit PNG within about 5%, and several times faster than level 6."""
     if arr.ndim == 2:
         arr = arr[..., None]
     h, w, c = arr.shape
@@ -277,7 +278,7 @@ def _png16(arr: np.ndarray, extra_chunks: bytes = b"") -> bytes:
     rows = np.hstack([np.full((h, 1), 2, np.uint8), up])
     ihdr = struct.pack(">IIBBBBB", w, h, 16, colour_type, 0, 0, 0)
     return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + extra_chunks
-            + _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), 6)) + _png_chunk(b"IEND", b""))
+            + _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), 1)) + _png_chunk(b"IEND", b""))
 
 
 _TIFF_ASCII_TAGS = (0x010E, 0x010F, 0x0110, 0x0131, 0x0132, 0x013B, 0x8298)
