@@ -422,6 +422,39 @@ def _write_temp(path: Path, data: bytes) -> str:
     return tmp
 
 
+# os.link fails with these where the file system has no hard links (FAT, exFAT, some shares)
+_NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK, errno.EXDEV}
+
+
+def _place_new(tmp: str, path: Path) -> None:
+    """Move ``tmp`` to ``path`` without ever replacing a file there. A hard link fails
+    atomically if the name exists; without hard links: check, then rename."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        if exc.errno not in _NO_HARD_LINKS:
+            raise
+        if os.path.lexists(path):
+            raise FileExistsError(errno.EEXIST, "File exists", tmp, None, str(path)) from None
+        os.rename(tmp, path)
+        return
+    _unlink_quietly(tmp)
+
+
+def _backup(path: Path, backup: str) -> Optional[str]:
+    """A second name for the older version (restored if the set fails); None where the
+    file system has no hard links (the older file is then replaced atomically, unrestorable)."""
+    try:
+        os.link(path, backup)
+    except OSError as exc:
+        if exc.errno not in _NO_HARD_LINKS:
+            raise
+        return None
+    return backup
+
+
 def write_files_atomic(items: Sequence[tuple[str | os.PathLike, bytes]], overwrite: bool = False) -> list[Path]:
     """Write several files as one unit: all of them appear, or none does.
 
@@ -453,12 +486,10 @@ def write_files_atomic(items: Sequence[tuple[str | os.PathLike, bytes]], overwri
             backup = None
             if overwrite:
                 if path.exists():
-                    backup = tmp + ".old"
-                    os.link(path, backup)
+                    backup = _backup(path, tmp + ".old")
                 os.replace(tmp, path)
             else:
-                os.link(tmp, path)  # fails if the name appeared meanwhile: never replaces
-                _unlink_quietly(tmp)
+                _place_new(tmp, path)
             committed.append((path, backup))
     except BaseException as exc:
         for path, backup in reversed(committed):

@@ -291,3 +291,19 @@ def test_outputs_get_the_usual_permissions_and_keep_an_older_files(tmp_path):
     finally:
         os.umask(old_mask)
         imageio._UMASK = imageio._umask()
+
+
+def test_writes_work_without_hard_links(tmp_path, monkeypatch):
+    """FAT and exFAT (USB sticks, SD cards) have no hard links: writing still works and
+    still never replaces a file unasked."""
+    def no_link(src, dst, *a, **kw):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(imageio.os, "link", no_link)
+    imageio.write_files_atomic([(tmp_path / "a.png", b"one"), (tmp_path / "b.png", b"two")])
+    with pytest.raises(FileExistsError):
+        imageio.write_files_atomic([(tmp_path / "c.png", b"c"), (tmp_path / "a.png", b"again")])
+    assert (tmp_path / "a.png").read_bytes() == b"one"
+    imageio.write_files_atomic([(tmp_path / "a.png", b"three")], overwrite=True)
+    assert (tmp_path / "a.png").read_bytes() == b"three"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "b.png"]
