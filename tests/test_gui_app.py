@@ -40,7 +40,7 @@ def test_missing_model_gives_dialog(qtbot, env, photo):
     s.run.model = "no-such-model"
     window = MainWindow(s, models=[])
     qtbot.addWidget(window)
-    with qtbot.waitSignal(window.photoLoaded, timeout=20000):
+    with qtbot.waitSignal(window.photoLoaded, timeout=60000):
         window.open_path(photo)
     window.run_panel.set_models([])  # as if no model were installed at all
     import segsr_gui.weights as weights

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 pytestmark = pytest.mark.gui
 
-TIMEOUT = 20000
+TIMEOUT = 60000  # a ceiling only: runs take ~1 s on an idle machine, far longer on a loaded one
 
 
 def qimage_to_array(img: QImage) -> np.ndarray:
@@ -288,3 +288,19 @@ def test_export_never_overwrites_silently(qtbot, window, photo, env):
     with qtbot.waitSignal(window.exported, timeout=TIMEOUT) as second:
         assert window.export_to(out, "photo", "png", ask=lambda existing: "keep")
     assert (out / "photo-2_x4.png").exists() and (out / "photo_x4.png").stat().st_mtime_ns == mtime
+
+
+def test_opening_another_photo_mid_run_drops_the_old_run(qtbot, env, tiny_model_file, photo, tmp_path):
+    from PIL import Image
+
+    other = tmp_path / "other.png"
+    Image.new("RGB", (24, 20), (90, 120, 40)).save(other)
+    window = make_window(qtbot, tiny_model_file, steps=12)
+    open_photo(qtbot, window, photo)
+    with qtbot.waitSignal(window.stepShown, timeout=TIMEOUT):
+        window.start_run()
+    with qtbot.waitSignal(window.runFinished, timeout=TIMEOUT):
+        window.open_path(other)
+    qtbot.waitUntil(lambda: window.photo_path == other, timeout=TIMEOUT)
+    assert window.runs == [] and window.photo.size == (24, 20)
+    assert window.viewer.transform.image_size.width() == 96

@@ -22,7 +22,7 @@ def test_worker_signals_in_order(qtbot, request_):
     frames = []
     worker.yielded.connect(frames.append)
     with qtbot.waitSignals([worker.started] + [worker.yielded] * 3 + [worker.returned, worker.done],
-                           order="strict", timeout=20000):
+                           order="strict", timeout=60000):
         runner.start(worker)
     qtbot.waitUntil(lambda: not runner.busy)
     assert [f.index for f in frames] == [0, 1, 2]
@@ -38,7 +38,7 @@ def test_worker_preview_every_and_abort(qtbot, request_):
     worker = UpscaleWorker(request_)
     frames = []
     worker.yielded.connect(frames.append)
-    with qtbot.waitSignal(worker.returned, timeout=20000) as blocker:
+    with qtbot.waitSignal(worker.returned, timeout=60000) as blocker:
         runner.start(worker)
     assert [f.index for f in frames] == [3, 5]
     assert [f.index for f in blocker.args[0].frames] == [3, 5]
@@ -46,7 +46,7 @@ def test_worker_preview_every_and_abort(qtbot, request_):
     request_.preview_every = 1
     worker = UpscaleWorker(request_)
     worker.yielded.connect(lambda f: worker.abort())
-    with qtbot.waitSignals([worker.aborted, worker.done], order="strict", timeout=20000):
+    with qtbot.waitSignals([worker.aborted, worker.done], order="strict", timeout=60000):
         runner.start(worker)
     qtbot.waitUntil(lambda: not runner.busy)
 
@@ -57,7 +57,7 @@ def test_worker_reports_errors(qtbot, tmp_path, request_):
     request_.model_path = tmp_path / "missing.safetensors"
     runner = JobRunner()
     worker = UpscaleWorker(request_)
-    with qtbot.waitSignal(worker.errored, timeout=20000) as blocker:
+    with qtbot.waitSignal(worker.errored, timeout=60000) as blocker:
         runner.start(worker)
     qtbot.waitUntil(lambda: not runner.busy)
     message, details = blocker.args

@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
         self._worker: Optional[UpscaleWorker] = None
         self._live: Optional[StepFrame] = None
         self._live_meta = None
+        self._run_photo = None
         self._overlay_cache: tuple = (None, None, None)
         self._paste_dir = tempfile.TemporaryDirectory(prefix="segsr-paste-")
 
@@ -295,6 +296,7 @@ class MainWindow(QMainWindow):
         worker.aborted.connect(self._run_aborted)
         worker.done.connect(self._run_done)
         self._worker = worker
+        self._run_photo = self.photo  # results that arrive after another photo was opened are dropped
         self._live, self._live_meta = None, None
         self.progress.begin()
         self.statusBar().showMessage("Restoring\u2026 the preview updates after every step.")
@@ -313,7 +315,7 @@ class MainWindow(QMainWindow):
         self.view_panel.set_has_classes(True)
 
     def _run_step(self, frame: StepFrame) -> None:
-        if self._worker is None:
+        if self._worker is None or self.photo is not self._run_photo:
             return
         self._live = frame
         self.progress.step(frame.index, frame.total, frame.tile_index, frame.tiles)
@@ -321,6 +323,9 @@ class MainWindow(QMainWindow):
         self.stepShown.emit(frame.index, frame.total)
 
     def _run_returned(self, out: RunOutput) -> None:
+        if self.photo is not self._run_photo:
+            self._outcome = "cancelled"
+            return
         self._run_ids += 1
         out.id = self._run_ids
         self.runs.insert(0, out)
@@ -448,10 +453,10 @@ class MainWindow(QMainWindow):
         run = self._run_by_key(right_key) if self._live is None else None
         full = run.image_full if run is not None and right is run.image else None
         self.viewer.set_mode(self.view_panel.value("compare"))
-        self.viewer.set_images(left, right, left_label, right_label, left_smooth, full)
         layer = self.view_panel.value("layer") if classes is not None else "photo"
         if layer == "mask":
             right_label = right_label.replace("Restored", "Classes")
+        self.viewer.set_images(left, right, left_label, right_label, left_smooth, full)
         self.viewer.set_overlay(self._overlay_for(classes, palette), self.view_panel.opacity.value() / 100, layer)
         self.legend.set_shares(shares)
 

@@ -14,7 +14,7 @@ Call order::
     on_step(StepFrame)   <--yielded--    build QImages; check abort
                                        result
     on_done(RunOutput)   <--returned--
-    thread.quit(), worker & thread deleteLater
+    thread.quit(); JobRunner drops worker and thread (Python owns both)
 
 ``abort()`` sets a flag read at the next ``yield``; the generator is then closed,
 ``aborted`` is emitted and nothing else changes. ``TaskWorker`` runs any short
@@ -258,9 +258,9 @@ class JobRunner(QObject):
         worker = self.sender()
         thread = self._jobs.pop(worker, None)
         if thread is not None:
+            # Both objects are owned by Python: once the thread has ended, dropping the last
+            # reference deletes them here. No deleteLater(): Qt and Python would both delete them.
             thread.wait()
-            worker.deleteLater()
-            thread.deleteLater()
 
     @property
     def busy(self) -> bool:
