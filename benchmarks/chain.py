@@ -50,6 +50,7 @@ def main() -> int:
     ap.add_argument("--images", type=int, default=24)
     ap.add_argument("--write-default", action="store_true")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "chain"))
+    ap.add_argument("--merge", action="store_true", help="keep other models' runs already in OUT.json")
     args = ap.parse_args()
     val = load_camvid(args.data, "val")
     idx = np.linspace(0, len(val.images) - 1, args.images).astype(int)
@@ -86,6 +87,12 @@ def main() -> int:
             manifest["chain_val"] = best
             manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
             report.setdefault("defaults", {})[name] = {"steps": best["steps"], "noise_scale": best["noise_scale"]}
+    old = Path(args.out + ".json")
+    if args.merge and old.exists():
+        previous = json.loads(old.read_text())
+        report["runs"] = [r for r in previous["runs"] if r["model"] not in args.models] + report["runs"]
+        report["defaults"] = {**previous.get("defaults", {}), **report.get("defaults", {})}
+        report["command"] = previous["command"] + " ; " + report["command"]
     Path(args.out + ".json").write_text(json.dumps(report, indent=1))
     Path(args.out + ".md").write_text(render(report))
     print(render(report))

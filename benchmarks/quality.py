@@ -113,7 +113,7 @@ def save_crops(path: Path, panels: list[tuple[str, np.ndarray]], box) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
-    ap.add_argument("--models", nargs="+", default=["srdm-only-x4", "segsr-x4"])
+    ap.add_argument("--models", nargs="*", default=["srdm-only-x4", "segsr-x4"])
     ap.add_argument("--no-peer", action="store_true")
     ap.add_argument("--max-images", type=int, default=0, help="evenly spaced images per set (0 = all)")
     ap.add_argument("--sets", nargs="+", default=SETS)
