@@ -38,7 +38,7 @@ MAX_MIOU_DROP = 0.005
 def monotone(scores) -> bool:
     ok = all(b >= a - MAX_PSNR_DROP for a, b in zip(scores.psnr, scores.psnr[1:]))
     ok &= all(b >= a - MAX_MIOU_DROP for a, b in zip(scores.miou, scores.miou[1:]))
-    return ok
+    return bool(ok)
 
 
 def main() -> int:
@@ -66,7 +66,7 @@ def main() -> int:
             for noise in args.noise:
                 s = chain_scores(loaded.model, lrs, hqs, labels, steps=steps, noise_scale=noise, seed=0)
                 run = {"model": name, "steps": steps, "noise_scale": noise, "psnr": s.psnr, "miou": s.miou,
-                       "monotone": monotone(s), "final_best": s.psnr[-1] >= max(s.psnr) - 1e-9}
+                       "monotone": monotone(s), "final_best": bool(s.psnr[-1] >= max(s.psnr) - 1e-9)}
                 report["runs"].append(run)
                 print(json.dumps(run), file=sys.stderr, flush=True)
         if args.write_default:

@@ -57,5 +57,5 @@ def chain_scores(model, lrs: list[np.ndarray], hqs: list[np.ndarray], labels: li
                 confs[step.index] += confusion(pred, labels[i], cfg.num_classes, IGNORE_ID)
     count = max(1, len(lrs))
     has_seg = labels is not None and model.has_segmentation
-    return ChainScores(list(psnr / count), list(ssim / count),
+    return ChainScores([float(v) for v in psnr / count], [float(v) for v in ssim / count],
                        [miou(c) for c in confs] if has_seg else [])
