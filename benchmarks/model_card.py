@@ -44,11 +44,13 @@ def main() -> int:
                   f"(schedule kappa {m['schedule']['kappa']}, p {m['schedule']['power']}, "
                   f"min_noise {m['schedule']['min_noise']}); chosen on: {m.get('default_chosen_on', 'training config')}",
                   f"- training data: {t.get('data')}",
-                  f"- budget: {t.get('iterations')} iterations of batch {t.get('batch')} "
-                  f"({t.get('crop_hr')}px HR crops), {t.get('wall_clock_minutes')} min wall clock on "
+                  f"- budget: a run of {t.get('run_iterations', t.get('iterations'))} iterations of batch {t.get('batch')} "
+                  f"({t.get('crop_hr')}px HR crops), {t.get('run_wall_clock_minutes', t.get('wall_clock_minutes'))} "
+                  f"min wall clock on "
                   f"{t.get('machine')}, {t.get('precision')}; the 2 cores were shared with other work",
-                  f"- validation (selection): {t.get('validation')}; best at iteration "
-                  f"{(m.get('validation') or {}).get('iteration')}", ""]
+                  f"- validation (selection): {t.get('validation')}, every 250 iterations; the shipped weights "
+                  f"are the EMA weights of iteration {(m.get('validation') or {}).get('iteration')}, the best "
+                  f"validation score (final PSNR, plus 10 x mIoU for the full model)", ""]
     if quality:
         lines += ["## Measured quality", "", f"From `benchmarks/quality.md` ({quality['date']}, "
                   f"{quality['machine']}" + (f", at most {quality['max_images']} images per set" if quality["max_images"] else "")
