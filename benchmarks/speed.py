@@ -116,11 +116,13 @@ def main() -> int:
             entry.update(peer_seconds=theirs, ratio=ours / theirs)
         report[f"vs_peer_{size}"] = entry
         print(size, entry, file=sys.stderr, flush=True)
+        Path(args.out + ".json").write_text(json.dumps(report, indent=1))
     # 2. preview overhead (interleaved to share the machine's noise)
     rgb = test_image(128)
     plain = timed(lambda: upscale(rgb, model, tile=0), args.repeats + 1)
     with_prev = timed(lambda: run_with_previews(rgb, model), args.repeats + 1)
     report["preview"] = {"without_seconds": plain, "with_seconds": with_prev, "overhead": with_prev / plain - 1}
+    Path(args.out + ".json").write_text(json.dumps(report, indent=1))
     # 3. time per output megapixel
     report["per_megapixel"] = {}
     for size in (64, 128, 256):
