@@ -4,7 +4,6 @@ drains it for callers that only want the result."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Generator, Optional
 
@@ -151,8 +150,3 @@ def upscale(rgb: np.ndarray, model, steps: int | None = None, seed: int = 0,
             next(gen)
         except StopIteration as stop:
             return stop.value
-
-
-def set_threads() -> None:
-    """Use every core for intra-op work (torch's default can be lower in some setups)."""
-    torch.set_num_threads(max(1, os.cpu_count() or 1))

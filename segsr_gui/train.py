@@ -110,6 +110,18 @@ def load_state(folder: Path, model, ema, opt) -> dict:
 # --- one iteration -----------------------------------------------------------
 
 
+def _marginal(x0, start, eta, kappa):
+    """``x_t = x0 + eta (start - x0) + kappa sqrt(eta) eps`` with per-sample ``eta`` (B, 1, 1, 1)."""
+    return x0 + eta * (start - x0) + kappa * eta.sqrt() * torch.randn_like(x0)
+
+
+def _posterior(x, x0_hat, eta, eta_prev, kappa, noise_scale):
+    """One ResShift posterior step (eq. 7) with per-sample etas and noise scales."""
+    alpha = eta - eta_prev
+    std = (eta_prev / eta * alpha).sqrt()
+    return eta_prev / eta * x + alpha / eta * x0_hat + noise_scale * kappa * std * torch.randn_like(x)
+
+
 def training_states(model, schedule: ResShiftSchedule, hq, y, seg0, t, own_state_prob: float):
     """States ``x_t``, ``s_t`` and self-conditioning inputs for steps ``t`` (B,), 1-based.
 
@@ -121,36 +133,26 @@ def training_states(model, schedule: ResShiftSchedule, hq, y, seg0, t, own_state
     b = hq.shape[0]
     etas = schedule.etas.float()
     eta_t = etas[t - 1][:, None, None, None]
-    x_t = hq + eta_t * (y - hq) + k_img * eta_t.sqrt() * torch.randn_like(hq)
-    s_t = x0_prev = None
     uniform = torch.full_like(seg0, 1.0 / cfg.num_classes) if seg0 is not None else None
-    if seg0 is not None:
-        s_t = seg0 + eta_t * (uniform - seg0) + k_seg * eta_t.sqrt() * torch.randn_like(seg0)
+    x_t = _marginal(hq, y, eta_t, k_img)
+    s_t = _marginal(seg0, uniform, eta_t, k_seg) if seg0 is not None else None
     x0_prev = y.clone()
     own = (t < schedule.steps) & (torch.rand(b) < own_state_prob)
     if own.any():
-        tp = (t + 1).clamp(max=schedule.steps)
-        eta_p = etas[tp - 1][:, None, None, None]
-        x_p = hq + eta_p * (y - hq) + k_img * eta_p.sqrt() * torch.randn_like(hq)
-        s_p = None
-        if seg0 is not None:
-            s_p = seg0 + eta_p * (uniform - seg0) + k_seg * eta_p.sqrt() * torch.randn_like(seg0)
+        eta_p = etas[(t + 1).clamp(max=schedule.steps) - 1][:, None, None, None]
+        x_p = _marginal(hq, y, eta_p, k_img)
+        s_p = _marginal(seg0, uniform, eta_p, k_seg) if seg0 is not None else None
         with torch.no_grad():
             x0_p, s_logits_p = model(x_p, s_p, y, y, eta_p.reshape(-1))
             x0_p = x0_p.float().clamp(-1, 1)
-        # posterior step t+1 -> t (ResShift eq. 7), per sample, random noise scale
-        eta_prev = etas[t - 1][:, None, None, None]
-        alpha = eta_p - eta_prev
+        # posterior step t+1 -> t, per sample, random noise scale
         scale = torch.rand(b)[:, None, None, None]
-        std = (eta_prev / eta_p * alpha).sqrt()
-        x_own = eta_prev / eta_p * x_p + alpha / eta_p * x0_p + scale * k_img * std * torch.randn_like(hq)
         m = own[:, None, None, None]
-        x_t = torch.where(m, x_own, x_t)
+        x_t = torch.where(m, _posterior(x_p, x0_p, eta_p, eta_t, k_img, scale), x_t)
         x0_prev = torch.where(m, x0_p, x0_prev)
         if seg0 is not None:
             probs = torch.softmax(s_logits_p.float(), dim=1)
-            s_own = eta_prev / eta_p * s_p + alpha / eta_p * probs + scale * k_seg * std * torch.randn_like(seg0)
-            s_t = torch.where(m, s_own, s_t)
+            s_t = torch.where(m, _posterior(s_p, probs, eta_p, eta_t, k_seg, scale), s_t)
     return x_t, s_t, x0_prev, etas[t - 1]
 
 
