@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import errno
 import json
 import signal
 import sys
@@ -25,75 +24,16 @@ import time
 from pathlib import Path
 
 from . import __version__
-from .errors import ImageSaveError, SegSRError
+from .batch import _inside, _sentence, collect_inputs, name_clashes as _name_clashes  # noqa: F401 - kept importable here
+from .errors import SegSRError
 
 EXIT_FAILED_INPUTS = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
 
-def _inside(path: Path, folder: Path | None) -> bool:
-    if folder is None:
-        return False
-    try:
-        path.resolve().relative_to(folder.resolve())
-        return True
-    except ValueError:
-        return False
-
-
-def collect_inputs(inputs: list[str], exclude: Path | None = None) -> tuple[list[tuple[Path, Path]], list[str]]:
-    """(file, folder relative to OUTDIR) pairs; folders are searched recursively and
-    mirrored, skipping hidden files and anything inside ``exclude`` (the output folder,
-    so a second run does not upscale its own outputs). Returns the pairs and one
-    message per input that is neither a file nor a folder of images."""
-    from .imageio import IMAGE_SUFFIXES
-
-    found, problems = [], []
-    for spec in inputs:
-        path = Path(spec)
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-                           and not p.name.startswith(".") and not _inside(p, exclude))
-            if not files:
-                problems.append(f"{spec}: the folder holds no image files.")
-            found += [(f, f.parent.relative_to(path)) for f in files]
-        elif path.exists():
-            found.append((path, Path(".")))
-        else:
-            problems.append(f"{spec}: no such file or folder.")
-    return found, problems
-
-
-def _sentence(message: str) -> str:
-    message = message.strip()
-    return message if message.endswith((".", "!", "?", ")")) else message + "."
-
-
-def _about(path: Path, exc: BaseException) -> str:
-    """``PATH: message`` without the file name repeated (engine messages start with it)."""
-    message = str(exc)
-    if message.startswith(f"{path.name}: "):
-        message = message[len(path.name) + 2:]
-    return f"{path}: {_sentence(message)}"
-
-
 def _fail(message: str) -> None:
     print(f"segsr: {_sentence(message)}", file=sys.stderr)
-
-
-def _name_clashes(inputs: list[tuple[Path, Path]]) -> dict[Path, Path]:
-    """Inputs whose outputs would take the names of an earlier input's (``a.jpg`` and
-    ``a.png`` in one folder): {later input: the earlier one}."""
-    first: dict[tuple[Path, str], Path] = {}
-    clashes = {}
-    for path, rel in inputs:
-        key = (rel, path.stem)
-        if key in first:
-            clashes[path] = first[key]
-        else:
-            first[key] = path
-    return clashes
 
 
 class _Bar:
@@ -161,7 +101,8 @@ def cmd_upscale(args) -> int:
 
 
 def _cmd_upscale(args) -> int:
-    from .export import ExportOptions, existing_outputs, is_done, output_paths
+    from .batch import CLI_HINTS, FAIL, SKIP, RunParams, decide, failure_reason, is_disk_full
+    from .export import ExportOptions
     from .imageio import check_writable_folder
     from .pipeline import resolve_device
     from .runner import MIN_TILE
@@ -209,35 +150,25 @@ def _cmd_upscale(args) -> int:
     timings: list[float] = []
     bar = _Bar(len(inputs), args.quiet)
     remaining = len(inputs)
+    params = RunParams(steps, args.seed, args.tile, str(device))
     try:
         for path, rel in inputs:
             target = outdir / rel
-            stem = path.stem
-            replaced = [p for p in output_paths(stem, target, options).values() if p.resolve() in input_files]
-            if replaced:
-                failed += 1
-                bar.write(f"segsr: {path}: its output {replaced[0].name} would replace one of the input "
-                          "photos; choose another output folder (-o).")
-            elif path in clashes:
-                failed += 1
-                bar.write(f"segsr: {path}: its outputs would have the same names as those of "
-                          f"{clashes[path]} ({stem}_x4.{options.format}); rename one of them.")
-            elif is_done(stem, target, options) and not args.overwrite:
+            decision = decide(path, target, options, input_files, clashes.get(path), CLI_HINTS)
+            if decision.action == SKIP:
                 skipped += 1
-                bar.write(f"segsr: {path}: skipped, outputs already exist in {target} "
-                          "(use --overwrite to redo)")
-            elif existing_outputs(stem, target, options) and not args.overwrite:
+                bar.write(f"segsr: {path}: {decision.reason}")
+            elif decision.action == FAIL:
                 failed += 1
-                bar.write(f"segsr: {path}: {existing_outputs(stem, target, options)[0]} already exists; "
-                          "it was left untouched (use --overwrite to replace it).")
+                bar.write(f"segsr: {path}: {decision.reason}")
             else:
                 try:
-                    _upscale_one(path, target, stem, args, loaded, device, steps, options, bar, timings)
+                    _upscale_one(path, target, args, loaded, params, options, bar, timings)
                     done += 1
-                except ImageSaveError as exc:
+                except Exception as exc:  # noqa: BLE001 - one bad photo must not end the batch
                     failed += 1
-                    bar.write(f"segsr: {_about(path, exc)}")
-                    if getattr(exc, "errno", None) == errno.ENOSPC:
+                    bar.write(f"segsr: {path}: {failure_reason(path, exc)}")
+                    if is_disk_full(exc):
                         remaining -= 1
                         bar.close()
                         if remaining:
@@ -245,17 +176,6 @@ def _cmd_upscale(args) -> int:
                                   "finished photos are skipped.")
                         _fail(_summary(done, skipped, failed, remaining))
                         return EXIT_FAILED_INPUTS
-                except (SegSRError, FileExistsError, OSError, ValueError) as exc:
-                    failed += 1
-                    bar.write(f"segsr: {_about(path, exc)}")
-                except MemoryError:
-                    failed += 1
-                    bar.write(f"segsr: {path}: not enough memory to finish this photo; nothing was "
-                              "written for it. Close other programs and try again.")
-                except Exception as exc:  # noqa: BLE001 - one bad photo must not end the batch
-                    failed += 1
-                    bar.write(f"segsr: {path}: unexpected error ({type(exc).__name__}: {exc}); "
-                              "nothing was written for this photo.")
             remaining -= 1
             bar.photo_finished()
     except KeyboardInterrupt:
@@ -271,39 +191,24 @@ def _cmd_upscale(args) -> int:
     return 0 if failed == 0 else EXIT_FAILED_INPUTS
 
 
-def _upscale_one(path: Path, target: Path, stem: str, args, loaded, device, steps: int, options,
-                 bar: _Bar, timings: list[float]) -> None:
-    """Load, upscale (retrying with smaller tiles when out of memory) and export one photo."""
-    from .export import export_notes, export_result
-    from .imageio import load_image
-    from .runner import iter_upscale_retrying
+def _upscale_one(path: Path, target: Path, args, loaded, params, options, bar: _Bar,
+                 timings: list[float]) -> None:
+    """One photo through the shared ``batch.upscale_one``, with the bar and step timings."""
+    from .batch import fraction_of, upscale_one
 
-    image = load_image(path)
-    for note in image.notes + export_notes(image, options):
-        bar.write(f"segsr: note: {note}")
+    last = [time.perf_counter()]
 
-    def retry(tile: int, exc: BaseException) -> None:
-        bar.write(f"segsr: note: {path.name}: ran out of memory; trying again with {tile}-pixel tiles.")
-
-    gen = iter_upscale_retrying(image.rgb, loaded.model, steps=steps, seed=args.seed, tile=args.tile,
-                                device=str(device), on_retry=retry)
-    last = time.perf_counter()
-    while True:
-        try:
-            progress = next(gen)
-        except StopIteration as stop:
-            result = stop.value
-            break
+    def on_progress(progress) -> None:
         now = time.perf_counter()
-        timings.append(now - last)
+        timings.append(now - last[0])
         if args.benchmark:
             bar.write(f"{path.name}: tile {progress.tile_index + 1}/{progress.tiles} "
-                      f"step {progress.step.index + 1}/{progress.step.total}: {(now - last) * 1000:.0f} ms")
-        last = now
-        per_tile = progress.step.total
-        bar.step((progress.tile_index * per_tile + progress.step.index + 1) / (progress.tiles * per_tile))
-    export_result(image, result, target, stem, options, loaded.name, loaded.classes, loaded.palette,
-                  loaded.manifest.get("sha256"))
+                      f"step {progress.step.index + 1}/{progress.step.total}: {(now - last[0]) * 1000:.0f} ms")
+        last[0] = now
+        bar.step(fraction_of(progress))
+
+    upscale_one(path, target, loaded, options, params, on_note=lambda note: bar.write(f"segsr: note: {note}"),
+                on_progress=on_progress)
 
 
 def cmd_info(args) -> int:

@@ -18,9 +18,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Literal
 
-import platformdirs
+from ..appdirs import APP_NAME, config_dir, log_dir  # noqa: F401 - re-exported for the window
 
-APP_NAME = "segsr-studio"
 SCHEMA_VERSION = 1
 MAX_RECENT = 10
 log = logging.getLogger(__name__)
@@ -29,16 +28,6 @@ DEVICES = ("auto", "cpu", "cuda")
 THEMES = ("dark", "light")
 SEED_MODES = ("random", "fixed")
 UPSAMPLERS = ("bicubic", "nearest")
-
-
-def config_dir() -> Path:
-    env = os.environ.get("SEGSR_STUDIO_CONFIG_DIR")
-    return Path(env) if env else Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
-
-
-def log_dir() -> Path:
-    env = os.environ.get("SEGSR_STUDIO_LOG_DIR")
-    return Path(env) if env else Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
 
 
 @dataclass
