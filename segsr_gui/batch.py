@@ -200,6 +200,8 @@ def upscale_one(path: Path, target: Path, loaded, options, params: RunParams, *,
                 raise Cancelled
     finally:
         gen.close()
+    if cancelled():  # asked after the last step: still nothing written
+        raise Cancelled
     return export.export_result(image, result, target, path.stem, options, loaded.name, loaded.classes,
                                 loaded.palette, loaded.manifest.get("sha256"))
 
@@ -211,6 +213,22 @@ def fraction_of(progress) -> float:
 
 
 # ---- the window's queue -------------------------------------------------------------
+def find_photos(paths: list[str | os.PathLike], output_folder: str = "") -> tuple[list[tuple[str, str]], list[str]]:
+    """Photos under ``paths`` (folders recursive, image types only, nothing inside the
+    output folder) as (absolute path, output sub-folder) pairs, and one sentence per
+    problem. Touches the disk only: the window calls it off its GUI thread."""
+    from .imageio import IMAGE_SUFFIXES
+
+    found, problems = collect_inputs([str(p) for p in paths], exclude=Path(output_folder) if output_folder else None)
+    photos = []
+    for path, rel in found:
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
+            problems.append(f"{path}: not a photo this app reads (PNG, JPEG, WebP, TIFF, BMP, GIF).")
+        else:
+            photos.append((str(path.resolve()), rel.as_posix()))
+    return photos, problems
+
+
 @dataclass
 class QueueItem:
     source: str  # the photo, absolute
@@ -240,25 +258,20 @@ class BatchQueue:
 
     # -- contents --
     def add(self, paths: list[str | os.PathLike]) -> tuple[int, list[str]]:
-        """Add photos and folders (recursive, image types only, no duplicates, nothing
-        inside the output folder). Returns how many were added and one sentence per problem."""
-        from .imageio import IMAGE_SUFFIXES
+        """Add photos and folders; returns how many were added and one sentence per problem."""
+        found, problems = find_photos(paths, self.output_folder)
+        return self.add_found(found), problems
 
-        output = Path(self.output_folder) if self.output_folder else None
-        found, problems = collect_inputs([str(p) for p in paths], exclude=output)
-        known = {str(Path(item.source).resolve()) for item in self.items}
+    def add_found(self, found: list[tuple[str, str]]) -> int:
+        """Add ``find_photos`` results that are not queued yet; returns how many."""
+        known = {item.source for item in self.items}
         added = 0
-        for path, rel in found:
-            if path.suffix.lower() not in IMAGE_SUFFIXES:
-                problems.append(f"{path}: not a photo this app reads (PNG, JPEG, WebP, TIFF, BMP, GIF).")
-                continue
-            key = str(path.resolve())
-            if key in known:
-                continue
-            known.add(key)
-            self.items.append(QueueItem(key, rel.as_posix()))
-            added += 1
-        return added, problems
+        for source, sub in found:
+            if source not in known:
+                known.add(source)
+                self.items.append(QueueItem(source, sub))
+                added += 1
+        return added
 
     def clear_finished(self) -> int:
         """Drop done and skipped photos (failed ones stay, to be retried); returns how many."""

@@ -1,5 +1,7 @@
 """Issue 7: the CLI batch resumes after an interruption without redoing finished photos."""
 
+import json
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -140,3 +142,153 @@ def test_class_maps_are_resized_with_nearest_neighbour_only():
     big = resize_class_map(ids, (8, 6))
     assert big.shape == (6, 8) and set(np.unique(big)) == {0, 3, 7, 10}
     assert np.array_equal(resize_class_map(big, (2, 2)), ids)
+
+
+# ---- the window's queue, engine side (segsr_gui.batch) --------------------------------
+
+def _queue_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEGSR_STUDIO_CONFIG_DIR", str(tmp_path / "config"))
+
+
+def test_queue_round_trip_and_running_is_queued_again(tmp_path, monkeypatch):
+    from segsr_gui import batch
+
+    _queue_env(tmp_path, monkeypatch)
+    q = batch.BatchQueue(output_folder=str(tmp_path / "out"), format="webp", masks=True, overwrite=True,
+                         quality=80)
+    for i, state in enumerate(batch.STATES):
+        q.items.append(batch.QueueItem(str(tmp_path / f"p{i}.png"), "1962/summer" if i else ".", state,
+                                       "" if state in ("queued", "running") else f"why {i}"))
+    q.save()
+    folder = batch.queue_path().parent
+    assert [p.name for p in folder.iterdir()] == ["batch_queue.json"]  # the temporary file was renamed
+    back = batch.BatchQueue.load()
+    assert [i.state for i in back.items] == ["queued", "queued", "done", "failed", "skipped"]
+    assert [i.subfolder for i in back.items] == [".", "1962/summer", "1962/summer", "1962/summer", "1962/summer"]
+    assert back.items[3].reason == "why 3" and back.items[1].reason == ""
+    assert back.export_options() == q.export_options() and back.output_folder == q.output_folder
+
+
+def test_a_damaged_queue_file_gives_a_usable_queue(tmp_path, monkeypatch):
+    from segsr_gui import batch
+
+    _queue_env(tmp_path, monkeypatch)
+    batch.queue_path().parent.mkdir(parents=True)
+    batch.queue_path().write_text("{not json")
+    assert batch.BatchQueue.load().items == []
+    batch.queue_path().write_text(json.dumps({"format": "bmp", "masks": "yes", "items": [
+        {"source": "/a.png", "state": "exploded", "subfolder": "../../etc"}, {"nothing": 1}, 7]}))
+    q = batch.BatchQueue.load()
+    assert q.format == "png" and q.masks is False
+    assert [(i.source, i.state, i.subfolder) for i in q.items] == [("/a.png", "queued", ".")]
+
+
+def test_adding_is_recursive_image_types_only_without_duplicates(tmp_path):
+    from segsr_gui import batch
+
+    paths = _shoebox(tmp_path / "src", 4)
+    (tmp_path / "src" / "notes.txt").write_text("not a photo")
+    (tmp_path / "src" / "restored").mkdir()
+    Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(tmp_path / "src" / "restored" / "old_x4.png")
+    q = batch.BatchQueue(output_folder=str(tmp_path / "src" / "restored"))
+    added, problems = q.add([tmp_path / "src"])
+    assert added == 4 and problems == []
+    assert sorted(i.subfolder for i in q.items) == [".", ".", "1961", "1961"]
+    assert q.add([tmp_path / "src", paths[0]]) == (0, [])  # already queued
+    added, problems = q.add([tmp_path / "src" / "notes.txt", tmp_path / "missing"])
+    assert added == 0 and len(problems) == 2
+    assert any("notes.txt: not a photo" in p for p in problems) and any("no such file" in p for p in problems)
+
+
+def test_gui_decisions_say_what_to_tick(tmp_path):
+    from segsr_gui import batch
+    from segsr_gui.export import ExportOptions
+
+    src = _shoebox(tmp_path / "src", 1)[0]
+    out = tmp_path / "out"
+    out.mkdir()
+    options = ExportOptions()
+    inputs = {src.resolve()}
+    assert batch.decide(src, out, options, inputs, hints=batch.GUI_HINTS).action == batch.PROCESS
+    (out / "photo0_x4.png").write_bytes(b"x")
+    skip = batch.decide(src, out, options, inputs, hints=batch.GUI_HINTS)
+    assert skip.action == batch.SKIP and "Overwrite existing" in skip.reason
+    fail = batch.decide(src, out, ExportOptions(masks=True), inputs, hints=batch.GUI_HINTS)
+    assert fail.action == batch.FAIL and "photo0_x4.png already exists; it was left untouched" in fail.reason
+    assert batch.decide(src, out, ExportOptions(masks=True, overwrite=True), inputs).action == batch.PROCESS
+
+
+class _Quit(BaseException):
+    """The app quitting in the middle of a photo (nothing catches it)."""
+
+
+def test_queue_interrupted_half_way_resumes_without_redoing(tmp_path, monkeypatch, tiny_model_file):
+    from segsr_gui import batch
+    from segsr_gui.weights import load_model
+
+    _queue_env(tmp_path, monkeypatch)
+    _shoebox(tmp_path / "src", 5)
+    out = tmp_path / "out"
+    q = batch.BatchQueue(output_folder=str(out), masks=True)
+    q.add([tmp_path / "src"])
+    q.save()
+    loaded = load_model(tiny_model_file, device="cpu")
+    params = batch.RunParams(steps=2)
+    started = []
+
+    def emit_and_save(event, quit_in=None):
+        if event.kind == "started":
+            started.append(event.index)
+        if event.kind == "progress" and event.index == quit_in:
+            raise _Quit  # mid-photo: the queue file still says "running"
+        q.apply(event)
+        q.save()
+
+    with pytest.raises(_Quit):
+        batch.run_batch(q.plan(), loaded, q.export_options(), params, lambda e: emit_and_save(e, quit_in=2))
+    first = _state(out)
+    assert len(first) == 2 * 4 and not any(".part" in name or "tmp" in name for name in first)
+    assert json.loads(batch.queue_path().read_text())["items"][2]["state"] == "running"
+
+    q = batch.BatchQueue.load()  # the app starts again
+    assert [i.state for i in q.items] == ["done", "done", "queued", "queued", "queued"]
+    started.clear()
+    outcome = batch.run_batch(q.plan(), loaded, q.export_options(), params, emit_and_save)
+    assert outcome == "finished" and started == [2, 3, 4]  # finished photos are not even looked at
+    assert [i.state for i in batch.BatchQueue.load().items] == ["done"] * 5
+    second = _state(out)
+    assert len(second) == 5 * 4 and {k: second[k] for k in first} == first  # bytes and mtimes unchanged
+
+
+def test_stop_and_cancel_leave_the_rest_queued(tmp_path, monkeypatch, tiny_model_file):
+    from segsr_gui import batch
+    from segsr_gui.weights import load_model
+
+    _queue_env(tmp_path, monkeypatch)
+    _shoebox(tmp_path / "src", 3)
+    out = tmp_path / "out"
+    q = batch.BatchQueue(output_folder=str(out))
+    q.add([tmp_path / "src"])
+    loaded = load_model(tiny_model_file, device="cpu")
+    events = []
+
+    def emit(event):
+        events.append(event)
+        q.apply(event)
+
+    stop = {"after": False, "now": False}
+    emit_stop = lambda e: (emit(e), stop.update(after=True) if e.kind == "started" else None)  # noqa: E731
+    assert batch.run_batch(q.plan(), loaded, q.export_options(), batch.RunParams(steps=2), emit_stop,
+                           stop_after_current=lambda: stop["after"]) == "stopped"
+    assert [i.state for i in q.items] == ["done", "queued", "queued"]
+
+    def emit_cancel(event):
+        emit(event)
+        if event.kind == "progress":
+            stop["now"] = True
+
+    assert batch.run_batch(q.plan(), loaded, q.export_options(), batch.RunParams(steps=3), emit_cancel,
+                           cancel_now=lambda: stop["now"]) == "cancelled"
+    assert [i.state for i in q.items] == ["done", "queued", "queued"]
+    assert len(_state(out)) == 1  # the first photo's image; nothing of the cancelled one
+    assert events[-1].kind == "end" and events[-1].reason == "cancelled"

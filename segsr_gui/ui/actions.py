@@ -26,6 +26,8 @@ ACTIONS = (
                "Save the restored photo (and class masks)"),
     ActionSpec("export_masks", "&File", "Export class &masks too", "set_export_masks", (),
                "Also write the class map, overlay and legend", checkable=True),
+    ActionSpec("batch", "&File", "&Batch queue\u2026", "show_batch", ("Ctrl+B",),
+               "Restore many photos and folders in one go; the queue survives a restart", checkable=True),
     ActionSpec("quit", "&File", "&Quit", "close", ("Ctrl+Q",)),
     ActionSpec("run", "&Run", "&Restore photo", "start_run", ("F5",), "Start restoring the photo"),
     ActionSpec("cancel", "&Run", "&Cancel", "cancel_run", ("Esc",), "Stop the run at the next step"),

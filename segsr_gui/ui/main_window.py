@@ -25,6 +25,7 @@ from .step_scrubber import StepScrubber
 from .view_panel import ViewPanel
 from .worker import JobRunner, RunOutput, RunRequest, StepFrame, TaskWorker, UpscaleWorker
 from .actions import build_actions
+from .batch_panel import BatchPanel
 
 log = logging.getLogger(__name__)
 SCALE = 4
@@ -110,6 +111,7 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self.recent_menu = self.menus["&File"].addMenu("Open &recent")
         self.menus["&File"].insertMenu(self.actions_["paste"], self.recent_menu)
+        self._build_batch_dock()
 
         # ---- wiring ----
         self.run_panel.runRequested.connect(self.start_run)
@@ -158,6 +160,37 @@ class MainWindow(QMainWindow):
         self.actions_["zoom_out"].setIconText("−")
         self.actions_["zoom_in"].setIconText("+")
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
+
+    def _build_batch_dock(self) -> None:
+        """The batch queue, below the viewer; shown at start when a batch is unfinished."""
+        self.batch_panel = BatchPanel(self.jobs, self._batch_run_config)
+        self.batch_dock = QDockWidget("Batch queue", self)
+        self.batch_dock.setObjectName("batchDock")
+        self.batch_dock.setWidget(self.batch_panel)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.batch_dock)
+        self.batch_dock.visibilityChanged.connect(self.actions_["batch"].setChecked)
+        self.batch_panel.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.batch_dock.setVisible(self.batch_panel.pending > 0)
+        if self.batch_panel.pending:
+            self.statusBar().showMessage(f"The batch queue has {self.batch_panel.pending} photos to do; "
+                                         "press Start in the Batch queue to resume.", 10000)
+
+    def show_batch(self, on: bool) -> None:
+        self.batch_dock.setVisible(bool(on))
+
+    def _batch_run_config(self):
+        """The model and run settings the batch uses: the ones of the Restore panel."""
+        from ..batch import RunParams
+
+        if self.running:
+            return "A photo is being restored; wait for it to finish (or cancel it), then start the batch."
+        path = self.run_panel.model_path()
+        if path is None:
+            return ("No model is installed. Put a model (NAME.safetensors and NAME.json) into the models "
+                    "folder, or pick a model file in the Restore panel.")
+        self.store_settings()
+        r = self.settings.run
+        return path, RunParams(r.steps or None, r.seed, r.tile or None, r.device)
 
     # ---- settings ------------------------------------------------------------------
     def _apply_settings(self) -> None:
@@ -268,6 +301,9 @@ class MainWindow(QMainWindow):
 
     def start_run(self) -> None:
         if self.running:
+            return
+        if self.batch_panel.running:
+            self.statusBar().showMessage("The batch queue is running; stop it first, or wait for it.", 5000)
             return
         if self.photo is None:
             self.statusBar().showMessage("Open a photo first (File \u25b8 Open, or drag one onto the window).", 5000)
@@ -586,6 +622,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self.store_settings()
         QApplication.instance().removeEventFilter(self)
+        self.batch_panel.shutdown()
         self.jobs.abort_all()
         self._worker = None
         super().closeEvent(event)

@@ -1,0 +1,411 @@
+"""The batch queue panel: photos and folders in, one output folder out, resumable.
+
+A thin view over ``batch.BatchQueue``: the queue is the truth and is saved after
+every change, so quitting at any moment loses nothing (a photo left running is
+queued again on the next start). Disk work (finding photos, the batch itself)
+runs on worker threads through the window's ``JobRunner``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Callable, Optional, Union
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QHeaderView,
+                               QLabel, QProgressBar, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                               QWidget)
+
+from .. import batch
+from .batch_worker import BatchWorker
+from .worker import TaskWorker
+
+log = logging.getLogger(__name__)
+PHOTO_FILTER = "Photos (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp *.gif)"
+FORMATS = (("PNG", "png"), ("JPEG", "jpg"), ("WebP", "webp"), ("TIFF", "tiff"))
+STATE_TEXT = {batch.QUEUED: "Queued", batch.RUNNING: "Running\u2026", batch.DONE: "Done",
+              batch.FAILED: "Failed", batch.SKIPPED: "Skipped"}
+STATE_COLOUR = {batch.DONE: "#3fae6a", batch.FAILED: "#e0604f", batch.SKIPPED: "#c9a227",
+                batch.RUNNING: "#4a9fe0"}
+BAR_STEPS = 1000  # the progress bar's resolution
+
+# What a Start needs from the window: (model file, how to run) or a sentence saying why not.
+RunConfig = Callable[[], Union[tuple[Path, "batch.RunParams"], str]]
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 5400:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+class BatchPanel(QWidget):
+    message = Signal(str)  # for the status bar
+    photosAdded = Signal(int)
+    batchFinished = Signal(str)  # outcome: finished | stopped | cancelled | disk full | failed
+    runningChanged = Signal(bool)
+
+    def __init__(self, jobs, run_config: RunConfig, parent=None):
+        super().__init__(parent)
+        self.jobs, self.run_config = jobs, run_config
+        self.queue = batch.BatchQueue.load()
+        self._worker: Optional[BatchWorker] = None
+        self._save_warned = False
+
+        self.add_photos_button = QPushButton("Add photos\u2026")
+        self.add_folder_button = QPushButton("Add folder\u2026")
+        self.add_folder_button.setToolTip("Adds every photo in the folder and its sub-folders")
+        self.output_button = QPushButton("Choose output folder\u2026")
+        self.output_label = QLabel()
+        self.output_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.format_box = QComboBox()
+        for text, key in FORMATS:
+            self.format_box.addItem(text, key)
+        self.masks_box = QCheckBox("Class masks")
+        self.masks_box.setToolTip("Also write the class map, overlay and legend of each photo")
+        self.overwrite_box = QCheckBox("Overwrite existing")
+        self.overwrite_box.setToolTip("Replace outputs that already exist (otherwise finished photos are "
+                                      "skipped and other existing files are reported, never replaced)")
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["Photo", "Into", "State", "Details"])
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        for col, mode in enumerate((QHeaderView.ResizeMode.Interactive, QHeaderView.ResizeMode.Interactive,
+                                    QHeaderView.ResizeMode.ResizeToContents, QHeaderView.ResizeMode.Stretch)):
+            header.setSectionResizeMode(col, mode)
+        self.table.setColumnWidth(0, 220)
+        self.table.setColumnWidth(1, 110)
+        self.bar = QProgressBar()
+        self.bar.setRange(0, BAR_STEPS)
+        self.eta_label = QLabel("")
+        self.eta_label.setMinimumWidth(170)
+        self.start_button = QPushButton("Start")
+        self.start_button.setObjectName("runButton")
+        self.stop_button = QPushButton("Stop after this photo")
+        self.cancel_button = QPushButton("Cancel now")
+        self.cancel_button.setToolTip("Stop at once; the current photo is queued again and nothing of it is written")
+        self.clear_button = QPushButton("Clear finished")
+        self.clear_button.setToolTip("Remove done and skipped photos from the list (failed ones stay, to retry)")
+        self.summary_label = QLabel("")
+        self.summary_label.setWordWrap(True)
+
+        sources = QHBoxLayout()
+        for w in (self.add_photos_button, self.add_folder_button, self.clear_button):
+            sources.addWidget(w)
+        sources.addSpacing(16)
+        sources.addWidget(self.output_button)
+        sources.addWidget(self.output_label, 1)
+        sources.addWidget(QLabel("Format"))
+        sources.addWidget(self.format_box)
+        sources.addWidget(self.masks_box)
+        sources.addWidget(self.overwrite_box)
+        controls = QHBoxLayout()
+        controls.addWidget(self.bar, 1)
+        controls.addWidget(self.eta_label)
+        for w in (self.start_button, self.stop_button, self.cancel_button):
+            controls.addWidget(w)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(4, 4, 4, 4)
+        column.addLayout(sources)
+        column.addWidget(self.table, 1)
+        column.addLayout(controls)
+        column.addWidget(self.summary_label)
+
+        self.add_photos_button.clicked.connect(self.add_photos_dialog)
+        self.add_folder_button.clicked.connect(self.add_folder_dialog)
+        self.output_button.clicked.connect(self.choose_output_dialog)
+        self.clear_button.clicked.connect(self.clear_finished)
+        self.start_button.clicked.connect(self.start)
+        self.stop_button.clicked.connect(self.stop_after_current)
+        self.cancel_button.clicked.connect(self.cancel_now)
+
+        self._load_options()
+        for box in (self.masks_box, self.overwrite_box):
+            box.toggled.connect(self._options_changed)
+        self.format_box.currentIndexChanged.connect(self._options_changed)
+        self._fill_table()
+        self._show_overall(self._finished_count())
+        self._set_running(False)
+        waiting = self.queue.counts()[batch.QUEUED] + self.queue.counts()[batch.FAILED]
+        if self.queue.items and waiting:
+            self.summary_label.setText(f"Queue restored: {waiting} of {len(self.queue.items)} photos still to "
+                                       "do. Press Start to resume; finished photos are not redone.")
+
+    # ---- state -----------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._worker is not None
+
+    @property
+    def pending(self) -> int:
+        counts = self.queue.counts()
+        return counts[batch.QUEUED] + counts[batch.FAILED]
+
+    def _set_running(self, running: bool) -> None:
+        for w in (self.add_photos_button, self.add_folder_button, self.output_button, self.clear_button,
+                  self.format_box, self.masks_box, self.overwrite_box):
+            w.setEnabled(not running)  # the queue's indices and options are fixed while it runs
+        self.start_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        self.cancel_button.setEnabled(running)
+        self.runningChanged.emit(running)
+
+    def _save(self) -> None:
+        try:
+            self.queue.save()
+        except OSError as exc:
+            log.warning("batch queue not saved: %s", exc)
+            if not self._save_warned:  # once: the batch itself can go on
+                self._save_warned = True
+                self.message.emit(f"The batch queue could not be saved ({exc}); it will not survive a restart.")
+
+    def _load_options(self) -> None:
+        q = self.queue
+        self.format_box.setCurrentIndex(max(0, self.format_box.findData(q.format)))
+        self.masks_box.setChecked(q.masks)
+        self.overwrite_box.setChecked(q.overwrite)
+        self._show_output_folder()
+
+    def _options_changed(self) -> None:
+        self.queue.format = self.format_box.currentData()
+        self.queue.masks = self.masks_box.isChecked()
+        self.queue.overwrite = self.overwrite_box.isChecked()
+        self._save()
+
+    def _show_output_folder(self) -> None:
+        folder = self.queue.output_folder
+        self.output_label.setText(folder or "<i>no output folder yet</i>")
+        self.output_label.setToolTip(folder)
+
+    # ---- the list --------------------------------------------------------------------
+    def _fill_table(self) -> None:
+        self.table.setRowCount(len(self.queue.items))
+        for row in range(len(self.queue.items)):
+            self._show_row(row)
+
+    def _show_row(self, row: int) -> None:
+        item = self.queue.items[row]
+        cells = (item.path.name, "" if item.subfolder == "." else item.subfolder, STATE_TEXT[item.state],
+                 item.reason)
+        for col, text in enumerate(cells):
+            cell = self.table.item(row, col)
+            if cell is None:
+                cell = QTableWidgetItem()
+                self.table.setItem(row, col, cell)
+            cell.setText(text)
+            cell.setToolTip(item.source if col < 2 else text)
+        colour = STATE_COLOUR.get(item.state)
+        self.table.item(row, 2).setForeground(QBrush(QColor(colour)) if colour else QBrush())
+
+    def row_states(self) -> list[str]:
+        return [item.state for item in self.queue.items]
+
+    # ---- adding ----------------------------------------------------------------------
+    def add_photos_dialog(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Add photos to the batch", str(Path.home()), PHOTO_FILTER)
+        if files:
+            self.add_paths(files)
+
+    def add_folder_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of photos (sub-folders too)", str(Path.home()))
+        if folder:
+            self.add_paths([folder])
+
+    def add_paths(self, paths: list) -> None:
+        """Find the photos on a worker thread (a big folder takes a while), then queue them."""
+        if self.running:
+            self.message.emit("Wait for the batch to end before adding photos.")
+            return
+        paths, output = [str(p) for p in paths], self.queue.output_folder
+        worker = TaskWorker(lambda: batch.find_photos(paths, output))
+        worker.returned.connect(self._photos_found)
+        worker.errored.connect(lambda message, details: self.message.emit(f"Could not add: {message}"))
+        self.message.emit("Looking for photos\u2026")
+        self.jobs.start(worker)
+
+    def _photos_found(self, value) -> None:
+        found, problems = value
+        added = self.queue.add_found(found)
+        self._save()
+        self._fill_table()
+        self._show_overall(self._finished_count())
+        text = f"Added {added} photo{'s' if added != 1 else ''} to the batch"
+        if len(found) > added:
+            text += f" ({len(found) - added} already queued)"
+        text += "."
+        if problems:
+            text += " " + " ".join(problems[:3]) + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else "")
+        self.summary_label.setText(text)
+        self.message.emit(text)
+        self.photosAdded.emit(added)
+
+    def choose_output_dialog(self) -> None:
+        start = self.queue.output_folder or str(Path.home())
+        folder = QFileDialog.getExistingDirectory(self, "Choose the output folder", start)
+        if folder:
+            self.set_output_folder(folder)
+
+    def set_output_folder(self, folder) -> None:
+        self.queue.output_folder = str(Path(folder).resolve())
+        self._save()
+        self._show_output_folder()
+
+    def clear_finished(self) -> None:
+        removed = self.queue.clear_finished()
+        self._save()
+        self._fill_table()
+        self._show_overall(self._finished_count())
+        self.message.emit(f"Removed {removed} finished photo{'s' if removed != 1 else ''} from the list.")
+
+    # ---- running ---------------------------------------------------------------------
+    def start(self) -> None:
+        if self.running:
+            return
+        if not self.queue.items:
+            self._refuse("Add photos or a folder first.")
+            return
+        if not self.queue.output_folder:
+            self._refuse("Choose an output folder first.")
+            return
+        config = self.run_config()
+        if isinstance(config, str):
+            self._refuse(config)
+            return
+        model_path, params = config
+        plan = self.queue.plan()  # failed photos are retried
+        self._fill_table()
+        if not plan:
+            self._refuse("Nothing left to do: every photo in the list is finished. Add more, or clear the list.")
+            return
+        self._save()
+        snapshot = batch.BatchQueue.from_dict(self.queue.to_dict())  # read on the worker thread
+        worker = BatchWorker(plan, model_path, self.queue.export_options(), params,
+                             snapshot.output_folder_problem)
+        worker.itemStarted.connect(self._item_started)
+        worker.itemProgress.connect(self._item_progress)
+        worker.itemFinished.connect(self._item_finished)
+        worker.note.connect(lambda index, text: self.message.emit(text))
+        worker.finished.connect(self._batch_ended)
+        worker.errored.connect(self._batch_failed)
+        worker.done.connect(self._worker_done)
+        self._worker = worker
+        self._run = {"done": 0, "skipped": 0, "failed": 0, "t0": time.monotonic(), "photo_t0": None,
+                     "fraction": 0.0, "seconds": [], "outcome": None}
+        self._shown = self._finished_count()
+        self._show_overall(self._shown)
+        self.summary_label.setText(f"Restoring {len(plan)} photo{'s' if len(plan) != 1 else ''}\u2026")
+        self._set_running(True)
+        self.jobs.start(worker)
+
+    def _refuse(self, text: str) -> None:
+        self.summary_label.setText(text)
+        self.message.emit(text)
+
+    def stop_after_current(self) -> None:
+        if self._worker is not None:
+            self._worker.stop_after_current()
+            self.stop_button.setEnabled(False)
+            self.eta_label.setText("stopping after this photo\u2026")
+
+    def cancel_now(self) -> None:
+        if self._worker is not None:
+            self._worker.abort()
+            self.stop_button.setEnabled(False)
+            self.cancel_button.setEnabled(False)
+            self.eta_label.setText("cancelling\u2026")
+
+    def _item_started(self, index: int) -> None:
+        self.queue.apply(batch.BatchEvent("started", index))
+        self._save()  # a quit now leaves it "running": it is queued again on the next start
+        self._show_row(index)
+        self.table.scrollToItem(self.table.item(index, 0))
+        self._run["photo_t0"], self._run["fraction"] = time.monotonic(), 0.0
+
+    def _item_progress(self, index: int, fraction: float) -> None:
+        self._run["fraction"] = max(self._run["fraction"], fraction)  # a retry restarts a photo's steps
+        self._show_overall(self._finished_count() + self._run["fraction"])
+
+    def _item_finished(self, index: int, state: str, reason: str, seconds: float) -> None:
+        self.queue.apply(batch.BatchEvent("finished", index, state=state, reason=reason))
+        self._save()
+        self._show_row(index)
+        if state in (batch.DONE, batch.SKIPPED, batch.FAILED):
+            self._run[state] += 1
+        if state == batch.DONE:
+            self._run["seconds"].append(seconds)
+        self._run["photo_t0"], self._run["fraction"] = None, 0.0
+        self._show_overall(self._finished_count())
+
+    def _finished_count(self) -> int:
+        return sum(item.state in (batch.DONE, batch.SKIPPED, batch.FAILED) for item in self.queue.items)
+
+    def _show_overall(self, value: float) -> None:
+        """The bar only goes up during a run (a cancelled photo does not take it back)."""
+        total = len(self.queue.items)
+        if self.running:
+            value = self._shown = max(self._shown, value)
+        self.bar.setValue(int(BAR_STEPS * value / total) if total else 0)
+        self.bar.setFormat(f"{value:.1f} / {total} photos" if self.running else f"{int(value)} / {total} photos")
+        self.eta_label.setText(self._eta() if self.running else "")
+
+    def _eta(self) -> str:
+        """Time left from this run's finished photos (or the current photo's pace)."""
+        run = self._run
+        left = sum(item.state in (batch.QUEUED, batch.RUNNING) for item in self.queue.items) - run["fraction"]
+        per_photo = None
+        if run["seconds"]:
+            per_photo = sum(run["seconds"]) / len(run["seconds"])
+        elif run["photo_t0"] is not None and run["fraction"] > 0.05:
+            per_photo = (time.monotonic() - run["photo_t0"]) / run["fraction"]
+        if per_photo is None:
+            return "estimating time left\u2026"
+        return f"about {_duration(max(left, 0) * per_photo)} left"
+
+    def _batch_ended(self, outcome: str) -> None:
+        self._run["outcome"] = outcome
+
+    def _batch_failed(self, message: str, details: str) -> None:
+        from .error_dialog import show_error
+
+        self._run["outcome"] = "failed"
+        self._run["error"] = message
+        show_error(self.window(), message, details, "The batch could not start")
+
+    def _worker_done(self) -> None:
+        self._worker = None
+        # A photo still shown running (the batch failed to report it) is simply queued again.
+        for row, item in enumerate(self.queue.items):
+            if item.state == batch.RUNNING:
+                item.state = batch.QUEUED
+                self._show_row(row)
+        self._save()
+        self._set_running(False)
+        run, outcome = self._run, self._run["outcome"] or "failed"
+        counts = f"{run['done']} done, {run['skipped']} skipped, {run['failed']} failed"
+        left = self.pending
+        head = {"finished": "Batch finished", "stopped": "Batch stopped", "cancelled": "Batch cancelled",
+                "disk full": "Batch stopped: the disk is full; free some space and press Start again",
+                "failed": "The batch could not start"}.get(outcome, "Batch ended")
+        text = f"{head}: {counts}"
+        if outcome == "failed" and run.get("error"):
+            text = f"{head}: {run['error']}"
+        elif left:
+            text += f"; {left} still to do (press Start to go on)"
+        text += "."
+        self._show_overall(self._finished_count())
+        self.summary_label.setText(text)
+        self.message.emit(text)
+        self.batchFinished.emit(outcome)
+
+    def shutdown(self) -> None:
+        """The window is closing: cancel now and keep the queue (the photo is queued again)."""
+        if self._worker is not None:
+            self._worker.abort()
+        self._save()
