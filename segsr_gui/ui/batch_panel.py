@@ -16,7 +16,7 @@ from typing import Callable, Optional, Union
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QHeaderView,
-                               QLabel, QProgressBar, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                               QLabel, QProgressBar, QPushButton, QSizePolicy, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
 
 from .. import batch
@@ -63,6 +63,9 @@ class BatchPanel(QWidget):
         self.output_button = QPushButton("Choose output folder\u2026")
         self.output_label = QLabel()
         self.output_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # A long path is cut, not allowed to widen the window (the full path is the tooltip).
+        self.output_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.output_label.setMinimumWidth(80)
         self.format_box = QComboBox()
         for text, key in FORMATS:
             self.format_box.addItem(text, key)
@@ -72,10 +75,11 @@ class BatchPanel(QWidget):
         self.overwrite_box.setToolTip("Replace outputs that already exist (otherwise finished photos are "
                                       "skipped and other existing files are reported, never replaced)")
         self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["Photo", "Into", "State", "Details"])
+        self.table.setHorizontalHeaderLabels(["Photo", "Sub-folder", "State", "Details"])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
+        self.table.setMinimumHeight(100)  # about three rows
         header = self.table.horizontalHeader()
         for col, mode in enumerate((QHeaderView.ResizeMode.Interactive, QHeaderView.ResizeMode.Interactive,
                                     QHeaderView.ResizeMode.ResizeToContents, QHeaderView.ResizeMode.Stretch)):
@@ -99,13 +103,14 @@ class BatchPanel(QWidget):
         sources = QHBoxLayout()
         for w in (self.add_photos_button, self.add_folder_button, self.clear_button):
             sources.addWidget(w)
-        sources.addSpacing(16)
-        sources.addWidget(self.output_button)
-        sources.addWidget(self.output_label, 1)
+        sources.addStretch(1)
         sources.addWidget(QLabel("Format"))
         sources.addWidget(self.format_box)
         sources.addWidget(self.masks_box)
         sources.addWidget(self.overwrite_box)
+        target = QHBoxLayout()
+        target.addWidget(self.output_button)
+        target.addWidget(self.output_label, 1)
         controls = QHBoxLayout()
         controls.addWidget(self.bar, 1)
         controls.addWidget(self.eta_label)
@@ -114,6 +119,7 @@ class BatchPanel(QWidget):
         column = QVBoxLayout(self)
         column.setContentsMargins(4, 4, 4, 4)
         column.addLayout(sources)
+        column.addLayout(target)
         column.addWidget(self.table, 1)
         column.addLayout(controls)
         column.addWidget(self.summary_label)
@@ -226,7 +232,7 @@ class BatchPanel(QWidget):
         paths, output = [str(p) for p in paths], self.queue.output_folder
         worker = TaskWorker(lambda: batch.find_photos(paths, output))
         worker.returned.connect(self._photos_found)
-        worker.errored.connect(lambda message, details: self.message.emit(f"Could not add: {message}"))
+        worker.errored.connect(self._add_failed)  # bound slots run on the GUI thread; lambdas would not
         self.message.emit("Looking for photos\u2026")
         self.jobs.start(worker)
 
@@ -245,6 +251,9 @@ class BatchPanel(QWidget):
         self.summary_label.setText(text)
         self.message.emit(text)
         self.photosAdded.emit(added)
+
+    def _add_failed(self, message: str, details: str) -> None:
+        self._refuse(f"Could not add: {message}")
 
     def choose_output_dialog(self) -> None:
         start = self.queue.output_folder or str(Path.home())
@@ -291,7 +300,7 @@ class BatchPanel(QWidget):
         worker.itemStarted.connect(self._item_started)
         worker.itemProgress.connect(self._item_progress)
         worker.itemFinished.connect(self._item_finished)
-        worker.note.connect(lambda index, text: self.message.emit(text))
+        worker.note.connect(self._note)
         worker.finished.connect(self._batch_ended)
         worker.errored.connect(self._batch_failed)
         worker.done.connect(self._worker_done)
@@ -320,6 +329,9 @@ class BatchPanel(QWidget):
             self.stop_button.setEnabled(False)
             self.cancel_button.setEnabled(False)
             self.eta_label.setText("cancelling\u2026")
+
+    def _note(self, index: int, text: str) -> None:
+        self.message.emit(text)
 
     def _item_started(self, index: int) -> None:
         self.queue.apply(batch.BatchEvent("started", index))

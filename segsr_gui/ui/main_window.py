@@ -168,12 +168,17 @@ class MainWindow(QMainWindow):
         self.batch_dock.setObjectName("batchDock")
         self.batch_dock.setWidget(self.batch_panel)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.batch_dock)
+        # The right-hand panels keep the full height; the queue sits under the viewer only.
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.batch_dock.visibilityChanged.connect(self.actions_["batch"].setChecked)
-        self.batch_panel.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
+        self.batch_panel.message.connect(self._batch_message)
         self.batch_dock.setVisible(self.batch_panel.pending > 0)
         if self.batch_panel.pending:
             self.statusBar().showMessage(f"The batch queue has {self.batch_panel.pending} photos to do; "
                                          "press Start in the Batch queue to resume.", 10000)
+
+    def _batch_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 10000)
 
     def show_batch(self, on: bool) -> None:
         self.batch_dock.setVisible(bool(on))
