@@ -38,7 +38,6 @@ def make_panel(qtbot, model_file):
 
     jobs = JobRunner()
     panel = BatchPanel(jobs, lambda: (model_file, RunParams(steps=1, device="cpu")))
-    panel.jobs_ = jobs  # keep the runner alive as long as the panel
     qtbot.addWidget(panel)
     panel.show()
     return panel
@@ -52,7 +51,7 @@ def add(qtbot, panel, *paths):
 def run(qtbot, panel) -> str:
     with qtbot.waitSignal(panel.batchFinished, timeout=TIMEOUT) as blocker:
         qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not panel.jobs_.busy if hasattr(panel, "jobs_") else not panel.jobs.busy)
+    qtbot.waitUntil(lambda: not panel.jobs.busy)
     return blocker.args[0]
 
 
@@ -128,12 +127,12 @@ def test_stop_after_this_photo_then_resume_in_a_new_window(qtbot, env, photos, t
     entered, go = _hold_first_photo(monkeypatch)
     with qtbot.waitSignal(panel.batchFinished, timeout=TIMEOUT) as blocker:
         qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(entered.is_set, timeout=TIMEOUT)
-        assert panel.row_states()[0] == "running" and panel.stop_button.isEnabled()
+        qtbot.waitUntil(lambda: entered.is_set() and panel.row_states()[0] == "running", timeout=TIMEOUT)
+        assert panel.stop_button.isEnabled() and not panel.add_folder_button.isEnabled()
         qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
         go.set()
     assert blocker.args == ["stopped"]
-    qtbot.waitUntil(lambda: not panel.jobs_.busy)
+    qtbot.waitUntil(lambda: not panel.jobs.busy)
     assert panel.row_states() == ["done", "queued", "queued"]
     assert "Batch stopped: 1 done" in panel.summary_label.text() and "2 still to do" in panel.summary_label.text()
     first = outputs(out)
@@ -173,7 +172,24 @@ def test_cancel_now_leaves_nothing_of_the_photo(qtbot, env, photos, tiny_model_f
         qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
         go.set()
     assert blocker.args == ["cancelled"]
-    qtbot.waitUntil(lambda: not panel.jobs_.busy)
+    qtbot.waitUntil(lambda: not panel.jobs.busy)
     assert panel.row_states() == ["queued"] and "Batch cancelled: 0 done" in panel.summary_label.text()
     assert not out.exists() or outputs(out) == {}
     assert [i.state for i in BatchQueue.load().items] == ["queued"]
+
+
+def test_format_choice_and_what_it_cannot_keep(qtbot, env, tiny_model_file):
+    src = env / "alpha"
+    src.mkdir()
+    rgba = np.zeros((16, 16, 4), np.uint8)
+    rgba[..., 1], rgba[..., 3] = 200, 128
+    Image.fromarray(rgba).save(src / "glass.png")
+    panel = make_panel(qtbot, tiny_model_file)
+    add(qtbot, panel, src)
+    panel.set_output_folder(env / "out")
+    panel.format_box.setCurrentIndex(panel.format_box.findData("jpg"))
+    assert run(qtbot, panel) == "finished"
+    assert panel.row_states() == ["done"] and "transparency" in panel.table.item(0, 3).text()
+    assert Image.open(env / "out" / "glass_x4.jpg").size == (64, 64)
+    from segsr_gui.batch import BatchQueue
+    assert BatchQueue.load().format == "jpg"  # the choice is kept with the queue

@@ -306,7 +306,7 @@ class BatchPanel(QWidget):
         worker.done.connect(self._worker_done)
         self._worker = worker
         self._run = {"done": 0, "skipped": 0, "failed": 0, "t0": time.monotonic(), "photo_t0": None,
-                     "fraction": 0.0, "seconds": [], "outcome": None}
+                     "fraction": 0.0, "seconds": [], "outcome": None, "notes": {}}
         self._shown = self._finished_count()
         self._show_overall(self._shown)
         self.summary_label.setText(f"Restoring {len(plan)} photo{'s' if len(plan) != 1 else ''}\u2026")
@@ -331,6 +331,8 @@ class BatchPanel(QWidget):
             self.eta_label.setText("cancelling\u2026")
 
     def _note(self, index: int, text: str) -> None:
+        """What the format could not keep, and the like: kept for the photo's Details."""
+        self._run["notes"].setdefault(index, []).append(text)
         self.message.emit(text)
 
     def _item_started(self, index: int) -> None:
@@ -345,6 +347,8 @@ class BatchPanel(QWidget):
         self._show_overall(self._finished_count() + self._run["fraction"])
 
     def _item_finished(self, index: int, state: str, reason: str, seconds: float) -> None:
+        if state == batch.DONE and not reason:
+            reason = " ".join(self._run["notes"].pop(index, []))
         self.queue.apply(batch.BatchEvent("finished", index, state=state, reason=reason))
         self._save()
         self._show_row(index)
