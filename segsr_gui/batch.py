@@ -359,9 +359,10 @@ class BatchQueue:
             queue.output_folder = data["output_folder"]
         if data.get("format") in FORMATS:
             queue.format = data["format"]
-        for key in ("masks", "overwrite"):
-            if isinstance(data.get(key), bool):
-                setattr(queue, key, data[key])
+        if isinstance(data.get("masks"), bool):
+            queue.masks = data["masks"]
+        # "overwrite" is not restored: replacing files is asked afresh in every session, so a
+        # tick from an old batch cannot replace the outputs of a new one.
         if isinstance(data.get("quality"), int) and 1 <= data["quality"] <= 100:
             queue.quality = data["quality"]
         return queue

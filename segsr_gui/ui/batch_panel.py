@@ -73,7 +73,8 @@ class BatchPanel(QWidget):
         self.masks_box.setToolTip("Also write the class map, overlay and legend of each photo")
         self.overwrite_box = QCheckBox("Overwrite existing")
         self.overwrite_box.setToolTip("Replace outputs that already exist (otherwise finished photos are "
-                                      "skipped and other existing files are reported, never replaced)")
+                                      "skipped and other existing files are reported, never replaced). "
+                                      "Asked afresh after every restart.")
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(["Photo", "Sub-folder", "State", "Details"])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
