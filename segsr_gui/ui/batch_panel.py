@@ -307,7 +307,8 @@ class BatchPanel(QWidget):
         worker.done.connect(self._worker_done)
         self._worker = worker
         self._run = {"done": 0, "skipped": 0, "failed": 0, "t0": time.monotonic(), "photo_t0": None,
-                     "fraction": 0.0, "seconds": [], "outcome": None, "notes": {}}
+                     "fraction": 0.0, "seconds": [], "outcome": None, "notes": {},
+                     "earlier": self._finished_count()}
         self._shown = self._finished_count()
         self._show_overall(self._shown)
         self.summary_label.setText(f"Restoring {len(plan)} photo{'s' if len(plan) != 1 else ''}\u2026")
@@ -415,6 +416,8 @@ class BatchPanel(QWidget):
             text = f"{head}: {run['error']}"
         elif left:
             text += f"; {left} still to do (press Start to go on)"
+        if outcome != "failed" and run["earlier"]:
+            text += f" ({run['earlier']} finished in earlier runs)"
         text += "."
         self._show_overall(self._finished_count())
         self.summary_label.setText(text)
