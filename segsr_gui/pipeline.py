@@ -15,7 +15,11 @@ from .sampler import StepResult, iter_sample
 from .schedule import ResShiftSchedule
 from .tiling import Box, feather_weight, plan_tiles
 
-DEFAULT_OVERLAP = 16  # LR pixels shared by neighbouring tiles
+DEFAULT_OVERLAP = 32  # LR pixels shared by neighbouring tiles
+# LR pixels along a tile's inner edge used only as context (weight 0): the nets' zero
+# padding at a tile border disturbs the chain there (measured: /tmp-free, see
+# benchmarks/speed.py's tiling check), so those pixels come from the neighbour.
+DEFAULT_MARGIN = 8
 # Working memory of one sampler pass per LR pixel (measured by benchmarks/speed.py
 # on the shipped full model, fp32 CPU, with headroom); sets the automatic tile size.
 BYTES_PER_LR_PIXEL = 12_000
@@ -87,7 +91,7 @@ def bicubic_up(lr: torch.Tensor, scale: int) -> torch.Tensor:
 
 def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int = 0,
                  tile: int | None = None, noise_scale: float | None = None,
-                 device: str = "cpu", overlap: int = DEFAULT_OVERLAP
+                 device: str = "cpu", overlap: int = DEFAULT_OVERLAP, margin: int = DEFAULT_MARGIN
                  ) -> Generator[Progress, None, UpscaleResult]:
     """Upscale ``rgb`` (float32 (H, W, 3) in [0, 1]); yields ``Progress`` per step and tile,
     returns an ``UpscaleResult`` (``StopIteration.value``).
@@ -122,7 +126,7 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
                                 origin=(box.top * scale, box.left * scale)):
             yield Progress(last, tile_index, len(boxes), box)
         hr = box.scaled(scale)
-        weight = feather_weight(box, h, w, overlap, scale)[0]
+        weight = feather_weight(box, h, w, overlap, scale, margin)[0]
         rows = slice(hr.top, hr.top + hr.height)
         cols = slice(hr.left, hr.left + hr.width)
         image_acc[:, rows, cols] += last.x0_hat[0, :, :hr.height, :hr.width].cpu() * weight

@@ -19,9 +19,10 @@ from typing import Callable, Generator, Optional
 import numpy as np
 
 from .errors import OutOfMemoryError
-from .pipeline import Progress, UpscaleResult, auto_tile_size, iter_upscale
+from .pipeline import DEFAULT_OVERLAP, Progress, UpscaleResult, auto_tile_size, iter_upscale
 
-MIN_TILE = 48  # LR pixels: tiles must exceed twice the 16-pixel overlap; smaller gains little
+# LR pixels: a tile must exceed twice the overlap and keep some core of its own; smaller gains little
+MIN_TILE = 2 * DEFAULT_OVERLAP + 16
 
 
 def is_out_of_memory(exc: BaseException) -> bool:
@@ -78,8 +79,9 @@ def iter_upscale_retrying(rgb: np.ndarray, model, *, tile: int | None = None,
             _free_memory()
             nxt = smaller_tile(current, h, w, stride)
             if nxt is None:
+                size = f"with {current}-pixel tiles" if current else "for this photo"
                 raise OutOfMemoryError(
-                    f"Ran out of memory even with {current}-pixel tiles; close other programs, "
+                    f"Ran out of memory even {size}; close other programs, "
                     "use a smaller photo or --device cpu, and try again.") from None
             if on_retry is not None:
                 on_retry(nxt, exc)

@@ -1,8 +1,9 @@
 """Overlapping tiles with feathered blending, as pure functions.
 
 ``plan_tiles`` cuts an LR image into boxes that overlap by ``overlap`` pixels;
-``feather_weight`` gives each tile's blending weight at HR size: a linear ramp
-across each inner overlap, 1 elsewhere. Image values and class *probabilities*
+``feather_weight`` gives each tile's blending weight at HR size: 0 on a thin
+margin along each inner edge, then a linear ramp across the rest of the
+overlap, 1 elsewhere. Image values and class *probabilities*
 are blended with these weights; argmax ids never are.
 """
 
@@ -45,25 +46,33 @@ def plan_tiles(height: int, width: int, tile: int, overlap: int) -> list[Box]:
             for left in _starts(width, tile, overlap)]
 
 
-def _ramp(length: int, start_ramp: int, end_ramp: int) -> torch.Tensor:
+def _ramp(length: int, start_ramp: int, end_ramp: int, dead: int) -> torch.Tensor:
     w = torch.ones(length)
     if start_ramp:
-        w[:start_ramp] = (torch.arange(start_ramp) + 0.5) / start_ramp
+        w[:dead] = 0
+        w[dead:dead + start_ramp] = (torch.arange(start_ramp) + 0.5) / start_ramp
     if end_ramp:
-        w[length - end_ramp:] = torch.minimum(w[length - end_ramp:],
-                                              (torch.arange(end_ramp, 0, -1) - 0.5) / end_ramp)
+        tail = torch.zeros(end_ramp + dead)
+        tail[:end_ramp] = (torch.arange(end_ramp, 0, -1) - 0.5) / end_ramp
+        w[length - end_ramp - dead:] = torch.minimum(w[length - end_ramp - dead:], tail)
     return w
 
 
-def feather_weight(box: Box, height: int, width: int, overlap: int, scale: int) -> torch.Tensor:
+def feather_weight(box: Box, height: int, width: int, overlap: int, scale: int,
+                   margin: int = 0) -> torch.Tensor:
     """Blending weight (1, 1, scale*h, scale*w) of ``box`` in an LR image ``height x width``.
 
-    Edges that touch the image border keep full weight; inner edges ramp over
-    the overlap, so neighbouring tiles' weights sum to one across a seam.
+    Edges that touch the image border keep full weight. Along an inner edge the
+    outermost ``margin`` LR pixels get weight 0 (a tile's own border is where its
+    padding shows, so those pixels are only context) and the weight then ramps up
+    linearly over ``overlap - 2 * margin``; neighbouring tiles' weights sum to one
+    across a seam.
     """
-    ramp = overlap * scale
+    if overlap and not 0 <= 2 * margin < overlap:
+        raise ValueError(f"margin {margin} leaves no ramp in an overlap of {overlap}")
+    ramp, dead = (overlap - 2 * margin) * scale, margin * scale
     rows = _ramp(box.height * scale, ramp if box.top > 0 else 0,
-                 ramp if box.top + box.height < height else 0)
+                 ramp if box.top + box.height < height else 0, dead)
     cols = _ramp(box.width * scale, ramp if box.left > 0 else 0,
-                 ramp if box.left + box.width < width else 0)
+                 ramp if box.left + box.width < width else 0, dead)
     return (rows[:, None] * cols[None, :])[None, None]

@@ -198,12 +198,18 @@ def update_ema(ema, model, decay: float) -> None:
 
 
 def validation_set(data_root, count: int, scale: int):
-    """Fixed CamVid val inputs: Real-ESRGAN-degraded LR of the first ``count`` images, seeded."""
+    """Fixed CamVid val inputs: ``count // 2`` images, each as seeded Real-ESRGAN-degraded LR
+    and as plain bicubic LR, so selection also punishes a model that harms clean inputs."""
     val = load_camvid(data_root, "val")
-    idx = np.linspace(0, len(val.images) - 1, count).astype(int)
-    hqs = [val.images[i].astype(np.float32) / 255 for i in idx]
-    lrs = [make_lr(hq, "realworld", seed=1000 + int(i), scale=scale) for hq, i in zip(hqs, idx)]
-    return lrs, hqs, [labels_or_ignore(val.labels[i], 11) for i in idx]
+    idx = np.linspace(0, len(val.images) - 1, max(1, count // 2)).astype(int)
+    lrs, hqs, labels = [], [], []
+    for kind in ("realworld", "bicubic"):
+        for i in idx:
+            hq = val.images[i].astype(np.float32) / 255
+            lrs.append(make_lr(hq, kind, seed=1000 + int(i), scale=scale))
+            hqs.append(hq)
+            labels.append(labels_or_ignore(val.labels[i], 11))
+    return lrs, hqs, labels
 
 
 def score_of(scores) -> float:
@@ -295,7 +301,7 @@ def training_record(cfg: TrainConfig, meta: dict, data_root) -> dict:
     return {
         "data": "CamVid train (367 images), crops degraded on the fly: "
                 f"{cfg.bicubic_share:.0%} bicubic, {cfg.old_photo_share:.0%} old-photo, rest Real-ESRGAN second-order",
-        "validation": f"CamVid val, {cfg.val_images} fixed Real-ESRGAN-degraded images",
+        "validation": f"CamVid val, {cfg.val_images // 2} fixed images, each Real-ESRGAN-degraded and bicubic",
         "iterations": meta["iteration"],
         "batch": cfg.batch,
         "crop_hr": cfg.crop,

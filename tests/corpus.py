@@ -243,11 +243,12 @@ def _simulate_full_disk(folder: Path):
 def _simulate_oom(always: bool):
     def factory(folder: Path):
         from segsr_gui import pipeline
+        from segsr_gui.runner import MIN_TILE
 
         real = pipeline.iter_upscale
 
         def iter_upscale(rgb, model, *, tile=None, **kw):
-            if always or tile == 0 or tile is None or tile > 48:
+            if always or tile == 0 or tile is None or tile > MIN_TILE:
                 raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
             return (yield from real(rgb, model, tile=tile, **kw))
         return mock.patch("segsr_gui.runner.iter_upscale", iter_upscale)
@@ -256,6 +257,12 @@ def _simulate_oom(always: bool):
 
 def _photo_args(folder: Path, model: Path, *extra: str) -> list[str]:
     photo = _save(Image.fromarray(pattern(64, 48)), folder / "photo.png")
+    return [str(photo), "--model", str(model), *extra]
+
+
+def _big_photo_args(folder: Path, model: Path, *extra: str) -> list[str]:
+    """A photo larger than the smallest tile, so halving the tile is possible."""
+    photo = _save(Image.fromarray(pattern(128, 96)), folder / "photo.png")
     return [str(photo), "--model", str(model), *extra]
 
 
@@ -391,11 +398,11 @@ def build_cases() -> list[Case]:
         Case("existing-output", "output already exists, no --overwrite (a batch re-run)",
              _existing_outputs, True, check=_kept_older),
         Case("out-of-memory-retry", "out of memory at full size (simulated): retried with smaller tiles",
-             lambda folder, model: _photo_args(folder, model, "--tile", "0"), True,
-             check=_expect("photo", (256, 192), note="ran out of memory; trying again with"),
+             lambda folder, model: _big_photo_args(folder, model, "--tile", "0"), True,
+             check=_expect("photo", (512, 384), note="ran out of memory; trying again with"),
              patch=_simulate_oom(False)),
         Case("out-of-memory", "out of memory at every tile size (simulated)",
-             lambda folder, model: _photo_args(folder, model), False, "Ran out of memory even with",
+             lambda folder, model: _photo_args(folder, model), False, "Ran out of memory even",
              patch=_simulate_oom(True)),
         Case("missing-weights", "model weights missing",
              lambda folder, model: _photo_args(folder, Path(folder / "nowhere.safetensors")), False,

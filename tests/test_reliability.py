@@ -144,6 +144,6 @@ def test_out_of_memory_detection_and_tile_halving():
     assert not is_out_of_memory(RuntimeError("shape mismatch"))
     assert not is_out_of_memory(ValueError("out of memory"))
     assert smaller_tile(0, 300, 200, 8) == 144
-    assert smaller_tile(144, 300, 200, 8) == 72
-    assert smaller_tile(72, 300, 200, 8) == MIN_TILE
+    assert smaller_tile(144, 300, 200, 8) == max(72, MIN_TILE)
+    assert smaller_tile(2 * MIN_TILE - 8, 300, 200, 8) == MIN_TILE
     assert smaller_tile(MIN_TILE, 300, 200, 8) is None

@@ -26,6 +26,23 @@ def test_feathered_identity_blend_reproduces_the_input_exactly():
     assert torch.allclose(acc / wsum, img, atol=1e-6)
 
 
+def test_margin_pixels_are_context_only_and_the_blend_stays_exact():
+    rng = np.random.default_rng(1)
+    img = torch.from_numpy(rng.random((3, 90, 70), dtype=np.float32))
+    acc, wsum = torch.zeros_like(img), torch.zeros(1, 90, 70)
+    boxes = plan_tiles(90, 70, 40, 12)
+    for b in boxes:
+        w = feather_weight(b, 90, 70, 12, 1, margin=3)[0]
+        if b.left > 0:  # an inner left edge: its first 3 columns only give context
+            assert float(w[0, :, :3].abs().max()) == 0.0 and float(w[0, :, 3:].min()) >= 0
+        acc[:, b.top:b.top + b.height, b.left:b.left + b.width] += img[:, b.top:b.top + b.height, b.left:b.left + b.width] * w
+        wsum[:, b.top:b.top + b.height, b.left:b.left + b.width] += w
+    assert float(wsum.min()) > 0
+    assert torch.allclose(acc / wsum, img, atol=1e-6)
+    with pytest.raises(ValueError):
+        feather_weight(boxes[-1], 90, 70, 12, 1, margin=6)
+
+
 def test_overlap_must_be_smaller_than_half_a_tile():
     with pytest.raises(ValueError):
         plan_tiles(100, 100, 32, 16)
