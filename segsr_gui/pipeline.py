@@ -15,11 +15,14 @@ from .sampler import StepResult, iter_sample
 from .schedule import ResShiftSchedule
 from .tiling import Box, feather_weight, plan_tiles
 
-DEFAULT_OVERLAP = 32  # LR pixels shared by neighbouring tiles
-# LR pixels along a tile's inner edge used only as context (weight 0): the nets' zero
-# padding at a tile border disturbs the chain there (measured: /tmp-free, see
-# benchmarks/speed.py's tiling check), so those pixels come from the neighbour.
-DEFAULT_MARGIN = 8
+DEFAULT_OVERLAP = 40  # LR pixels shared by neighbouring tiles
+# LR pixels along a tile's inner edge used only as context (weight 0). The nets' zero
+# padding at a tile border disturbs the chain near it: by up to 1.5/255 in the image out
+# to 8 pixels and 6% of class ids at 8, 1% at 12 (benchmarks/speed.py, "a tile border's
+# reach"), so those pixels come from the neighbour and the ramp starts further in.
+DEFAULT_MARGIN = 12
+# LR pixels: a tile must exceed twice the overlap and keep some core of its own; smaller gains little
+MIN_TILE = 2 * DEFAULT_OVERLAP + 16
 # Working memory of one sampler pass per LR pixel (measured by benchmarks/speed.py
 # on the shipped full model, fp32 CPU, with headroom); sets the automatic tile size.
 BYTES_PER_LR_PIXEL = 12_000
@@ -62,7 +65,7 @@ def auto_tile_size(height: int, width: int, stride: int, budget: int | None = No
     """LR tile side that keeps one pass within a quarter of free memory (0 = no tiling)."""
     budget = available_memory() // 4 if budget is None else budget
     side = int((budget / BYTES_PER_LR_PIXEL) ** 0.5)
-    side = max(64, min(side, 256)) // stride * stride
+    side = max(MIN_TILE, min(side, 256)) // stride * stride
     return 0 if height * width <= side * side and max(height, width) <= side * 1.5 else side
 
 
@@ -98,7 +101,7 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
 
     Args:
         steps: sampling steps (default: the model's).
-        tile: LR tile side; None = chosen from free memory, 0 = one tile.
+        tile: LR tile side; None = chosen from free memory, 0 = one tile; at least ``MIN_TILE``.
         noise_scale: sampler noise (default: the model's).
     """
     if rgb.ndim != 3 or rgb.shape[2] != 3:
@@ -111,6 +114,8 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
     h, w = rgb.shape[:2]
     if tile is None:
         tile = auto_tile_size(h, w, model.stride)
+    elif 0 < tile < MIN_TILE:
+        tile = MIN_TILE  # a smaller tile could not hold the overlap
     boxes = plan_tiles(h, w, tile, overlap)
     lr_all = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1))).float()[None] * 2 - 1
     image_acc = torch.zeros(3, h * scale, w * scale)

@@ -19,10 +19,7 @@ from typing import Callable, Generator, Optional
 import numpy as np
 
 from .errors import OutOfMemoryError
-from .pipeline import DEFAULT_OVERLAP, Progress, UpscaleResult, auto_tile_size, iter_upscale
-
-# LR pixels: a tile must exceed twice the overlap and keep some core of its own; smaller gains little
-MIN_TILE = 2 * DEFAULT_OVERLAP + 16
+from .pipeline import MIN_TILE, Progress, UpscaleResult, auto_tile_size, iter_upscale
 
 
 def is_out_of_memory(exc: BaseException) -> bool:
