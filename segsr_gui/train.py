@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
 from .classes import IGNORE_ID
+from .curves import write_curves
 from .data import CropSampler, labels_or_ignore, load_camvid, make_lr
 from .degrade import DegradationMix
 from .evaluate import chain_scores
@@ -276,6 +277,7 @@ def run_training(config_path, data_root, out_dir, minutes: float, resume: bool, 
                 writer.writerow([it, round(meta["seconds"]), f"{il:.5f}", f"{sl:.4f}", f"{scores.final_psnr:.3f}",
                                  f"{scores.final_miou:.4f}", " ".join(f"{p:.3f}" for p in scores.psnr)])
                 log_file.flush()
+                write_curves(log_path, out / "curves.png")
                 log(f"val it {it}: psnr/step {[round(p, 2) for p in scores.psnr]} miou/step "
                     f"{[round(m, 3) for m in scores.miou]}")
                 if score_of(scores) > meta["best_score"]:
