@@ -79,11 +79,14 @@ def iter_sample(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int
         if t == 1:
             break
         stream = 2 * (index + 1)
-        x = schedule.step(x0_hat, t, x, _noise(field, stream, x, origin), noise_scale=noise_scale).prev_sample
+        # noise 0 is the posterior mean: no draw needed (the stream numbers stay the same)
+        noisy = noise_scale > 0
+        x = schedule.step(x0_hat, t, x, _noise(field, stream, x, origin) if noisy else None,
+                          noise_scale=noise_scale).prev_sample
         if s is not None:
             probs = torch.softmax(s0_hat, dim=1)
-            s = schedule.step(probs, t, s, _noise(field, stream + 1, s, origin), kappa=cfg.kappa_seg,
-                              noise_scale=noise_scale).prev_sample
+            s = schedule.step(probs, t, s, _noise(field, stream + 1, s, origin) if noisy else None,
+                              kappa=cfg.kappa_seg, noise_scale=noise_scale).prev_sample
         x0_prev = x0_hat
 
 
