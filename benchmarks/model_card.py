@@ -48,7 +48,7 @@ def main() -> int:
                   f"({t.get('crop_hr')}px HR crops), {t.get('run_wall_clock_minutes', t.get('wall_clock_minutes'))} "
                   f"min wall clock on "
                   f"{t.get('machine')}, {t.get('precision')}; the 2 cores were shared with other work",
-                  f"- validation (selection): {t.get('validation')}, every 250 iterations; the shipped weights "
+                  f"- validation (selection): {t.get('validation')}, every {t.get('val_every', 250)} iterations; the shipped weights "
                   f"are the EMA weights of iteration {(m.get('validation') or {}).get('iteration')}, the best "
                   f"validation score (final PSNR, plus 10 x mIoU for the full model)", ""]
     if quality:

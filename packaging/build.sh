@@ -27,7 +27,8 @@ PY="$VENV/bin/python"
 "$PY" -c 'import torch' 2>/dev/null || $NICE "$PY" -m pip install -q "torch==2.13.0"
 "$PY" -c 'import PyInstaller' 2>/dev/null || $NICE "$PY" -m pip install -q "$PYINSTALLER_SPEC"
 # The package as released: dependencies once, then this checkout's code and data every build.
-"$PY" -c 'import segsr_gui' 2>/dev/null || $NICE "$PY" -m pip install -q .
+# (not an `import segsr_gui` check: a copy installed without its dependencies would pass it)
+$NICE "$PY" -m pip install -q .
 $NICE "$PY" -m pip install -q --no-deps --force-reinstall .
 "$PY" - <<'PY'
 import torch
