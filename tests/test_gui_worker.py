@@ -62,3 +62,19 @@ def test_worker_reports_errors(qtbot, tmp_path, request_):
     qtbot.waitUntil(lambda: not runner.busy)
     message, details = blocker.args
     assert "not found" in message and "Traceback" not in message and "Traceback" in details
+
+
+def test_preview_conversions_match_the_torch_reference():
+    import numpy as np
+    import torch
+
+    from segsr_gui.ui.convert import logits_to_ids, tensor_to_rgb
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(1, 3, 20, 30, generator=g) * 2.4 - 1.2  # values past [-1, 1] are clipped
+    logits = torch.randn(1, 11, 20, 30, generator=g)
+    ref = ((x[0, :, :17, :25].clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
+    assert np.array_equal(tensor_to_rgb(x, 17, 25), ref)
+    ids = logits_to_ids(logits, 17, 25)
+    assert ids.dtype == np.uint8 and ids.shape == (17, 25)
+    assert np.array_equal(ids, logits[0, :, :17, :25].argmax(0).numpy())

@@ -98,5 +98,14 @@ def colour_table(palette, visible) -> list[int]:
 
 def tensor_to_rgb(t, height: int, width: int) -> np.ndarray:
     """(1, 3, h, w) tensor in [-1, 1] -> uint8 (height, width, 3), cropped to the given size."""
-    arr = ((t[0, :, :height, :width].float().clamp(-1, 1) + 1) * 127.5).round().byte()
-    return arr.permute(1, 2, 0).cpu().numpy()
+    # NumPy on the (3, h, w) view: about 3x faster than the same arithmetic in torch on a CPU
+    # (measured in benchmarks/speed.py's preview cost), and it runs on every previewed step.
+    arr = t[0, :, :height, :width].detach().float().cpu().numpy()
+    return np.ascontiguousarray(np.clip(np.rint((arr + 1) * 127.5), 0, 255).astype(np.uint8).transpose(1, 2, 0))
+
+
+def logits_to_ids(t, height: int, width: int) -> np.ndarray:
+    """(1, K, h, w) class logits -> uint8 (height, width) argmax ids (NumPy: torch's argmax
+    over the class dimension is a slow strided reduction on a CPU)."""
+    arr = t[0, :, :height, :width].detach().float().cpu().numpy()
+    return np.argmax(arr, axis=0).astype(np.uint8)

@@ -36,7 +36,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
 from .convert import (PREVIEW_MAX_SIDE, ClassLayer, preview_classes, preview_rgb, resize_rgb, rgb_to_qimage,
-                      tensor_to_rgb)
+                      logits_to_ids, tensor_to_rgb)
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +188,7 @@ class UpscaleWorker(QObject):
                 noisy_canvas[rows, cols] = tensor_to_rgb(p.step.x_t, hr.height, hr.width)
                 cls_img = shares = None
                 if ids is not None and p.step.s0_hat is not None:
-                    ids[rows, cols] = p.step.s0_hat[0, :, :hr.height, :hr.width].argmax(0).byte().cpu().numpy()
+                    ids[rows, cols] = logits_to_ids(p.step.s0_hat, hr.height, hr.width)
                     shares = class_shares(ids, k) / ids.size
                     cls_img = preview_classes(ids, loaded.palette)
                 frame = StepFrame(p.step.index, p.step.total, p.tile_index, p.tiles,
