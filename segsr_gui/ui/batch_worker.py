@@ -19,17 +19,14 @@ nothing written (exports are atomic).
 
 from __future__ import annotations
 
-import logging
 import threading
-import traceback
 from pathlib import Path
 from typing import Callable, Optional
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from .worker import load_model_cached
+from .worker import load_model_cached, run_reporting_errors
 
-log = logging.getLogger(__name__)
 
 
 class BatchWorker(QObject):
@@ -56,15 +53,7 @@ class BatchWorker(QObject):
 
     @Slot()
     def run(self) -> None:
-        try:
-            self._run()
-        except Exception as exc:  # every failure reaches the user as a message, not a traceback
-            from ..errors import SegSRError
-            message = str(exc) if isinstance(exc, SegSRError) else f"The batch could not run: {exc}"
-            log.exception("batch failed")
-            self.errored.emit(message, traceback.format_exc())
-        finally:
-            self.done.emit()
+        run_reporting_errors(self, self._run, "The batch could not run")
 
     def _run(self) -> None:
         from ..batch import run_batch

@@ -110,6 +110,20 @@ class RunOutput:
     frames: list = field(default_factory=list)
 
 
+def run_reporting_errors(worker: QObject, body: Callable[[], None], failure: str) -> None:
+    """Run a worker's ``body``; any exception becomes ``worker.errored(message, details)``
+    (a dialog for the user, never a traceback), and ``worker.done`` always follows."""
+    try:
+        body()
+    except Exception as exc:  # noqa: BLE001 - every failure must reach the user
+        from ..errors import SegSRError
+        message = str(exc) if isinstance(exc, SegSRError) else f"{failure}: {exc}"
+        log.exception(failure)
+        worker.errored.emit(message, traceback.format_exc())
+    finally:
+        worker.done.emit()
+
+
 class UpscaleWorker(QObject):
     started = Signal(object)  # RunStart
     yielded = Signal(object)  # StepFrame
@@ -130,15 +144,7 @@ class UpscaleWorker(QObject):
     def run(self) -> None:
         # No lowered thread priority here: a de-scheduled worker holding the GIL stalls the GUI
         # (measured: 525 ms blocks with nice +5 on a loaded 2-core machine, 90 ms without).
-        try:
-            self._run()
-        except Exception as exc:  # every failure reaches the user as a dialog, not a traceback
-            from ..errors import SegSRError
-            message = str(exc) if isinstance(exc, SegSRError) else f"The run failed: {exc}"
-            log.exception("run failed")
-            self.errored.emit(message, traceback.format_exc())
-        finally:
-            self.done.emit()
+        run_reporting_errors(self, self._run, "The run failed")
 
     def _run(self) -> None:
         from ..pipeline import iter_upscale, resolve_device
