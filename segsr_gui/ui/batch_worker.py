@@ -28,7 +28,6 @@ from PySide6.QtCore import QObject, Signal, Slot
 from .worker import load_model_cached, run_reporting_errors
 
 
-
 class BatchWorker(QObject):
     itemStarted = Signal(int)
     itemProgress = Signal(int, float)
