@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from segsr_gui.data import labels_or_ignore, load_camvid, make_lr  # noqa: E402
 from segsr_gui.evaluate import chain_scores  # noqa: E402
-from segsr_gui.weights import load_model  # noqa: E402
+from segsr_gui.weights import load_model, update_manifest  # noqa: E402
 
 MAX_PSNR_DROP = 0.05
 MAX_MIOU_DROP = 0.005
@@ -73,19 +73,17 @@ def main() -> int:
             candidates = [r for r in report["runs"] if r["model"] == name and r["monotone"]] or \
                          [r for r in report["runs"] if r["model"] == name]
             best = max(candidates, key=lambda r: r["psnr"][-1] + 10 * (r["miou"][-1] if r["miou"] else 0))
-            manifest_path = loaded.path.with_suffix(".json")
-            manifest = json.loads(manifest_path.read_text())
-            manifest["noise_scale"] = best["noise_scale"]
-            manifest["steps"] = best["steps"]
-            manifest["config"]["noise_scale"] = best["noise_scale"]
-            manifest["config"]["schedule"]["steps"] = best["steps"]
-            manifest["schedule"]["steps"] = best["steps"]
-            manifest["default_chosen_on"] = (f"CamVid val, {len(idx)} Real-ESRGAN-degraded images, "
-                                             "benchmarks/chain.py: best final PSNR + 10 x mIoU among settings "
-                                             f"that lose at most {MAX_PSNR_DROP} dB / {100 * MAX_MIOU_DROP} mIoU "
-                                             "points per step")
-            manifest["chain_val"] = best
-            manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+            manifest = json.loads(loaded.path.with_suffix(".json").read_text())
+            schedule = {**manifest["schedule"], "steps": best["steps"]}
+            config = {**manifest["config"], "noise_scale": best["noise_scale"],
+                      "schedule": {**manifest["config"]["schedule"], "steps": best["steps"]}}
+            update_manifest(
+                loaded.path, noise_scale=best["noise_scale"], steps=best["steps"], schedule=schedule,
+                default_chosen_on=(f"CamVid val, {len(idx)} Real-ESRGAN-degraded images, "
+                                   "benchmarks/chain.py: best final PSNR + 10 x mIoU among settings "
+                                   f"that lose at most {MAX_PSNR_DROP} dB / {100 * MAX_MIOU_DROP} mIoU "
+                                   "points per step"),
+                chain_val=best, config=config)
             report.setdefault("defaults", {})[name] = {"steps": best["steps"], "noise_scale": best["noise_scale"]}
     old = Path(args.out + ".json")
     if args.merge and old.exists():

@@ -35,7 +35,7 @@ from .evaluate import chain_scores
 from .model import ModelConfig, SegSRModel
 from .pipeline import bicubic_up
 from .schedule import ResShiftSchedule, ScheduleConfig
-from .weights import save_model
+from .weights import save_model, update_manifest
 
 
 @dataclass
@@ -295,6 +295,12 @@ def run_training(config_path, data_root, out_dir, minutes: float, resume: bool, 
         log_file.close()
     meta["seconds"] = base_seconds + time.time() - start
     save_state(out, model, ema, opt, meta)
+    if ship and meta["best"] and Path(ship).with_suffix(".json").is_file():
+        # The run's totals are known only now; the shipped weights stay as they are.
+        update_manifest(ship, training={"run_iterations": meta["iteration"],
+                                        "run_wall_clock_minutes": round(meta["seconds"] / 60, 1),
+                                        "selected_at_iteration": meta["best"]["iteration"],
+                                        "val_every": cfg.val_every})
     return meta
 
 

@@ -160,6 +160,25 @@ def save_model(model: SegSRModel, path: str | os.PathLike, **manifest_fields) ->
     return manifest
 
 
+def update_manifest(path: str | os.PathLike, **fields) -> dict:
+    """Merge ``fields`` into a shipped model's manifest (a dict value is merged one level
+    deep) and write it atomically. The weights are untouched, so their sha256 stays valid;
+    defaults in ``config`` (sampler steps, noise) may change, the hash and size may not."""
+    weights = Path(path).with_suffix(".safetensors")
+    manifest = read_manifest(weights)
+    for key, value in fields.items():
+        if key in ("sha256", "parameters"):
+            raise ValueError(f"{key} describes the weights and is written only by save_model")
+        if isinstance(value, dict) and isinstance(manifest.get(key), dict):
+            manifest[key] = {**manifest[key], **value}
+        else:
+            manifest[key] = value
+    tmp = weights.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, weights.with_suffix(".json"))
+    return manifest
+
+
 def list_models(folder: Path | None = None) -> list[tuple[str, Path]]:
     """(manifest name, weights path) of every model with a manifest in ``folder``."""
     folder = models_dir() if folder is None else folder

@@ -67,3 +67,21 @@ def test_wrong_architecture_is_refused(model_copy):
 def test_save_is_atomic_and_leaves_no_temporary_files(tmp_path, tiny_model):
     save_model(tiny_model, tmp_path / "x")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.json", "x.safetensors"]
+
+
+def test_update_manifest_merges_fields_and_keeps_the_weights_valid(tmp_path):
+    import pytest
+
+    from segsr_gui.model import ModelConfig, SegSRModel
+    from segsr_gui.weights import load_model, save_model, update_manifest
+
+    path = tmp_path / "m.safetensors"
+    save_model(SegSRModel(ModelConfig(bridge=False, sr_width=8, sr_mult=(1, 1), sr_blocks=1)), path,
+               training={"iterations": 10, "batch": 2})
+    update_manifest(path, training={"run_iterations": 40}, steps=3)
+    loaded = load_model(path)  # the sha256 check still passes
+    assert loaded.manifest["training"] == {"iterations": 10, "batch": 2, "run_iterations": 40}
+    assert loaded.manifest["steps"] == 3
+    with pytest.raises(ValueError):
+        update_manifest(path, sha256="0" * 64)
+    assert not list(tmp_path.glob("*.tmp"))
