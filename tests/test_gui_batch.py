@@ -149,10 +149,14 @@ def test_stop_after_this_photo_then_resume_in_a_new_window(qtbot, env, photos, t
     again = window.batch_panel
     assert window.batch_dock.isVisible() and window.actions_["batch"].isChecked()
     assert again.row_states() == ["done", "queued", "queued"] and "Press Start to resume" in again.summary_label.text()
+    shown_while_running = []  # the window's own progress area says the batch is busy
+    again.runningChanged.connect(lambda on: shown_while_running.append((on, window.progress.bar.format())))
     with qtbot.waitSignal(again.batchFinished, timeout=TIMEOUT):
         qtbot.mouseClick(again.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not window.jobs.busy)
     assert again.row_states() == ["done"] * 3 and "2 done, 0 skipped, 0 failed" in again.summary_label.text()
+    assert shown_while_running[0][0] and "Batch queue running" in shown_while_running[0][1]
+    assert not shown_while_running[-1][0] and "Ready" in shown_while_running[-1][1]
     second = outputs(out)
     assert len(second) == 3 and second["1972/c_x4.png"] == first["1972/c_x4.png"]  # not redone
     window.close()

@@ -172,10 +172,16 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.batch_dock.visibilityChanged.connect(self.actions_["batch"].setChecked)
         self.batch_panel.message.connect(self._batch_message)
+        self.batch_panel.runningChanged.connect(self._batch_running)
         self.batch_dock.setVisible(self.batch_panel.pending > 0)
         if self.batch_panel.pending:
             self.statusBar().showMessage(f"The batch queue has {self.batch_panel.pending} photos to do; "
                                          "press Start in the Batch queue to resume.", 10000)
+
+    def _batch_running(self, running: bool) -> None:
+        if not self.running:  # a photo's own run keeps its progress display
+            self.progress.reset("Batch queue running (progress below)" if running
+                                else "Ready: press F5 (Restore photo)")
 
     def _batch_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 10000)
