@@ -7,12 +7,16 @@ window (settings, logs) find the same folders.
 
 from __future__ import annotations
 
+import json
+import logging
 import os
+import tempfile
 from pathlib import Path
 
 import platformdirs
 
 APP_NAME = "segsr-studio"
+log = logging.getLogger(__name__)
 
 
 def config_dir() -> Path:
@@ -23,3 +27,32 @@ def config_dir() -> Path:
 def log_dir() -> Path:
     env = os.environ.get("SEGSR_STUDIO_LOG_DIR")
     return Path(env) if env else Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+
+
+def read_json_dict(path: Path, what: str) -> dict | None:
+    """A JSON object saved by the app, or None when the file is missing, unreadable or not
+    an object (logged: a damaged settings or queue file must never stop the app)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        log.warning("%s %s unreadable (%s); starting from defaults", what, path, exc)
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def write_json_atomic(path: Path, data, indent: int = 2) -> None:
+    """Write ``data`` as JSON through a temporary file in the same folder renamed over
+    ``path``, so a crash or a full disk leaves the old file whole and no stray temp file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=indent)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -16,19 +16,15 @@ Qt-free: the window runs ``run_batch`` on a worker thread.
 from __future__ import annotations
 
 import errno
-import json
-import logging
 import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from .appdirs import config_dir
+from .appdirs import config_dir, read_json_dict, write_json_atomic
 from .errors import ImageSaveError, SegSRError
 
-log = logging.getLogger(__name__)
 
 QUEUED, RUNNING, DONE, FAILED, SKIPPED = "queued", "running", "done", "failed", "skipped"
 STATES = (QUEUED, RUNNING, DONE, FAILED, SKIPPED)
@@ -369,29 +365,13 @@ class BatchQueue:
 
     def save(self, path: Path | None = None) -> None:
         """Atomically: a temporary file in the same folder, renamed over the old one."""
-        path = path or queue_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".batch_queue-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(self.to_dict(), f, indent=1)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_json_atomic(path or queue_path(), self.to_dict(), indent=1)
 
     @classmethod
     def load(cls, path: Path | None = None) -> BatchQueue:
         """The saved queue; a missing or unreadable file gives an empty one."""
-        path = path or queue_path()
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return cls()
-        except (OSError, ValueError) as exc:
-            log.warning("batch queue %s unreadable (%s); starting empty", path, exc)
-            return cls()
-        return cls.from_dict(data) if isinstance(data, dict) else cls()
+        data = read_json_dict(path or queue_path(), "batch queue")
+        return cls() if data is None else cls.from_dict(data)
 
 
 

@@ -19,6 +19,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from .appdirs import write_json_atomic
 from .classes import CAMVID_CLASSES, CAMVID_PALETTE
 from .errors import WeightsError
 from .model import ModelConfig, SegSRModel
@@ -173,9 +174,7 @@ def update_manifest(path: str | os.PathLike, **fields) -> dict:
             manifest[key] = {**manifest[key], **value}
         else:
             manifest[key] = value
-    tmp = weights.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, weights.with_suffix(".json"))
+    write_json_atomic(weights.with_suffix(".json"), manifest)
     return manifest
 
 

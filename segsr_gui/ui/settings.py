@@ -10,15 +10,13 @@ variable ``SEGSR_STUDIO_CONFIG_DIR`` points it elsewhere (tests, portable instal
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Literal
 
-from ..appdirs import APP_NAME, config_dir, log_dir  # noqa: F401 - re-exported for the window
+from ..appdirs import APP_NAME, config_dir, log_dir, read_json_dict, write_json_atomic  # noqa: F401 - re-exported for the window
 
 SCHEMA_VERSION = 1
 MAX_RECENT = 10
@@ -145,21 +143,9 @@ def settings_path() -> Path:
 
 def load() -> Settings:
     """Defaults overlaid with the user's file; a missing or broken file gives defaults."""
-    path = settings_path()
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return Settings()
-    except (OSError, ValueError) as exc:
-        log.warning("settings: %s unreadable (%s); using defaults", path, exc)
-        return Settings()
-    return from_dict(data) if isinstance(data, dict) else Settings()
+    data = read_json_dict(settings_path(), "settings")
+    return Settings() if data is None else from_dict(data)
 
 
 def save(settings: Settings) -> None:
-    path = settings_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(asdict(settings), f, indent=2)
-    os.replace(tmp, path)
+    write_json_atomic(settings_path(), asdict(settings))
