@@ -9,6 +9,7 @@ from torch import nn
 
 from .bridge import DualModalityBridge
 from .nets import SegDM, SRDM
+from .nets.segdm import upsample
 from .schedule import ScheduleConfig
 
 
@@ -22,6 +23,9 @@ class ModelConfig:
         sr_width, sr_mult, sr_blocks: SRDM's UNet.
         seg_width, seg_mult, seg_blocks: SegDM's UNet.
         bridge_channels: feature channels of both bridge directions.
+        seg_pool: SegDM and the bridge work at LR/seg_pool on the pooled class state
+            (see ``SegDM``); 0 = the original unshuffled HR class path, costlier.
+        sft_hidden: each SFT layer has a hidden 1x1 layer (the original) or not.
         kappa_seg: noise scale of the class state (the image's is schedule.kappa).
         schedule: the ResShift schedule used by default (its ``steps`` is the default step count).
         noise_scale: default sampler noise (0 = posterior mean, 1 = ResShift's full noise).
@@ -37,6 +41,8 @@ class ModelConfig:
     seg_mult: tuple = (1, 2, 2)
     seg_blocks: int = 2
     bridge_channels: int = 32
+    seg_pool: int = 0
+    sft_hidden: bool = True
     kappa_seg: float = 0.5
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     noise_scale: float = 1.0
@@ -71,11 +77,12 @@ class SegSRModel(nn.Module):
         self.config = config
         c = config
         cond = c.bridge_channels if c.bridge else 0
-        self.srdm = SRDM(c.scale, c.sr_width, c.sr_mult, c.sr_blocks, cond)
+        self.srdm = SRDM(c.scale, c.sr_width, c.sr_mult, c.sr_blocks, cond, c.sft_hidden)
         if c.bridge:
-            self.bridge = DualModalityBridge(c.num_classes, c.scale, c.bridge_channels, c.bridge_channels)
+            self.bridge = DualModalityBridge(c.num_classes, c.scale, c.bridge_channels, c.bridge_channels,
+                                             c.seg_pool)
             self.segdm = SegDM(c.num_classes, c.scale, c.seg_width, c.seg_mult, c.seg_blocks,
-                               c.bridge_channels)
+                               c.bridge_channels, c.seg_pool)
         else:
             self.bridge = None
             self.segdm = None
@@ -101,8 +108,13 @@ class SegSRModel(nn.Module):
             # 1. SegDM reads s_t and, through the bridge, the image.
             s_scaled = (s_t - 1.0 / c.num_classes) / torch.sqrt(c.kappa_seg**2 * eta + 1)[:, None, None, None]
             image_feat = self.bridge.image_features(x_scaled, x0_prev)
-            s0_logits = self.segdm(s_scaled, image_feat, level)
             # 2. The class probabilities condition SRDM's SFT layers.
-            cond = self.bridge.class_condition(s0_logits)
+            if c.seg_pool:
+                coarse = self.segdm.forward_coarse(s_scaled, image_feat, level)
+                cond = self.bridge.class_condition(coarse)
+                s0_logits = upsample(coarse, c.scale * c.seg_pool)
+            else:
+                s0_logits = self.segdm(s_scaled, image_feat, level)
+                cond = self.bridge.class_condition(s0_logits)
         x0_hat = self.srdm(x_scaled, y, x0_prev, level, cond)
         return x0_hat, s0_logits

@@ -117,7 +117,7 @@ def test_scrubber_shows_each_step(qtbot, window, photo):
             assert f"step {i + 1}" in window.viewer.main.right_label
     window.view_panel.set_value("state", "noisy")
     window.scrubber.set_value(0)
-    assert window.viewer.main.right is run.frames[0].noisy
+    assert window.viewer.main.right is run.frames[0].noisy_image()
 
 
 def test_overlay_mask_and_legend_toggle(qtbot, window, photo):

@@ -78,3 +78,41 @@ def test_preview_conversions_match_the_torch_reference():
     ids = logits_to_ids(logits, 17, 25)
     assert ids.dtype == np.uint8 and ids.shape == (17, 25)
     assert np.array_equal(ids, logits[0, :, :17, :25].argmax(0).numpy())
+
+
+def test_noisy_state_is_converted_only_when_looked_at(qtbot, request_):
+    """An untiled run keeps x_t and makes its image on first use; a tiled run records it only
+    while the window asks (show_noisy), so the live preview does not pay for a hidden view."""
+    import torch
+
+    from segsr_gui.ui.convert import _qimage_view, tensor_to_rgb
+    from segsr_gui.ui.worker import JobRunner, UpscaleWorker
+
+    runner = JobRunner()
+    worker = UpscaleWorker(request_)
+    frames = []
+    worker.yielded.connect(frames.append)
+    with qtbot.waitSignal(worker.returned, timeout=60000):
+        runner.start(worker)
+    qtbot.waitUntil(lambda: not runner.busy)
+    first = frames[0]
+    assert first.noisy is None and first.x_t is not None  # nothing converted during the run
+    x_t = first.x_t.clone()
+    image = first.noisy_image()
+    assert first.noisy_image() is image and first.x_t is None  # made once, tensor released
+    assert np.array_equal(_qimage_view(image, 3), tensor_to_rgb(x_t, 64, 96))
+    assert not torch.equal(x_t, frames[-1].x_t)  # each step keeps its own state
+
+    # A photo big enough for two tiles (the minimum tile is 96 LR pixels).
+    request_.rgb = np.random.default_rng(1).random((16, 200, 3), dtype=np.float32)
+    request_.tile, request_.steps = 96, 2
+    for wanted in (False, True):
+        worker = UpscaleWorker(request_)
+        worker.show_noisy(wanted)
+        tiled = []
+        worker.yielded.connect(tiled.append)
+        with qtbot.waitSignal(worker.returned, timeout=60000):
+            runner.start(worker)
+        qtbot.waitUntil(lambda: not runner.busy)
+        assert tiled[-1].tiles > 1
+        assert all((f.noisy_image() is not None) == wanted for f in tiled)

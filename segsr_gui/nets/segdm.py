@@ -12,25 +12,51 @@ from .blocks import UNet
 class SegDM(nn.Module):
     """Predicts class logits ``s0_hat`` (B, K, sH, sW) from the class state ``s_t``.
 
-    ``s_t`` is unshuffled to LR resolution (K s^2 channels); the image reaches
-    it only through the bridge's features (``image_feat``, LR resolution).
+    The image reaches it only through the bridge's features (``image_feat``).
+    Two ways to read the HR class state:
+
+    - ``pool=0`` (the first models): ``s_t`` unshuffled to LR resolution
+      (K s^2 channels), logits shuffled back. Sub-pixel class detail, but the
+      stem and head carry K s^2 = 176 channels, and the net cost more than SRDM;
+    - ``pool=p``: ``s_t`` average-pooled to LR/p (K channels), logits predicted
+      there (``forward_coarse``) and upsampled bilinearly. Segmentation wants
+      context more than resolution: at p=2 the net costs a tenth, and class
+      boundaries come out smooth at HR.
 
     Args:
         num_classes: K. scale: SR factor. width, mult, blocks: see ``UNet``.
-        image_channels: channels of the bridge's image features.
+        image_channels: channels of the bridge's image features (at the net's resolution).
+        pool: see above.
     """
 
     def __init__(self, num_classes: int = 11, scale: int = 4, width: int = 32,
-                 mult: tuple = (1, 2, 2), blocks: int = 2, image_channels: int = 32):
+                 mult: tuple = (1, 2, 2), blocks: int = 2, image_channels: int = 32,
+                 pool: int = 0):
         super().__init__()
         self.scale = scale
-        unshuffled = num_classes * scale * scale
-        self.unet = UNet(unshuffled + image_channels, unshuffled, width, mult, blocks)
+        self.pool = pool
+        state = num_classes if pool else num_classes * scale * scale
+        self.unet = UNet(state + image_channels, state, width, mult, blocks)
 
     @property
     def stride(self) -> int:
-        return self.unet.stride
+        """LR stride the input must be a multiple of."""
+        return self.unet.stride * max(self.pool, 1)
+
+    def forward_coarse(self, s_t_scaled, image_feat, level):
+        """Logits (B, K, H/p, W/p) of a pooled net (``pool=p``)."""
+        state = F.avg_pool2d(s_t_scaled, self.scale * self.pool)
+        return self.unet(torch.cat([state, image_feat], dim=1), level)
 
     def forward(self, s_t_scaled, image_feat, level):
+        if self.pool:
+            return upsample(self.forward_coarse(s_t_scaled, image_feat, level), self.scale * self.pool)
         inp = torch.cat([F.pixel_unshuffle(s_t_scaled, self.scale), image_feat], dim=1)
         return F.pixel_shuffle(self.unet(inp, level), self.scale)
+
+
+def upsample(maps: torch.Tensor, factor: int) -> torch.Tensor:
+    """Bilinear upsampling of logits or features (a 1-pixel reach, so tiles still agree)."""
+    if factor == 1:
+        return maps
+    return F.interpolate(maps, scale_factor=factor, mode="bilinear", align_corners=False)

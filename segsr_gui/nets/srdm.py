@@ -19,14 +19,15 @@ class SRDM(nn.Module):
     Args:
         scale: SR factor (4). width, mult, blocks: see ``UNet``.
         cond_channels: channels of the bridge's class condition (0 = no bridge).
+        sft_hidden: see ``SFT``.
     """
 
     def __init__(self, scale: int = 4, width: int = 48, mult: tuple = (1, 2), blocks: int = 2,
-                 cond_channels: int = 0):
+                 cond_channels: int = 0, sft_hidden: bool = True):
         super().__init__()
         self.scale = scale
         unshuffled = 3 * scale * scale
-        self.unet = UNet(3 * unshuffled, unshuffled, width, mult, blocks, cond_channels)
+        self.unet = UNet(3 * unshuffled, unshuffled, width, mult, blocks, cond_channels, sft_hidden)
         # The head starts at zero, so an untrained SRDM returns bicubic.
         nn.init.zeros_(self.unet.head.weight)
         nn.init.zeros_(self.unet.head.bias)

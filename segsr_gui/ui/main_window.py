@@ -336,6 +336,7 @@ class MainWindow(QMainWindow):
         request = RunRequest(self.photo.rgb, path, steps=r.steps or None, seed=r.seed,
                              tile=r.tile or None, device=r.device, preview_every=r.preview_every)
         worker = UpscaleWorker(request)
+        worker.show_noisy(self.view_panel.value("state") == "noisy")
         worker.started.connect(self._run_started)
         worker.yielded.connect(self._run_step)
         worker.returned.connect(self._run_returned)
@@ -453,8 +454,8 @@ class MainWindow(QMainWindow):
         frame_i = self.scrubber.value() if key == self.view_panel.value("right") else len(run.frames) - 1
         last = frame_i >= len(run.frames) - 1
         frame = run.frames[frame_i] if run.frames else None
-        if state == "noisy" and frame is not None:
-            return frame.noisy, frame.classes, frame.shares, label + f" \u00b7 noisy x\u209c step {frame_i + 1}", True
+        if state == "noisy" and frame is not None and frame.noisy_image() is not None:
+            return frame.noisy_image(), frame.classes, frame.shares, label + f" \u00b7 noisy x\u209c step {frame_i + 1}", True
         if last or frame is None:
             return run.image, run.classes, run.shares, label, True
         return frame.image, frame.classes, frame.shares, label + f" \u00b7 step {frame.index + 1}", True
@@ -477,6 +478,8 @@ class MainWindow(QMainWindow):
             self.viewer.set_images(None, None, "", "")
             return
         state = self.view_panel.value("state")
+        if self._worker is not None:
+            self._worker.show_noisy(state == "noisy")
         left_key = self.view_panel.value("left") or "original"
         right_key = self.view_panel.value("right") or "original"
         left, _, _, left_label, left_smooth = self._image_of(left_key, "estimate")
@@ -488,9 +491,12 @@ class MainWindow(QMainWindow):
             return
         if self._live is not None:
             f = self._live
-            right = f.noisy if state == "noisy" else f.image
+            noisy = f.noisy_image() if state == "noisy" else None
+            right = noisy if noisy is not None else f.image
             classes, shares = f.classes, f.shares
             right_label = f"Restoring \u00b7 step {f.index + 1}/{f.total}"
+            if state == "noisy" and noisy is None:  # a tiled run records x_t only while it is shown
+                right_label += " \u00b7 noisy state from the next tile on"
         else:
             right, classes, shares, right_label, _ = self._image_of(right_key, state)
             run = self._run_by_key(right_key)

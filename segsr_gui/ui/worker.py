@@ -80,17 +80,32 @@ class RunStart:
 
 @dataclass
 class StepFrame:
-    """One previewed step: ``image`` is x0_hat, ``noisy`` is x_t, ``classes`` the argmax ids."""
+    """One previewed step: ``image`` is x0_hat, ``classes`` the argmax ids; ``noisy_image()``
+    shows x_t.
+
+    The noisy state is made into an image only when someone looks at it: converting it on
+    every step was most of the live preview's cost. An untiled run keeps the step's ``x_t``
+    tensor (the sampler never changes it in place); a tiled run pastes each tile's ``x_t``
+    into a canvas only while the window asks for it (``UpscaleWorker.show_noisy``).
+    """
 
     index: int
     total: int
     tile_index: int
     tiles: int
     image: QImage
-    noisy: QImage
     classes: Optional[ClassLayer]
     shares: Optional[np.ndarray]  # fraction of pixels per class
     elapsed: float
+    noisy: Optional[QImage] = None
+    x_t: object = field(default=None, repr=False)  # (1, 3, h, w) tensor, cropped, for ``noisy_image``
+
+    def noisy_image(self) -> Optional[QImage]:
+        if self.noisy is None and self.x_t is not None:
+            h, w = self.x_t.shape[-2:]
+            self.noisy = preview_rgb(tensor_to_rgb(self.x_t, h, w))
+            self.x_t = None
+        return self.noisy
 
 
 @dataclass
@@ -136,9 +151,17 @@ class UpscaleWorker(QObject):
         super().__init__()
         self.request = request
         self._abort = threading.Event()
+        self._noisy = threading.Event()
 
     def abort(self) -> None:
         self._abort.set()
+
+    def show_noisy(self, on: bool) -> None:
+        """Whether a tiled run's frames carry the noisy state (the window's view asks for it)."""
+        if on:
+            self._noisy.set()
+        else:
+            self._noisy.clear()
 
     @Slot()
     def run(self) -> None:
@@ -191,15 +214,20 @@ class UpscaleWorker(QObject):
                 rows = slice(hr.top, hr.top + hr.height)
                 cols = slice(hr.left, hr.left + hr.width)
                 canvas[rows, cols] = tensor_to_rgb(p.step.x0_hat, hr.height, hr.width)
-                noisy_canvas[rows, cols] = tensor_to_rgb(p.step.x_t, hr.height, hr.width)
+                noisy = x_t = None
+                if p.tiles == 1:
+                    x_t = p.step.x_t[..., :hr.height, :hr.width]
+                elif self._noisy.is_set():
+                    noisy_canvas[rows, cols] = tensor_to_rgb(p.step.x_t, hr.height, hr.width)
+                    noisy = preview_rgb(noisy_canvas)
                 cls_img = shares = None
                 if ids is not None and p.step.s0_hat is not None:
                     ids[rows, cols] = logits_to_ids(p.step.s0_hat, hr.height, hr.width)
                     shares = class_shares(ids, k) / ids.size
                     cls_img = preview_classes(ids, loaded.palette)
                 frame = StepFrame(p.step.index, p.step.total, p.tile_index, p.tiles,
-                                  preview_rgb(canvas), preview_rgb(noisy_canvas),
-                                  cls_img, shares, time.perf_counter() - t0)
+                                  preview_rgb(canvas), cls_img, shares, time.perf_counter() - t0,
+                                  noisy, x_t)
                 if p.tiles == 1 or last:  # tiled runs keep one frame per tile for the scrubber
                     frames.append(frame)
                 self.yielded.emit(frame)
