@@ -116,7 +116,7 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
         tile = auto_tile_size(h, w, model.stride)
     elif 0 < tile < MIN_TILE:
         tile = MIN_TILE  # a smaller tile could not hold the overlap
-    boxes = plan_tiles(h, w, tile, overlap)
+    boxes = plan_tiles(h, w, tile, overlap, align=model.stride)
     lr_all = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1))).float()[None] * 2 - 1
     image_acc = torch.zeros(3, h * scale, w * scale)
     # Class probabilities are blended in half precision: enough to pick the argmax, and it

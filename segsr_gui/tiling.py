@@ -27,23 +27,31 @@ class Box:
         return Box(self.top * scale, self.left * scale, self.height * scale, self.width * scale)
 
 
-def _starts(size: int, tile: int, overlap: int) -> list[int]:
+def _spans(size: int, tile: int, overlap: int, align: int) -> list[tuple[int, int]]:
+    """(start, length) along one axis; starts are multiples of ``align``, the last span
+    reaches the end (it may be up to ``align - 1`` longer than ``tile``)."""
     if tile >= size:
-        return [0]
-    step = tile - overlap
-    starts = list(range(0, size - tile, step)) + [size - tile]
-    return sorted(set(starts))
+        return [(0, size)]
+    step = (tile - overlap) // align * align
+    last = (size - tile) // align * align
+    starts = sorted(set(range(0, last, step)) | {last})
+    return [(s, tile if s != last else size - s) for s in starts]
 
 
-def plan_tiles(height: int, width: int, tile: int, overlap: int) -> list[Box]:
-    """Boxes covering an LR image of ``height x width``; ``tile`` <= 0 means one tile."""
+def plan_tiles(height: int, width: int, tile: int, overlap: int, align: int = 1) -> list[Box]:
+    """Boxes covering an LR image of ``height x width``; ``tile`` <= 0 means one tile.
+
+    Tile corners fall on multiples of ``align`` (the nets' stride): a tile then sees the
+    same downsampling grid as the whole image, which a shifted grid would change everywhere
+    in the tile, not just near its border.
+    """
     if tile <= 0 or (tile >= height and tile >= width):
         return [Box(0, 0, height, width)]
-    if overlap * 2 >= tile:
+    if overlap * 2 >= tile or (tile - overlap) // align * align <= overlap:
         raise ValueError(f"overlap {overlap} too large for tile {tile}")
-    return [Box(top, left, min(tile, height), min(tile, width))
-            for top in _starts(height, tile, overlap)
-            for left in _starts(width, tile, overlap)]
+    return [Box(top, left, h, w)
+            for top, h in _spans(height, tile, overlap, align)
+            for left, w in _spans(width, tile, overlap, align)]
 
 
 def _ramp(length: int, start_ramp: int, end_ramp: int, dead: int) -> torch.Tensor:

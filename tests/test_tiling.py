@@ -15,6 +15,42 @@ def test_tiles_cover_the_image():
     assert covered.all()
 
 
+def test_tile_corners_fall_on_the_stride_grid():
+    for height, width, align in ((100, 130, 8), (97, 203, 4), (64, 64, 8)):
+        boxes = plan_tiles(height, width, 40, 12, align=align)
+        covered = np.zeros((height, width), int)
+        for b in boxes:
+            assert b.top % align == 0 and b.left % align == 0
+            assert b.height < 40 + align and b.width < 40 + align
+            covered[b.top:b.top + b.height, b.left:b.left + b.width] += 1
+        assert covered.min() >= 1
+        # neighbours still share at least the overlap
+        lefts = sorted({b.left for b in boxes})
+        assert all(b - a <= 40 - 12 for a, b in zip(lefts, lefts[1:]))
+
+
+def test_a_pooled_class_path_model_tiles_like_it_runs_whole():
+    """seg_pool=2 doubles SegDM's stride (to 4 here, SRDM's is 2): tiles on a shifted grid would differ
+    everywhere, so an odd-sized photo checks the alignment and the edge padding together."""
+    from dataclasses import replace
+
+    from conftest import tiny_config
+    from segsr_gui.model import SegSRModel
+
+    torch.manual_seed(0)
+    model = SegSRModel(replace(tiny_config(), seg_pool=2, sft_hidden=False)).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.02 * torch.randn_like(p))
+    assert model.stride == 4
+    rgb = np.random.default_rng(2).random((60, 203, 3), dtype=np.float32)
+    whole = upscale(rgb, model, steps=3, seed=1, tile=0)
+    tiled = upscale(rgb, model, steps=3, seed=1, tile=96)
+    assert whole.image.shape == tiled.image.shape == (240, 812, 3)
+    assert np.abs(whole.image - tiled.image).max() * 255 <= 2.0
+    assert (whole.class_map == tiled.class_map).mean() > 0.99
+
+
 def test_feathered_identity_blend_reproduces_the_input_exactly():
     rng = np.random.default_rng(0)
     img = torch.from_numpy(rng.random((3, 90, 70), dtype=np.float32))
