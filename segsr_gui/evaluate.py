@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from .classes import IGNORE_ID
+from .masks import class_ids
 from .metrics import confusion, miou, psnr_y, ssim_y
 from .pipeline import bicubic_up, pad_to_multiple
 from .sampler import iter_sample
@@ -53,7 +54,7 @@ def chain_scores(model, lrs: list[np.ndarray], hqs: list[np.ndarray], labels: li
             if with_ssim:
                 ssim[step.index] += ssim_y(img, hq)
             if labels is not None and step.s0_hat is not None:
-                pred = step.s0_hat[0, :, :h, :w].argmax(0).numpy()
+                pred = class_ids(step.s0_hat[0, :, :h, :w].numpy())
                 confs[step.index] += confusion(pred, labels[i], cfg.num_classes, IGNORE_ID)
     count = max(1, len(lrs))
     has_seg = labels is not None and model.has_segmentation

@@ -14,6 +14,24 @@ import numpy as np
 from PIL import Image
 
 
+def class_ids(scores: np.ndarray) -> np.ndarray:
+    """(K, H, W) class scores (logits or probabilities) -> uint8 (H, W) argmax ids, the
+    first on ties.
+
+    One running maximum over the K contiguous planes: faster on a CPU than torch's argmax
+    over the class dimension (a strided reduction) or NumPy's (which first copies the array
+    to put that axis last); the live preview runs it on every step.
+    """
+    best = np.array(scores[0], dtype=np.float32)
+    ids = np.zeros(best.shape, np.uint8)
+    wins = np.empty(best.shape, bool)
+    for k in range(1, scores.shape[0]):
+        np.greater(scores[k], best, out=wins)
+        np.copyto(ids, k, where=wins)
+        np.maximum(best, scores[k], out=best)
+    return ids
+
+
 def palette_png(class_map: np.ndarray, palette: Sequence[Sequence[int]]) -> bytes:
     """8-bit palette PNG whose pixel values are the class ids."""
     if class_map.ndim != 2:

@@ -307,3 +307,15 @@ def test_writes_work_without_hard_links(tmp_path, monkeypatch):
     imageio.write_files_atomic([(tmp_path / "a.png", b"three")], overwrite=True)
     assert (tmp_path / "a.png").read_bytes() == b"three"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "b.png"]
+
+
+def test_class_ids_is_argmax_with_first_wins_on_ties():
+    from segsr_gui.masks import class_ids
+
+    rng = np.random.default_rng(0)
+    scores = rng.standard_normal((11, 13, 17)).astype(np.float32)
+    scores[4, :3] = scores[7, :3] = 50.0  # a tie: the lower id wins, as with argmax
+    ids = class_ids(scores)
+    assert ids.dtype == np.uint8 and ids.shape == (13, 17)
+    assert np.array_equal(ids, np.argmax(scores, axis=0))
+    assert (ids[:3] == 4).all()

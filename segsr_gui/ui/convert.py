@@ -109,17 +109,7 @@ def tensor_to_rgb(t, height: int, width: int) -> np.ndarray:
 
 
 def logits_to_ids(t, height: int, width: int) -> np.ndarray:
-    """(1, K, h, w) class logits -> uint8 (height, width) argmax ids (the first on ties).
+    """(1, K, h, w) class logits tensor -> uint8 (height, width) argmax ids."""
+    from ..masks import class_ids
 
-    One running maximum over the K planes: each plane is contiguous, so this beats both
-    torch's argmax over the class dimension (a slow strided reduction on a CPU) and NumPy's
-    (which copies the array to put that axis last)."""
-    arr = t[0, :, :height, :width].detach().float().cpu().numpy()
-    best = arr[0].copy()
-    ids = np.zeros(best.shape, np.uint8)
-    wins = np.empty(best.shape, bool)
-    for k in range(1, arr.shape[0]):
-        np.greater(arr[k], best, out=wins)
-        np.copyto(ids, k, where=wins)
-        np.maximum(best, arr[k], out=best)
-    return ids
+    return class_ids(t[0, :, :height, :width].detach().float().cpu().numpy())
