@@ -86,11 +86,6 @@ class ResShiftSchedule:
         self.config = config
         self.etas = torch.tensor(eta_values(config), dtype=torch.float64)
         self.etas_prev = torch.cat([torch.zeros(1, dtype=torch.float64), self.etas[:-1]])
-        self.alpha = self.etas - self.etas_prev
-        # Posterior coefficients, ResShift eq. 7.
-        self.coef_xt = self.etas_prev / self.etas
-        self.coef_x0 = self.alpha / self.etas
-        self.posterior_variance = self.etas_prev / self.etas * self.alpha
         self.timesteps = list(range(config.steps, 0, -1))
 
     @property
@@ -128,10 +123,21 @@ class ResShiftSchedule:
             raise ValueError(f"t must be in 1..{self.steps}, got {t}")
         k = self.config.kappa if kappa is None else kappa
         i = t - 1
-        # 1. posterior mean (ResShift eq. 7)
-        mean = float(self.coef_xt[i]) * x_t + float(self.coef_x0[i]) * pred_x0
-        # 2. optional noise, zero on the last step
-        if t > 1 and noise is not None and noise_scale > 0:
-            std = k * math.sqrt(float(self.posterior_variance[i]))
-            mean = mean + noise_scale * std * noise
-        return StepOutput(prev_sample=mean, pred_x0=pred_x0)
+        noisy = t > 1 and noise is not None and noise_scale > 0  # no noise on the last step
+        prev = posterior_step(x_t, pred_x0, float(self.etas[i]), float(self.etas_prev[i]), k,
+                              noise if noisy else None, noise_scale)
+        return StepOutput(prev_sample=prev, pred_x0=pred_x0)
+
+
+def posterior_step(x_t, pred_x0, eta, eta_prev, kappa: float, noise=None, noise_scale=1.0):
+    """ResShift eq. 7: ``x_{t-1}`` from ``x_t`` and the estimate ``pred_x0``.
+
+    ``eta``, ``eta_prev`` (and ``noise_scale``) are numbers, or per-sample tensors that
+    broadcast against the states (training steps a batch of different ``t`` at once).
+    ``noise=None`` gives the posterior mean.
+    """
+    alpha = eta - eta_prev
+    mean = (eta_prev / eta) * x_t + (alpha / eta) * pred_x0
+    if noise is None:
+        return mean
+    return mean + noise_scale * (kappa * (eta_prev / eta * alpha) ** 0.5) * noise

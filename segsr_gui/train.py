@@ -34,7 +34,7 @@ from .degrade import DegradationMix
 from .evaluate import chain_scores
 from .model import ModelConfig, SegSRModel
 from .pipeline import bicubic_up
-from .schedule import ResShiftSchedule, ScheduleConfig
+from .schedule import ResShiftSchedule, ScheduleConfig, posterior_step
 from .weights import save_model, update_manifest
 
 
@@ -116,13 +116,6 @@ def _marginal(x0, start, eta, kappa):
     return x0 + eta * (start - x0) + kappa * eta.sqrt() * torch.randn_like(x0)
 
 
-def _posterior(x, x0_hat, eta, eta_prev, kappa, noise_scale):
-    """One ResShift posterior step (eq. 7) with per-sample etas and noise scales."""
-    alpha = eta - eta_prev
-    std = (eta_prev / eta * alpha).sqrt()
-    return eta_prev / eta * x + alpha / eta * x0_hat + noise_scale * kappa * std * torch.randn_like(x)
-
-
 def training_states(model, schedule: ResShiftSchedule, hq, y, seg0, t, own_state_prob: float):
     """States ``x_t``, ``s_t`` and self-conditioning inputs for steps ``t`` (B,), 1-based.
 
@@ -149,11 +142,11 @@ def training_states(model, schedule: ResShiftSchedule, hq, y, seg0, t, own_state
         # posterior step t+1 -> t, per sample, random noise scale
         scale = torch.rand(b)[:, None, None, None]
         m = own[:, None, None, None]
-        x_t = torch.where(m, _posterior(x_p, x0_p, eta_p, eta_t, k_img, scale), x_t)
+        x_t = torch.where(m, posterior_step(x_p, x0_p, eta_p, eta_t, k_img, torch.randn_like(x_p), scale), x_t)
         x0_prev = torch.where(m, x0_p, x0_prev)
         if seg0 is not None:
             probs = torch.softmax(s_logits_p.float(), dim=1)
-            s_t = torch.where(m, _posterior(s_p, probs, eta_p, eta_t, k_seg, scale), s_t)
+            s_t = torch.where(m, posterior_step(s_p, probs, eta_p, eta_t, k_seg, torch.randn_like(s_p), scale), s_t)
     return x_t, s_t, x0_prev, etas[t - 1]
 
 
