@@ -278,9 +278,9 @@ def run_training(config_path, data_root, out_dir, minutes: float, resume: bool, 
                     meta["best"] = {"iteration": it, "val_psnr": scores.final_psnr,
                                     "val_miou": scores.final_miou if scores.miou else None,
                                     "val_psnr_steps": scores.psnr, "val_miou_steps": scores.miou}
-                    save_model(ema, out / "best", training=training_record(cfg, meta, data_root))
+                    save_model(ema, out / "best", training=training_record(cfg, meta, len(train.images)))
                     if ship:
-                        save_model(ema, ship, training=training_record(cfg, meta, data_root),
+                        save_model(ema, ship, training=training_record(cfg, meta, len(train.images)),
                                    validation=meta["best"])
                         log(f"shipped {ship}")
                 save_state(out, model, ema, opt, meta)
@@ -297,10 +297,10 @@ def run_training(config_path, data_root, out_dir, minutes: float, resume: bool, 
     return meta
 
 
-def training_record(cfg: TrainConfig, meta: dict, data_root) -> dict:
+def training_record(cfg: TrainConfig, meta: dict, train_images: int) -> dict:
     import platform
     return {
-        "data": "CamVid train (367 images), crops degraded on the fly: "
+        "data": f"CamVid train ({train_images} images), crops degraded on the fly: "
                 f"{cfg.bicubic_share:.0%} bicubic, {cfg.old_photo_share:.0%} old-photo, rest Real-ESRGAN second-order",
         "validation": f"CamVid val, {cfg.val_images // 2} fixed images, each Real-ESRGAN-degraded and bicubic",
         "iterations": meta["iteration"],
