@@ -29,7 +29,8 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from segsr_gui.pipeline import iter_upscale, upscale  # noqa: E402
+from segsr_gui.pipeline import DEFAULT_MARGIN, DEFAULT_OVERLAP, iter_upscale, upscale  # noqa: E402
+from segsr_gui.tiling import plan_tiles  # noqa: E402
 from segsr_gui.weights import load_model  # noqa: E402
 
 
@@ -83,6 +84,26 @@ def edge_profile(model, rgb: np.ndarray, width: int = 128) -> dict:
         cols = slice(hr - 4 * (d + 1), hr - 4 * d)
         out[d] = {"max_diff_255": float(img[cols].max()),
                   "class_disagreement": None if cls is None else float(cls[cols].mean())}
+    return out
+
+
+def diff_by_seam_distance(diff: np.ndarray, boxes, scale: int) -> dict:
+    """Max of an HR difference map (/255) by LR distance to the nearest inner tile edge:
+    says whether tiled-vs-untiled differences sit at the seams or deep inside tiles."""
+    h, w = diff.shape[0] // scale, diff.shape[1] // scale
+
+    def distance(size: int, starts_ends: set) -> np.ndarray:
+        pos = np.arange(size)[:, None] + 0.5
+        edges = np.array(sorted(starts_ends) or [10**9])[None]
+        return np.abs(pos - edges).min(axis=1)
+
+    rows = distance(h, {b.top for b in boxes if b.top > 0} | {b.top + b.height for b in boxes if b.top + b.height < h})
+    cols = distance(w, {b.left for b in boxes if b.left > 0} | {b.left + b.width for b in boxes if b.left + b.width < w})
+    dist = np.minimum(rows[:, None], cols[None, :]).repeat(scale, 0).repeat(scale, 1)
+    out = {}
+    for lo, hi in ((0, 12), (12, 28), (28, 64), (64, 10**9)):
+        band = (dist >= lo) & (dist < hi)
+        out[f"{lo}-{hi if hi < 10**9 else ''}"] = float(diff[band].max()) if band.any() else None
     return out
 
 
@@ -163,6 +184,9 @@ def main() -> int:
                             "mean_abs_diff_255": float(np.abs(whole.image - tiled.image).mean() * 255)}
     if whole.class_map is not None:
         report["tiling_512"]["class_agreement"] = float((whole.class_map == tiled.class_map).mean())
+    boxes = plan_tiles(512, 512, 192, DEFAULT_OVERLAP, align=model.stride)
+    report["tiling_512"]["by_seam_distance"] = diff_by_seam_distance(
+        np.abs(whole.image - tiled.image).max(axis=2) * 255, boxes, model.config.scale)
     # 5. peak memory of the big tiled run
     report["big_tiled"] = child_peak_memory(args.model, args.big)
     g = report["goals"]
@@ -210,6 +234,10 @@ def render(report: dict) -> str:
                          f"{d} px: {v['max_diff_255']:.2f}/255" +
                          (f" ({100 * v['class_disagreement']:.1f}% classes)" if v["class_disagreement"] is not None else "")
                          for d, v in report["tile_edge_profile"].items()))
+    if "by_seam_distance" in t:
+        lines.append("- where those differences are (max /255 by LR distance to the nearest inner tile edge; "
+                     f"the outer {DEFAULT_MARGIN} px of a tile only give context): " + ", ".join(
+                         f"{band} px: {v:.2f}" for band, v in t["by_seam_distance"].items() if v is not None))
     b = report["big_tiled"]
     lines.append(f"- big tiled run: {b}")
     return "\n".join(lines) + "\n"
