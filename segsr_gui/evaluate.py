@@ -35,11 +35,12 @@ class ChainScores:
 
 def chain_scores(model, lrs: list[np.ndarray], hqs: list[np.ndarray], labels: list[np.ndarray] | None,
                  steps: int | None = None, noise_scale: float | None = None, seed: int = 0,
-                 with_ssim: bool = False) -> ChainScores:
+                 with_ssim: bool = False, colour_sigma: float | None = None) -> ChainScores:
     """Run the whole-image chain on each LR input and score every step against its HQ image."""
     cfg = model.config
     schedule = ResShiftSchedule(cfg.schedule.with_steps(steps))
     noise_scale = cfg.noise_scale if noise_scale is None else noise_scale
+    colour_sigma = cfg.colour_sigma if colour_sigma is None else colour_sigma
     n = schedule.steps
     psnr = np.zeros(n)
     ssim = np.zeros(n)
@@ -48,7 +49,8 @@ def chain_scores(model, lrs: list[np.ndarray], hqs: list[np.ndarray], labels: li
         h, w = hq.shape[:2]
         x = torch.from_numpy(np.ascontiguousarray(lr.transpose(2, 0, 1)))[None] * 2 - 1
         y = bicubic_up(pad_to_multiple(x, model.stride), cfg.scale)
-        for step in iter_sample(model, y, schedule, seed=seed + i, noise_scale=noise_scale):
+        for step in iter_sample(model, y, schedule, seed=seed + i, noise_scale=noise_scale,
+                                colour_sigma=colour_sigma):
             img = ((step.x0_hat[0, :, :h, :w] + 1) / 2).permute(1, 2, 0).numpy()
             psnr[step.index] += psnr_y(img, hq)
             if with_ssim:

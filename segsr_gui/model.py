@@ -29,6 +29,7 @@ class ModelConfig:
         kappa_seg: noise scale of the class state (the image's is schedule.kappa).
         schedule: the ResShift schedule used by default (its ``steps`` is the default step count).
         noise_scale: default sampler noise (0 = posterior mean, 1 = ResShift's full noise).
+        colour_sigma: default low-frequency consistency, in HR pixels (``colour_fix``; 0 = off).
     """
 
     scale: int = 4
@@ -46,6 +47,7 @@ class ModelConfig:
     kappa_seg: float = 0.5
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     noise_scale: float = 1.0
+    colour_sigma: float = 0.0
 
     def to_dict(self) -> dict:
         data = asdict(self)

@@ -94,7 +94,7 @@ def bicubic_up(lr: torch.Tensor, scale: int) -> torch.Tensor:
 
 def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int = 0,
                  tile: int | None = None, noise_scale: float | None = None,
-                 device: str = "cpu", overlap: int = DEFAULT_OVERLAP, margin: int = DEFAULT_MARGIN
+                 colour_sigma: float | None = None, device: str = "cpu", overlap: int = DEFAULT_OVERLAP, margin: int = DEFAULT_MARGIN
                  ) -> Generator[Progress, None, UpscaleResult]:
     """Upscale ``rgb`` (float32 (H, W, 3) in [0, 1]); yields ``Progress`` per step and tile,
     returns an ``UpscaleResult`` (``StopIteration.value``).
@@ -103,12 +103,14 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
         steps: sampling steps (default: the model's).
         tile: LR tile side; None = chosen from free memory, 0 = one tile; at least ``MIN_TILE``.
         noise_scale: sampler noise (default: the model's).
+        colour_sigma: low-frequency consistency in HR pixels (default: the model's; 0 = off).
     """
     if rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"expected an (H, W, 3) array, got shape {rgb.shape}")
     cfg = model.config
     schedule = ResShiftSchedule(cfg.schedule.with_steps(steps))
     noise_scale = cfg.noise_scale if noise_scale is None else noise_scale
+    colour_sigma = cfg.colour_sigma if colour_sigma is None else colour_sigma
     dev = resolve_device(device)
     scale, k = cfg.scale, cfg.num_classes
     h, w = rgb.shape[:2]
@@ -127,7 +129,7 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
         lr = lr_all[..., box.top:box.top + box.height, box.left:box.left + box.width]
         y = bicubic_up(pad_to_multiple(lr, model.stride), scale).to(dev)
         last = None
-        for last in iter_sample(model, y, schedule, seed=seed, noise_scale=noise_scale,
+        for last in iter_sample(model, y, schedule, seed=seed, noise_scale=noise_scale, colour_sigma=colour_sigma,
                                 origin=(box.top * scale, box.left * scale)):
             yield Progress(last, tile_index, len(boxes), box)
         hr = box.scaled(scale)

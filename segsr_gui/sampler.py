@@ -4,10 +4,12 @@ Call order of one step (DESIGN.md section 1):
 
     SegDM(s_t, bridge(x_t, x0_prev)) -> s0_hat
     SRDM(x_t, y, t, bridge(softmax(s0_hat))) -> x0_hat
-    yield StepResult(index, total, t, x0_hat, s0_hat, x_t)
+    yield StepResult(index, total, t, colour_fix(x0_hat, y), s0_hat, x_t)
     x_t, s_t -> x_{t-1}, s_{t-1}      (closed-form posterior)
 
-The final output is the last ``x0_hat``. Stop iterating to cancel.
+The final output is the last yielded ``x0_hat``. The colour fix (``colour_fix.py``)
+touches only what is yielded; the chain continues from the nets' own estimate.
+Stop iterating to cancel.
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ from typing import Callable, Iterator, Optional
 
 import torch
 
+from .colour_fix import keep_low_frequencies
 from .noise import NoiseField
 from .schedule import ResShiftSchedule
 
 
 @dataclass(frozen=True)
 class StepResult:
-    """One sampler step: ``x0_hat`` is the live preview (B, 3, sH, sW) in [-1, 1];
+    """One sampler step: ``x0_hat`` is the live preview (B, 3, sH, sW) in [-1, 1], colour
+    fix applied;
     ``s0_hat`` the class logits (B, K, sH, sW) or None for an SRDM-only model;
     ``x_t`` the noisy state the estimate was made from."""
 
@@ -43,7 +47,7 @@ def _noise(field: NoiseField, stream: int, like: torch.Tensor, origin: tuple[int
 
 @torch.inference_mode()
 def iter_sample(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int = 0,
-                noise_scale: float = 1.0, origin: tuple[int, int] = (0, 0),
+                noise_scale: float = 1.0, colour_sigma: float = 0.0, origin: tuple[int, int] = (0, 0),
                 callback: Callable[[StepResult], None] | None = None) -> Iterator[StepResult]:
     """Yield one ``StepResult`` per step, from ``t = T`` down to 1.
 
@@ -54,6 +58,7 @@ def iter_sample(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int
         schedule: the ResShift schedule (its ``steps`` is the step count).
         seed: seeds the position-keyed noise, so the same seed gives the same output.
         noise_scale: 0 = deterministic posterior mean, 1 = ResShift's full noise.
+        colour_sigma: low-frequency consistency of the yielded estimates (0 = off).
         origin: HR position of ``y``'s top-left corner in the whole image (tiling).
     """
     cfg = model.config
@@ -72,7 +77,8 @@ def iter_sample(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int
             x0_hat, s0_hat = model(x, s, y, x0_prev, eta)
         x0_hat = x0_hat.float().clamp(-1, 1)
         s0_hat = None if s0_hat is None else s0_hat.float()
-        result = StepResult(index, total, t, x0_hat, s0_hat, x)
+        shown = keep_low_frequencies(x0_hat, y, colour_sigma)
+        result = StepResult(index, total, t, shown, s0_hat, x)
         if callback is not None:
             callback(result)
         yield result

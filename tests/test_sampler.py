@@ -72,3 +72,27 @@ def test_odd_sizes_are_padded_and_cropped_back(tiny_model):
     rgb = np.random.default_rng(1).random((13, 7, 3), dtype=np.float32)
     result = upscale(rgb, tiny_model, steps=2, seed=0, tile=0)
     assert result.image.shape == (52, 28, 3) and result.class_map.shape == (52, 28)
+
+
+def test_colour_fix_changes_what_is_shown_not_the_chain(tiny_model):
+    """The yielded estimate takes its low band from y; the states the chain continues from
+    (x_t, class logits) are those of a run without the fix."""
+    from segsr_gui.colour_fix import gaussian_blur, keep_low_frequencies
+
+    sched = ResShiftSchedule(ScheduleConfig(steps=3))
+    y = _y(24, 24, seed=4)
+    plain = list(iter_sample(tiny_model, y, sched, seed=1, noise_scale=1.0))
+    fixed = list(iter_sample(tiny_model, y, sched, seed=1, noise_scale=1.0, colour_sigma=2.0))
+    for a, b in zip(plain, fixed):
+        assert torch.equal(a.x_t, b.x_t) and torch.equal(a.s0_hat, b.s0_hat)
+        assert torch.equal(b.x0_hat, keep_low_frequencies(a.x0_hat, y, 2.0))
+    out, raw = fixed[-1].x0_hat, plain[-1].x0_hat
+    assert not torch.equal(out, raw)
+    # the low band now follows y, the detail still follows the nets
+    inner = (slice(None), slice(None), slice(12, -12), slice(12, -12))
+    low_err = (gaussian_blur(out, 2.0) - gaussian_blur(y, 2.0))[inner].abs().mean()
+    low_err_raw = (gaussian_blur(raw, 2.0) - gaussian_blur(y, 2.0))[inner].abs().mean()
+    assert low_err < 0.5 * low_err_raw
+    detail = lambda x: x - gaussian_blur(x, 2.0)  # noqa: E731
+    assert torch.allclose(detail(out)[inner], detail(raw)[inner], atol=0.05)
+    assert torch.equal(keep_low_frequencies(raw, y, 0.0), raw)  # 0 turns it off
