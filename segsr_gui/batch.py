@@ -156,12 +156,13 @@ class Cancelled(Exception):
 
 @dataclass
 class RunParams:
-    """How each photo is upscaled (``steps`` None: the model's default)."""
+    """How each photo is upscaled (``steps``, ``colour_sigma`` None: the model's default)."""
 
     steps: Optional[int] = None
     seed: int = 0
     tile: Optional[int] = None
     device: str = "cpu"
+    colour_sigma: Optional[float] = None
 
 
 def upscale_one(path: Path, target: Path, loaded, options, params: RunParams, *,
@@ -183,7 +184,8 @@ def upscale_one(path: Path, target: Path, loaded, options, params: RunParams, *,
         on_note(f"{path.name}: ran out of memory; trying again with {tile}-pixel tiles.")
 
     gen = iter_upscale_retrying(image.rgb, loaded.model, steps=params.steps, seed=params.seed,
-                                tile=params.tile, device=params.device, on_retry=retry)
+                                tile=params.tile, device=params.device, colour_sigma=params.colour_sigma,
+                                on_retry=retry)
     try:
         while True:
             try:

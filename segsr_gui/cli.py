@@ -1,7 +1,7 @@
 """The ``segsr`` command: upscale photos, describe a model, train one.
 
     segsr upscale INPUT... -o OUTDIR [--model FILE] [--steps N] [--seed S]
-                  [--tile PX] [--device auto|cpu|cuda] [--masks]
+                  [--colours model|keep|free] [--tile PX] [--device auto|cpu|cuda] [--masks]
                   [--format png|jpg|webp|tiff] [--quality Q] [--lossless]
                   [--class-masks] [--coco] [--overwrite]
     segsr info [MODEL]
@@ -102,6 +102,7 @@ def cmd_upscale(args) -> int:
 
 def _cmd_upscale(args) -> int:
     from .batch import CLI_HINTS, FAIL, SKIP, RunParams, decide, failure_reason, is_disk_full
+    from .colour_fix import COLOUR_MODES
     from .export import ExportOptions
     from .imageio import check_writable_folder
     from .pipeline import resolve_device
@@ -150,7 +151,7 @@ def _cmd_upscale(args) -> int:
     timings: list[float] = []
     bar = _Bar(len(inputs), args.quiet)
     remaining = len(inputs)
-    params = RunParams(steps, args.seed, args.tile, str(device))
+    params = RunParams(steps, args.seed, args.tile, str(device), COLOUR_MODES[args.colours])
     try:
         for path, rel in inputs:
             target = outdir / rel
@@ -248,6 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("-o", "--output", required=True, metavar="OUTDIR")
     up.add_argument("--model", default=None, help="model name or .safetensors file (default segsr-x4)")
     up.add_argument("--steps", type=int, default=None)
+    up.add_argument("--colours", choices=["model", "keep", "free"], default="model",
+                    help="keep: the photo's coarse colours and brightness stay, only detail comes from the "
+                         "model; free: the model may change them; model (default): the model's own default")
     up.add_argument("--seed", type=int, default=0)
     up.add_argument("--tile", type=int, default=None, metavar="PX",
                     help="LR tile side in pixels (default: chosen from free memory; 0 = no tiling)")

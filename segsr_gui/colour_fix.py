@@ -19,6 +19,12 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+# HR pixels. On CamVid val with the first shipped full model, 2 beat 4 and 8 on both LR kinds
+# (benchmarks/chain.py compares 0 and this value for each model's default).
+DEFAULT_SIGMA = 2.0
+# What the CLI's --colours and the window's "Colours" choice mean: None = the model's default.
+COLOUR_MODES = {"model": None, "keep": DEFAULT_SIGMA, "free": 0.0}
+
 
 def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     """Separable Gaussian blur of (B, C, H, W), edges replicated."""

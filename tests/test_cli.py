@@ -116,3 +116,27 @@ def test_real_photo_with_the_shipped_model(tmp_path, capsys):
     before = _snapshot(out)
     main(args)
     assert _snapshot(out) == before
+
+
+def test_colours_keep_pulls_the_coarse_colours_towards_the_photo(photo, tmp_path, tiny_model_file, capsys):
+    """--colours keep takes the low band from the photo; free leaves the model's (the tiny
+    model's default is off, so model == free here)."""
+    import torch
+
+    from segsr_gui.colour_fix import gaussian_blur
+
+    outs = {}
+    for mode in ("free", "keep", "model"):
+        out = tmp_path / mode
+        assert main(["upscale", str(photo), "-o", str(out), "--model", str(tiny_model_file), "--steps", "2",
+                     "--colours", mode, "-q"]) == 0
+        outs[mode] = np.asarray(Image.open(out / "photo_x4.png"), dtype=np.float32) / 255
+    assert np.array_equal(outs["model"], outs["free"]) and not np.array_equal(outs["keep"], outs["free"])
+    lr = np.asarray(Image.open(photo).convert("RGB"), dtype=np.float32) / 255
+    bicubic = np.asarray(Image.fromarray(np.uint8(lr * 255)).resize((192, 160), Image.BICUBIC), np.float32) / 255
+
+    def low(a):
+        return gaussian_blur(torch.from_numpy(a).permute(2, 0, 1)[None], 4.0)[0, :, 16:-16, 16:-16]
+
+    err = {m: float((low(outs[m]) - low(bicubic)).abs().mean()) for m in ("free", "keep")}
+    assert err["keep"] < 0.6 * err["free"], err

@@ -81,6 +81,22 @@ def test_run_completes_and_last_preview_matches_upscale(qtbot, window, photo, ti
     assert len(shares) == 11 and all(s.endswith("%") for s in shares)
 
 
+def test_colours_choice_reaches_the_run(qtbot, window, photo, tiny_model_file):
+    from segsr_gui.colour_fix import DEFAULT_SIGMA
+    from segsr_gui.imageio import load_image
+    from segsr_gui.pipeline import upscale
+    from segsr_gui.weights import load_model
+
+    open_photo(qtbot, window, photo)
+    window.run_panel.colours.setCurrentIndex(window.run_panel.colours.findData("keep"))
+    assert run_to_end(qtbot, window) == "done"
+    model = load_model(tiny_model_file).model
+    kept = upscale(load_image(photo).rgb, model, seed=7, colour_sigma=DEFAULT_SIGMA)
+    free = upscale(load_image(photo).rgb, model, seed=7, colour_sigma=0.0)
+    assert np.array_equal(window.runs[0].result.image, kept.image)
+    assert not np.array_equal(kept.image, free.image)
+
+
 def test_cancel_mid_run_keeps_window_usable(qtbot, env, tiny_model_file, photo):
     window = make_window(qtbot, tiny_model_file, steps=12)
     open_photo(qtbot, window, photo)
@@ -220,6 +236,7 @@ def test_settings_survive_restart(qtbot, env, tiny_model_file, photo):
     window.run_panel.steps.setValue(5)
     window.run_panel.seed.setValue(42)
     window.run_panel.preview_every.setValue(2)
+    window.run_panel.colours.setCurrentIndex(window.run_panel.colours.findData("keep"))
     window.view_panel.opacity.setValue(70)
     window.actions_["light"].trigger()
     window.resize(1000, 700)
@@ -230,10 +247,11 @@ def test_settings_survive_restart(qtbot, env, tiny_model_file, photo):
     again = make_window(qtbot, tiny_model_file)
     from segsr_gui.ui import settings as settings_mod
     s = settings_mod.load()
-    assert (s.run.steps, s.run.seed, s.run.preview_every) == (5, 42, 2)
+    assert (s.run.steps, s.run.seed, s.run.preview_every, s.run.colours) == (5, 42, 2, "keep")
     assert s.view.theme == "light" and s.view.overlay_opacity == pytest.approx(0.7)
     assert s.files.recent == [str(photo.resolve())] and s.files.last_open_dir == str(photo.parent)
     assert again.run_panel.steps.value() == 5 and again.view_panel.opacity.value() == 70
+    assert again.run_panel.colours.currentData() == "keep"
     assert again.recent_menu.actions()[0].text() == photo.name
     QApplication.instance().setStyleSheet("")
 
@@ -243,10 +261,11 @@ def test_settings_validation(env, caplog):
 
     path = settings_mod.settings_path()
     path.parent.mkdir(parents=True)
-    path.write_text(json.dumps({"schema_version": 1, "run": {"device": "tpu", "steps": 9, "bogus": 1},
+    path.write_text(json.dumps({"schema_version": 1, "run": {"device": "tpu", "steps": 9, "bogus": 1,
+                                                                   "colours": "sepia"},
                                 "view": {"theme": "light"}, "extra": {}}))
     s = settings_mod.load()
-    assert s.run.device == "auto" and s.run.steps == 9 and s.view.theme == "light"
+    assert s.run.device == "auto" and s.run.steps == 9 and s.view.theme == "light" and s.run.colours == "model"
     assert "tpu" in caplog.text and "bogus" in caplog.text
     assert path.read_text().count("bogus") == 1  # reading writes nothing
     path.write_text("{not json")

@@ -192,6 +192,7 @@ class MainWindow(QMainWindow):
     def _batch_run_config(self):
         """The model and run settings the batch uses: the ones of the Restore panel."""
         from ..batch import RunParams
+        from ..colour_fix import COLOUR_MODES
 
         if self.running:
             return "A photo is being restored; wait for it to finish (or cancel it), then start the batch."
@@ -201,7 +202,7 @@ class MainWindow(QMainWindow):
                     "folder, or pick a model file in the Restore panel.")
         self.store_settings()
         r = self.settings.run
-        return path, RunParams(r.steps or None, r.seed, r.tile or None, r.device)
+        return path, RunParams(r.steps or None, r.seed, r.tile or None, r.device, COLOUR_MODES[r.colours])
 
     # ---- settings ------------------------------------------------------------------
     def _apply_settings(self) -> None:
@@ -333,8 +334,11 @@ class MainWindow(QMainWindow):
             self.run_panel.seed.setValue(random.randrange(2**31 - 1))
         self.store_settings()
         r = self.settings.run
+        from ..colour_fix import COLOUR_MODES
+
         request = RunRequest(self.photo.rgb, path, steps=r.steps or None, seed=r.seed,
-                             tile=r.tile or None, device=r.device, preview_every=r.preview_every)
+                             tile=r.tile or None, device=r.device, preview_every=r.preview_every,
+                             colour_sigma=COLOUR_MODES[r.colours])
         worker = UpscaleWorker(request)
         worker.show_noisy(self.view_panel.value("state") == "noisy")
         worker.started.connect(self._run_started)

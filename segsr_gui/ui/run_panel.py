@@ -33,6 +33,12 @@ class RunPanel(QWidget):
         self.tile.setSpecialValueText("Automatic")
         self.tile.setSuffix(" px")
         self.tile.setToolTip("Large photos are processed in tiles of this size (input pixels).")
+        self.colours = QComboBox()
+        for label, value in (("Model default", "model"), ("Keep the photo's colours", "keep"),
+                             ("Let the model change them", "free")):
+            self.colours.addItem(label, value)
+        self.colours.setToolTip("Keep: brightness and colour stay as in the photo and only detail is added.\n"
+                                "The models learnt street scenes; on other photos they can shift colours.")
         self.device = QComboBox()
         for label, value in (("Automatic", "auto"), ("CPU", "cpu"), ("GPU (CUDA)", "cuda")):
             self.device.addItem(label, value)
@@ -54,6 +60,7 @@ class RunPanel(QWidget):
         form.addRow("Model", self.model)
         form.addRow("Steps", self.steps)
         form.addRow("Seed", seed_row)
+        form.addRow("Colours", self.colours)
         form.addRow("Tile size", self.tile)
         form.addRow("Device", self.device)
         form.addRow("Preview", self.preview_every)
@@ -103,6 +110,7 @@ class RunPanel(QWidget):
         self.tile.setValue(s.tile)
         self.device.setCurrentIndex(max(0, self.device.findData(s.device)))
         self.preview_every.setValue(s.preview_every)
+        self.colours.setCurrentIndex(max(0, self.colours.findData(s.colours)))
 
     def store(self, s: RunSettings) -> None:
         if self.model.count():
@@ -113,9 +121,11 @@ class RunPanel(QWidget):
         s.tile = self.tile.value()
         s.device = self.device.currentData()
         s.preview_every = self.preview_every.value()
+        s.colours = self.colours.currentData()
 
     def set_running(self, running: bool) -> None:
         self.run_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
-        for w in (self.model, self.steps, self.seed, self.random_seed, self.tile, self.device, self.preview_every):
+        for w in (self.model, self.steps, self.seed, self.random_seed, self.colours, self.tile, self.device,
+                  self.preview_every):
             w.setEnabled(not running and (w is not self.seed or not self.random_seed.isChecked()))

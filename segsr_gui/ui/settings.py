@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 DEVICES = ("auto", "cpu", "cuda")
 THEMES = ("dark", "light")
 SEED_MODES = ("random", "fixed")
+COLOURS = ("model", "keep", "free")  # colour_fix.COLOUR_MODES
 UPSAMPLERS = ("bicubic", "nearest")
 
 
@@ -39,6 +40,8 @@ class RunSettings:
         tile: LR tile side in pixels, 0 = automatic (from free memory).
         device: ``Literal["auto", "cpu", "cuda"]``.
         preview_every: send a preview every N steps (the last step always).
+        colours: ``Literal["model", "keep", "free"]``: the model's default colour fix, keep the
+            photo's coarse colours, or let the model change them.
     """
 
     model: str = "segsr-x4"
@@ -48,6 +51,7 @@ class RunSettings:
     tile: int = 0
     device: Literal["auto", "cpu", "cuda"] = "auto"
     preview_every: int = 1
+    colours: Literal["model", "keep", "free"] = "model"
 
 
 @dataclass
@@ -85,7 +89,7 @@ class Settings:
 
 
 _SECTIONS = {"run": RunSettings, "view": ViewSettings, "files": FileSettings, "window": WindowSettings}
-_CHOICES = {("run", "device"): DEVICES, ("run", "seed_mode"): SEED_MODES,
+_CHOICES = {("run", "device"): DEVICES, ("run", "seed_mode"): SEED_MODES, ("run", "colours"): COLOURS,
             ("view", "theme"): THEMES, ("view", "original_upsampler"): UPSAMPLERS}
 _RANGES = {("run", "steps"): (0, 50), ("run", "seed"): (0, 2**31 - 1), ("run", "tile"): (0, 4096),
            ("run", "preview_every"): (1, 50), ("view", "overlay_opacity"): (0.0, 1.0)}

@@ -66,6 +66,7 @@ class RunRequest:
     tile: Optional[int] = None
     device: str = "auto"
     preview_every: int = 1
+    colour_sigma: Optional[float] = None  # None = the model's default
 
 
 @dataclass
@@ -187,7 +188,8 @@ class UpscaleWorker(QObject):
         lr8 = np.round(np.clip(req.rgb, 0, 1) * 255).astype(np.uint8)
         bicubic = resize_rgb(lr8, (w * scale, h * scale), Image.BICUBIC)
         steps = req.steps or model.config.schedule.steps
-        gen = iter_upscale(req.rgb, model, steps=steps, seed=req.seed, tile=req.tile, device=device)
+        gen = iter_upscale(req.rgb, model, steps=steps, seed=req.seed, tile=req.tile, device=device,
+                           colour_sigma=req.colour_sigma)
         canvas = bicubic.copy()  # tiles are pasted in as they finish steps
         noisy_canvas = bicubic.copy()
         ids = np.zeros((h * scale, w * scale), np.uint8) if model.has_segmentation else None
