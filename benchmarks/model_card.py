@@ -26,8 +26,9 @@ def main() -> int:
              "`benchmarks/chain.json`; re-run the benchmarks and this script to refresh it.", "",
              "## What they are", "",
              "- `segsr-x4`: SRDM (compact UNet on pixel-unshuffled HR states) + SegDM (compact UNet predicting "
-             "11 CamVid class logits at output size) + the Dual-Modality Bridge (image features into SegDM; class "
-             "probabilities into SRDM's SFT layers), on ResShift's residual-shifting schedule.",
+             "11 CamVid class logits; with `seg_pool` > 0 it reads the class state pooled to LR/seg_pool and its "
+             "logits are upsampled bilinearly to output size) + the Dual-Modality Bridge (image features into SegDM; "
+             "class probabilities into SRDM's SFT layers), on ResShift's residual-shifting schedule.",
              "- `srdm-only-x4`: the ablation: the same code with the bridge off (no SegDM, no class map), "
              "trained on the same data for the same number of iterations.", "",
              "Classes (CamVid, street scenes): sky, building, pole, road, pavement, tree, sign/symbol, fence, car, "
@@ -40,7 +41,12 @@ def main() -> int:
         t = m.get("training", {})
         lines += [f"## {name}", "",
                   f"- parameters: {m.get('parameters'):,}; sha256 `{m['sha256'][:16]}...`",
-                  f"- default sampler: {m.get('steps')} steps, noise scale {m.get('noise_scale')} "
+                  f"- architecture: {m['config'].get('sr_width')}-wide SRDM"
+                  + (f", {m['config'].get('seg_width')}-wide SegDM at LR/{m['config'].get('seg_pool') or 1} "
+                     f"({'pooled class state' if m['config'].get('seg_pool') else 'unshuffled HR class state'})"
+                     if m.get("bridge") else ", no SegDM"),
+                  f"- default sampler: {m.get('steps')} steps, noise scale {m.get('noise_scale')}, colour fix "
+                  f"{m['config'].get('colour_sigma', 0)} px (0 = off) "
                   f"(schedule kappa {m['schedule']['kappa']}, p {m['schedule']['power']}, "
                   f"min_noise {m['schedule']['min_noise']}); chosen on: {m.get('default_chosen_on', 'training config')}",
                   f"- training data: {t.get('data')}",
@@ -67,10 +73,12 @@ def main() -> int:
                 lines.append(f"| {label} | " + " | ".join(cells) + " |")
             lines.append("")
     if chain:
-        lines += ["## Per-step quality (CamVid val)", "", "| model | steps | noise | PSNR per step | mIoU per step |",
-                  "|---|---|---|---|---|"]
+        lines += ["## Per-step quality (CamVid val)", "",
+                  "| model | LR | steps | noise | colour fix (px) | PSNR per step | mIoU per step |",
+                  "|---|---|---|---|---|---|---|"]
         for r in chain["runs"]:
-            lines.append(f"| {r['model']} | {r['steps']} | {r['noise_scale']} | "
+            lines.append(f"| {r['model']} | {r.get('lr', 'realworld')} | {r['steps']} | {r['noise_scale']} | "
+                         f"{r.get('colour_sigma', 0)} | "
                          + " → ".join(f"{p:.2f}" for p in r["psnr"]) + " | "
                          + (" → ".join(f"{100 * v:.1f}" for v in r["miou"]) if r["miou"] else "n/a") + " |")
         lines.append("")
@@ -78,8 +86,10 @@ def main() -> int:
               "- Short CPU training: far from the published SegSR quality; see the goals in `benchmarks/quality.md`.",
               "- Street-scene classes only; the class map of a portrait or an interior is not meaningful.",
               "- Trained on CamVid frames (480x360 video stills); other content is out of distribution.",
-              "- Outside street scenes the full model's wrong class map steers its restoration (darker, more saturated colour "
-              "in benchmarks/crops_Set5_butterfly.png): compare it with the ablation on Set5, Set14 and Urban100 above.",
+              "- Outside street scenes the full model's wrong class map steers its restoration and shifts coarse colour "
+              "and brightness; the colour fix (the photo's low-frequency band kept, `segsr_gui/colour_fix.py`) is what "
+              "holds this back. With `--colours free` (or \"Let the model change them\" in the window) the shift "
+              "comes back.",
               "- Grayscale/sepia inputs keep their tone: the model does not colourise.", ""]
     (ROOT / "models" / "MODEL_CARD.md").write_text("\n".join(lines))
     print("\n".join(lines))
