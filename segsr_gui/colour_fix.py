@@ -38,8 +38,13 @@ def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     return F.conv2d(out, kernel.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
 
 
-def keep_low_frequencies(x0_hat: torch.Tensor, y: torch.Tensor, sigma: float) -> torch.Tensor:
-    """``x0_hat`` with its band below ``sigma`` taken from ``y`` (both in [-1, 1])."""
+def keep_low_frequencies(x0_hat: torch.Tensor, y: torch.Tensor, sigma: float,
+                         y_low: torch.Tensor | None = None) -> torch.Tensor:
+    """``x0_hat`` with its band below ``sigma`` taken from ``y`` (both in [-1, 1]);
+    ``y_low`` is ``gaussian_blur(y, sigma)`` when the caller already has it (the sampler
+    blurs ``y`` once per run, not once per step)."""
     if sigma <= 0:
         return x0_hat
-    return (x0_hat - gaussian_blur(x0_hat, sigma) + gaussian_blur(y, sigma)).clamp(-1, 1)
+    if y_low is None:
+        y_low = gaussian_blur(y, sigma)
+    return (x0_hat - gaussian_blur(x0_hat, sigma) + y_low).clamp(-1, 1)

@@ -19,7 +19,7 @@ from typing import Callable, Iterator, Optional
 
 import torch
 
-from .colour_fix import keep_low_frequencies
+from .colour_fix import gaussian_blur, keep_low_frequencies
 from .noise import NoiseField
 from .schedule import ResShiftSchedule
 
@@ -70,6 +70,7 @@ def iter_sample(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int
         prior = torch.full((y.shape[0], k, y.shape[2], y.shape[3]), 1.0 / k, dtype=y.dtype, device=y.device)
         s = schedule.prior_sample(prior, _noise(field, 1, prior, origin), kappa=cfg.kappa_seg)
     x0_prev = y
+    y_low = gaussian_blur(y, colour_sigma) if colour_sigma > 0 else None
     for index, t in enumerate(schedule.timesteps):
         eta = torch.full((y.shape[0],), schedule.eta(t), device=y.device, dtype=y.dtype)
         # fp16 on a GPU; the CPU stays in fp32 (bf16 pays only with native bf16 units)
@@ -77,7 +78,7 @@ def iter_sample(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int
             x0_hat, s0_hat = model(x, s, y, x0_prev, eta)
         x0_hat = x0_hat.float().clamp(-1, 1)
         s0_hat = None if s0_hat is None else s0_hat.float()
-        shown = keep_low_frequencies(x0_hat, y, colour_sigma)
+        shown = keep_low_frequencies(x0_hat, y, colour_sigma, y_low)
         result = StepResult(index, total, t, shown, s0_hat, x)
         if callback is not None:
             callback(result)
