@@ -132,6 +132,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="segsr-x4")
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--small-repeats", type=int, default=6,
+                    help="repeats of the sub-second runs (64x64 and the preview cost), where noise dominates")
     ap.add_argument("--big", type=int, default=1024, help="LR side of the memory test")
     ap.add_argument("--no-peer", action="store_true")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "speed"))
@@ -153,10 +155,11 @@ def main() -> int:
     # 1. SegSR vs peer
     for size in (64, 256):
         rgb = test_image(size)
-        ours = timed(lambda: upscale(rgb, model, tile=0), args.repeats)
+        repeats = args.repeats if size > 128 else args.small_repeats
+        ours = timed(lambda: upscale(rgb, model, tile=0), repeats)
         entry = {"segsr_seconds": ours}
         if peer is not None:
-            theirs = timed(lambda: peer(rgb), 1 if size > 128 else args.repeats)
+            theirs = timed(lambda: peer(rgb), 1 if size > 128 else repeats)
             entry.update(peer_seconds=theirs, ratio=ours / theirs)
         report[f"vs_peer_{size}"] = entry
         print(size, entry, file=sys.stderr, flush=True)
@@ -164,7 +167,7 @@ def main() -> int:
     # 2. preview overhead: plain sampling vs the GUI worker, interleaved so both share the noise
     rgb = test_image(128)
     plain, with_prev = float("inf"), float("inf")
-    for _ in range(args.repeats + 1):
+    for _ in range(args.small_repeats):
         plain = min(plain, timed(lambda: upscale(rgb, model, tile=0), 1))
         with_prev = min(with_prev, timed(lambda: run_with_gui_previews(rgb, loaded.path), 1))
     report["preview"] = {"without_seconds": plain, "with_seconds": with_prev, "overhead": with_prev / plain - 1}

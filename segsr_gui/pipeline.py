@@ -15,12 +15,14 @@ from .sampler import StepResult, iter_sample
 from .schedule import ResShiftSchedule
 from .tiling import Box, feather_weight, plan_tiles
 
-DEFAULT_OVERLAP = 40  # LR pixels shared by neighbouring tiles
 # LR pixels along a tile's inner edge used only as context (weight 0). The nets' zero
-# padding at a tile border disturbs the chain near it: by up to 1.5/255 in the image out
-# to 8 pixels and 6% of class ids at 8, 1% at 12 (benchmarks/speed.py, "a tile border's
-# reach"), so those pixels come from the neighbour and the ramp starts further in.
-DEFAULT_MARGIN = 12
+# padding at a tile border disturbs the chain near it, and a class that flips there moves
+# the image by several /255. Tiled vs untiled on a 512x512 photo (192 px tiles, the shipped
+# model) differed by at most 5.9/255 with a 12 px margin, 6.4 with 20 and 1.0 with 28
+# (runs/margin probe, then benchmarks/speed.py): those pixels come from the neighbour.
+DEFAULT_MARGIN = 28
+# LR pixels shared by neighbouring tiles: both margins plus a 16 px blending ramp
+DEFAULT_OVERLAP = 2 * DEFAULT_MARGIN + 16
 # LR pixels: a tile must exceed twice the overlap and keep some core of its own; smaller gains little
 MIN_TILE = 2 * DEFAULT_OVERLAP + 16
 # Working memory of one sampler pass per LR pixel (measured by benchmarks/speed.py

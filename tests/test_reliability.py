@@ -126,7 +126,7 @@ def test_a_real_out_of_memory_is_retried_with_smaller_tiles(tiny_model_file):
     resource = pytest.importorskip("resource")
     if not hasattr(resource, "RLIMIT_AS"):
         pytest.skip("no address-space limit on this platform")
-    proc = subprocess.run([sys.executable, "-c", REAL_OOM, str(tiny_model_file), "200"],
+    proc = subprocess.run([sys.executable, "-c", REAL_OOM, str(tiny_model_file), "370"],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")][0]
@@ -143,7 +143,9 @@ def test_out_of_memory_detection_and_tile_halving():
     assert is_out_of_memory(RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried ..."))
     assert not is_out_of_memory(RuntimeError("shape mismatch"))
     assert not is_out_of_memory(ValueError("out of memory"))
-    assert smaller_tile(0, 300, 200, 8) == 144
-    assert smaller_tile(144, 300, 200, 8) == max(72, MIN_TILE)
+    side = 4 * MIN_TILE + 20
+    assert smaller_tile(0, side, 200, 8) == (side // 2) // 8 * 8
+    assert smaller_tile(3 * MIN_TILE, side, 200, 8) == (3 * MIN_TILE // 2) // 8 * 8
+    assert smaller_tile(2 * MIN_TILE, side, 200, 8) == MIN_TILE
     assert smaller_tile(2 * MIN_TILE - 8, 300, 200, 8) == MIN_TILE
     assert smaller_tile(MIN_TILE, 300, 200, 8) is None
