@@ -2,7 +2,7 @@
 default sampler settings (noise scale, colour fix, steps) made on it.
 
     python benchmarks/chain.py --data ../shared/data [--models segsr-x4 srdm-only-x4]
-        [--noise 0 0.5 1] [--colour-sigma 0 2] [--steps 4] [--images 24] [--write-default]
+        [--noise 0 0.5 1] [--colour-sigma 0 1 2 4 8] [--steps 4] [--images 24] [--write-default]
 
 For every model and setting: PSNR (Y, 4-px shave) and mIoU of ``x0_hat`` at each
 step, on evenly spaced CamVid val images, each as Real-ESRGAN-degraded LR and as
@@ -47,7 +47,7 @@ def main() -> int:
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
     ap.add_argument("--models", nargs="+", default=["segsr-x4", "srdm-only-x4"])
     ap.add_argument("--noise", nargs="+", type=float, default=[0.0, 0.5, 1.0])
-    ap.add_argument("--colour-sigma", nargs="+", type=float, default=[0.0, 2.0],
+    ap.add_argument("--colour-sigma", nargs="+", type=float, default=[0.0, 1.0, 2.0, 4.0, 8.0],
                     help="low-frequency consistency in HR pixels (colour_fix.py; 0 = off)")
     ap.add_argument("--kinds", nargs="+", default=["realworld", "bicubic"])
     ap.add_argument("--steps", nargs="+", type=int, default=[4])

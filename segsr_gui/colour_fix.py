@@ -19,8 +19,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-# HR pixels. On CamVid val with the first shipped full model, 2 beat 4 and 8 on both LR kinds
-# (benchmarks/chain.py compares 0 and this value for each model's default).
+# HR pixels: what "keep" means. benchmarks/chain.py picks each model's default among
+# 0 (off) and a few sigmas on CamVid val (chain.md); this is the value it picked.
 DEFAULT_SIGMA = 2.0
 # What the CLI's --colours and the window's "Colours" choice mean: None = the model's default.
 COLOUR_MODES = {"model": None, "keep": DEFAULT_SIGMA, "free": 0.0}
