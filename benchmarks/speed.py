@@ -145,6 +145,15 @@ def main() -> int:
               "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"),
               "command": " ".join(["python"] + sys.argv), "model": loaded.name,
               "steps": model.config.schedule.steps, "goals": {}}
+    # 1. preview overhead: plain sampling vs the GUI worker, interleaved so both share the noise;
+    # measured first, before the peer's thread pool exists
+    rgb = test_image(128)
+    plain, with_prev = float("inf"), float("inf")
+    for _ in range(args.small_repeats):
+        plain = min(plain, timed(lambda: upscale(rgb, model, tile=0), 1))
+        with_prev = min(with_prev, timed(lambda: run_with_gui_previews(rgb, loaded.path), 1))
+    report["preview"] = {"without_seconds": plain, "with_seconds": with_prev, "overhead": with_prev / plain - 1}
+    Path(args.out + ".json").write_text(json.dumps(report, indent=1))
     peer = None
     if not args.no_peer:
         try:
@@ -152,7 +161,7 @@ def main() -> int:
             peer = RealESRGANPeer(threads)
         except Exception as exc:
             report["peer_error"] = str(exc)
-    # 1. SegSR vs peer
+    # 2. SegSR vs peer
     for size in (64, 256):
         rgb = test_image(size)
         repeats = args.repeats if size > 128 else args.small_repeats
@@ -170,14 +179,6 @@ def main() -> int:
         report[f"vs_peer_{size}"] = entry
         print(size, entry, file=sys.stderr, flush=True)
         Path(args.out + ".json").write_text(json.dumps(report, indent=1))
-    # 2. preview overhead: plain sampling vs the GUI worker, interleaved so both share the noise
-    rgb = test_image(128)
-    plain, with_prev = float("inf"), float("inf")
-    for _ in range(args.small_repeats):
-        plain = min(plain, timed(lambda: upscale(rgb, model, tile=0), 1))
-        with_prev = min(with_prev, timed(lambda: run_with_gui_previews(rgb, loaded.path), 1))
-    report["preview"] = {"without_seconds": plain, "with_seconds": with_prev, "overhead": with_prev / plain - 1}
-    Path(args.out + ".json").write_text(json.dumps(report, indent=1))
     # 3. time per output megapixel
     report["per_megapixel"] = {}
     for size in (64, 128, 256):
