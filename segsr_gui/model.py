@@ -108,14 +108,16 @@ class SegSRModel(nn.Module):
         cond = None
         if self.segdm is not None:
             # 1. SegDM reads s_t and, through the bridge, the image.
-            s_scaled = (s_t - 1.0 / c.num_classes) / torch.sqrt(c.kappa_seg**2 * eta + 1)[:, None, None, None]
+            s_scale = torch.sqrt(c.kappa_seg**2 * eta + 1)[:, None, None, None]
             image_feat = self.bridge.image_features(x_scaled, x0_prev)
             # 2. The class probabilities condition SRDM's SFT layers.
-            if c.seg_pool:
+            if c.seg_pool:  # pool first: the same numbers, 1/64 of the arithmetic
+                s_scaled = (self.segdm.pool_state(s_t) - 1.0 / c.num_classes) / s_scale
                 coarse = self.segdm.forward_coarse(s_scaled, image_feat, level)
                 cond = self.bridge.class_condition(coarse)
                 s0_logits = upsample(coarse, c.scale * c.seg_pool)
             else:
+                s_scaled = (s_t - 1.0 / c.num_classes) / s_scale
                 s0_logits = self.segdm(s_scaled, image_feat, level)
                 cond = self.bridge.class_condition(s0_logits)
         x0_hat = self.srdm(x_scaled, y, x0_prev, level, cond)

@@ -137,7 +137,12 @@ def posterior_step(x_t, pred_x0, eta, eta_prev, kappa: float, noise=None, noise_
     ``noise=None`` gives the posterior mean.
     """
     alpha = eta - eta_prev
-    mean = (eta_prev / eta) * x_t + (alpha / eta) * pred_x0
+    # eta_prev/eta * x_t + alpha/eta * pred_x0, and the two weights sum to one: one lerp
+    # instead of three full-size temporaries (the class state has 11 channels at output size)
+    weight = alpha / eta
+    if torch.is_tensor(weight):
+        weight = weight.to(x_t.dtype)
+    mean = torch.lerp(x_t, pred_x0.to(x_t.dtype), weight if torch.is_tensor(weight) else float(weight))
     if noise is None:
         return mean
     return mean + noise_scale * (kappa * (eta_prev / eta * alpha) ** 0.5) * noise

@@ -43,14 +43,19 @@ class SegDM(nn.Module):
         """LR stride the input must be a multiple of."""
         return self.unet.stride * max(self.pool, 1)
 
-    def forward_coarse(self, s_t_scaled, image_feat, level):
-        """Logits (B, K, H/p, W/p) of a pooled net (``pool=p``)."""
-        state = F.avg_pool2d(s_t_scaled, self.scale * self.pool)
-        return self.unet(torch.cat([state, image_feat], dim=1), level)
+    def forward_coarse(self, pooled_state, image_feat, level):
+        """Logits (B, K, H/p, W/p) of a pooled net (``pool=p``) from the scaled class state
+        already pooled to LR/p (``pool_state``): the model pools before scaling, so the
+        scaling touches K channels at LR/p instead of at output size."""
+        return self.unet(torch.cat([pooled_state, image_feat], dim=1), level)
+
+    def pool_state(self, s_t: torch.Tensor) -> torch.Tensor:
+        return F.avg_pool2d(s_t, self.scale * self.pool)
 
     def forward(self, s_t_scaled, image_feat, level):
         if self.pool:
-            return upsample(self.forward_coarse(s_t_scaled, image_feat, level), self.scale * self.pool)
+            coarse = self.forward_coarse(self.pool_state(s_t_scaled), image_feat, level)
+            return upsample(coarse, self.scale * self.pool)
         inp = torch.cat([F.pixel_unshuffle(s_t_scaled, self.scale), image_feat], dim=1)
         return F.pixel_shuffle(self.unet(inp, level), self.scale)
 
