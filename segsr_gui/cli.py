@@ -25,6 +25,7 @@ from pathlib import Path
 
 from . import __version__
 from .batch import _inside, _sentence, collect_inputs, name_clashes as _name_clashes  # noqa: F401 - kept importable here
+from .colour_fix import COLOUR_MODES
 from .errors import SegSRError
 
 EXIT_FAILED_INPUTS = 1
@@ -102,7 +103,6 @@ def cmd_upscale(args) -> int:
 
 def _cmd_upscale(args) -> int:
     from .batch import CLI_HINTS, FAIL, SKIP, RunParams, decide, failure_reason, is_disk_full
-    from .colour_fix import COLOUR_MODES
     from .export import ExportOptions
     from .imageio import check_writable_folder
     from .pipeline import resolve_device
@@ -249,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("-o", "--output", required=True, metavar="OUTDIR")
     up.add_argument("--model", default=None, help="model name or .safetensors file (default segsr-x4)")
     up.add_argument("--steps", type=int, default=None)
-    up.add_argument("--colours", choices=["model", "keep", "free"], default="model",
+    up.add_argument("--colours", choices=list(COLOUR_MODES), default="model",
                     help="keep: the photo's coarse colours and brightness stay, only detail comes from the "
                          "model; free: the model may change them; model (default): the model's own default")
     up.add_argument("--seed", type=int, default=0)

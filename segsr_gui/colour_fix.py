@@ -16,18 +16,25 @@ recorded in the manifest; 0 turns it off.
 
 from __future__ import annotations
 
-import torch
-import torch.nn.functional as F
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
 
 # HR pixels: what "keep" means. benchmarks/chain.py picks each model's default among
 # 0 (off) and a few sigmas on CamVid val (chain.md); this is the value it picked.
 DEFAULT_SIGMA = 2.0
 # What the CLI's --colours and the window's "Colours" choice mean: None = the model's default.
+# (torch is imported inside the functions, so the CLI parser and the settings can read this
+# table without loading it.)
 COLOUR_MODES = {"model": None, "keep": DEFAULT_SIGMA, "free": 0.0}
 
 
 def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     """Separable Gaussian blur of (B, C, H, W), edges replicated."""
+    import torch
+    import torch.nn.functional as F
+
     radius = max(1, int(round(3 * sigma)))
     taps = torch.arange(-radius, radius + 1, dtype=torch.float32, device=x.device)
     kernel = torch.exp(-taps**2 / (2 * sigma**2))

@@ -96,7 +96,8 @@ def bicubic_up(lr: torch.Tensor, scale: int) -> torch.Tensor:
 
 def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int = 0,
                  tile: int | None = None, noise_scale: float | None = None,
-                 colour_sigma: float | None = None, device: str = "cpu", overlap: int = DEFAULT_OVERLAP, margin: int = DEFAULT_MARGIN
+                 colour_sigma: float | None = None, device: str = "cpu",
+                 overlap: int = DEFAULT_OVERLAP, margin: int = DEFAULT_MARGIN
                  ) -> Generator[Progress, None, UpscaleResult]:
     """Upscale ``rgb`` (float32 (H, W, 3) in [0, 1]); yields ``Progress`` per step and tile,
     returns an ``UpscaleResult`` (``StopIteration.value``).
@@ -131,8 +132,8 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
         lr = lr_all[..., box.top:box.top + box.height, box.left:box.left + box.width]
         y = bicubic_up(pad_to_multiple(lr, model.stride), scale).to(dev)
         last = None
-        for last in iter_sample(model, y, schedule, seed=seed, noise_scale=noise_scale, colour_sigma=colour_sigma,
-                                origin=(box.top * scale, box.left * scale)):
+        for last in iter_sample(model, y, schedule, seed=seed, noise_scale=noise_scale,
+                                colour_sigma=colour_sigma, origin=(box.top * scale, box.left * scale)):
             yield Progress(last, tile_index, len(boxes), box)
         hr = box.scaled(scale)
         weight = feather_weight(box, h, w, overlap, scale, margin)[0]

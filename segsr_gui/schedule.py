@@ -142,7 +142,7 @@ def posterior_step(x_t, pred_x0, eta, eta_prev, kappa: float, noise=None, noise_
     weight = alpha / eta
     if torch.is_tensor(weight):
         weight = weight.to(x_t.dtype)
-    mean = torch.lerp(x_t, pred_x0.to(x_t.dtype), weight if torch.is_tensor(weight) else float(weight))
+    mean = torch.lerp(x_t, pred_x0.to(x_t.dtype), weight)
     if noise is None:
         return mean
     return mean + noise_scale * (kappa * (eta_prev / eta * alpha) ** 0.5) * noise

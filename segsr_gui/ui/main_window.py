@@ -14,6 +14,7 @@ from PySide6.QtGui import QDesktopServices, QImage
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QLineEdit, QMainWindow,
                                QMessageBox, QAbstractSpinBox, QVBoxLayout, QWidget)
 
+from ..colour_fix import COLOUR_MODES
 from . import settings as settings_mod
 from .compare_view import CompareView
 from .convert import colour_ids, preview_size, resize_rgb, rgb_to_qimage, to_uint8
@@ -192,7 +193,6 @@ class MainWindow(QMainWindow):
     def _batch_run_config(self):
         """The model and run settings the batch uses: the ones of the Restore panel."""
         from ..batch import RunParams
-        from ..colour_fix import COLOUR_MODES
 
         if self.running:
             return "A photo is being restored; wait for it to finish (or cancel it), then start the batch."
@@ -334,8 +334,6 @@ class MainWindow(QMainWindow):
             self.run_panel.seed.setValue(random.randrange(2**31 - 1))
         self.store_settings()
         r = self.settings.run
-        from ..colour_fix import COLOUR_MODES
-
         request = RunRequest(self.photo.rgb, path, steps=r.steps or None, seed=r.seed,
                              tile=r.tile or None, device=r.device, preview_every=r.preview_every,
                              colour_sigma=COLOUR_MODES[r.colours])

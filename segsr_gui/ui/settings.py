@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..appdirs import APP_NAME, config_dir, log_dir, read_json_dict, write_json_atomic  # noqa: F401 - re-exported for the window
+from ..colour_fix import COLOUR_MODES
 
 SCHEMA_VERSION = 1
 MAX_RECENT = 10
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 DEVICES = ("auto", "cpu", "cuda")
 THEMES = ("dark", "light")
 SEED_MODES = ("random", "fixed")
-COLOURS = ("model", "keep", "free")  # colour_fix.COLOUR_MODES
+COLOURS = tuple(COLOUR_MODES)
 UPSAMPLERS = ("bicubic", "nearest")
 
 

@@ -191,7 +191,7 @@ class UpscaleWorker(QObject):
         gen = iter_upscale(req.rgb, model, steps=steps, seed=req.seed, tile=req.tile, device=device,
                            colour_sigma=req.colour_sigma)
         canvas = bicubic.copy()  # tiles are pasted in as they finish steps
-        noisy_canvas = bicubic.copy()
+        noisy_canvas = None  # tiled runs only, made when the noisy view first asks
         ids = np.zeros((h * scale, w * scale), np.uint8) if model.has_segmentation else None
         started = False
         frames = []
@@ -220,6 +220,8 @@ class UpscaleWorker(QObject):
                 if p.tiles == 1:
                     x_t = p.step.x_t[..., :hr.height, :hr.width]
                 elif self._noisy.is_set():
+                    if noisy_canvas is None:
+                        noisy_canvas = bicubic.copy()
                     noisy_canvas[rows, cols] = tensor_to_rgb(p.step.x_t, hr.height, hr.width)
                     noisy = preview_rgb(noisy_canvas)
                 cls_img = shares = None
