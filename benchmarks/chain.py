@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from segsr_gui.data import labels_or_ignore, load_camvid, make_lr  # noqa: E402
 from segsr_gui.evaluate import chain_scores  # noqa: E402
+from segsr_gui.precision import PRECISIONS, describe  # noqa: E402
 from segsr_gui.weights import load_model, update_manifest  # noqa: E402
 
 MAX_PSNR_DROP = 0.05
@@ -53,6 +54,7 @@ def main() -> int:
     ap.add_argument("--steps", nargs="+", type=int, default=[4])
     ap.add_argument("--images", type=int, default=24)
     ap.add_argument("--write-default", action="store_true")
+    ap.add_argument("--precision", choices=list(PRECISIONS), default="auto")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "chain"))
     ap.add_argument("--merge", action="store_true", help="keep other models' runs already in OUT.json")
     args = ap.parse_args()
@@ -63,7 +65,7 @@ def main() -> int:
     labels = [labels_or_ignore(val.labels[i], 11) for i in idx]
     report = {"machine": f"{platform.machine()} CPU, {torch.get_num_threads()} threads, torch {torch.__version__}",
               "date": time.strftime("%Y-%m-%d"), "command": " ".join(["python"] + sys.argv),
-              "images": len(idx), "runs": []}
+              "images": len(idx), "precision": describe(torch.device("cpu"), args.precision), "runs": []}
     for name in args.models:
         loaded = load_model(name)
         settings = {}
@@ -72,7 +74,7 @@ def main() -> int:
                 for sigma in args.colour_sigma:
                     for kind in args.kinds:
                         s = chain_scores(loaded.model, lrs[kind], hqs, labels, steps=steps, noise_scale=noise,
-                                         colour_sigma=sigma, seed=0)
+                                         colour_sigma=sigma, seed=0, precision=args.precision)
                         run = {"model": name, "lr": kind, "steps": steps, "noise_scale": noise,
                                "colour_sigma": sigma, "psnr": s.psnr, "miou": s.miou, "monotone": monotone(s),
                                "final_best": bool(s.psnr[-1] >= max(s.psnr) - 1e-9)}
@@ -112,7 +114,8 @@ def main() -> int:
 
 def render(report: dict) -> str:
     lines = ["# Per-step quality of the chain (CamVid val)", "",
-             f"Measured {report['date']} on {report['machine']} with `{report['command']}`, "
+             f"Measured {report['date']} on {report['machine']} ({report.get('precision', 'fp32')}) "
+             f"with `{report['command']}`, "
              f"{report['images']} CamVid val images, each as Real-ESRGAN-style degraded LR and as bicubic LR "
              "(seeded).",
              f"PSNR (dB, Y, 4-px shave) and mIoU (%) of `x0_hat` after each step. Goal: no step loses more "

@@ -30,6 +30,7 @@ from segsr_gui.data import labels_or_ignore, load_camvid, load_sr_set, make_lr  
 from segsr_gui.masks import colourise  # noqa: E402
 from segsr_gui.metrics import confusion, miou, psnr_y, ssim_y  # noqa: E402
 from segsr_gui.pipeline import upscale  # noqa: E402
+from segsr_gui.precision import PRECISIONS, describe  # noqa: E402
 from segsr_gui.weights import load_model  # noqa: E402
 
 SETS = ["Set5", "Set14", "BSD68", "Urban100", "CamVid-test"]
@@ -118,6 +119,8 @@ def main() -> int:
     ap.add_argument("--max-images", type=int, default=0, help="evenly spaced images per set (0 = all)")
     ap.add_argument("--sets", nargs="+", default=SETS)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "quality"))
+    ap.add_argument("--precision", choices=list(PRECISIONS), default="auto",
+                    help="the nets' precision (auto: bf16 on a CPU with native bf16, as the app runs)")
     args = ap.parse_args()
     torch.set_num_threads(max(1, torch.get_num_threads()))
     data = Path(args.data)
@@ -127,7 +130,7 @@ def main() -> int:
         loaded = load_model(name)
         manifests[name] = {k: loaded.manifest.get(k) for k in ("name", "sha256", "steps", "noise_scale", "training")}
         methods[name] = (f"{'SegSR (full)' if loaded.model.has_segmentation else 'SRDM-only ablation'} [{name}]",
-                         lambda rgb, m=loaded.model: upscale(rgb, m, seed=0, tile=0))
+                         lambda rgb, m=loaded.model: upscale(rgb, m, seed=0, tile=0, precision=args.precision))
     if not args.no_peer:
         try:
             methods["peer"] = (RealESRGANPeer.name, RealESRGANPeer(torch.get_num_threads()))
@@ -188,6 +191,7 @@ def main() -> int:
         "date": time.strftime("%Y-%m-%d"),
         "command": " ".join(["python"] + sys.argv),
         "max_images": args.max_images,
+        "precision": describe(torch.device("cpu"), args.precision),
         "methods": {k: v[0] for k, v in methods.items()},
         "models": manifests,
         "seconds": seconds,
@@ -201,7 +205,8 @@ def main() -> int:
 
 def render_markdown(report: dict) -> str:
     lines = ["# Quality benchmark", "",
-             f"Measured {report['date']} on {report['machine']} with `{report['command']}`.",
+             f"Measured {report['date']} on {report['machine']} with `{report['command']}`; the nets ran in "
+             f"{report.get('precision', 'fp32')}.",
              "PSNR (dB) / SSIM on the Y channel, 4-pixel border shaved, x4. `bicubic` LR: Pillow bicubic "
              "downsampling; `realworld` LR: the project's Real-ESRGAN-style second-order degradation, "
              "seeded per image. mIoU: 11 CamVid classes, ignore id 11, class map at SR size.",

@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from segsr_gui.pipeline import DEFAULT_MARGIN, DEFAULT_OVERLAP, iter_upscale, upscale  # noqa: E402
+from segsr_gui.precision import describe  # noqa: E402
 from segsr_gui.tiling import plan_tiles  # noqa: E402
 from segsr_gui.weights import load_model  # noqa: E402
 
@@ -144,7 +145,7 @@ def main() -> int:
     report = {"machine": f"{platform.machine()} CPU ({platform.processor() or 'unknown'}), {threads} threads",
               "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"),
               "command": " ".join(["python"] + sys.argv), "model": loaded.name,
-              "steps": model.config.schedule.steps, "goals": {}}
+              "steps": model.config.schedule.steps, "precision": describe(torch.device("cpu")), "goals": {}}
     # 1. preview overhead: plain sampling vs the GUI worker, interleaved so both share the noise;
     # measured first, before the peer's thread pool exists
     rgb = test_image(128)
@@ -179,6 +180,20 @@ def main() -> int:
         report[f"vs_peer_{size}"] = entry
         print(size, entry, file=sys.stderr, flush=True)
         Path(args.out + ".json").write_text(json.dumps(report, indent=1))
+    # 2b. what the reduced precision buys and changes (same input, interleaved)
+    if report["precision"] != "fp32":
+        rgb = test_image(256, seed=4)
+        full = reduced = float("inf")
+        for _ in range(args.repeats):
+            full = min(full, timed(lambda: upscale(rgb, model, tile=0, precision="fp32"), 1))
+            reduced = min(reduced, timed(lambda: upscale(rgb, model, tile=0), 1))
+        a, b = upscale(rgb, model, tile=0, precision="fp32"), upscale(rgb, model, tile=0)
+        report["precision_check"] = {
+            "fp32_seconds": full, "reduced_seconds": reduced, "speedup": full / reduced,
+            "max_abs_diff_255": float(np.abs(a.image - b.image).max() * 255),
+            "mean_abs_diff_255": float(np.abs(a.image - b.image).mean() * 255),
+            "class_agreement": None if a.class_map is None else float((a.class_map == b.class_map).mean())}
+        print("precision", report["precision_check"], file=sys.stderr, flush=True)
     # 3. time per output megapixel
     report["per_megapixel"] = {}
     for size in (64, 128, 256):
@@ -220,7 +235,8 @@ def main() -> int:
 
 def render(report: dict) -> str:
     lines = ["# Speed and memory", "",
-             f"Measured {report['date']} on {report['machine']}, torch {report['torch']}, model "
+             f"Measured {report['date']} on {report['machine']}, torch {report['torch']}, "
+             f"{report.get('precision', 'fp32')}, model "
              f"`{report['model']}` ({report['steps']} steps), with `{report['command']}`. Times are the best "
              "of the repeats; this machine is shared, so compare ratios from one run.", "",
              "| goal | measured | met |", "|---|---|---|"]
@@ -230,6 +246,12 @@ def render(report: dict) -> str:
         e = report[f"vs_peer_{size}"]
         peer = f", peer {e['peer_seconds']:.2f} s" if "peer_seconds" in e else ""
         lines.append(f"- {size}x{size} LR: SegSR {e['segsr_seconds']:.2f} s{peer}")
+    if "precision_check" in report:
+        c = report["precision_check"]
+        lines.append(f"- {report['precision']} vs fp32, 256x256 LR: {c['reduced_seconds']:.2f} s vs "
+                     f"{c['fp32_seconds']:.2f} s ({c['speedup']:.2f}x faster); output differs by max "
+                     f"{c['max_abs_diff_255']:.2f}/255, mean {c['mean_abs_diff_255']:.3f}/255" +
+                     (f", class maps agree on {100 * c['class_agreement']:.2f}%" if c["class_agreement"] is not None else ""))
     p = report["preview"]
     lines.append(f"- 128x128 LR: {p['without_seconds']:.2f} s without previews, {p['with_seconds']:.2f} s with")
     lines.append("- seconds per output megapixel: " + ", ".join(

@@ -163,6 +163,7 @@ class RunParams:
     tile: Optional[int] = None
     device: str = "cpu"
     colour_sigma: Optional[float] = None
+    precision: str = "auto"
 
 
 def upscale_one(path: Path, target: Path, loaded, options, params: RunParams, *,
@@ -185,6 +186,7 @@ def upscale_one(path: Path, target: Path, loaded, options, params: RunParams, *,
 
     gen = iter_upscale_retrying(image.rgb, loaded.model, steps=params.steps, seed=params.seed,
                                 tile=params.tile, device=params.device, colour_sigma=params.colour_sigma,
+                                precision=params.precision,
                                 on_retry=retry)
     try:
         while True:

@@ -1,11 +1,12 @@
 """The ``segsr`` command: upscale photos, describe a model, train one.
 
     segsr upscale INPUT... -o OUTDIR [--model FILE] [--steps N] [--seed S]
-                  [--colours model|keep|free] [--tile PX] [--device auto|cpu|cuda] [--masks]
+                  [--colours model|keep|free] [--tile PX] [--device auto|cpu|cuda]
+                  [--precision auto|fp32] [--masks]
                   [--format png|jpg|webp|tiff] [--quality Q] [--lossless]
                   [--class-masks] [--coco] [--overwrite]
     segsr info [MODEL]
-    segsr train CONFIG --data DIR --out DIR [--minutes N] [--resume] [--ship MODEL]
+    segsr train CONFIG --data DIR --out DIR [--minutes N] [--resume] [--ship MODEL] [--init MODEL]
 
 Every failure is one line on stderr; the exit status is 0 only when every
 input succeeded (1: some input failed, 2: nothing could start, 130: interrupted).
@@ -26,6 +27,7 @@ from pathlib import Path
 from . import __version__
 from .batch import _inside, _sentence, collect_inputs, name_clashes as _name_clashes  # noqa: F401 - kept importable here
 from .colour_fix import COLOUR_MODES
+from .precision import PRECISIONS
 from .errors import SegSRError
 
 EXIT_FAILED_INPUTS = 1
@@ -151,7 +153,10 @@ def _cmd_upscale(args) -> int:
     timings: list[float] = []
     bar = _Bar(len(inputs), args.quiet)
     remaining = len(inputs)
-    params = RunParams(steps, args.seed, args.tile, str(device), COLOUR_MODES[args.colours])
+    params = RunParams(steps, args.seed, args.tile, str(device), COLOUR_MODES[args.colours], args.precision)
+    if args.benchmark:
+        from .precision import describe
+        _fail(f"note: running on {device} in {describe(device, args.precision)}")
     try:
         for path, rel in inputs:
             target = outdir / rel
@@ -234,7 +239,7 @@ def cmd_train(args) -> int:
         import torch
         torch.set_num_threads(args.threads)
     meta = run_training(args.config, args.data, args.out, args.minutes, args.resume, args.ship,
-                        max_iters=args.iters)
+                        max_iters=args.iters, init=args.init)
     print(json.dumps({k: v for k, v in meta.items() if k != "param_groups"}, indent=1))
     return 0
 
@@ -256,6 +261,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--tile", type=int, default=None, metavar="PX",
                     help="LR tile side in pixels (default: chosen from free memory; 0 = no tiling)")
     up.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    up.add_argument("--precision", choices=list(PRECISIONS), default="auto",
+                    help="auto (default): fp16 on a GPU, bf16 on a CPU with native bf16 (AVX-512 BF16 "
+                         "or AMX), else fp32; fp32: always full precision")
     up.add_argument("--masks", action="store_true", help="also write class map, overlay and legend")
     up.add_argument("--class-masks", action="store_true",
                     help="also write one black-and-white PNG per class present")
@@ -278,6 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--resume", action="store_true")
     tr.add_argument("--ship", default=None, help="also write the best weights to this model path")
     tr.add_argument("--iters", type=int, default=None, help="stop at this iteration (equal budgets)")
+    tr.add_argument("--init", default=None, metavar="MODEL",
+                    help="start from a shipped model's weights (continued training; same architecture)")
     tr.add_argument("--threads", type=int, default=0, help="torch threads (default: all cores)")
     tr.set_defaults(func=cmd_train)
     return parser

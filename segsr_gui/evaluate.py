@@ -35,7 +35,8 @@ class ChainScores:
 
 def chain_scores(model, lrs: list[np.ndarray], hqs: list[np.ndarray], labels: list[np.ndarray] | None,
                  steps: int | None = None, noise_scale: float | None = None, seed: int = 0,
-                 with_ssim: bool = False, colour_sigma: float | None = None) -> ChainScores:
+                 with_ssim: bool = False, colour_sigma: float | None = None,
+                 precision: str = "auto") -> ChainScores:
     """Run the whole-image chain on each LR input and score every step against its HQ image."""
     cfg = model.config
     schedule = ResShiftSchedule(cfg.schedule.with_steps(steps))
@@ -50,7 +51,7 @@ def chain_scores(model, lrs: list[np.ndarray], hqs: list[np.ndarray], labels: li
         x = torch.from_numpy(np.ascontiguousarray(lr.transpose(2, 0, 1)))[None] * 2 - 1
         y = bicubic_up(pad_to_multiple(x, model.stride), cfg.scale)
         for step in iter_sample(model, y, schedule, seed=seed + i, noise_scale=noise_scale,
-                                colour_sigma=colour_sigma):
+                                colour_sigma=colour_sigma, precision=precision):
             img = ((step.x0_hat[0, :, :h, :w] + 1) / 2).permute(1, 2, 0).numpy()
             psnr[step.index] += psnr_y(img, hq)
             if with_ssim:

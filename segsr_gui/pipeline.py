@@ -96,7 +96,7 @@ def bicubic_up(lr: torch.Tensor, scale: int) -> torch.Tensor:
 
 def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int = 0,
                  tile: int | None = None, noise_scale: float | None = None,
-                 colour_sigma: float | None = None, device: str = "cpu",
+                 colour_sigma: float | None = None, device: str = "cpu", precision: str = "auto",
                  overlap: int = DEFAULT_OVERLAP, margin: int = DEFAULT_MARGIN
                  ) -> Generator[Progress, None, UpscaleResult]:
     """Upscale ``rgb`` (float32 (H, W, 3) in [0, 1]); yields ``Progress`` per step and tile,
@@ -107,6 +107,7 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
         tile: LR tile side; None = chosen from free memory, 0 = one tile; at least ``MIN_TILE``.
         noise_scale: sampler noise (default: the model's).
         colour_sigma: low-frequency consistency in HR pixels (default: the model's; 0 = off).
+        precision: "auto" (reduced where the hardware has it) or "fp32"; see ``precision.py``.
     """
     if rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"expected an (H, W, 3) array, got shape {rgb.shape}")
@@ -133,7 +134,8 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
         y = bicubic_up(pad_to_multiple(lr, model.stride), scale).to(dev)
         last = None
         for last in iter_sample(model, y, schedule, seed=seed, noise_scale=noise_scale,
-                                colour_sigma=colour_sigma, origin=(box.top * scale, box.left * scale)):
+                                colour_sigma=colour_sigma, origin=(box.top * scale, box.left * scale),
+                                precision=precision):
             yield Progress(last, tile_index, len(boxes), box)
         hr = box.scaled(scale)
         weight = feather_weight(box, h, w, overlap, scale, margin)[0]

@@ -21,6 +21,7 @@ import torch
 
 from .colour_fix import gaussian_blur, keep_low_frequencies
 from .noise import NoiseField
+from .precision import autocast
 from .schedule import ResShiftSchedule
 
 
@@ -48,7 +49,7 @@ def _noise(field: NoiseField, stream: int, like: torch.Tensor, origin: tuple[int
 @torch.inference_mode()
 def iter_sample(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int = 0,
                 noise_scale: float = 1.0, colour_sigma: float = 0.0, origin: tuple[int, int] = (0, 0),
-                callback: Callable[[StepResult], None] | None = None) -> Iterator[StepResult]:
+                precision: str = "auto", callback: Callable[[StepResult], None] | None = None) -> Iterator[StepResult]:
     """Yield one ``StepResult`` per step, from ``t = T`` down to 1.
 
     Args:
@@ -60,6 +61,9 @@ def iter_sample(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int
         noise_scale: 0 = deterministic posterior mean, 1 = ResShift's full noise.
         colour_sigma: low-frequency consistency of the yielded estimates (0 = off).
         origin: HR position of ``y``'s top-left corner in the whole image (tiling).
+        precision: "auto" = fp16 on a GPU, bf16 on a CPU with native bf16, else fp32;
+            "fp32" = always full precision (``precision.py``). The chain's arithmetic
+            between the nets' calls stays fp32 either way.
     """
     cfg = model.config
     field = NoiseField(seed)
@@ -73,8 +77,7 @@ def iter_sample(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int
     y_low = gaussian_blur(y, colour_sigma) if colour_sigma > 0 else None
     for index, t in enumerate(schedule.timesteps):
         eta = torch.full((y.shape[0],), schedule.eta(t), device=y.device, dtype=y.dtype)
-        # fp16 on a GPU; the CPU stays in fp32 (bf16 pays only with native bf16 units)
-        with torch.autocast("cuda", dtype=torch.float16, enabled=y.device.type == "cuda"):
+        with autocast(y.device, precision):
             x0_hat, s0_hat = model(x, s, y, x0_prev, eta)
         x0_hat = x0_hat.float().clamp(-1, 1)
         s0_hat = None if s0_hat is None else s0_hat.float()

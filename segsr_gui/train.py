@@ -34,6 +34,7 @@ from .degrade import DegradationMix
 from .evaluate import chain_scores
 from .model import ModelConfig, SegSRModel
 from .pipeline import bicubic_up
+from .precision import bf16_supported
 from .schedule import ResShiftSchedule, ScheduleConfig, posterior_step
 from .weights import save_model, update_manifest
 
@@ -52,6 +53,10 @@ class TrainConfig:
     val_every: int = 400
     val_images: int = 16
     max_iters: int = 0  # 0 = until --minutes runs out
+    # Cosine decay of the learning rate to lr * lr_final over max_iters (after a short linear
+    # warm-up); needs max_iters. 1.0 = the constant rate of the first models.
+    lr_final: float = 1.0
+    warmup: int = 0
     bf16: bool = True
     seed: int = 0
     bicubic_share: float = 0.2
@@ -68,13 +73,16 @@ def load_config(path: str | Path) -> TrainConfig:
     return TrainConfig(**train, model=ModelConfig.from_dict(model))
 
 
-def bf16_supported() -> bool:
-    """bf16 autocast pays only on CPUs with native bf16 (AVX-512 BF16 / AMX)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+def learning_rate(cfg: TrainConfig, iteration: int) -> float:
+    """The rate for 0-based ``iteration``: linear warm-up, then cosine from ``lr`` to
+    ``lr * lr_final`` at ``max_iters`` (constant when ``lr_final`` is 1 or no end is set)."""
+    if cfg.warmup and iteration < cfg.warmup:
+        return cfg.lr * (iteration + 1) / cfg.warmup
+    if cfg.lr_final == 1.0 or not cfg.max_iters:
+        return cfg.lr
+    span = max(1, cfg.max_iters - cfg.warmup)
+    progress = min(1.0, (iteration - cfg.warmup) / span)
+    return cfg.lr * (cfg.lr_final + (1 - cfg.lr_final) * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
 # --- state -----------------------------------------------------------------
@@ -211,8 +219,28 @@ def score_of(scores) -> float:
     return scores.final_psnr + (10 * scores.final_miou if scores.miou else 0.0)
 
 
+def initial_weights(model, ema, spec: str) -> dict:
+    """Start both the net and its EMA from a shipped model (continued training); returns
+    what the manifest records of it. The architectures must match exactly."""
+    from .weights import load_model
+
+    loaded = load_model(spec)
+    sampler_defaults = ("noise_scale", "colour_sigma")  # chosen after training, not architecture
+    ours, theirs = model.config.to_dict(), loaded.model.config.to_dict()
+    differ = sorted(k for k, v in ours.items() if k not in sampler_defaults and theirs.get(k) != v)
+    if differ:
+        raise ValueError(f"{loaded.path.name} has another architecture than the config ({', '.join(differ)})")
+    model.load_state_dict(loaded.model.state_dict())
+    ema.load_state_dict(loaded.model.state_dict())
+    earlier = loaded.manifest.get("training", {})
+    return {"name": loaded.name, "sha256": loaded.manifest["sha256"],
+            "iterations": int(earlier.get("iterations", 0)),
+            "wall_clock_minutes": float(earlier.get("wall_clock_minutes", 0.0)),
+            "precision": earlier.get("precision", "")}
+
+
 def run_training(config_path, data_root, out_dir, minutes: float, resume: bool, ship: str | None,
-                 log=print, max_iters: int | None = None) -> dict:
+                 log=print, max_iters: int | None = None, init: str | None = None) -> dict:
     cfg = load_config(config_path)
     if max_iters is not None:
         cfg.max_iters = max_iters
@@ -224,14 +252,23 @@ def run_training(config_path, data_root, out_dir, minutes: float, resume: bool, 
     ema.load_state_dict(model.state_dict())
     ema.eval()
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.0)
-    meta = {"iteration": 0, "seconds": 0.0, "best_score": -math.inf, "best": None}
+    meta = {"iteration": 0, "seconds": 0.0, "best_score": -math.inf, "best": None, "init": None}
     if resume and (out / "state.safetensors").is_file():
         meta = load_state(out, model, ema, opt)
         log(f"resumed at iteration {meta['iteration']}")
+    elif init:
+        meta["init"] = initial_weights(model, ema, init)
+        log(f"starting from {meta['init']['name']} ({meta['init']['iterations']} iterations)")
     train = load_camvid(data_root, "train")
     sampler = CropSampler(train, cfg.crop, cfg.model.scale,
                           DegradationMix(cfg.bicubic_share, cfg.old_photo_share), seed=cfg.seed + meta["iteration"])
     val = validation_set(data_root, cfg.val_images, cfg.model.scale)
+    if meta["init"] is not None and meta["best"] is None and not math.isfinite(meta["best_score"]):
+        # The shipped model is replaced only by a better one: the starting point sets the bar.
+        start_scores = chain_scores(ema, *val)
+        meta["best_score"] = score_of(start_scores)
+        meta["init"]["val_psnr"], meta["init"]["val_miou"] = start_scores.final_psnr, start_scores.final_miou
+        log(f"starting point: val psnr {start_scores.final_psnr:.3f} miou {start_scores.final_miou:.4f}")
     train_schedule = ResShiftSchedule(cfg.model.schedule)
     autocast = cfg.bf16 and bf16_supported()
     log_path = out / "log.csv"
@@ -252,6 +289,8 @@ def run_training(config_path, data_root, out_dir, minutes: float, resume: bool, 
             if cfg.max_iters and meta["iteration"] >= cfg.max_iters:
                 break
             model.train()
+            for group in opt.param_groups:
+                group["lr"] = learning_rate(cfg, meta["iteration"])
             losses.append(train_step(model, opt, train_schedule, sampler.batch(cfg.batch), cfg, autocast))
             meta["iteration"] += 1
             decay = min(cfg.ema, (1 + meta["iteration"]) / (10 + meta["iteration"]))
@@ -298,8 +337,11 @@ def run_training(config_path, data_root, out_dir, minutes: float, resume: bool, 
 
 
 def training_record(cfg: TrainConfig, meta: dict, train_images: int) -> dict:
+    """What the manifest says of the training. With ``init`` (continued training) the
+    iteration and minute totals include the earlier model's, which is named."""
     import platform
-    return {
+    init = meta.get("init")
+    record = {
         "data": f"CamVid train ({train_images} images), crops degraded on the fly: "
                 f"{cfg.bicubic_share:.0%} bicubic, {cfg.old_photo_share:.0%} old-photo, rest Real-ESRGAN second-order",
         "validation": f"CamVid val, {cfg.val_images // 2} fixed images, each Real-ESRGAN-degraded and bicubic",
@@ -311,4 +353,13 @@ def training_record(cfg: TrainConfig, meta: dict, train_images: int) -> dict:
         "precision": "bf16 autocast" if cfg.bf16 and bf16_supported() else "fp32",
         "own_state_prob": cfg.own_state_prob,
         "seg_weight": cfg.seg_weight,
+        "lr": cfg.lr if cfg.lr_final == 1.0 else f"{cfg.lr:g}, cosine to {cfg.lr * cfg.lr_final:g} "
+                                                   f"over {cfg.max_iters} iterations (warm-up {cfg.warmup})",
     }
+    if init:
+        record["continued_from"] = (f"{init['name']} (sha256 {init['sha256'][:12]}, {init['iterations']} "
+                                    f"iterations, {init['wall_clock_minutes']} min, {init['precision']})")
+        record["iterations"] += init["iterations"]
+        record["wall_clock_minutes"] = round(record["wall_clock_minutes"] + init["wall_clock_minutes"], 1)
+        record["precision"] = f"{init['precision']}, then {record['precision']}"
+    return record

@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 TOML = """
@@ -83,3 +84,57 @@ def test_train_logs_selects_resumes_and_ships(tmp_path, camvid_like):
                         log=lines.append, max_iters=6)
     assert lines[0] == "resumed at iteration 4" and meta["iteration"] == 6
     assert [int(r["iteration"]) for r in csv.DictReader(open(out / "log.csv"))] == [2, 4, 6]
+
+
+def test_learning_rate_warms_up_then_decays_by_cosine_to_its_floor():
+    from segsr_gui.train import TrainConfig, learning_rate
+
+    cfg = TrainConfig(lr=1e-3, lr_final=0.1, warmup=10, max_iters=110)
+    assert learning_rate(cfg, 0) == pytest.approx(1e-4)
+    assert learning_rate(cfg, 9) == pytest.approx(1e-3)
+    assert learning_rate(cfg, 60) == pytest.approx(0.55e-3)  # half way: the mean of both ends
+    assert learning_rate(cfg, 110) == pytest.approx(1e-4)
+    rates = [learning_rate(cfg, i) for i in range(10, 111)]
+    assert all(b <= a for a, b in zip(rates, rates[1:]))
+    assert learning_rate(TrainConfig(lr=1e-3), 5000) == 1e-3  # the first models' constant rate
+
+
+def test_continued_training_starts_from_a_shipped_model_and_ships_only_a_better_one(tmp_path, camvid_like):
+    from segsr_gui.train import run_training
+    from segsr_gui.weights import load_model, read_manifest
+
+    config = tmp_path / "tiny.toml"
+    config.write_text(TOML)
+    first = tmp_path / "models" / "first.safetensors"
+    first.parent.mkdir()
+    run_training(config, camvid_like, tmp_path / "run1", minutes=0, resume=False, ship=str(first),
+                 log=lambda line: None, max_iters=2)
+    start = load_model(first).model.state_dict()
+
+    lines = []
+    second = tmp_path / "models" / "second.safetensors"
+    meta = run_training(config, camvid_like, tmp_path / "run2", minutes=0, resume=False, ship=str(second),
+                        log=lines.append, max_iters=2, init=str(first))
+    assert lines[0] == "starting from first (2 iterations)"
+    assert lines[1].startswith("starting point: val psnr")
+    assert meta["init"]["name"] == "first" and np.isfinite(meta["init"]["val_psnr"])
+    if meta["best"] is None:  # no validation beat the starting point: nothing shipped
+        assert not second.exists()
+    else:
+        training = read_manifest(second)["training"]
+        assert training["iterations"] == 4  # the earlier 2 plus this run's 2
+        assert training["continued_from"].startswith("first (sha256 ")
+    # the state the run started from was the shipped one, not a fresh init
+    from segsr_gui.model import SegSRModel
+    from segsr_gui.train import initial_weights, load_config
+
+    cfg = load_config(config)
+    model, ema = SegSRModel(cfg.model), SegSRModel(cfg.model)
+    initial_weights(model, ema, str(first))
+    assert all(torch.equal(model.state_dict()[k], v) for k, v in start.items())
+
+    other = tmp_path / "other.toml"
+    other.write_text(TOML.replace("sr_width = 8", "sr_width = 16"))
+    with pytest.raises(ValueError, match="another architecture.*sr_width"):
+        run_training(other, camvid_like, tmp_path / "run3", minutes=0, resume=False, ship=None,
+                     log=lambda line: None, max_iters=1, init=str(first))
