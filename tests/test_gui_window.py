@@ -323,3 +323,25 @@ def test_opening_another_photo_mid_run_drops_the_old_run(qtbot, env, tiny_model_
     qtbot.waitUntil(lambda: window.photo_path == other, timeout=TIMEOUT)
     assert window.runs == [] and window.photo.size == (24, 20)
     assert window.viewer.transform.image_size.width() == 96
+
+
+def test_tile_size_box_holds_only_usable_sizes(qtbot, window):
+    from segsr_gui.pipeline import MIN_TILE
+
+    box = window.run_panel.tile
+    box.setValue(0)
+    assert box.text() == "Automatic"
+    box.stepBy(1)  # up from Automatic: the smallest tile, not 32 px
+    assert box.value() == MIN_TILE
+    box.stepBy(1)
+    assert box.value() == MIN_TILE + 32
+    box.stepBy(-1)
+    box.stepBy(-1)  # below the smallest tile: back to Automatic
+    assert box.value() == 0
+    box.clear()
+    QTest.keyClicks(box, "40")
+    box.editingFinished.emit()
+    assert box.value() == MIN_TILE
+    box.setValue(64)  # settings written by an older version
+    assert box.value() == MIN_TILE
+    assert str(MIN_TILE) in box.toolTip()

@@ -192,8 +192,6 @@ class MainWindow(QMainWindow):
 
     def _batch_run_config(self):
         """The model and run settings the batch uses: the ones of the Restore panel."""
-        from ..batch import RunParams
-
         if self.running:
             return "A photo is being restored; wait for it to finish (or cancel it), then start the batch."
         path = self.run_panel.model_path()
@@ -201,8 +199,14 @@ class MainWindow(QMainWindow):
             return ("No model is installed. Put a model (NAME.safetensors and NAME.json) into the models "
                     "folder, or pick a model file in the Restore panel.")
         self.store_settings()
+        return path, self._run_params()
+
+    def _run_params(self):
+        """The Restore panel's settings as the engine's ``RunParams`` (for a photo and a batch)."""
+        from ..batch import RunParams
+
         r = self.settings.run
-        return path, RunParams(r.steps or None, r.seed, r.tile or None, r.device, COLOUR_MODES[r.colours])
+        return RunParams(r.steps or None, r.seed, r.tile or None, r.device, COLOUR_MODES[r.colours])
 
     # ---- settings ------------------------------------------------------------------
     def _apply_settings(self) -> None:
@@ -333,10 +337,8 @@ class MainWindow(QMainWindow):
         if self.run_panel.random_seed.isChecked():
             self.run_panel.seed.setValue(random.randrange(2**31 - 1))
         self.store_settings()
-        r = self.settings.run
-        request = RunRequest(self.photo.rgb, path, steps=r.steps or None, seed=r.seed,
-                             tile=r.tile or None, device=r.device, preview_every=r.preview_every,
-                             colour_sigma=COLOUR_MODES[r.colours])
+        request = RunRequest.from_params(self.photo.rgb, path, self._run_params(),
+                                         self.settings.run.preview_every)
         worker = UpscaleWorker(request)
         worker.show_noisy(self.view_panel.value("state") == "noisy")
         worker.started.connect(self._run_started)

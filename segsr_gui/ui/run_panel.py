@@ -8,7 +8,38 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QPushButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
+from ..pipeline import MIN_TILE
 from .settings import RunSettings
+
+
+class TileSizeBox(QSpinBox):
+    """Tile side in input pixels: "Automatic" (0) or at least ``MIN_TILE``, never a value
+    between that the engine would raise anyway. Stepping up from Automatic goes to the
+    smallest tile; a typed smaller size snaps up to it when editing ends."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent, minimum=0, maximum=4096, singleStep=32)
+        self.setSpecialValueText("Automatic")
+        self.setSuffix(" px")
+        self.setToolTip(f"Large photos are processed in tiles of this size (input pixels, at least {MIN_TILE}).\n"
+                        "Automatic chooses from the free memory; smaller tiles need less memory.")
+        self.editingFinished.connect(self._snap)
+
+    def stepBy(self, steps: int) -> None:
+        value = self.value()
+        if value == 0 and steps > 0:
+            self.setValue(MIN_TILE)
+        elif 0 < value and value + steps * self.singleStep() < MIN_TILE:
+            self.setValue(0 if steps < 0 and value <= MIN_TILE else MIN_TILE)
+        else:
+            super().stepBy(steps)
+
+    def _snap(self) -> None:
+        if 0 < self.value() < MIN_TILE:
+            self.setValue(MIN_TILE)
+
+    def setValue(self, value: int) -> None:  # noqa: N802 - Qt's name
+        super().setValue(MIN_TILE if 0 < value < MIN_TILE else value)
 
 
 class RunPanel(QWidget):
@@ -29,10 +60,7 @@ class RunPanel(QWidget):
         self.seed = QSpinBox(minimum=0, maximum=2**31 - 1)
         self.seed.setToolTip("The same seed gives the same result; change it for another variant.")
         self.random_seed.toggled.connect(lambda on: self.seed.setEnabled(not on))
-        self.tile = QSpinBox(minimum=0, maximum=4096, singleStep=32)
-        self.tile.setSpecialValueText("Automatic")
-        self.tile.setSuffix(" px")
-        self.tile.setToolTip("Large photos are processed in tiles of this size (input pixels).")
+        self.tile = TileSizeBox()
         self.colours = QComboBox()
         for label, value in (("Model default", "model"), ("Keep the photo's colours", "keep"),
                              ("Let the model change them", "free")):
