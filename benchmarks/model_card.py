@@ -18,6 +18,18 @@ def load(path: Path):
     return json.loads(path.read_text()) if path.exists() else None
 
 
+def budget_line(t: dict) -> str:
+    """The training budget; a continued model names the model it started from."""
+    run = (f"{t.get('run_iterations', t.get('iterations'))} iterations of batch {t.get('batch')} "
+           f"({t.get('crop_hr')}px HR crops), {t.get('run_wall_clock_minutes', t.get('wall_clock_minutes'))} "
+           f"min wall clock on {t.get('machine')}")
+    if "continued_from" not in t:
+        return f"- budget: a run of {run}, {t.get('precision')}; the 2 cores were shared with other work"
+    return (f"- budget: {t['iterations']} iterations in the shipped weights' history, {t.get('wall_clock_minutes')} "
+            f"min in all: it started from {t['continued_from']}, then a run of {run} (learning rate "
+            f"{t.get('lr')}); precision {t.get('precision')}; the 2 cores were shared with other work")
+
+
 def main() -> int:
     quality = load(ROOT / "benchmarks" / "quality.json")
     chain = load(ROOT / "benchmarks" / "chain.json")
@@ -50,10 +62,7 @@ def main() -> int:
                   f"(schedule kappa {m['schedule']['kappa']}, p {m['schedule']['power']}, "
                   f"min_noise {m['schedule']['min_noise']}); chosen on: {m.get('default_chosen_on', 'training config')}",
                   f"- training data: {t.get('data')}",
-                  f"- budget: a run of {t.get('run_iterations', t.get('iterations'))} iterations of batch {t.get('batch')} "
-                  f"({t.get('crop_hr')}px HR crops), {t.get('run_wall_clock_minutes', t.get('wall_clock_minutes'))} "
-                  f"min wall clock on "
-                  f"{t.get('machine')}, {t.get('precision')}; the 2 cores were shared with other work",
+                  budget_line(t),
                   f"- validation (selection): {t.get('validation')}, every {t.get('val_every', 250)} iterations; the shipped weights "
                   f"are the EMA weights of iteration {(m.get('validation') or {}).get('iteration')}, the best "
                   f"validation score (final PSNR, plus 10 x mIoU for the full model)", ""]

@@ -49,7 +49,8 @@ def _noise(field: NoiseField, stream: int, like: torch.Tensor, origin: tuple[int
 @torch.inference_mode()
 def iter_sample(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int = 0,
                 noise_scale: float = 1.0, colour_sigma: float = 0.0, origin: tuple[int, int] = (0, 0),
-                precision: str = "auto", callback: Callable[[StepResult], None] | None = None) -> Iterator[StepResult]:
+                precision: str = "auto",
+                callback: Callable[[StepResult], None] | None = None) -> Iterator[StepResult]:
     """Yield one ``StepResult`` per step, from ``t = T`` down to 1.
 
     Args:
