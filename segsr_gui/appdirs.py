@@ -52,6 +52,8 @@ def write_json_atomic(path: Path, data, indent: int = 2) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             json.dump(data, f, indent=indent)
             f.write("\n")
+        if path.exists():  # mkstemp makes 0600 files; a replaced file keeps its own mode
+            os.chmod(tmp, path.stat().st_mode & 0o777)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -267,7 +267,8 @@ def run_training(config_path, data_root, out_dir, minutes: float, resume: bool, 
         # The shipped model is replaced only by a better one: the starting point sets the bar.
         start_scores = chain_scores(ema, *val)
         meta["best_score"] = score_of(start_scores)
-        meta["init"]["val_psnr"], meta["init"]["val_miou"] = start_scores.final_psnr, start_scores.final_miou
+        meta["init"]["val_psnr"] = start_scores.final_psnr
+        meta["init"]["val_miou"] = start_scores.final_miou if start_scores.miou else None  # JSON has no NaN
         log(f"starting point: val psnr {start_scores.final_psnr:.3f} miou {start_scores.final_miou:.4f}")
     train_schedule = ResShiftSchedule(cfg.model.schedule)
     autocast = cfg.bf16 and bf16_supported()

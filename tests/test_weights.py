@@ -78,7 +78,10 @@ def test_update_manifest_merges_fields_and_keeps_the_weights_valid(tmp_path):
     path = tmp_path / "m.safetensors"
     save_model(SegSRModel(ModelConfig(bridge=False, sr_width=8, sr_mult=(1, 1), sr_blocks=1)), path,
                training={"iterations": 10, "batch": 2})
+    manifest = path.with_suffix(".json")
+    mode = manifest.stat().st_mode & 0o777
     update_manifest(path, training={"run_iterations": 40}, steps=3)
+    assert manifest.stat().st_mode & 0o777 == mode  # a shipped manifest stays readable by all
     loaded = load_model(path)  # the sha256 check still passes
     assert loaded.manifest["training"] == {"iterations": 10, "batch": 2, "run_iterations": 40}
     assert loaded.manifest["steps"] == 3
