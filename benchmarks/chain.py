@@ -9,7 +9,8 @@ step, on evenly spaced CamVid val images, each as Real-ESRGAN-degraded LR and as
 plain bicubic LR (seeded). Writes benchmarks/chain.md and chain.json. With
 ``--write-default`` the setting with the best mean final PSNR over both LR kinds
 (plus 10 x mIoU) among those that never lose more than 0.05 dB or 0.5 mIoU points
-between steps is written into each model's manifest (weights are untouched, so
+between steps and end on their best step (or, if none does, among those that only
+hold) is written into each model's manifest (weights are untouched, so
 the sha256 stays valid).
 """
 
@@ -85,7 +86,9 @@ def main() -> int:
             def score(runs):
                 return float(np.mean([r["psnr"][-1] + 10 * (r["miou"][-1] if r["miou"] else 0) for r in runs]))
 
-            candidates = {k: v for k, v in settings.items() if all(r["monotone"] for r in v)} or settings
+            # the preview's promise first: every step holds and the last is the best, on every LR kind
+            candidates = ({k: v for k, v in settings.items() if all(r["monotone"] and r["final_best"] for r in v)}
+                          or {k: v for k, v in settings.items() if all(r["monotone"] for r in v)} or settings)
             steps, noise, sigma = max(candidates, key=lambda k: score(candidates[k]))
             best = {r["lr"]: r for r in settings[(steps, noise, sigma)]}
             manifest = json.loads(loaded.path.with_suffix(".json").read_text())
@@ -97,7 +100,7 @@ def main() -> int:
                 default_chosen_on=(f"CamVid val, {len(idx)} images as {' and '.join(args.kinds)} LR, "
                                    "benchmarks/chain.py: best mean final PSNR + 10 x mIoU among settings "
                                    f"that lose at most {MAX_PSNR_DROP} dB / {100 * MAX_MIOU_DROP} mIoU "
-                                   "points per step"),
+                                   "points per step and end on their best step, if any do"),
                 chain_val=best, config=config)
             report.setdefault("defaults", {})[name] = {"steps": steps, "noise_scale": noise, "colour_sigma": sigma}
     old = Path(args.out + ".json")

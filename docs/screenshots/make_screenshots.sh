@@ -15,3 +15,4 @@ shot --theme light --screenshot $OUT/light-mid-run.png --screenshot-step 2 --ste
 shot --theme light --screenshot $OUT/light-after-run-overlay-split.png --layer overlay --compare split
 shot --theme dark  --screenshot $OUT/dark-side-by-side.png --compare side
 shot --theme dark  --screenshot $OUT/dark-mask-only.png --layer mask
+xvfb-run -a -s "-screen 0 1400x900x24" "$PY" docs/screenshots/batch_screenshots.py
