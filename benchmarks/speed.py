@@ -137,6 +137,8 @@ def main() -> int:
                     help="repeats of the sub-second runs (64x64 and the preview cost), where noise dominates")
     ap.add_argument("--big", type=int, default=1024, help="LR side of the memory test")
     ap.add_argument("--no-peer", action="store_true")
+    ap.add_argument("--margins", nargs="*", type=int, default=[28],
+                    help="tile context margins (LR px) to compare with the default in the tiling test")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "speed"))
     args = ap.parse_args()
     loaded = load_model(args.model)
@@ -212,6 +214,11 @@ def main() -> int:
     boxes = plan_tiles(512, 512, 192, DEFAULT_OVERLAP, align=model.stride)
     report["tiling_512"]["by_seam_distance"] = diff_by_seam_distance(
         np.abs(whole.image - tiled.image).max(axis=2) * 255, boxes, model.config.scale)
+    report["tiling_512"]["by_margin"] = {DEFAULT_MARGIN: report["tiling_512"]["max_abs_diff_255"]}
+    for margin in sorted(set(args.margins) - {DEFAULT_MARGIN}):
+        overlap = 2 * margin + 16
+        other = upscale(rgb, model, tile=max(192, 2 * overlap + 16), margin=margin, overlap=overlap)
+        report["tiling_512"]["by_margin"][margin] = float(np.abs(whole.image - other.image).max() * 255)
     # 5. peak memory of the big tiled run
     report["big_tiled"] = child_peak_memory(args.model, args.big)
     g = report["goals"]
@@ -266,6 +273,10 @@ def render(report: dict) -> str:
                          f"{d} px: {v['max_diff_255']:.2f}/255" +
                          (f" ({100 * v['class_disagreement']:.1f}% classes)" if v["class_disagreement"] is not None else "")
                          for d, v in report["tile_edge_profile"].items()))
+    if "by_margin" in t:
+        lines.append("- tiled vs untiled max difference by tile context margin (LR px; default "
+                     f"{DEFAULT_MARGIN}): " + ", ".join(f"{m} px: {v:.2f}/255" for m, v in sorted(
+                         t["by_margin"].items(), key=lambda kv: int(kv[0]))))
     if "by_seam_distance" in t:
         lines.append("- where those differences are (max /255 by LR distance to the nearest inner tile edge; "
                      f"the outer {DEFAULT_MARGIN} px of a tile only give context): " + ", ".join(

@@ -17,10 +17,11 @@ from .tiling import Box, feather_weight, plan_tiles
 
 # LR pixels along a tile's inner edge used only as context (weight 0). The nets' zero
 # padding at a tile border disturbs the chain near it, and a class that flips there moves
-# the image by several /255. Tiled vs untiled on a 512x512 photo (192 px tiles, the shipped
-# model) differed by at most 5.9/255 with a 12 px margin, 6.4 with 20 and 1.0 with 28
-# (runs/margin probe, then benchmarks/speed.py): those pixels come from the neighbour.
-DEFAULT_MARGIN = 28
+# the image by several /255; those pixels come from the neighbour instead. The reach grows
+# as the model learns more context: tiled vs untiled on a 512x512 photo differed by at most
+# 1.0/255 with 28 px for the first shipped model, but 3.5/255 for the continued one, and
+# 0.9/255 with 36 px (benchmarks/speed.py measures both margins in its tiling section).
+DEFAULT_MARGIN = 36
 # LR pixels shared by neighbouring tiles: both margins plus a 16 px blending ramp
 DEFAULT_OVERLAP = 2 * DEFAULT_MARGIN + 16
 # LR pixels: a tile must exceed twice the overlap and keep some core of its own; smaller gains little

@@ -260,9 +260,18 @@ def _photo_args(folder: Path, model: Path, *extra: str) -> list[str]:
     return [str(photo), "--model", str(model), *extra]
 
 
+def _big_photo_size() -> tuple[int, int]:
+    from segsr_gui.runner import MIN_TILE
+
+    return MIN_TILE + 32, MIN_TILE + 8
+
+
+BIG_PHOTO = _big_photo_size()  # just larger than the smallest tile
+
+
 def _big_photo_args(folder: Path, model: Path, *extra: str) -> list[str]:
     """A photo larger than the smallest tile, so halving the tile is possible."""
-    photo = _save(Image.fromarray(pattern(192, 168)), folder / "photo.png")
+    photo = _save(Image.fromarray(pattern(*BIG_PHOTO)), folder / "photo.png")
     return [str(photo), "--model", str(model), *extra]
 
 
@@ -399,7 +408,7 @@ def build_cases() -> list[Case]:
              _existing_outputs, True, check=_kept_older),
         Case("out-of-memory-retry", "out of memory at full size (simulated): retried with smaller tiles",
              lambda folder, model: _big_photo_args(folder, model, "--tile", "0"), True,
-             check=_expect("photo", (768, 672), note="ran out of memory; trying again with"),
+             check=_expect("photo", (4 * BIG_PHOTO[0], 4 * BIG_PHOTO[1]), note="ran out of memory; trying again with"),
              patch=_simulate_oom(False)),
         Case("out-of-memory", "out of memory at every tile size (simulated)",
              lambda folder, model: _photo_args(folder, model), False, "Ran out of memory even",
