@@ -22,7 +22,7 @@ DEFAULT = [ROOT.parent / "shared" / "data" / "real_world" / n for n in ("old_a.p
 
 
 def main() -> int:
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QObject, QTimer, Slot
     from PySide6.QtWidgets import QApplication
 
     from segsr_gui.ui import settings as settings_mod
@@ -52,9 +52,16 @@ def main() -> int:
         print(f"screenshot: {shots / name}" if ok else f"screenshot: could not write {name}")
         status["code"] = 0 if ok else 1
 
-    def on_item(index: int, state: str, reason: str, seconds: float) -> None:
-        if index == 0:
-            QTimer.singleShot(100, lambda: grab("batch.png"))
+    class Relay(QObject):
+        """Lives on the GUI thread, so the worker's signal reaches it queued (a plain function
+        would run on the worker thread, where no timer or widget may be touched)."""
+
+        @Slot(int, str, str, float)
+        def item_finished(self, index: int, state: str, reason: str, seconds: float) -> None:
+            if index == 0:
+                grab("batch.png")  # the second photo is running now
+
+    relay = Relay()
 
     def on_end(outcome: str) -> None:
         def last():
@@ -72,7 +79,7 @@ def main() -> int:
         panel.start()
         worker = getattr(panel, "_worker", None)
         if worker is not None:
-            worker.itemFinished.connect(on_item)
+            worker.itemFinished.connect(relay.item_finished)
 
     panel.batchFinished.connect(on_end)
     QTimer.singleShot(200, begin)
