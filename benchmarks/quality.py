@@ -175,7 +175,8 @@ def main() -> int:
                     if seg is not None:
                         from segsr_gui.classes import CAMVID_PALETTE
                         panels.append(("class map", colourise(seg.class_map, CAMVID_PALETTE)))
-                    save_crops(ROOT / "benchmarks" / f"crops_{set_name}_{name}.png", panels, box)
+                    # beside the table, so a side run (--out elsewhere) leaves the shipped crops alone
+                    save_crops(Path(args.out).parent / f"crops_{set_name}_{name}.png", panels, box)
                     crops_done += 1
                 print(f"{set_name} {kind} {i + 1}/{len(hqs)} " + " ".join(
                     f"{k}={acc[k]['psnr'][-1]:.2f}" for k in methods), file=sys.stderr, flush=True)
