@@ -238,8 +238,12 @@ def cmd_train(args) -> int:
     if args.threads:
         import torch
         torch.set_num_threads(args.threads)
-    meta = run_training(args.config, args.data, args.out, args.minutes, args.resume, args.ship,
-                        max_iters=args.iters, init=args.init)
+    try:
+        meta = run_training(args.config, args.data, args.out, args.minutes, args.resume, args.ship,
+                            max_iters=args.iters, init=args.init)
+    except SegSRError as exc:  # e.g. --init with a missing model or another architecture
+        _fail(str(exc))
+        return EXIT_USAGE
     print(json.dumps({k: v for k, v in meta.items() if k != "param_groups"}, indent=1))
     return 0
 

@@ -229,7 +229,9 @@ def initial_weights(model, ema, spec: str) -> dict:
     ours, theirs = model.config.to_dict(), loaded.model.config.to_dict()
     differ = sorted(k for k, v in ours.items() if k not in sampler_defaults and theirs.get(k) != v)
     if differ:
-        raise ValueError(f"{loaded.path.name} has another architecture than the config ({', '.join(differ)})")
+        from .errors import WeightsError
+        raise WeightsError(f"{loaded.path.name} has another architecture than the config "
+                           f"({', '.join(differ)} differ); --init needs the same one.")
     model.load_state_dict(loaded.model.state_dict())
     ema.load_state_dict(loaded.model.state_dict())
     earlier = loaded.manifest.get("training", {})

@@ -135,6 +135,8 @@ def test_continued_training_starts_from_a_shipped_model_and_ships_only_a_better_
 
     other = tmp_path / "other.toml"
     other.write_text(TOML.replace("sr_width = 8", "sr_width = 16"))
-    with pytest.raises(ValueError, match="another architecture.*sr_width"):
+    from segsr_gui.errors import WeightsError
+
+    with pytest.raises(WeightsError, match="another architecture.*sr_width"):
         run_training(other, camvid_like, tmp_path / "run3", minutes=0, resume=False, ship=None,
                      log=lambda line: None, max_iters=1, init=str(first))
