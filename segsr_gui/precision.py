@@ -10,12 +10,14 @@ photo; ``benchmarks/speed.py`` measures what it changes in the output, and
 from __future__ import annotations
 
 from contextlib import nullcontext
+from functools import cache
 from pathlib import Path
 
 # torch is imported inside the functions, so the CLI's parser can read PRECISIONS cheaply
 PRECISIONS = ("auto", "fp32")
 
 
+@cache  # the sampler asks at every step; the CPU does not change under a running process
 def bf16_supported() -> bool:
     """bf16 autocast pays only on CPUs with native bf16 (AVX-512 BF16 / AMX); elsewhere
     it is emulated and slower than fp32."""
@@ -53,5 +55,7 @@ def autocast(device, precision: str = "auto"):
 
 def describe(device, precision: str = "auto") -> str:
     """"fp32", "fp16 autocast" or "bf16 autocast", for reports and manifests."""
-    dtype = autocast_dtype(device, precision)
-    return "fp32" if dtype is None else f"{str(dtype).split('.')[-1].replace('bfloat16', 'bf16').replace('float16', 'fp16')} autocast"
+    import torch
+
+    names = {None: "fp32", torch.float16: "fp16 autocast", torch.bfloat16: "bf16 autocast"}
+    return names[autocast_dtype(device, precision)]
