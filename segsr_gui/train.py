@@ -64,8 +64,23 @@ class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
 
 
+def read_config_tables(path: str | Path) -> dict:
+    """A config file's tables. ``base = "OTHER.toml"`` (relative to the file) starts from
+    that file's tables and overrides them key by key, so a continued run's config states
+    only what changes and cannot drift from the architecture it continues."""
+    path = Path(path)
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    base = data.pop("base", None)
+    if base is None:
+        return data
+    merged = read_config_tables(path.parent / base)
+    for table, values in data.items():
+        merged[table] = {**merged.get(table, {}), **values}
+    return merged
+
+
 def load_config(path: str | Path) -> TrainConfig:
-    data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    data = read_config_tables(path)
     train = dict(data.get("train", {}))
     model = dict(data.get("model", {}))
     if "schedule" in data:

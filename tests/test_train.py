@@ -140,3 +140,13 @@ def test_continued_training_starts_from_a_shipped_model_and_ships_only_a_better_
     with pytest.raises(WeightsError, match="another architecture.*sr_width"):
         run_training(other, camvid_like, tmp_path / "run3", minutes=0, resume=False, ship=None,
                      log=lambda line: None, max_iters=1, init=str(first))
+
+
+def test_a_config_with_a_base_overrides_only_what_it_names(tmp_path):
+    from segsr_gui.train import load_config
+
+    (tmp_path / "first.toml").write_text(TOML)
+    (tmp_path / "more.toml").write_text('base = "first.toml"\n[train]\nseed = 5\nlr_final = 0.1\n')
+    first, more = load_config(tmp_path / "first.toml"), load_config(tmp_path / "more.toml")
+    assert (more.seed, more.lr_final) == (5, 0.1) and (first.seed, first.lr_final) == (0, 1.0)
+    assert more.model == first.model and more.batch == first.batch and more.lr == first.lr
