@@ -27,7 +27,7 @@ from pathlib import Path
 from . import __version__
 from .batch import _inside, _sentence, collect_inputs, name_clashes as _name_clashes  # noqa: F401 - kept importable here
 from .colour_fix import COLOUR_MODES
-from .precision import PRECISIONS
+from .precision import PRECISIONS, describe
 from .errors import SegSRError
 
 EXIT_FAILED_INPUTS = 1
@@ -155,7 +155,6 @@ def _cmd_upscale(args) -> int:
     remaining = len(inputs)
     params = RunParams(steps, args.seed, args.tile, str(device), COLOUR_MODES[args.colours], args.precision)
     if args.benchmark:
-        from .precision import describe
         _fail(f"note: running on {device} in {describe(device, args.precision)}")
     try:
         for path, rel in inputs:
