@@ -84,6 +84,24 @@ class CropSampler:
         return np.stack(lqs), np.stack(hqs), np.stack(labels)
 
 
+def median_frequency_weights(labels: list[np.ndarray], num_classes: int) -> np.ndarray:
+    """Cross-entropy class weights by median frequency balancing (Eigen & Fergus 2015, used
+    by SegNet on CamVid): ``median(f) / f_c``, where ``f_c`` is class c's pixel count over
+    the pixels of the images it appears in. Rare classes (pole, sign, bicyclist) weigh most,
+    which is what a mean over classes (mIoU) rewards. A class absent from every image gets 0."""
+    counts = np.zeros(num_classes)
+    present = np.zeros(num_classes)
+    for lab in labels:
+        c = np.bincount(lab.ravel(), minlength=num_classes + 1)[:num_classes]
+        counts += c
+        present += (c > 0) * lab.size
+    seen = counts > 0
+    freq = np.where(seen, counts / np.maximum(present, 1), 0.0)
+    weights = np.zeros(num_classes)
+    weights[seen] = np.median(freq[seen]) / freq[seen]
+    return weights.astype(np.float32)
+
+
 def labels_or_ignore(labels: np.ndarray, num_classes: int) -> np.ndarray:
     """Any id outside 0..K-1 becomes the ignore id."""
     out = labels.copy()

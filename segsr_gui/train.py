@@ -29,7 +29,7 @@ from safetensors.torch import load_file, save_file
 
 from .classes import IGNORE_ID
 from .curves import write_curves
-from .data import CropSampler, labels_or_ignore, load_camvid, make_lr
+from .data import CropSampler, LabelledImages, labels_or_ignore, load_camvid, make_lr, median_frequency_weights
 from .degrade import DegradationMix
 from .evaluate import chain_scores
 from .model import ModelConfig, SegSRModel
@@ -61,6 +61,8 @@ class TrainConfig:
     seed: int = 0
     bicubic_share: float = 0.2
     old_photo_share: float = 0.2
+    # "median" weighs the cross-entropy by median frequency balancing (data.median_frequency_weights)
+    class_balance: str = "none"
     model: ModelConfig = field(default_factory=ModelConfig)
 
 
@@ -180,7 +182,8 @@ def one_hot_targets(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
     return torch.where(valid[:, None], oh, torch.full_like(oh, 1.0 / num_classes))
 
 
-def train_step(model, opt, schedule, batch, cfg: TrainConfig, autocast: bool):
+def train_step(model, opt, schedule, batch, cfg: TrainConfig, autocast: bool,
+               class_weight: torch.Tensor | None = None):
     lq, hq, labels = batch
     scale = model.config.scale
     hq_t = torch.from_numpy(hq).permute(0, 3, 1, 2) * 2 - 1
@@ -196,7 +199,7 @@ def train_step(model, opt, schedule, batch, cfg: TrainConfig, autocast: bool):
     loss = img_loss
     seg_loss = torch.zeros(())
     if s_logits is not None:
-        seg_loss = F.cross_entropy(s_logits.float(), lab, ignore_index=IGNORE_ID)
+        seg_loss = F.cross_entropy(s_logits.float(), lab, weight=class_weight, ignore_index=IGNORE_ID)
         loss = loss + cfg.seg_weight * seg_loss
     opt.zero_grad(set_to_none=True)
     loss.backward()
@@ -256,6 +259,15 @@ def initial_weights(model, ema, spec: str) -> dict:
             "precision": earlier.get("precision", "")}
 
 
+def seg_class_weights(cfg: TrainConfig, train: LabelledImages) -> torch.Tensor | None:
+    """The cross-entropy weights ``cfg.class_balance`` asks for (None = unweighted)."""
+    if cfg.class_balance == "none" or not cfg.model.bridge:
+        return None
+    if cfg.class_balance != "median":
+        raise ValueError(f"class_balance must be 'none' or 'median', not {cfg.class_balance!r}")
+    return torch.from_numpy(median_frequency_weights(train.labels, cfg.model.num_classes))
+
+
 def run_training(config_path, data_root, out_dir, minutes: float, resume: bool, ship: str | None,
                  log=print, max_iters: int | None = None, init: str | None = None) -> dict:
     cfg = load_config(config_path)
@@ -279,6 +291,7 @@ def run_training(config_path, data_root, out_dir, minutes: float, resume: bool, 
     train = load_camvid(data_root, "train")
     sampler = CropSampler(train, cfg.crop, cfg.model.scale,
                           DegradationMix(cfg.bicubic_share, cfg.old_photo_share), seed=cfg.seed + meta["iteration"])
+    class_weight = seg_class_weights(cfg, train)
     val = validation_set(data_root, cfg.val_images, cfg.model.scale)
     if meta["init"] is not None and meta["best"] is None and not math.isfinite(meta["best_score"]):
         # The shipped model is replaced only by a better one: the starting point sets the bar.
@@ -309,7 +322,8 @@ def run_training(config_path, data_root, out_dir, minutes: float, resume: bool, 
             model.train()
             for group in opt.param_groups:
                 group["lr"] = learning_rate(cfg, meta["iteration"])
-            losses.append(train_step(model, opt, train_schedule, sampler.batch(cfg.batch), cfg, autocast))
+            losses.append(train_step(model, opt, train_schedule, sampler.batch(cfg.batch), cfg, autocast,
+                                     class_weight))
             meta["iteration"] += 1
             decay = min(cfg.ema, (1 + meta["iteration"]) / (10 + meta["iteration"]))
             update_ema(ema, model, decay)
@@ -374,6 +388,8 @@ def training_record(cfg: TrainConfig, meta: dict, train_images: int) -> dict:
         "lr": cfg.lr if cfg.lr_final == 1.0 else f"{cfg.lr:g}, cosine to {cfg.lr * cfg.lr_final:g} "
                                                    f"over {cfg.max_iters} iterations (warm-up {cfg.warmup})",
     }
+    if cfg.class_balance != "none" and cfg.model.bridge:
+        record["seg_class_weights"] = "median frequency balancing" + (" (this sitting only)" if init else "")
     if init:
         record["continued_from"] = (f"{init['name']} (sha256 {init['sha256'][:12]}, {init['iterations']} "
                                     f"iterations, {init['wall_clock_minutes']} min, {init['precision']})")

@@ -150,3 +150,39 @@ def test_a_config_with_a_base_overrides_only_what_it_names(tmp_path):
     first, more = load_config(tmp_path / "first.toml"), load_config(tmp_path / "more.toml")
     assert (more.seed, more.lr_final) == (5, 0.1) and (first.seed, first.lr_final) == (0, 1.0)
     assert more.model == first.model and more.batch == first.batch and more.lr == first.lr
+
+
+def test_median_frequency_weights_favour_the_rare_class_and_skip_absent_ones():
+    from segsr_gui.data import median_frequency_weights
+
+    # class 0 fills most of both images, class 1 a sliver of one, class 2 never appears,
+    # 11 (unlabelled) is not a class
+    a = np.zeros((10, 10), np.uint8)
+    a[0, :2] = 1
+    a[9] = 11
+    b = np.zeros((10, 10), np.uint8)
+    w = median_frequency_weights([a, b], num_classes=3)
+    f0, f1 = 188 / 200, 2 / 100
+    median = (f0 + f1) / 2
+    np.testing.assert_allclose(w, [median / f0, median / f1, 0.0], rtol=1e-6)
+    assert w[1] > 10 * w[0]
+
+
+def test_class_balanced_training_weighs_the_cross_entropy(tmp_path, camvid_like):
+    from segsr_gui.data import load_camvid
+    from segsr_gui.train import load_config, run_training, seg_class_weights
+
+    (tmp_path / "plain.toml").write_text(TOML)
+    (tmp_path / "balanced.toml").write_text('base = "plain.toml"\n[train]\nclass_balance = "median"\n')
+    train = load_camvid(camvid_like, "train")
+    assert seg_class_weights(load_config(tmp_path / "plain.toml"), train) is None
+    weights = seg_class_weights(load_config(tmp_path / "balanced.toml"), train)
+    assert weights.shape == (11,) and torch.all(weights > 0) and weights.std() > 0
+    meta = run_training(tmp_path / "balanced.toml", camvid_like, tmp_path / "run", minutes=0, resume=False,
+                        ship=str(tmp_path / "m"), log=lambda *_: None, max_iters=2)
+    assert meta["iteration"] == 2
+    record = json.loads((tmp_path / "m.json").read_text())["training"]
+    assert record["seg_class_weights"] == "median frequency balancing"
+    (tmp_path / "bad.toml").write_text('base = "plain.toml"\n[train]\nclass_balance = "inverse"\n')
+    with pytest.raises(ValueError, match="class_balance"):
+        seg_class_weights(load_config(tmp_path / "bad.toml"), train)
