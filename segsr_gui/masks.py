@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image
 
 
-def class_ids(scores: np.ndarray) -> np.ndarray:
+def class_ids(scores: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """(K, H, W) class scores (logits or probabilities) -> uint8 (H, W) argmax ids, the
     first on ties.
 
@@ -23,7 +23,8 @@ def class_ids(scores: np.ndarray) -> np.ndarray:
     to put that axis last); the live preview runs it on every step.
     """
     best = np.array(scores[0], dtype=np.float32)
-    ids = np.zeros(best.shape, np.uint8)
+    ids = np.zeros(best.shape, np.uint8) if out is None else out
+    ids.fill(0)
     wins = np.empty(best.shape, bool)
     for k in range(1, scores.shape[0]):
         np.greater(scores[k], best, out=wins)
@@ -68,6 +69,8 @@ def overlay(rgb: np.ndarray, class_map: np.ndarray, palette: Sequence[Sequence[i
 
 def class_shares(class_map: np.ndarray, num_classes: int) -> np.ndarray:
     """Pixel count per class id 0..K-1."""
+    if num_classes <= 32:  # one comparison per class beats bincount's widening of every id
+        return np.array([np.count_nonzero(class_map == k) for k in range(num_classes)], dtype=np.int64)
     return np.bincount(class_map.ravel(), minlength=num_classes)[:num_classes]
 
 

@@ -116,3 +116,67 @@ def test_noisy_state_is_converted_only_when_looked_at(qtbot, request_):
         qtbot.waitUntil(lambda: not runner.busy)
         assert tiled[-1].tiles > 1
         assert all((f.noisy_image() is not None) == wanted for f in tiled)
+
+
+@pytest.fixture
+def three_torch_threads():
+    """Three bands for the conversions below, whatever this machine has."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(3)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_conversions_in_row_bands_match_one_pass(three_torch_threads):
+    """The per-step conversions run in bands on several threads; each row exactly once."""
+    import torch
+
+    from segsr_gui.masks import class_ids
+    from segsr_gui.ui.convert import colour_ids, in_row_bands, logits_to_ids, qimage_pixels, rgb_to_qimage, tensor_to_rgb
+
+    seen = []
+    in_row_bands(lambda rows: seen.append((rows.start, rows.stop)), 200)
+    assert len(seen) == 3 and sorted(seen)[0][0] == 0 and sorted(seen)[-1][1] == 200
+    assert sum(b - a for a, b in seen) == 200 and len({a for a, _ in seen}) == 3
+
+    g = torch.Generator().manual_seed(1)
+    x = torch.rand(1, 3, 210, 70, generator=g) * 2.4 - 1.2
+    logits = torch.randn(1, 11, 210, 70, generator=g)
+    ref = ((x[0, :, :200, :64].clamp(-1, 1) + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
+    assert np.array_equal(tensor_to_rgb(x, 200, 64), ref)
+    ids = logits_to_ids(logits, 200, 64)
+    assert np.array_equal(ids, class_ids(logits[0, :, :200, :64].numpy()))
+    canvas = np.full((220, 80), 99, np.uint8)  # into a view: the pixels around stay
+    logits_to_ids(logits, 200, 64, out=canvas[10:210, 8:72])
+    assert np.array_equal(canvas[10:210, 8:72], ids) and (canvas[:10] == 99).all() and (canvas[:, :8] == 99).all()
+
+    rgb = np.random.default_rng(2).random((200, 33, 3)).astype(np.float32)
+    assert np.array_equal(qimage_pixels(rgb_to_qimage(rgb)), np.round(rgb * 255).astype(np.uint8))
+    palette = [(10 * i, 5 * i, 255 - i) for i in range(11)]
+    coloured = colour_ids(ids, palette)  # held: the view below reads its pixels
+    view = np.frombuffer(coloured.bits(), np.uint32).reshape(200, -1)[:, :64]
+    assert (view >> 24 == 255).all() and np.array_equal((view >> 16) & 255, ids.astype(np.uint32) * 10)
+
+
+def test_untiled_frames_end_on_the_result_and_keep_their_own_classes(qtbot, request_):
+    """The last step's frame is the result itself (converted once), and each frame's class
+    ids are its own: hiding a class on an earlier step must colour that step's map."""
+    from segsr_gui.ui.convert import qimage_pixels
+    from segsr_gui.ui.worker import JobRunner, UpscaleWorker
+
+    runner = JobRunner()
+    worker = UpscaleWorker(request_)
+    frames = []
+    worker.yielded.connect(frames.append)
+    with qtbot.waitSignal(worker.returned, timeout=60000) as blocker:
+        runner.start(worker)
+    qtbot.waitUntil(lambda: not runner.busy)
+    out = blocker.args[0]
+    assert [f.index for f in out.frames] == [0, 1, 2] and out.frames == frames
+    assert frames[-1].image is out.image and frames[-1].classes is out.classes
+    assert np.array_equal(qimage_pixels(out.image), np.round(out.result.image * 255).astype(np.uint8))
+    assert np.array_equal(out.classes.ids, out.result.class_map)
+    assert len({id(f.classes.ids) for f in frames}) == 3
+    assert not np.array_equal(frames[0].classes.ids, frames[-1].classes.ids)

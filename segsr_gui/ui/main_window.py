@@ -470,7 +470,7 @@ class MainWindow(QMainWindow):
             return None
         visible = tuple(self.legend.visible())
         if all(visible) or palette is None:
-            return classes.image  # coloured on the worker
+            return classes.image  # coloured once, on first use
         if self._overlay_cache[0] is classes and self._overlay_cache[1] == visible:
             return self._overlay_cache[2]
         img = colour_ids(classes.ids, palette, list(visible))

@@ -2,14 +2,15 @@
 
 Like superqt's ``GeneratorWorker``, but on a ``QThread``: a small QObject, moved to
 its thread, iterates ``pipeline.iter_upscale`` and emits one signal per step with
-display-ready QImages (built and scaled here, so the GUI thread only paints).
+display-ready QImages (built and scaled here, so the GUI thread only paints; a class map
+is coloured when first shown, as most live frames never are).
 
 Call order::
 
     GUI thread                       worker thread
     ----------                       -------------
     start_job(worker) --start-->     worker.run()
-                                       load model (cached), bicubic original
+                                       load model (cached)
                                        for each Progress from iter_upscale:
     on_step(StepFrame)   <--yielded--    build QImages; check abort
                                        result
@@ -35,8 +36,8 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
-from .convert import (PREVIEW_MAX_SIDE, ClassLayer, preview_classes, preview_rgb, resize_rgb, rgb_to_qimage,
-                      logits_to_ids, tensor_to_rgb)
+from .convert import (PREVIEW_MAX_SIDE, ClassLayer, logits_to_ids, preview_classes, preview_rgb, qimage_pixels,
+                      resize_rgb, rgb_to_qimage, tensor_to_rgb)
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,6 @@ class RunStart:
     palette: list
     steps: int
     tiles: int
-    original: QImage  # bicubic x4 of the input, preview-sized
 
 
 @dataclass
@@ -193,16 +193,15 @@ class UpscaleWorker(QObject):
         model = loaded.model
         scale, k = model.config.scale, model.config.num_classes
         h, w = req.rgb.shape[:2]
-        lr8 = np.round(np.clip(req.rgb, 0, 1) * 255).astype(np.uint8)
-        bicubic = resize_rgb(lr8, (w * scale, h * scale), Image.BICUBIC)
         steps = req.steps or model.config.schedule.steps
         gen = iter_upscale(req.rgb, model, steps=steps, seed=req.seed, tile=req.tile, device=device,
                            colour_sigma=req.colour_sigma, precision=req.precision)
-        canvas = bicubic.copy()  # tiles are pasted in as they finish steps
+        bicubic = canvas = None  # tiled runs: tiles are pasted into the bicubic x4 as they finish steps
         noisy_canvas = None  # tiled runs only, made when the noisy view first asks
         ids = np.zeros((h * scale, w * scale), np.uint8) if model.has_segmentation else None
         started = False
         frames = []
+        final_step = None  # an untiled run's last step: its frame is the result's, made once
         try:
             while True:
                 try:
@@ -214,32 +213,39 @@ class UpscaleWorker(QObject):
                     self.aborted.emit()
                     return
                 if not started:
-                    self.started.emit(RunStart(loaded.name, loaded.classes, loaded.palette, steps, p.tiles,
-                                               preview_rgb(bicubic)))
+                    self.started.emit(RunStart(loaded.name, loaded.classes, loaded.palette, steps, p.tiles))
                     started = True
                 last = p.step.index == p.step.total - 1
                 if not last and (p.step.index + 1) % req.preview_every:
                     continue
                 hr = p.box.scaled(scale)
-                rows = slice(hr.top, hr.top + hr.height)
-                cols = slice(hr.left, hr.left + hr.width)
-                canvas[rows, cols] = tensor_to_rgb(p.step.x0_hat, hr.height, hr.width)
                 noisy = x_t = None
                 if p.tiles == 1:
+                    if last:
+                        final_step = p.step
+                        continue
+                    image, cls_img, shares = whole_step_preview(p.step, hr.height, hr.width, loaded.palette, k)
                     x_t = p.step.x_t[..., :hr.height, :hr.width]
-                elif self._noisy.is_set():
-                    if noisy_canvas is None:
-                        noisy_canvas = bicubic.copy()
-                    noisy_canvas[rows, cols] = tensor_to_rgb(p.step.x_t, hr.height, hr.width)
-                    noisy = preview_rgb(noisy_canvas)
-                cls_img = shares = None
-                if ids is not None and p.step.s0_hat is not None:
-                    ids[rows, cols] = logits_to_ids(p.step.s0_hat, hr.height, hr.width)
-                    shares = class_shares(ids, k) / ids.size
-                    cls_img = preview_classes(ids, loaded.palette)
-                frame = StepFrame(p.step.index, p.step.total, p.tile_index, p.tiles,
-                                  preview_rgb(canvas), cls_img, shares, time.perf_counter() - t0,
-                                  noisy, x_t)
+                else:
+                    rows = slice(hr.top, hr.top + hr.height)
+                    cols = slice(hr.left, hr.left + hr.width)
+                    if canvas is None:
+                        lr8 = np.round(np.clip(req.rgb, 0, 1) * 255).astype(np.uint8)
+                        bicubic = resize_rgb(lr8, (w * scale, h * scale), Image.BICUBIC)
+                        canvas = bicubic.copy()
+                    tensor_to_rgb(p.step.x0_hat, hr.height, hr.width, out=canvas[rows, cols])
+                    if self._noisy.is_set():
+                        if noisy_canvas is None:
+                            noisy_canvas = bicubic.copy()
+                        tensor_to_rgb(p.step.x_t, hr.height, hr.width, out=noisy_canvas[rows, cols])
+                        noisy = preview_rgb(noisy_canvas)
+                    image, cls_img, shares = preview_rgb(canvas), None, None
+                    if ids is not None and p.step.s0_hat is not None:
+                        logits_to_ids(p.step.s0_hat, hr.height, hr.width, out=ids[rows, cols])
+                        shares = class_shares(ids, k) / ids.size
+                        cls_img = preview_classes(ids, loaded.palette)
+                frame = StepFrame(p.step.index, p.step.total, p.tile_index, p.tiles, image, cls_img, shares,
+                                  time.perf_counter() - t0, noisy, x_t)
                 if p.tiles == 1 or last:  # tiled runs keep one frame per tile for the scrubber
                     frames.append(frame)
                 self.yielded.emit(frame)
@@ -250,10 +256,33 @@ class UpscaleWorker(QObject):
             cls_img = preview_classes(result.class_map, loaded.palette)
             shares = class_shares(result.class_map, k) / result.class_map.size
         full = rgb_to_qimage(result.image)
-        image = preview_rgb(result.image) if max(full.width(), full.height()) > PREVIEW_MAX_SIDE else full
+        image = full
+        if max(full.width(), full.height()) > PREVIEW_MAX_SIDE:
+            image = preview_rgb(qimage_pixels(full))
+        if final_step is not None:
+            oh, ow = result.image.shape[:2]
+            frame = StepFrame(final_step.index, final_step.total, 0, 1, image, cls_img, shares,
+                              time.perf_counter() - t0, None, final_step.x_t[..., :oh, :ow])
+            frames.append(frame)
+            self.yielded.emit(frame)
         self.returned.emit(RunOutput(result, image, full, cls_img, shares, loaded.name,
                                      loaded.manifest.get("sha256"), loaded.classes, loaded.palette,
                                      steps, req.seed, time.perf_counter() - t0, frames))
+
+
+def whole_step_preview(step, height: int, width: int, palette, num_classes: int):
+    """(image, ClassLayer or None, shares or None) of one step of an untiled run."""
+    from ..masks import class_shares
+
+    if max(height, width) <= PREVIEW_MAX_SIDE:  # straight into the QImage's pixels
+        image = QImage(width, height, QImage.Format.Format_RGB888)
+        tensor_to_rgb(step.x0_hat, height, width, out=qimage_pixels(image))
+    else:
+        image = preview_rgb(tensor_to_rgb(step.x0_hat, height, width))
+    if step.s0_hat is None:
+        return image, None, None
+    ids = logits_to_ids(step.s0_hat, height, width)
+    return image, preview_classes(ids, palette), class_shares(ids, num_classes) / ids.size
 
 
 class TaskWorker(QObject):
