@@ -29,7 +29,8 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from segsr_gui.pipeline import DEFAULT_MARGIN, DEFAULT_OVERLAP, iter_upscale, upscale  # noqa: E402
+from segsr_gui.pipeline import (DEFAULT_MARGIN, DEFAULT_OVERLAP, MIN_TILE, iter_upscale, min_tile,  # noqa: E402
+                                tile_overlap, upscale)
 from segsr_gui.precision import describe  # noqa: E402
 from segsr_gui.tiling import plan_tiles  # noqa: E402
 from segsr_gui.weights import load_model  # noqa: E402
@@ -214,18 +215,18 @@ def main() -> int:
     report["tile_edge_profile"] = edge_profile(model, np.ascontiguousarray(test_image(192, seed=3)[:96]))
     rgb = test_image(512, seed=2)
     whole = upscale(rgb, model, tile=0)
-    tiled = upscale(rgb, model, tile=192)
+    tiled = upscale(rgb, model, tile=MIN_TILE)
     report["tiling_512"] = {"max_abs_diff_255": float(np.abs(whole.image - tiled.image).max() * 255),
                             "mean_abs_diff_255": float(np.abs(whole.image - tiled.image).mean() * 255)}
     if whole.class_map is not None:
         report["tiling_512"]["class_agreement"] = float((whole.class_map == tiled.class_map).mean())
-    boxes = plan_tiles(512, 512, 192, DEFAULT_OVERLAP, align=model.stride)
+    boxes = plan_tiles(512, 512, MIN_TILE, DEFAULT_OVERLAP, align=model.stride)
     report["tiling_512"]["by_seam_distance"] = diff_by_seam_distance(
         np.abs(whole.image - tiled.image).max(axis=2) * 255, boxes, model.config.scale)
     report["tiling_512"]["by_margin"] = {DEFAULT_MARGIN: report["tiling_512"]["max_abs_diff_255"]}
     for margin in sorted(set(args.margins) - {DEFAULT_MARGIN}):
-        overlap = 2 * margin + 16
-        other = upscale(rgb, model, tile=max(192, 2 * overlap + 16), margin=margin, overlap=overlap)
+        overlap = tile_overlap(margin)
+        other = upscale(rgb, model, tile=max(MIN_TILE, min_tile(overlap)), margin=margin, overlap=overlap)
         report["tiling_512"]["by_margin"][margin] = float(np.abs(whole.image - other.image).max() * 255)
     # 5. peak memory of the big tiled run
     report["big_tiled"] = child_peak_memory(args.model, args.big)
@@ -277,7 +278,7 @@ def render(report: dict) -> str:
     lines.append("- seconds per output megapixel: " + ", ".join(
         f"{4 * int(s)}x{4 * int(s)}: {v:.1f}" for s, v in report["per_megapixel"].items()))
     t = report["tiling_512"]
-    lines.append(f"- tiled (192 px tiles) vs untiled, 512x512 LR: max {t['max_abs_diff_255']:.2f}/255, "
+    lines.append(f"- tiled ({MIN_TILE} px tiles) vs untiled, 512x512 LR: max {t['max_abs_diff_255']:.2f}/255, "
                  f"mean {t['mean_abs_diff_255']:.3f}/255" +
                  (f", class maps agree on {100 * t['class_agreement']:.2f}% of pixels" if "class_agreement" in t else ""))
     if "tile_edge_profile" in report:

@@ -22,10 +22,20 @@ from .tiling import Box, feather_weight, plan_tiles
 # 1.0/255 with 28 px for the first shipped model, but 3.5/255 for the continued one, and
 # 0.9/255 with 36 px (benchmarks/speed.py measures both margins in its tiling section).
 DEFAULT_MARGIN = 36
-# LR pixels shared by neighbouring tiles: both margins plus a 16 px blending ramp
-DEFAULT_OVERLAP = 2 * DEFAULT_MARGIN + 16
-# LR pixels: a tile must exceed twice the overlap and keep some core of its own; smaller gains little
-MIN_TILE = 2 * DEFAULT_OVERLAP + 16
+
+
+def tile_overlap(margin: int) -> int:
+    """LR pixels shared by neighbouring tiles: both margins plus a 16 px blending ramp."""
+    return 2 * margin + 16
+
+
+def min_tile(overlap: int) -> int:
+    """LR pixels: a tile must exceed twice the overlap and keep some core of its own."""
+    return 2 * overlap + 16
+
+
+DEFAULT_OVERLAP = tile_overlap(DEFAULT_MARGIN)
+MIN_TILE = min_tile(DEFAULT_OVERLAP)  # smaller tiles gain little
 # Working memory of one sampler pass per LR pixel (measured by benchmarks/speed.py
 # on the shipped full model, fp32 CPU, with headroom); sets the automatic tile size.
 BYTES_PER_LR_PIXEL = 12_000

@@ -34,7 +34,7 @@ from .degrade import DegradationMix
 from .evaluate import chain_scores
 from .model import ModelConfig, SegSRModel
 from .pipeline import bicubic_up
-from .precision import bf16_supported
+from .precision import bf16_supported, describe
 from .schedule import ResShiftSchedule, ScheduleConfig, posterior_step
 from .weights import save_model, update_manifest
 
@@ -382,7 +382,7 @@ def training_record(cfg: TrainConfig, meta: dict, train_images: int) -> dict:
         "crop_hr": cfg.crop,
         "wall_clock_minutes": round(meta["seconds"] / 60, 1),
         "machine": f"{platform.machine()} CPU, {torch.get_num_threads()} threads, torch {torch.__version__}",
-        "precision": "bf16 autocast" if cfg.bf16 and bf16_supported() else "fp32",
+        "precision": describe(torch.device("cpu")) if cfg.bf16 else "fp32",
         "own_state_prob": cfg.own_state_prob,
         "seg_weight": cfg.seg_weight,
         "lr": cfg.lr if cfg.lr_final == 1.0 else f"{cfg.lr:g}, cosine to {cfg.lr * cfg.lr_final:g} "
