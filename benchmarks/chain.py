@@ -11,12 +11,15 @@ plain bicubic LR (seeded). Writes benchmarks/chain.md and chain.json. With
 (plus 10 x mIoU) among those that never lose more than 0.05 dB or 0.5 mIoU points
 between steps and end on their best step (or, if none does, among those that only
 hold) is written into each model's manifest (weights are untouched, so
-the sha256 stays valid).
+the sha256 stays valid). Then, on that chain, the class map's logit adjustment
+(``--tau``; offsets -tau log(prior) with CamVid train's class shares as the prior)
+with the best final-step mIoU is written too; it changes only the class map.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import platform
 import sys
@@ -29,8 +32,14 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from segsr_gui.data import labels_or_ignore, load_camvid, make_lr  # noqa: E402
+from segsr_gui.classes import IGNORE_ID  # noqa: E402
+from segsr_gui.data import class_frequencies, labels_or_ignore, load_camvid, logit_adjustment, make_lr  # noqa: E402
 from segsr_gui.evaluate import chain_scores  # noqa: E402
+from segsr_gui.masks import class_ids  # noqa: E402
+from segsr_gui.metrics import confusion, miou  # noqa: E402
+from segsr_gui.pipeline import bicubic_up, pad_to_multiple  # noqa: E402
+from segsr_gui.sampler import iter_sample  # noqa: E402
+from segsr_gui.schedule import ResShiftSchedule  # noqa: E402
 from segsr_gui.precision import PRECISIONS, describe  # noqa: E402
 from segsr_gui.weights import load_model, update_manifest  # noqa: E402
 
@@ -44,6 +53,30 @@ def monotone(scores) -> bool:
     return bool(ok)
 
 
+def class_bias_scores(model, lrs: list, labels: list, frequencies: np.ndarray, taus: list[float],
+                      precision: str) -> dict[float, float]:
+    """Final-step mIoU for each logit-adjustment strength tau. The offsets change only the
+    argmax, not the chain, so one run per image scores every tau."""
+    cfg = dataclasses.replace(model.config, class_bias=())
+    model.config, saved = cfg, model.config
+    confs = {tau: np.zeros((cfg.num_classes,) * 2, np.int64) for tau in taus}
+    try:
+        schedule = ResShiftSchedule(cfg.schedule)
+        for i, (lr, lab) in enumerate(zip(lrs, labels)):
+            h, w = lab.shape
+            x = torch.from_numpy(np.ascontiguousarray(lr.transpose(2, 0, 1)))[None] * 2 - 1
+            y = bicubic_up(pad_to_multiple(x, model.stride), cfg.scale)
+            for step in iter_sample(model, y, schedule, seed=i, noise_scale=cfg.noise_scale, precision=precision):
+                pass
+            logits = step.s0_hat[0, :, :h, :w].numpy()
+            for tau in taus:
+                bias = np.array(logit_adjustment(frequencies, tau), np.float32)[:, None, None]
+                confs[tau] += confusion(class_ids(logits + bias), lab, cfg.num_classes, IGNORE_ID)
+    finally:
+        model.config = saved
+    return {tau: miou(c) for tau, c in confs.items()}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
@@ -55,6 +88,8 @@ def main() -> int:
     ap.add_argument("--steps", nargs="+", type=int, default=[4])
     ap.add_argument("--images", type=int, default=24)
     ap.add_argument("--write-default", action="store_true")
+    ap.add_argument("--tau", nargs="+", type=float, default=[0.0, 0.25, 0.5, 0.75, 1.0],
+                    help="logit-adjustment strengths tried for the class map (0 = raw argmax)")
     ap.add_argument("--precision", choices=list(PRECISIONS), default="auto")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "chain"))
     ap.add_argument("--merge", action="store_true", help="keep other models' runs already in OUT.json")
@@ -67,8 +102,11 @@ def main() -> int:
     report = {"machine": f"{platform.machine()} CPU, {torch.get_num_threads()} threads, torch {torch.__version__}",
               "date": time.strftime("%Y-%m-%d"), "command": " ".join(["python"] + sys.argv),
               "images": len(idx), "precision": describe(torch.device("cpu"), args.precision), "runs": []}
+    frequencies = class_frequencies(load_camvid(args.data, "train").labels, 11)  # the prior: train, not val
     for name in args.models:
         loaded = load_model(name)
+        # the grid scores the raw argmax; the class bias is chosen after it, on the same images
+        loaded.model.config = dataclasses.replace(loaded.model.config, class_bias=())
         settings = {}
         for steps in args.steps:
             for noise in args.noise:
@@ -82,6 +120,7 @@ def main() -> int:
                         report["runs"].append(run)
                         settings.setdefault((steps, noise, sigma), []).append(run)
                         print(json.dumps(run), file=sys.stderr, flush=True)
+        steps, noise = loaded.model.config.schedule.steps, loaded.model.config.noise_scale
         if args.write_default:
             def score(runs):
                 return float(np.mean([r["psnr"][-1] + 10 * (r["miou"][-1] if r["miou"] else 0) for r in runs]))
@@ -103,11 +142,30 @@ def main() -> int:
                                    "points per step and end on their best step, if any do"),
                 chain_val=best, config=config)
             report.setdefault("defaults", {})[name] = {"steps": steps, "noise_scale": noise, "colour_sigma": sigma}
+        if loaded.model.has_segmentation:  # on the default chain (the one just chosen, if it was)
+            chain = dataclasses.replace(loaded.model.config, noise_scale=noise,
+                                        schedule=loaded.model.config.schedule.with_steps(steps))
+            loaded.model.config = chain
+            all_lrs = [lr for kind in args.kinds for lr in lrs[kind]]
+            by_tau = class_bias_scores(loaded.model, all_lrs, labels * len(args.kinds), frequencies, args.tau,
+                                       args.precision)
+            tau = max(by_tau, key=lambda t: (round(by_tau[t], 6), -t))  # ties: the weaker offset
+            report.setdefault("class_bias", {})[name] = {"miou_by_tau": {str(t): m for t, m in by_tau.items()},
+                                                          "best_tau": tau}
+            if args.write_default:
+                bias = list(logit_adjustment(frequencies, tau))
+                manifest = json.loads(loaded.path.with_suffix(".json").read_text())
+                update_manifest(loaded.path, config={**manifest["config"], "class_bias": bias},
+                                class_bias={"tau": tau, "offsets": bias, "val_miou_by_tau": by_tau,
+                                            "chosen_on": f"CamVid val, the {len(all_lrs)} LR inputs above, "
+                                                         "final-step mIoU; prior: CamVid train pixel shares"})
+                report["defaults"][name]["class_bias_tau"] = tau
     old = Path(args.out + ".json")
     if args.merge and old.exists():
         previous = json.loads(old.read_text())
         report["runs"] = [r for r in previous["runs"] if r["model"] not in args.models] + report["runs"]
         report["defaults"] = {**previous.get("defaults", {}), **report.get("defaults", {})}
+        report["class_bias"] = {**previous.get("class_bias", {}), **report.get("class_bias", {})}
         report["command"] = previous["command"] + " ; " + report["command"]
     Path(args.out + ".json").write_text(json.dumps(report, indent=1))
     Path(args.out + ".md").write_text(render(report))
@@ -132,9 +190,21 @@ def render(report: dict) -> str:
                      + " → ".join(f"{p:.2f}" for p in r["psnr"]) + " | "
                      + (" → ".join(f"{100 * m:.1f}" for m in r["miou"]) if r["miou"] else "n/a") + " | "
                      + ("yes" if r["monotone"] else "**no**") + " | " + ("yes" if r["final_best"] else "**no**") + " |")
+    if report.get("class_bias"):
+        taus = sorted({float(t) for v in report["class_bias"].values() for t in v["miou_by_tau"]})
+        lines += ["", "Class map: final-step mIoU (%) on the same images and default chain, by logit-adjustment "
+                  "strength tau (class offsets -tau log(prior), the prior from CamVid train's pixel shares; "
+                  "the image is unchanged):", "",
+                  "| model | " + " | ".join(f"tau {t:g}" for t in taus) + " | best |",
+                  "|---|" + "---|" * (len(taus) + 1)]
+        for k, v in report["class_bias"].items():
+            by = {float(t): m for t, m in v["miou_by_tau"].items()}
+            lines.append(f"| {k} | " + " | ".join(f"{100 * by[t]:.1f}" if t in by else "" for t in taus)
+                         + f" | {v['best_tau']:g} |")
     if report.get("defaults"):
         lines += ["", "Defaults written to the manifests: " + ", ".join(
             f"{k}: {v['steps']} steps, noise {v['noise_scale']}, colour fix {v.get('colour_sigma', 0)} px"
+            + (f", class bias tau {v['class_bias_tau']:g}" if "class_bias_tau" in v else "")
             for k, v in report["defaults"].items())]
     return "\n".join(lines) + "\n"
 

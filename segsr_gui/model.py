@@ -30,6 +30,9 @@ class ModelConfig:
         schedule: the ResShift schedule used by default (its ``steps`` is the default step count).
         noise_scale: default sampler noise (0 = posterior mean, 1 = ResShift's full noise).
         colour_sigma: default low-frequency consistency, in HR pixels (``colour_fix``; 0 = off).
+        class_bias: per-class offsets added to the class logits the sampler yields (logit
+            adjustment: -tau log(prior), chosen on validation by benchmarks/chain.py); () = none.
+            The chain's own class state keeps the raw logits, so the image is unchanged.
     """
 
     scale: int = 4
@@ -48,19 +51,20 @@ class ModelConfig:
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     noise_scale: float = 1.0
     colour_sigma: float = 0.0
+    class_bias: tuple = ()
 
     def to_dict(self) -> dict:
         data = asdict(self)
-        data["sr_mult"] = list(self.sr_mult)
-        data["seg_mult"] = list(self.seg_mult)
+        for key in ("sr_mult", "seg_mult", "class_bias"):
+            data[key] = list(data[key])
         return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "ModelConfig":
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        for key in ("sr_mult", "seg_mult"):
+        for key in ("sr_mult", "seg_mult", "class_bias"):
             if key in known:
-                known[key] = tuple(known[key])
+                known[key] = tuple(float(v) for v in known[key]) if key == "class_bias" else tuple(known[key])
         if "schedule" in known:
             known["schedule"] = ScheduleConfig.from_dict(known["schedule"])
         return cls(**known)

@@ -55,7 +55,7 @@ class Progress:
 class UpscaleResult:
     """``image``: float32 (sH, sW, 3) in [0, 1]; ``class_map``: uint8 (sH, sW) ids, or
     None for a model without segmentation; ``confidence``: uint8 (sH, sW), the winning
-    class probability x 255 (None without segmentation)."""
+    class probability x 255 after the model's class bias (None without segmentation)."""
 
     image: np.ndarray
     class_map: Optional[np.ndarray]

@@ -29,7 +29,8 @@ from .schedule import ResShiftSchedule
 class StepResult:
     """One sampler step: ``x0_hat`` is the live preview (B, 3, sH, sW) in [-1, 1], colour
     fix applied;
-    ``s0_hat`` the class logits (B, K, sH, sW) or None for an SRDM-only model;
+    ``s0_hat`` the class logits (B, K, sH, sW), the model's ``class_bias`` added, or None
+    for an SRDM-only model;
     ``x_t`` the noisy state the estimate was made from."""
 
     index: int
@@ -76,6 +77,9 @@ def iter_sample(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int
         s = schedule.prior_sample(prior, _noise(field, 1, prior, origin), kappa=cfg.kappa_seg)
     x0_prev = y
     y_low = gaussian_blur(y, colour_sigma) if colour_sigma > 0 else None
+    class_bias = None
+    if model.has_segmentation and cfg.class_bias:
+        class_bias = torch.tensor(cfg.class_bias, dtype=torch.float32, device=y.device).view(1, k, 1, 1)
     for index, t in enumerate(schedule.timesteps):
         eta = torch.full((y.shape[0],), schedule.eta(t), device=y.device, dtype=y.dtype)
         with autocast(y.device, precision):
@@ -83,7 +87,8 @@ def iter_sample(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int
         x0_hat = x0_hat.float().clamp(-1, 1)
         s0_hat = None if s0_hat is None else s0_hat.float()
         shown = keep_low_frequencies(x0_hat, y, colour_sigma, y_low)
-        result = StepResult(index, total, t, shown, s0_hat, x)
+        s0_shown = s0_hat if s0_hat is None or class_bias is None else s0_hat + class_bias
+        result = StepResult(index, total, t, shown, s0_shown, x)
         if callback is not None:
             callback(result)
         yield result

@@ -243,7 +243,7 @@ def initial_weights(model, ema, spec: str) -> dict:
     from .weights import load_model
 
     loaded = load_model(spec)
-    sampler_defaults = ("noise_scale", "colour_sigma")  # chosen after training, not architecture
+    sampler_defaults = ("noise_scale", "colour_sigma", "class_bias")  # chosen after training, not architecture
     ours, theirs = model.config.to_dict(), loaded.model.config.to_dict()
     differ = sorted(k for k, v in ours.items() if k not in sampler_defaults and theirs.get(k) != v)
     if differ:

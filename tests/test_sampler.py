@@ -96,3 +96,31 @@ def test_colour_fix_changes_what_is_shown_not_the_chain(tiny_model):
     detail = lambda x: x - gaussian_blur(x, 2.0)  # noqa: E731
     assert torch.allclose(detail(out)[inner], detail(raw)[inner], atol=0.05)
     assert torch.equal(keep_low_frequencies(raw, y, 0.0), raw)  # 0 turns it off
+
+
+def test_class_bias_moves_the_yielded_classes_not_the_chain(tiny_model):
+    """Logit adjustment: the yielded logits get the model's class_bias; the image and the
+    states the chain continues from are those of a run without it."""
+    import dataclasses
+
+    from segsr_gui.model import ModelConfig
+
+    sched = ResShiftSchedule(ScheduleConfig(steps=3))
+    y = _y(24, 24, seed=5)
+    plain = list(iter_sample(tiny_model, y, sched, seed=2, noise_scale=1.0))
+    bias = tuple(float(v) for v in np.linspace(-1, 1, tiny_model.config.num_classes))
+    tiny_model.config = dataclasses.replace(tiny_model.config, class_bias=bias)
+    try:
+        biased = list(iter_sample(tiny_model, y, sched, seed=2, noise_scale=1.0))
+    finally:
+        tiny_model.config = dataclasses.replace(tiny_model.config, class_bias=())
+    offsets = torch.tensor(bias).view(1, -1, 1, 1)
+    for a, b in zip(plain, biased):
+        assert torch.equal(a.x_t, b.x_t) and torch.equal(a.x0_hat, b.x0_hat)
+        assert torch.allclose(b.s0_hat, a.s0_hat + offsets)
+    last = int(np.argmax(bias))
+    share = lambda s: float((s.argmax(1) == last).float().mean())  # noqa: E731
+    assert share(biased[-1].s0_hat) > share(plain[-1].s0_hat)
+    # the manifest round trip keeps it (JSON has lists, the config tuples)
+    cfg = ModelConfig.from_dict({**tiny_model.config.to_dict(), "class_bias": list(bias)})
+    assert cfg.class_bias == bias and cfg.to_dict()["class_bias"] == list(bias)

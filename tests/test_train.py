@@ -186,3 +186,17 @@ def test_class_balanced_training_weighs_the_cross_entropy(tmp_path, camvid_like)
     (tmp_path / "bad.toml").write_text('base = "plain.toml"\n[train]\nclass_balance = "inverse"\n')
     with pytest.raises(ValueError, match="class_balance"):
         seg_class_weights(load_config(tmp_path / "bad.toml"), train)
+
+
+def test_logit_adjustment_offsets_favour_rare_classes():
+    from segsr_gui.data import class_frequencies, logit_adjustment
+
+    lab = np.zeros((10, 10), np.uint8)
+    lab[0, :1] = 1  # 1 pixel of class 1, none of class 2, 11 = unlabelled is not counted
+    lab[9] = 11
+    freq = class_frequencies([lab], 3)
+    np.testing.assert_allclose(freq, [89 / 90, 1 / 90, 0.0])
+    offsets = logit_adjustment(freq, 0.5)
+    np.testing.assert_allclose(offsets[:2], [-0.5 * np.log(89 / 90), -0.5 * np.log(1 / 90)])
+    assert offsets[2] == offsets[1]  # an unseen class gets the rarest seen class's offset
+    assert logit_adjustment(freq, 0.0) == (0.0, 0.0, 0.0)
