@@ -30,6 +30,17 @@ def budget_line(t: dict) -> str:
             f"{t.get('lr')}); precision {t.get('precision')}; the 2 cores were shared with other work")
 
 
+def class_bias_lines(m: dict) -> list[str]:
+    """The class map's logit adjustment, if the manifest has one."""
+    cb = m.get("class_bias")
+    if not cb:
+        return []
+    by_tau = {float(k): v for k, v in cb["val_miou_by_tau"].items()}
+    return [f"- class map: logit adjustment, offsets -tau log(prior) with tau {cb['tau']:g} (prior: CamVid train "
+            f"pixel shares); chosen on {cb['chosen_on']}: mIoU " + ", ".join(
+                f"{100 * v:.1f}% at tau {k:g}" for k, v in sorted(by_tau.items())) + ". The image is unchanged."]
+
+
 def main() -> int:
     quality = load(ROOT / "benchmarks" / "quality.json")
     chain = load(ROOT / "benchmarks" / "chain.json")
@@ -61,6 +72,7 @@ def main() -> int:
                   f"{m['config'].get('colour_sigma', 0)} px (0 = off) "
                   f"(schedule kappa {m['schedule']['kappa']}, p {m['schedule']['power']}, "
                   f"min_noise {m['schedule']['min_noise']}); chosen on: {m.get('default_chosen_on', 'training config')}",
+                  *class_bias_lines(m),
                   f"- training data: {t.get('data')}",
                   budget_line(t),
                   f"- validation (selection): {t.get('validation')}, every {t.get('val_every', 250)} iterations; the shipped weights "
