@@ -42,6 +42,7 @@ from segsr_gui.sampler import iter_sample  # noqa: E402
 from segsr_gui.schedule import ResShiftSchedule  # noqa: E402
 from segsr_gui.precision import PRECISIONS, describe  # noqa: E402
 from segsr_gui.weights import load_model, update_manifest  # noqa: E402
+from benchmarks.report import write_report  # noqa: E402
 
 MAX_PSNR_DROP = 0.05
 MAX_MIOU_DROP = 0.005
@@ -167,9 +168,7 @@ def main() -> int:
         report["defaults"] = {**previous.get("defaults", {}), **report.get("defaults", {})}
         report["class_bias"] = {**previous.get("class_bias", {}), **report.get("class_bias", {})}
         report["command"] = previous["command"] + " ; " + report["command"]
-    Path(args.out + ".json").write_text(json.dumps(report, indent=1))
-    Path(args.out + ".md").write_text(render(report))
-    print(render(report))
+    write_report(args.out, report, render)
     return 0
 
 

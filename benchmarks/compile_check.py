@@ -12,7 +12,6 @@ compile time counts against it, as a user opening a photo of a new size pays it.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -34,6 +33,7 @@ from benchmarks.speed import test_image  # noqa: E402
 from segsr_gui.pipeline import upscale  # noqa: E402
 from segsr_gui.precision import describe  # noqa: E402
 from segsr_gui.weights import load_model  # noqa: E402
+from benchmarks.report import write_report  # noqa: E402
 
 
 def best_of(fn, repeats: int) -> float:
@@ -88,9 +88,7 @@ def main() -> int:
             print(size, key, row[key], file=sys.stderr, flush=True)
         report["sizes"][size] = row
     model.forward = eager_forward
-    Path(args.out + ".json").write_text(json.dumps(report, indent=1))
-    Path(args.out + ".md").write_text(render(report))
-    print(render(report))
+    write_report(args.out, report, render)
     return 0
 
 

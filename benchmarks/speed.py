@@ -29,11 +29,12 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from segsr_gui.pipeline import (DEFAULT_MARGIN, DEFAULT_OVERLAP, MIN_TILE, iter_upscale, min_tile,  # noqa: E402
+from segsr_gui.pipeline import (DEFAULT_MARGIN, DEFAULT_OVERLAP, MIN_TILE, min_tile,  # noqa: E402
                                 tile_overlap, upscale)
 from segsr_gui.precision import describe  # noqa: E402
 from segsr_gui.tiling import plan_tiles  # noqa: E402
 from segsr_gui.weights import load_model  # noqa: E402
+from benchmarks.report import write_report  # noqa: E402
 
 
 def test_image(size: int, seed: int = 0) -> np.ndarray:
@@ -243,9 +244,7 @@ def main() -> int:
                                                                      big["peak_rss_gib"] <= 2)
     d = report["tiling_512"]["max_abs_diff_255"]
     g["tiled vs untiled 512x512, max diff (<= 1/255)"] = (f"{d:.2f}/255", d <= 1)
-    Path(args.out + ".json").write_text(json.dumps(report, indent=1))
-    Path(args.out + ".md").write_text(render(report))
-    print(render(report))
+    write_report(args.out, report, render)
     return 0
 
 

@@ -35,7 +35,7 @@ from .evaluate import chain_scores
 from .model import ModelConfig, SegSRModel
 from .pipeline import bicubic_up
 from .precision import bf16_supported, describe
-from .schedule import ResShiftSchedule, ScheduleConfig, posterior_step
+from .schedule import ResShiftSchedule, posterior_step
 from .weights import save_model, update_manifest
 
 
