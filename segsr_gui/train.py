@@ -395,5 +395,8 @@ def training_record(cfg: TrainConfig, meta: dict, train_images: int) -> dict:
                                     f"iterations, {init['wall_clock_minutes']} min, {init['precision']})")
         record["iterations"] += init["iterations"]
         record["wall_clock_minutes"] = round(record["wall_clock_minutes"] + init["wall_clock_minutes"], 1)
-        record["precision"] = f"{init['precision']}, then {record['precision']}"
+        if not init["precision"].endswith(record["precision"]):
+            record["precision"] = f"{init['precision']}, then {record['precision']}"
+        else:
+            record["precision"] = init["precision"]
     return record
