@@ -18,10 +18,11 @@ from .tiling import Box, feather_weight, plan_tiles
 # LR pixels along a tile's inner edge used only as context (weight 0). The nets' zero
 # padding at a tile border disturbs the chain near it, and a class that flips there moves
 # the image by several /255; those pixels come from the neighbour instead. The reach grows
-# as the model learns more context: tiled vs untiled on a 512x512 photo differed by at most
-# 1.0/255 with 28 px for the first shipped model, but 3.5/255 for the continued one, and
-# 0.9/255 with 36 px (benchmarks/speed.py measures both margins in its tiling section).
-DEFAULT_MARGIN = 36
+# as the model learns more context. Tiled vs untiled on a 512x512 photo, max difference:
+# first model 1.0/255 with 28 px; second sitting 3.5/255 with 28 px, 0.9 with 36; third
+# sitting (256 px training crops) 1.9/255 with 36, 2.5 with 44, 1.3 with 48, 0.6 with 52,
+# 0.8 with 56 (benchmarks/speed.py measures the default against --margins).
+DEFAULT_MARGIN = 52
 
 
 def tile_overlap(margin: int) -> int:
@@ -36,6 +37,9 @@ def min_tile(overlap: int) -> int:
 
 DEFAULT_OVERLAP = tile_overlap(DEFAULT_MARGIN)
 MIN_TILE = min_tile(DEFAULT_OVERLAP)  # smaller tiles gain little
+# The largest automatic tile: a 1024x1024 photo in 256 px tiles peaked at 1.6 GiB, in 320 px
+# tiles at 1.95 GiB (issue 8's bound is 2 GiB). With the 52 px margin it equals MIN_TILE.
+MAX_AUTO_TILE = 256
 # Working memory of one sampler pass per LR pixel (measured by benchmarks/speed.py
 # on the shipped full model, fp32 CPU, with headroom); sets the automatic tile size.
 BYTES_PER_LR_PIXEL = 12_000
@@ -78,7 +82,7 @@ def auto_tile_size(height: int, width: int, stride: int, budget: int | None = No
     """LR tile side that keeps one pass within a quarter of free memory (0 = no tiling)."""
     budget = available_memory() // 4 if budget is None else budget
     side = int((budget / BYTES_PER_LR_PIXEL) ** 0.5)
-    side = max(MIN_TILE, min(side, 256)) // stride * stride
+    side = max(MIN_TILE, min(side, MAX_AUTO_TILE)) // stride * stride
     return 0 if height * width <= side * side and max(height, width) <= side * 1.5 else side
 
 

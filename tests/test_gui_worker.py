@@ -103,9 +103,11 @@ def test_noisy_state_is_converted_only_when_looked_at(qtbot, request_):
     assert np.array_equal(_qimage_view(image, 3), tensor_to_rgb(x_t, 64, 96))
     assert not torch.equal(x_t, frames[-1].x_t)  # each step keeps its own state
 
-    # A photo big enough for two tiles (the minimum tile is 96 LR pixels).
-    request_.rgb = np.random.default_rng(1).random((16, 200, 3), dtype=np.float32)
-    request_.tile, request_.steps = 96, 2
+    # A photo big enough for two of the smallest tiles.
+    from segsr_gui.pipeline import MIN_TILE
+
+    request_.rgb = np.random.default_rng(1).random((16, MIN_TILE + 64, 3), dtype=np.float32)
+    request_.tile, request_.steps = MIN_TILE, 2
     for wanted in (False, True):
         worker = UpscaleWorker(request_)
         worker.show_noisy(wanted)

@@ -102,7 +102,8 @@ from segsr_gui.runner import iter_upscale_retrying
 from segsr_gui.weights import load_model
 torch.set_num_threads(1)
 model = load_model(sys.argv[1]).model
-rgb = np.random.default_rng(0).random((384, 384, 3)).astype(np.float32)
+side = int(sys.argv[3])
+rgb = np.random.default_rng(0).random((side, side, 3)).astype(np.float32)
 upscale(rgb[:48, :48], model, steps=1, tile=0)  # load every library before the cap
 cap = psutil.Process().memory_info().vms + int(sys.argv[2]) * 2**20
 resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
@@ -118,21 +119,24 @@ except StopIteration as stop:
 
 
 def test_a_real_out_of_memory_is_retried_with_smaller_tiles(tiny_model_file):
-    """The process gets a memory cap (RLIMIT_AS) too small for one 384x384 pass: torch's
-    own allocator error must be recognised and the run finish with smaller tiles."""
+    """The process gets a memory cap (RLIMIT_AS) too small for one pass over a photo twice the
+    smallest tile: torch's own allocator error must be recognised and the run finish in the
+    smallest tiles. (With 256 px tiles and a 512x512 photo, caps of 700-1200 MB gave that one
+    retry; 1600 MB ran whole.)"""
     import subprocess
     import sys
 
     resource = pytest.importorskip("resource")
     if not hasattr(resource, "RLIMIT_AS"):
         pytest.skip("no address-space limit on this platform")
-    proc = subprocess.run([sys.executable, "-c", REAL_OOM, str(tiny_model_file), "560"],
+    from segsr_gui.runner import MIN_TILE
+
+    side = 2 * MIN_TILE
+    proc = subprocess.run([sys.executable, "-c", REAL_OOM, str(tiny_model_file), "900", str(side)],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT")][0]
-    from segsr_gui.runner import MIN_TILE
-
-    assert "(1536, 1536, 3)" in result and f"[{MIN_TILE}]" in result  # one retry, at the smallest tile
+    assert f"({4 * side}, {4 * side}, 3)" in result and f"[{MIN_TILE}]" in result  # one retry, smallest tile
     first = [ln for ln in proc.stdout.splitlines() if ln.startswith("FIRST")][0]
     assert "allocate memory" in first  # torch's real message, not a simulated one
 

@@ -95,13 +95,17 @@ def test_tiled_and_untiled_256px_agree_within_2_of_255(tiny_model):
 
 
 def test_auto_tile_size_follows_the_memory_budget():
-    from segsr_gui.pipeline import BYTES_PER_LR_PIXEL, MIN_TILE, auto_tile_size
+    from segsr_gui.pipeline import BYTES_PER_LR_PIXEL, MAX_AUTO_TILE, MIN_TILE, auto_tile_size
 
     assert auto_tile_size(64, 64, 4, budget=10 << 30) == 0  # small photos run whole
-    big = auto_tile_size(1024, 1024, 4, budget=10 << 30)
-    small = auto_tile_size(1024, 1024, 4, budget=100 * 100 * BYTES_PER_LR_PIXEL)
-    assert 0 < small < big and big % 4 == 0 and small % 4 == 0
-    assert small == MIN_TILE  # never below the smallest tile that holds the overlap
+    assert auto_tile_size(1024, 1024, 4, budget=10 << 30) == MAX_AUTO_TILE  # plenty: the largest tile
+    # little memory: the smallest tile that holds the overlap, never less
+    assert auto_tile_size(1024, 1024, 4, budget=100 * 100 * BYTES_PER_LR_PIXEL) == MIN_TILE
+    # a photo that fits the budget runs whole; the same photo with less memory goes in tiles
+    side = MIN_TILE
+    assert auto_tile_size(side, side, 4, budget=side * side * BYTES_PER_LR_PIXEL) == 0
+    assert auto_tile_size(side + 64, side + 64, 4, budget=side * side * BYTES_PER_LR_PIXEL) == MIN_TILE
+    assert MIN_TILE <= MAX_AUTO_TILE and MIN_TILE % 4 == 0
 
 
 def test_noise_field_windows_agree_wherever_they_are_cut():
