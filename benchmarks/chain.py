@@ -158,8 +158,8 @@ def main() -> int:
                 manifest = json.loads(loaded.path.with_suffix(".json").read_text())
                 update_manifest(loaded.path, config={**manifest["config"], "class_bias": bias},
                                 class_bias={"tau": tau, "offsets": bias, "val_miou_by_tau": by_tau,
-                                            "chosen_on": f"CamVid val, the {len(all_lrs)} LR inputs above, "
-                                                         "final-step mIoU; prior: CamVid train pixel shares"})
+                                            "chosen_on": f"CamVid val, the same {len(all_lrs)} LR inputs as the "
+                                                         "sampler defaults, final-step mIoU"})
                 report["defaults"][name]["class_bias_tau"] = tau
     old = Path(args.out + ".json")
     if args.merge and old.exists():

@@ -37,7 +37,7 @@ def class_bias_lines(m: dict) -> list[str]:
         return []
     by_tau = {float(k): v for k, v in cb["val_miou_by_tau"].items()}
     return [f"- class map: logit adjustment, offsets -tau log(prior) with tau {cb['tau']:g} (prior: CamVid train "
-            f"pixel shares); chosen on {cb['chosen_on']}: mIoU " + ", ".join(
+            f"pixel shares); chosen on {cb['chosen_on']}: " + ", ".join(
                 f"{100 * v:.1f}% at tau {k:g}" for k, v in sorted(by_tau.items())) + ". The image is unchanged."]
 
 
