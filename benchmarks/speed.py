@@ -136,7 +136,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="segsr-x4")
     ap.add_argument("--repeats", type=int, default=2)
-    ap.add_argument("--small-repeats", type=int, default=6,
+    ap.add_argument("--small-repeats", type=int, default=12,
                     help="repeats of the sub-second runs (64x64 and the preview cost), where noise dominates")
     ap.add_argument("--big", type=int, default=1024, help="LR side of the memory test")
     ap.add_argument("--no-peer", action="store_true")
@@ -162,7 +162,11 @@ def main() -> int:
         runs["previews"].append(timed(lambda: run_with_gui_previews(rgb, loaded.path), 1))
         runs["result_only"].append(timed(lambda: run_with_gui_previews(rgb, loaded.path, 10**6), 1))
     plain, with_prev, last_only = (min(runs[k]) for k in ("plain", "previews", "result_only"))
-    report["preview"] = {"without_seconds": plain, "with_seconds": with_prev, "overhead": with_prev / plain - 1,
+    # The goal is judged on the median of the paired ratios: each repeat runs both back to back,
+    # so a slow moment of this shared machine slows both (the bests alone swung from -2% to 6%).
+    paired = [b / a - 1 for a, b in zip(runs["plain"], runs["previews"])]
+    report["preview"] = {"without_seconds": plain, "with_seconds": with_prev, "overhead": float(np.median(paired)),
+                         "best_of_overhead": with_prev / plain - 1, "paired_overheads": paired,
                          "last_step_only_seconds": last_only, "repeats": len(runs["plain"]),
                          "median_overhead": float(np.median(runs["previews"]) / np.median(runs["plain"]) - 1)}
     Path(args.out + ".json").write_text(json.dumps(report, indent=1))
@@ -268,9 +272,12 @@ def render(report: dict) -> str:
                      f"{c['max_abs_diff_255']:.2f}/255, mean {c['mean_abs_diff_255']:.3f}/255" +
                      (f", class maps agree on {100 * c['class_agreement']:.2f}%" if c["class_agreement"] is not None else ""))
     p = report["preview"]
-    lines.append(f"- 128x128 LR, best of {p.get('repeats', '?')}: {p['without_seconds']:.3f} s without previews, "
-                 f"{p['with_seconds']:.3f} s with"
-                 + (f" ({100 * p['median_overhead']:.1f}% by the medians)" if "median_overhead" in p else "")
+    lines.append(f"- 128x128 LR, {p.get('repeats', '?')} repeats, each with and without previews back to back: "
+                 f"best {p['without_seconds']:.3f} s without, {p['with_seconds']:.3f} s with"
+                 + (f" ({100 * p['best_of_overhead']:.1f}% by the bests, {100 * p['median_overhead']:.1f}% by the "
+                    f"medians; per repeat {min(p['paired_overheads']) * 100:.1f}% to "
+                    f"{max(p['paired_overheads']) * 100:.1f}%, median {100 * p['overhead']:.1f}%, the figure "
+                    "above)" if "paired_overheads" in p else "")
                  + (f"; the window's worker showing only the result: {p['last_step_only_seconds']:.3f} s "
                     "(its fixed cost: the result's conversion)"
                     if "last_step_only_seconds" in p else ""))
