@@ -4,7 +4,8 @@
 
 - full SegSR sampling (default steps, image and class map) vs the pretrained
   Real-ESRGAN x4plus peer (ncnn, same thread count) on 64x64 and 256x256 LR;
-- live-preview overhead: the window's worker (previews at every step) vs plain sampling;
+- live-preview overhead: the window's worker (previews at every step) vs plain sampling, in
+  the default photo view (with class colours shown the worker also colours each frame);
 - time per output megapixel at three sizes (linearity);
 - peak resident memory of a tiled 1024x1024 -> 4096x4096 run (in a child process);
 - tiled vs untiled output of a 512x512 input (max difference, image and class map), and how

@@ -182,3 +182,19 @@ def test_untiled_frames_end_on_the_result_and_keep_their_own_classes(qtbot, requ
     assert np.array_equal(out.classes.ids, out.result.class_map)
     assert len({id(f.classes.ids) for f in frames}) == 3
     assert not np.array_equal(frames[0].classes.ids, frames[-1].classes.ids)
+
+
+def test_class_maps_are_coloured_on_the_worker_only_while_the_window_shows_them(qtbot, request_):
+    from segsr_gui.ui.worker import JobRunner, UpscaleWorker
+
+    runner = JobRunner()
+    for shown in (False, True):
+        worker = UpscaleWorker(request_)
+        worker.show_classes(shown)
+        with qtbot.waitSignal(worker.returned, timeout=60000) as blocker:
+            runner.start(worker)
+        qtbot.waitUntil(lambda: not runner.busy)
+        layers = [f.classes for f in blocker.args[0].frames] + [blocker.args[0].classes]
+        assert all((layer._image is not None) == shown for layer in layers)
+        image = layers[0].image  # made on first use either way
+        assert image.width() == layers[0].ids.shape[1] and layers[0].image is image

@@ -115,7 +115,8 @@ def preview_rgb(rgb: np.ndarray, max_side: int = PREVIEW_MAX_SIDE) -> QImage:
 class ClassLayer:
     """Preview-sized class ids; their colour image (every class visible) is made on first
     use. Most live frames are never shown in colour (the photo view is the default), and
-    colouring each on the worker was a fifth of the preview's cost."""
+    colouring each on the worker was a fifth of the preview's cost; the worker colours them
+    only while the window shows colours (``UpscaleWorker.show_classes``)."""
 
     ids: np.ndarray  # uint8 (h, w)
     palette: list

@@ -341,6 +341,7 @@ class MainWindow(QMainWindow):
                                          self.settings.run.preview_every)
         worker = UpscaleWorker(request)
         worker.show_noisy(self.view_panel.value("state") == "noisy")
+        worker.show_classes(self.view_panel.value("layer") != "photo")
         worker.started.connect(self._run_started)
         worker.yielded.connect(self._run_step)
         worker.returned.connect(self._run_returned)
@@ -484,6 +485,7 @@ class MainWindow(QMainWindow):
         state = self.view_panel.value("state")
         if self._worker is not None:
             self._worker.show_noisy(state == "noisy")
+            self._worker.show_classes(self.view_panel.value("layer") != "photo")
         left_key = self.view_panel.value("left") or "original"
         right_key = self.view_panel.value("right") or "original"
         left, _, _, left_label, left_smooth = self._image_of(left_key, "estimate")

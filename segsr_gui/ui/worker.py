@@ -161,9 +161,19 @@ class UpscaleWorker(QObject):
         self.request = request
         self._abort = threading.Event()
         self._noisy = threading.Event()
+        self._colours = threading.Event()
 
     def abort(self) -> None:
         self._abort.set()
+
+    def show_classes(self, on: bool) -> None:
+        """Whether the window shows class colours: then each frame's map is coloured here, on
+        the worker. Otherwise it is coloured on first look, on the GUI thread (colouring every
+        frame there made the longest event-loop block about twice as long, gui_latency.py)."""
+        if on:
+            self._colours.set()
+        else:
+            self._colours.clear()
 
     def show_noisy(self, on: bool) -> None:
         """Whether a tiled run's frames carry the noisy state (the window's view asks for it)."""
@@ -244,6 +254,8 @@ class UpscaleWorker(QObject):
                         logits_to_ids(p.step.s0_hat, hr.height, hr.width, out=ids[rows, cols])
                         shares = class_shares(ids, k) / ids.size
                         cls_img = preview_classes(ids, loaded.palette)
+                if cls_img is not None and self._colours.is_set():
+                    cls_img.image  # noqa: B018 - coloured now, on this thread
                 frame = StepFrame(p.step.index, p.step.total, p.tile_index, p.tiles, image, cls_img, shares,
                                   time.perf_counter() - t0, noisy, x_t)
                 if p.tiles == 1 or last:  # tiled runs keep one frame per tile for the scrubber
@@ -255,6 +267,8 @@ class UpscaleWorker(QObject):
         if result.class_map is not None:
             cls_img = preview_classes(result.class_map, loaded.palette)
             shares = class_shares(result.class_map, k) / result.class_map.size
+        if cls_img is not None and self._colours.is_set():
+            cls_img.image  # noqa: B018 - coloured now, on this thread
         full = rgb_to_qimage(result.image)
         image = full
         if max(full.width(), full.height()) > PREVIEW_MAX_SIDE:
