@@ -14,6 +14,21 @@ def request_(tiny_model_file):
     return RunRequest(rgb, tiny_model_file, seed=3)
 
 
+def run_to_end(qtbot, request, show_classes: bool = False):
+    """Run one UpscaleWorker on its thread; (frames it yielded, its RunOutput)."""
+    from segsr_gui.ui.worker import JobRunner, UpscaleWorker
+
+    runner = JobRunner()
+    worker = UpscaleWorker(request)
+    worker.show_classes(show_classes)
+    frames = []
+    worker.yielded.connect(frames.append)
+    with qtbot.waitSignal(worker.returned, timeout=60000) as blocker:
+        runner.start(worker)
+    qtbot.waitUntil(lambda: not runner.busy)
+    return frames, blocker.args[0]
+
+
 def test_worker_signals_in_order(qtbot, request_):
     from segsr_gui.ui.worker import JobRunner, UpscaleWorker
 
@@ -166,16 +181,8 @@ def test_untiled_frames_end_on_the_result_and_keep_their_own_classes(qtbot, requ
     """The last step's frame is the result itself (converted once), and each frame's class
     ids are its own: hiding a class on an earlier step must colour that step's map."""
     from segsr_gui.ui.convert import qimage_pixels
-    from segsr_gui.ui.worker import JobRunner, UpscaleWorker
 
-    runner = JobRunner()
-    worker = UpscaleWorker(request_)
-    frames = []
-    worker.yielded.connect(frames.append)
-    with qtbot.waitSignal(worker.returned, timeout=60000) as blocker:
-        runner.start(worker)
-    qtbot.waitUntil(lambda: not runner.busy)
-    out = blocker.args[0]
+    frames, out = run_to_end(qtbot, request_)
     assert [f.index for f in out.frames] == [0, 1, 2] and out.frames == frames
     assert frames[-1].image is out.image and frames[-1].classes is out.classes
     assert np.array_equal(qimage_pixels(out.image), np.round(out.result.image * 255).astype(np.uint8))
@@ -185,16 +192,9 @@ def test_untiled_frames_end_on_the_result_and_keep_their_own_classes(qtbot, requ
 
 
 def test_class_maps_are_coloured_on_the_worker_only_while_the_window_shows_them(qtbot, request_):
-    from segsr_gui.ui.worker import JobRunner, UpscaleWorker
-
-    runner = JobRunner()
     for shown in (False, True):
-        worker = UpscaleWorker(request_)
-        worker.show_classes(shown)
-        with qtbot.waitSignal(worker.returned, timeout=60000) as blocker:
-            runner.start(worker)
-        qtbot.waitUntil(lambda: not runner.busy)
-        layers = [f.classes for f in blocker.args[0].frames] + [blocker.args[0].classes]
+        _, out = run_to_end(qtbot, request_, show_classes=shown)
+        layers = [f.classes for f in out.frames] + [out.classes]
         assert all((layer._image is not None) == shown for layer in layers)
         image = layers[0].image  # made on first use either way
         assert image.width() == layers[0].ids.shape[1] and layers[0].image is image
