@@ -77,17 +77,7 @@ def rgb_to_qimage(rgb: np.ndarray) -> QImage:
     img = QImage(w, h, QImage.Format.Format_RGB888)
     view = _qimage_view(img, 3)
 
-    def band(rows: slice) -> None:
-        part = rgb[rows]
-        if part.dtype == np.uint8:
-            np.copyto(view[rows], part)
-        else:  # the rounding of to_uint8, one band at a time
-            buf = np.multiply(part, 255)
-            np.clip(buf, 0, 255, out=buf)
-            np.rint(buf, out=buf)
-            np.copyto(view[rows], buf, casting="unsafe")
-
-    in_row_bands(lambda rows: in_chunks(band, rows, w), h)
+    in_row_bands(lambda rows: in_chunks(lambda part: np.copyto(view[part], to_uint8(rgb[part])), rows, w), h)
     return img
 
 
