@@ -133,6 +133,9 @@ def test_noisy_state_is_converted_only_when_looked_at(qtbot, request_):
         qtbot.waitUntil(lambda: not runner.busy)
         assert tiled[-1].tiles > 1
         assert all((f.noisy_image() is not None) == wanted for f in tiled)
+        # the canvas of ids is written again by later tiles: each frame keeps its own copy
+        assert len({id(f.classes.ids) for f in tiled}) == len(tiled)
+        assert not np.array_equal(tiled[0].classes.ids, tiled[-1].classes.ids)
 
 
 @pytest.fixture

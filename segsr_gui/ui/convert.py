@@ -130,15 +130,19 @@ def colour_ids(ids: np.ndarray, palette, visible=None) -> QImage:
     return img
 
 
-def preview_classes(class_map: np.ndarray, palette, max_side: int = PREVIEW_MAX_SIDE) -> ClassLayer:
-    """Class ids scaled with nearest neighbour only (ids are never blended)."""
+def preview_classes(class_map: np.ndarray, palette, max_side: int = PREVIEW_MAX_SIDE,
+                    reused: bool = False) -> ClassLayer:
+    """Class ids scaled with nearest neighbour only (ids are never blended). ``reused``: the
+    caller will write into ``class_map`` again (a tiled run's canvas of ids), so the layer
+    keeps a copy of it rather than a view."""
     from PIL import Image
 
     size = preview_size(class_map.shape[1], class_map.shape[0], max_side)
     if size != (class_map.shape[1], class_map.shape[0]):
-        class_map = np.asarray(Image.fromarray(np.ascontiguousarray(class_map)).resize(size, Image.NEAREST))
-    # a copy when not resized: the caller may reuse its array (a tiled run's canvas of ids)
-    ids = np.array(class_map, dtype=np.uint8, order="C", copy=True)
+        return ClassLayer(np.asarray(Image.fromarray(np.ascontiguousarray(class_map)).resize(size, Image.NEAREST)),
+                          palette)
+    ids = np.array(class_map, dtype=np.uint8, order="C", copy=True) if reused else \
+        np.ascontiguousarray(class_map, dtype=np.uint8)
     return ClassLayer(ids, palette)
 
 

@@ -253,7 +253,7 @@ class UpscaleWorker(QObject):
                     if ids is not None and p.step.s0_hat is not None:
                         logits_to_ids(p.step.s0_hat, hr.height, hr.width, out=ids[rows, cols])
                         shares = class_shares(ids, k) / ids.size
-                        cls_img = preview_classes(ids, loaded.palette)
+                        cls_img = preview_classes(ids, loaded.palette, reused=True)
                 if cls_img is not None and self._colours.is_set():
                     cls_img.image  # noqa: B018 - coloured now, on this thread
                 frame = StepFrame(p.step.index, p.step.total, p.tile_index, p.tiles, image, cls_img, shares,
