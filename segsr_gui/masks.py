@@ -23,7 +23,7 @@ def class_ids(scores: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     to put that axis last); the live preview runs it on every step.
     """
     best = np.array(scores[0], dtype=np.float32)
-    ids = np.zeros(best.shape, np.uint8) if out is None else out
+    ids = np.empty(best.shape, np.uint8) if out is None else out
     ids.fill(0)
     wins = np.empty(best.shape, bool)
     for k in range(1, scores.shape[0]):

@@ -134,6 +134,13 @@ class RunOutput:
     frames: list = field(default_factory=list)
 
 
+def _switch(event: threading.Event, on: bool) -> None:
+    if on:
+        event.set()
+    else:
+        event.clear()
+
+
 def run_reporting_errors(worker: QObject, body: Callable[[], None], failure: str) -> None:
     """Run a worker's ``body``; any exception becomes ``worker.errored(message, details)``
     (a dialog for the user, never a traceback), and ``worker.done`` always follows."""
@@ -170,17 +177,17 @@ class UpscaleWorker(QObject):
         """Whether the window shows class colours: then each frame's map is coloured here, on
         the worker. Otherwise it is coloured on first look, on the GUI thread (colouring every
         frame there made the longest event-loop block about twice as long, gui_latency.py)."""
-        if on:
-            self._colours.set()
-        else:
-            self._colours.clear()
+        _switch(self._colours, on)
 
     def show_noisy(self, on: bool) -> None:
         """Whether a tiled run's frames carry the noisy state (the window's view asks for it)."""
-        if on:
-            self._noisy.set()
-        else:
-            self._noisy.clear()
+        _switch(self._noisy, on)
+
+    def _coloured(self, layer: Optional[ClassLayer]) -> Optional[ClassLayer]:
+        """``layer``, coloured now on this thread if the window shows class colours."""
+        if layer is not None and self._colours.is_set():
+            layer.image  # noqa: B018 - the property colours it once
+        return layer
 
     @Slot()
     def run(self) -> None:
@@ -254,9 +261,8 @@ class UpscaleWorker(QObject):
                         logits_to_ids(p.step.s0_hat, hr.height, hr.width, out=ids[rows, cols])
                         shares = class_shares(ids, k) / ids.size
                         cls_img = preview_classes(ids, loaded.palette, reused=True)
-                if cls_img is not None and self._colours.is_set():
-                    cls_img.image  # noqa: B018 - coloured now, on this thread
-                frame = StepFrame(p.step.index, p.step.total, p.tile_index, p.tiles, image, cls_img, shares,
+                frame = StepFrame(p.step.index, p.step.total, p.tile_index, p.tiles, image,
+                                  self._coloured(cls_img), shares,
                                   time.perf_counter() - t0, noisy, x_t)
                 if p.tiles == 1 or last:  # tiled runs keep one frame per tile for the scrubber
                     frames.append(frame)
@@ -265,10 +271,8 @@ class UpscaleWorker(QObject):
             gen.close()
         cls_img = shares = None
         if result.class_map is not None:
-            cls_img = preview_classes(result.class_map, loaded.palette)
+            cls_img = self._coloured(preview_classes(result.class_map, loaded.palette))
             shares = class_shares(result.class_map, k) / result.class_map.size
-        if cls_img is not None and self._colours.is_set():
-            cls_img.image  # noqa: B018 - coloured now, on this thread
         full = rgb_to_qimage(result.image)
         image = full
         if max(full.width(), full.height()) > PREVIEW_MAX_SIDE:
