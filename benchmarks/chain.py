@@ -34,11 +34,10 @@ sys.path.insert(0, str(ROOT))
 
 from segsr_gui.classes import IGNORE_ID  # noqa: E402
 from segsr_gui.data import class_frequencies, labels_or_ignore, load_camvid, logit_adjustment, make_lr  # noqa: E402
-from segsr_gui.evaluate import chain_scores  # noqa: E402
+from segsr_gui.evaluate import chain_scores, sampler_input  # noqa: E402
 from segsr_gui.masks import class_ids  # noqa: E402
 from segsr_gui.metrics import confusion, miou  # noqa: E402
-from segsr_gui.pipeline import bicubic_up, pad_to_multiple  # noqa: E402
-from segsr_gui.sampler import iter_sample  # noqa: E402
+from segsr_gui.sampler import sample  # noqa: E402
 from segsr_gui.schedule import ResShiftSchedule  # noqa: E402
 from segsr_gui.precision import PRECISIONS, describe  # noqa: E402
 from segsr_gui.weights import load_model, update_manifest  # noqa: E402
@@ -61,18 +60,16 @@ def class_bias_scores(model, lrs: list, labels: list, frequencies: np.ndarray, t
     cfg = dataclasses.replace(model.config, class_bias=())
     model.config, saved = cfg, model.config
     confs = {tau: np.zeros((cfg.num_classes,) * 2, np.int64) for tau in taus}
+    biases = {tau: np.array(logit_adjustment(frequencies, tau), np.float32)[:, None, None] for tau in taus}
     try:
         schedule = ResShiftSchedule(cfg.schedule)
         for i, (lr, lab) in enumerate(zip(lrs, labels)):
             h, w = lab.shape
-            x = torch.from_numpy(np.ascontiguousarray(lr.transpose(2, 0, 1)))[None] * 2 - 1
-            y = bicubic_up(pad_to_multiple(x, model.stride), cfg.scale)
-            for step in iter_sample(model, y, schedule, seed=i, noise_scale=cfg.noise_scale, precision=precision):
-                pass
-            logits = step.s0_hat[0, :, :h, :w].numpy()
+            last = sample(model, sampler_input(model, lr), schedule, seed=i, noise_scale=cfg.noise_scale,
+                          precision=precision)
+            logits = last.s0_hat[0, :, :h, :w].numpy()
             for tau in taus:
-                bias = np.array(logit_adjustment(frequencies, tau), np.float32)[:, None, None]
-                confs[tau] += confusion(class_ids(logits + bias), lab, cfg.num_classes, IGNORE_ID)
+                confs[tau] += confusion(class_ids(logits + biases[tau]), lab, cfg.num_classes, IGNORE_ID)
     finally:
         model.config = saved
     return {tau: miou(c) for tau, c in confs.items()}

@@ -33,6 +33,12 @@ class ChainScores:
         return self.miou[-1] if self.miou else float("nan")
 
 
+def sampler_input(model, lr: np.ndarray) -> torch.Tensor:
+    """The sampler's ``y`` for a whole LR image (float32 (H, W, 3) in [0, 1]), untiled."""
+    x = torch.from_numpy(np.ascontiguousarray(lr.transpose(2, 0, 1)))[None] * 2 - 1
+    return bicubic_up(pad_to_multiple(x, model.stride), model.config.scale)
+
+
 def chain_scores(model, lrs: list[np.ndarray], hqs: list[np.ndarray], labels: list[np.ndarray] | None,
                  steps: int | None = None, noise_scale: float | None = None, seed: int = 0,
                  with_ssim: bool = False, colour_sigma: float | None = None,
@@ -48,9 +54,7 @@ def chain_scores(model, lrs: list[np.ndarray], hqs: list[np.ndarray], labels: li
     confs = [np.zeros((cfg.num_classes,) * 2, np.int64) for _ in range(n)]
     for i, (lr, hq) in enumerate(zip(lrs, hqs)):
         h, w = hq.shape[:2]
-        x = torch.from_numpy(np.ascontiguousarray(lr.transpose(2, 0, 1)))[None] * 2 - 1
-        y = bicubic_up(pad_to_multiple(x, model.stride), cfg.scale)
-        for step in iter_sample(model, y, schedule, seed=seed + i, noise_scale=noise_scale,
+        for step in iter_sample(model, sampler_input(model, lr), schedule, seed=seed + i, noise_scale=noise_scale,
                                 colour_sigma=colour_sigma, precision=precision):
             img = ((step.x0_hat[0, :, :h, :w] + 1) / 2).permute(1, 2, 0).numpy()
             psnr[step.index] += psnr_y(img, hq)
