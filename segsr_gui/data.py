@@ -84,17 +84,23 @@ class CropSampler:
         return np.stack(lqs), np.stack(hqs), np.stack(labels)
 
 
-def median_frequency_weights(labels: list[np.ndarray], num_classes: int) -> np.ndarray:
-    """Cross-entropy class weights by median frequency balancing (Eigen & Fergus 2015, used
-    by SegNet on CamVid): ``median(f) / f_c``, where ``f_c`` is class c's pixel count over
-    the pixels of the images it appears in. Rare classes (pole, sign, bicyclist) weigh most,
-    which is what a mean over classes (mIoU) rewards. A class absent from every image gets 0."""
+def _class_pixels(labels: list[np.ndarray], num_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per class id 0..K-1: its pixel count, and the pixel count of the images it appears in."""
     counts = np.zeros(num_classes)
     present = np.zeros(num_classes)
     for lab in labels:
         c = np.bincount(lab.ravel(), minlength=num_classes + 1)[:num_classes]
         counts += c
         present += (c > 0) * lab.size
+    return counts, present
+
+
+def median_frequency_weights(labels: list[np.ndarray], num_classes: int) -> np.ndarray:
+    """Cross-entropy class weights by median frequency balancing (Eigen & Fergus 2015, used
+    by SegNet on CamVid): ``median(f) / f_c``, where ``f_c`` is class c's pixel count over
+    the pixels of the images it appears in. Rare classes (pole, sign, bicyclist) weigh most,
+    which is what a mean over classes (mIoU) rewards. A class absent from every image gets 0."""
+    counts, present = _class_pixels(labels, num_classes)
     seen = counts > 0
     freq = np.where(seen, counts / np.maximum(present, 1), 0.0)
     weights = np.zeros(num_classes)
@@ -104,9 +110,7 @@ def median_frequency_weights(labels: list[np.ndarray], num_classes: int) -> np.n
 
 def class_frequencies(labels: list[np.ndarray], num_classes: int) -> np.ndarray:
     """Each class's share of the labelled pixels (ids past K-1 are not counted)."""
-    counts = np.zeros(num_classes)
-    for lab in labels:
-        counts += np.bincount(lab.ravel(), minlength=num_classes + 1)[:num_classes]
+    counts, _ = _class_pixels(labels, num_classes)
     return counts / max(1.0, counts.sum())
 
 
