@@ -4,8 +4,9 @@ real-world LR, rows bicubic / SRDM-only / SegSR / Real-ESRGAN x4plus (ncnn, opti
     python benchmarks/quality.py --data ../shared/data [--max-images N] [--no-peer]
 
 Writes benchmarks/quality.md and quality.json, and side-by-side crops
-benchmarks/crops_*.png. LR inputs are fixed: Pillow bicubic, or the project's
-Real-ESRGAN-style degradation seeded per image, so every run sees the same inputs.
+benchmarks/crops_*.png (OUT_crops_*.png beside any other ``--out``). LR inputs are
+fixed: Pillow bicubic, or the project's Real-ESRGAN-style degradation seeded per image,
+so every run sees the same inputs.
 """
 
 from __future__ import annotations
@@ -175,8 +176,11 @@ def main() -> int:
                     if seg is not None:
                         from segsr_gui.classes import CAMVID_PALETTE
                         panels.append(("class map", colourise(seg.class_map, CAMVID_PALETTE)))
-                    # beside the table, so a side run (--out elsewhere) leaves the shipped crops alone
-                    save_crops(Path(args.out).parent / f"crops_{set_name}_{name}.png", panels, box)
+                    # beside the table and named after it unless it is the default one, so a side
+                    # run (--out benchmarks/quality_fp32, or elsewhere) leaves the shipped crops alone
+                    out = Path(args.out)
+                    prefix = "crops" if out.name == "quality" else f"{out.name}_crops"
+                    save_crops(out.parent / f"{prefix}_{set_name}_{name}.png", panels, box)
                     crops_done += 1
                 print(f"{set_name} {kind} {i + 1}/{len(hqs)} " + " ".join(
                     f"{k}={acc[k]['psnr'][-1]:.2f}" for k in methods), file=sys.stderr, flush=True)
