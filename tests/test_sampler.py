@@ -124,3 +124,28 @@ def test_class_bias_moves_the_yielded_classes_not_the_chain(tiny_model):
     # the manifest round trip keeps it (JSON has lists, the config tuples)
     cfg = ModelConfig.from_dict({**tiny_model.config.to_dict(), "class_bias": list(bias)})
     assert cfg.class_bias == bias and cfg.to_dict()["class_bias"] == list(bias)
+
+
+def test_shown_estimates_are_made_only_for_the_steps_read(tiny_model, monkeypatch):
+    """The colour fix and the class bias touch only what is shown: ``sample`` (the CLI),
+    which keeps only the last step, pays for them once, not at every step."""
+    import dataclasses
+
+    from segsr_gui import sampler
+
+    sched = ResShiftSchedule(ScheduleConfig(steps=4))
+    y = _y(24, 24, seed=6)
+    bias = tuple(float(v) for v in np.linspace(-1, 1, tiny_model.config.num_classes))
+    tiny_model.config = dataclasses.replace(tiny_model.config, class_bias=bias)
+    try:
+        every = [(r.x0_hat, r.s0_hat) for r in iter_sample(tiny_model, y, sched, seed=1, colour_sigma=2.0)]
+        calls = []
+        real = sampler.keep_low_frequencies
+        monkeypatch.setattr(sampler, "keep_low_frequencies", lambda *a: calls.append(1) or real(*a))
+        last = sampler.sample(tiny_model, y, sched, seed=1, colour_sigma=2.0)
+    finally:
+        tiny_model.config = dataclasses.replace(tiny_model.config, class_bias=())
+    assert len(calls) == 0  # nothing shown yet: made on first use
+    assert torch.equal(last.x0_hat, every[-1][0]) and len(calls) == 1
+    assert torch.equal(last.s0_hat, every[-1][1])
+    assert torch.equal(last.s0_hat, last.logits + torch.tensor(bias).view(1, -1, 1, 1))

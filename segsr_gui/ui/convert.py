@@ -179,12 +179,19 @@ def tensor_to_rgb(t, height: int, width: int, out: np.ndarray | None = None) -> 
     return out
 
 
-def logits_to_ids(t, height: int, width: int, out: np.ndarray | None = None) -> np.ndarray:
-    """(1, K, h, w) class logits tensor -> uint8 (height, width) argmax ids (into ``out``)."""
+def logits_to_ids(t, height: int, width: int, out: np.ndarray | None = None, bias=None) -> np.ndarray:
+    """(1, K, h, w) class logits tensor (+ ``bias``, K offsets) -> uint8 (height, width)
+    argmax ids (into ``out``)."""
     from ..masks import class_ids
 
     scores = t[0, :, :height, :width].detach().float().cpu().numpy()
+    offsets = None if bias is None else bias.detach().float().cpu().numpy().reshape(-1)
     out = np.empty((height, width), np.uint8) if out is None else out
-    in_row_bands(lambda rows: in_chunks(lambda part: class_ids(scores[:, part], out=out[part]), rows, width),
-                 height)
+    in_row_bands(lambda rows: in_chunks(lambda part: class_ids(scores[:, part], out=out[part], bias=offsets),
+                                        rows, width), height)
     return out
+
+
+def step_ids(step, height: int, width: int, out: np.ndarray | None = None) -> np.ndarray:
+    """A sampler step's shown class ids (its ``s0_hat`` argmax) without making ``s0_hat``."""
+    return logits_to_ids(step.logits, height, width, out=out, bias=step.class_bias)

@@ -36,8 +36,8 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
-from .convert import (PREVIEW_MAX_SIDE, ClassLayer, logits_to_ids, preview_classes, preview_rgb, qimage_pixels,
-                      resize_rgb, rgb_to_qimage, tensor_to_rgb)
+from .convert import (PREVIEW_MAX_SIDE, ClassLayer, preview_classes, preview_rgb, qimage_pixels,
+                      resize_rgb, rgb_to_qimage, step_ids, tensor_to_rgb)
 
 log = logging.getLogger(__name__)
 
@@ -257,8 +257,8 @@ class UpscaleWorker(QObject):
                         tensor_to_rgb(p.step.x_t, hr.height, hr.width, out=noisy_canvas[rows, cols])
                         noisy = preview_rgb(noisy_canvas)
                     image, cls_img, shares = preview_rgb(canvas), None, None
-                    if ids is not None and p.step.s0_hat is not None:
-                        logits_to_ids(p.step.s0_hat, hr.height, hr.width, out=ids[rows, cols])
+                    if ids is not None and p.step.logits is not None:
+                        step_ids(p.step, hr.height, hr.width, out=ids[rows, cols])
                         shares = class_shares(ids, k) / ids.size
                         cls_img = preview_classes(ids, loaded.palette, reused=True)
                 frame = StepFrame(p.step.index, p.step.total, p.tile_index, p.tiles, image,
@@ -297,9 +297,9 @@ def whole_step_preview(step, height: int, width: int, palette, num_classes: int)
         tensor_to_rgb(step.x0_hat, height, width, out=qimage_pixels(image))
     else:
         image = preview_rgb(tensor_to_rgb(step.x0_hat, height, width))
-    if step.s0_hat is None:
+    if step.logits is None:
         return image, None, None
-    ids = logits_to_ids(step.s0_hat, height, width)
+    ids = step_ids(step, height, width)
     return image, preview_classes(ids, palette), class_shares(ids, num_classes) / ids.size
 
 
