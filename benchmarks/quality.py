@@ -119,6 +119,8 @@ def main() -> int:
     ap.add_argument("--no-peer", action="store_true")
     ap.add_argument("--max-images", type=int, default=0, help="evenly spaced images per set (0 = all)")
     ap.add_argument("--sets", nargs="+", default=SETS)
+    ap.add_argument("--miou-images", type=int, default=0,
+                    help="evenly spaced CamVid test images for the separate mIoU pass (0 = all; -1 = skip)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "quality"))
     ap.add_argument("--precision", choices=list(PRECISIONS), default="auto",
                     help="the nets' precision (auto: bf16 on a CPU with native bf16, as the app runs)")
@@ -190,6 +192,10 @@ def main() -> int:
                 if labels is not None and confs[key].sum():
                     entry["miou"] = miou(confs[key])
                 results.setdefault(set_name, {}).setdefault(kind, {})[key] = entry
+    segmentation = {}
+    if args.miou_images >= 0:
+        segmentation = miou_pass(data, args.miou_images,
+                                 {k: m for k, m in methods.items() if k in manifests}, manifests)
     report = {
         "machine": f"{platform.machine()} {platform.processor() or ''} CPU, {torch.get_num_threads()} threads, "
                    f"torch {torch.__version__}, Python {platform.python_version()}",
@@ -201,11 +207,41 @@ def main() -> int:
         "models": manifests,
         "seconds": seconds,
         "results": results,
+        "segmentation": segmentation,
     }
     Path(args.out + ".json").write_text(json.dumps(report, indent=1))
     Path(args.out + ".md").write_text(render_markdown(report))
     print(render_markdown(report))
     return 0
+
+
+def miou_pass(data: Path, limit: int, methods: dict, manifests: dict) -> dict:
+    """mIoU and per-class IoU of each segmenting model on CamVid test, for both LR kinds, over
+    more images than the PSNR table uses (every test image by default): ten frames hold too
+    few pixels of the rarer classes (sign, bicyclist, pole) for a stable mean over classes."""
+    from segsr_gui.classes import CAMVID_CLASSES
+
+    hqs, labels, names = load_set(data, "CamVid-test", limit)
+    out = {"images": len(hqs), "classes": CAMVID_CLASSES[:11], "models": {}}
+    for key, (_, fn) in methods.items():
+        by_kind = {}
+        for kind in LR_KINDS:
+            conf = np.zeros((11, 11), np.int64)
+            for i, (hq, name) in enumerate(zip(hqs, names)):
+                result = fn(make_lr(hq, kind, seed_for("CamVid-test", name)))
+                if result.class_map is None:
+                    break
+                conf += confusion(result.class_map, labels[i], 11, IGNORE_ID)
+                if (i + 1) % 50 == 0:
+                    print(f"mIoU pass {key} {kind} {i + 1}/{len(hqs)}", file=sys.stderr, flush=True)
+            if not conf.sum():
+                break
+            inter = np.diag(conf).astype(np.float64)
+            union = conf.sum(0) + conf.sum(1) - inter
+            by_kind[kind] = {"miou": miou(conf), "iou": [float(v) for v in inter / np.maximum(union, 1)]}
+        if by_kind:
+            out["models"][key] = by_kind
+    return out
 
 
 def render_markdown(report: dict) -> str:
@@ -232,6 +268,18 @@ def render_markdown(report: dict) -> str:
                     cell += f" / mIoU {100 * e['miou']:.1f}%"
                 cells.append(cell)
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        lines.append("")
+    seg = report.get("segmentation") or {}
+    if seg.get("models"):
+        lines += [f"## mIoU on CamVid test, {seg['images']} images", "",
+                  "The same models on more CamVid test frames than the table above (which uses the PSNR "
+                  "subset): IoU per class, then the mean.", "",
+                  "| model | LR | " + " | ".join(seg["classes"]) + " | mIoU |",
+                  "|---|---|" + "---|" * (len(seg["classes"]) + 1)]
+        for key, by_kind in seg["models"].items():
+            for kind, e in by_kind.items():
+                lines.append(f"| {methods[key].split(' [')[0]} | {kind} | "
+                             + " | ".join(f"{100 * v:.1f}" for v in e["iou"]) + f" | **{100 * e['miou']:.1f}%** |")
         lines.append("")
     lines += ["## Time spent per method (all sets, seconds; the peer's cached outputs count 0)", ""]
     lines += [f"- {methods[k]}: {v:.0f} s" for k, v in report["seconds"].items()]
