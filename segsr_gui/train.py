@@ -359,6 +359,8 @@ def run_training(config_path, data_root, out_dir, minutes: float, resume: bool, 
         log_file.close()
     meta["seconds"] = base_seconds + time.time() - start
     save_state(out, model, ema, opt, meta)
+    if ship and meta["init"] is not None and not meta["best"] and Path(ship).with_suffix(".json").is_file():
+        record_unshipped_run(ship, cfg, meta, config_path)
     if ship and meta["best"] and Path(ship).with_suffix(".json").is_file():
         # The run's totals are known only now; the shipped weights stay as they are.
         update_manifest(ship, training={"run_iterations": meta["iteration"],
@@ -366,6 +368,22 @@ def run_training(config_path, data_root, out_dir, minutes: float, resume: bool, 
                                         "selected_at_iteration": meta["best"]["iteration"],
                                         "val_every": cfg.val_every})
     return meta
+
+
+def record_unshipped_run(ship: str, cfg: TrainConfig, meta: dict, config_path) -> dict:
+    """A continued run in which no validation beat the shipped model leaves the weights as
+    they are, but the manifest says it was tried: an ablation's equal budget includes the
+    runs that did not help it."""
+    from .weights import read_manifest, update_manifest
+
+    manifest = read_manifest(Path(ship).with_suffix(".safetensors"))
+    runs = list(manifest.get("training", {}).get("runs_not_shipped", []))
+    runs.append({"config": Path(config_path).name, "run_iterations": meta["iteration"],
+                 "crop_hr": cfg.crop, "batch": cfg.batch, "lr": cfg.lr,
+                 "run_wall_clock_minutes": round(meta["seconds"] / 60, 1),
+                 "val_psnr_to_beat": meta["init"].get("val_psnr"),
+                 "result": "no validation score beat the shipped model's; weights unchanged"})
+    return update_manifest(ship, training={"runs_not_shipped": runs})
 
 
 def training_record(cfg: TrainConfig, meta: dict, train_images: int) -> dict:

@@ -200,3 +200,26 @@ def test_logit_adjustment_offsets_favour_rare_classes():
     np.testing.assert_allclose(offsets[:2], [-0.5 * np.log(89 / 90), -0.5 * np.log(1 / 90)])
     assert offsets[2] == offsets[1]  # an unseen class gets the rarest seen class's offset
     assert logit_adjustment(freq, 0.0) == (0.0, 0.0, 0.0)
+
+
+def test_a_continued_run_that_does_not_help_is_recorded_not_shipped(tmp_path, camvid_like):
+    """With a zero learning rate no validation can beat the starting point: the shipped
+    weights stay byte for byte, and the manifest names the run that was tried."""
+    from segsr_gui.train import run_training
+    from segsr_gui.weights import read_manifest
+
+    config = tmp_path / "tiny.toml"
+    config.write_text(TOML)
+    shipped = tmp_path / "models" / "m.safetensors"
+    shipped.parent.mkdir()
+    run_training(config, camvid_like, tmp_path / "run1", minutes=0, resume=False, ship=str(shipped),
+                 log=lambda line: None, max_iters=2)
+    before = shipped.read_bytes()
+    frozen = tmp_path / "frozen.toml"
+    frozen.write_text('base = "tiny.toml"\n[train]\nlr = 0.0\n')
+    meta = run_training(frozen, camvid_like, tmp_path / "run2", minutes=0, resume=False, ship=str(shipped),
+                        log=lambda line: None, max_iters=2, init=str(shipped))
+    assert meta["best"] is None
+    assert shipped.read_bytes() == before
+    runs = read_manifest(shipped)["training"]["runs_not_shipped"]
+    assert len(runs) == 1 and runs[0]["config"] == "frozen.toml" and runs[0]["run_iterations"] == 2
