@@ -18,6 +18,14 @@ def load(path: Path):
     return json.loads(path.read_text()) if path.exists() else None
 
 
+def unshipped_lines(t: dict) -> list[str]:
+    """Later runs that did not beat the shipped weights (so they are unchanged): part of the
+    budget all the same."""
+    return [f"- a later run that did not help (weights unchanged): {r['run_iterations']} iterations of batch "
+            f"{r['batch']} ({r['crop_hr']}px HR crops, `{r['config']}`, peak rate {r['lr']}), "
+            f"{r['run_wall_clock_minutes']} min; {r['result']}" for r in t.get("runs_not_shipped", [])]
+
+
 def budget_line(t: dict) -> str:
     """The training budget; a continued model names the model it started from."""
     run = (f"{t.get('run_iterations', t.get('iterations'))} iterations of batch {t.get('batch')} "
@@ -77,7 +85,8 @@ def main() -> int:
                   budget_line(t),
                   f"- validation (selection): {t.get('validation')}, every {t.get('val_every', 250)} iterations; the shipped weights "
                   f"are the EMA weights of iteration {(m.get('validation') or {}).get('iteration')}, the best "
-                  f"validation score (final PSNR, plus 10 x mIoU for the full model)", ""]
+                  f"validation score (final PSNR, plus 10 x mIoU for the full model)",
+                  *unshipped_lines(t), ""]
     if quality:
         lines += ["## Measured quality", "", f"From `benchmarks/quality.md` ({quality['date']}, "
                   f"{quality['machine']}" + (f", at most {quality['max_images']} images per set" if quality["max_images"] else "")
@@ -92,6 +101,13 @@ def main() -> int:
                     e = res[s][kind][key]
                     cells.append(f"{e['psnr']:.2f}" + (f" (mIoU {100 * e['miou']:.1f}%)" if "miou" in e else ""))
                 lines.append(f"| {label} | " + " | ".join(cells) + " |")
+            lines.append("")
+        seg = quality.get("segmentation") or {}
+        for key, by_kind in seg.get("models", {}).items():
+            lines += [f"Class map of `{key}` on CamVid test, {seg['images']} images (IoU % per class):", "",
+                      "| LR | " + " | ".join(seg["classes"]) + " | mIoU |", "|---|" + "---|" * (len(seg["classes"]) + 1)]
+            lines += [f"| {kind} | " + " | ".join(f"{100 * v:.1f}" for v in e["iou"]) + f" | {100 * e['miou']:.1f}% |"
+                      for kind, e in by_kind.items()]
             lines.append("")
     if chain:
         lines += ["## Per-step quality (CamVid val)", "",
