@@ -141,7 +141,7 @@ def main() -> int:
                     help="repeats of the sub-second runs (64x64 and the preview cost), where noise dominates")
     ap.add_argument("--big", type=int, default=1024, help="LR side of the memory test")
     ap.add_argument("--no-peer", action="store_true")
-    ap.add_argument("--margins", nargs="*", type=int, default=[36, 44],
+    ap.add_argument("--margins", nargs="*", type=int, default=[52, 64],
                     help="tile context margins (LR px) to compare with the default in the tiling test")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "speed"))
     args = ap.parse_args()
