@@ -99,16 +99,24 @@ def test_learning_rate_warms_up_then_decays_by_cosine_to_its_floor():
     assert learning_rate(TrainConfig(lr=1e-3), 5000) == 1e-3  # the first models' constant rate
 
 
+def _shipped_tiny_model(tmp_path, camvid_like, name: str):
+    """(config path, shipped weights path) of a 2-iteration run of the tiny config."""
+    from segsr_gui.train import run_training
+
+    config = tmp_path / "tiny.toml"
+    config.write_text(TOML)
+    shipped = tmp_path / "models" / f"{name}.safetensors"
+    shipped.parent.mkdir()
+    run_training(config, camvid_like, tmp_path / "run1", minutes=0, resume=False, ship=str(shipped),
+                 log=lambda line: None, max_iters=2)
+    return config, shipped
+
+
 def test_continued_training_starts_from_a_shipped_model_and_ships_only_a_better_one(tmp_path, camvid_like):
     from segsr_gui.train import run_training
     from segsr_gui.weights import load_model, read_manifest
 
-    config = tmp_path / "tiny.toml"
-    config.write_text(TOML)
-    first = tmp_path / "models" / "first.safetensors"
-    first.parent.mkdir()
-    run_training(config, camvid_like, tmp_path / "run1", minutes=0, resume=False, ship=str(first),
-                 log=lambda line: None, max_iters=2)
+    config, first = _shipped_tiny_model(tmp_path, camvid_like, "first")
     start = load_model(first).model.state_dict()
 
     lines = []
@@ -208,12 +216,7 @@ def test_a_continued_run_that_does_not_help_is_recorded_not_shipped(tmp_path, ca
     from segsr_gui.train import run_training
     from segsr_gui.weights import read_manifest
 
-    config = tmp_path / "tiny.toml"
-    config.write_text(TOML)
-    shipped = tmp_path / "models" / "m.safetensors"
-    shipped.parent.mkdir()
-    run_training(config, camvid_like, tmp_path / "run1", minutes=0, resume=False, ship=str(shipped),
-                 log=lambda line: None, max_iters=2)
+    _, shipped = _shipped_tiny_model(tmp_path, camvid_like, "m")
     before = shipped.read_bytes()
     frozen = tmp_path / "frozen.toml"
     frozen.write_text('base = "tiny.toml"\n[train]\nlr = 0.0\n')
