@@ -12,7 +12,6 @@ so every run sees the same inputs.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 import time
@@ -29,10 +28,11 @@ sys.path.insert(0, str(ROOT))
 from segsr_gui.classes import IGNORE_ID  # noqa: E402
 from segsr_gui.data import labels_or_ignore, load_camvid, load_sr_set, make_lr  # noqa: E402
 from segsr_gui.masks import colourise  # noqa: E402
-from segsr_gui.metrics import confusion, miou, psnr_y, ssim_y  # noqa: E402
+from segsr_gui.metrics import class_iou, confusion, miou, psnr_y, ssim_y  # noqa: E402
 from segsr_gui.pipeline import upscale  # noqa: E402
 from segsr_gui.precision import PRECISIONS, describe  # noqa: E402
 from segsr_gui.weights import load_model  # noqa: E402
+from benchmarks.report import write_report  # noqa: E402
 
 SETS = ["Set5", "Set14", "BSD68", "Urban100", "CamVid-test"]
 LR_KINDS = ["bicubic", "realworld"]
@@ -129,9 +129,12 @@ def main() -> int:
     data = Path(args.data)
     methods = {"bicubic": ("Bicubic", bicubic_up)}
     manifests = {}
+    segmenting = set()  # the models with a class map
     for name in args.models:
         loaded = load_model(name)
         manifests[name] = {k: loaded.manifest.get(k) for k in ("name", "sha256", "steps", "noise_scale", "training")}
+        if loaded.model.has_segmentation:
+            segmenting.add(name)
         methods[name] = (f"{'SegSR (full)' if loaded.model.has_segmentation else 'SRDM-only ablation'} [{name}]",
                          lambda rgb, m=loaded.model: upscale(rgb, m, seed=0, tile=0, precision=args.precision))
     if not args.no_peer:
@@ -194,8 +197,7 @@ def main() -> int:
                 results.setdefault(set_name, {}).setdefault(kind, {})[key] = entry
     segmentation = {}
     if args.miou_images >= 0:
-        segmentation = miou_pass(data, args.miou_images,
-                                 {k: m for k, m in methods.items() if k in manifests}, manifests)
+        segmentation = miou_pass(data, args.miou_images, {k: m for k, m in methods.items() if k in segmenting})
     report = {
         "machine": f"{platform.machine()} {platform.processor() or ''} CPU, {torch.get_num_threads()} threads, "
                    f"torch {torch.__version__}, Python {platform.python_version()}",
@@ -209,38 +211,29 @@ def main() -> int:
         "results": results,
         "segmentation": segmentation,
     }
-    Path(args.out + ".json").write_text(json.dumps(report, indent=1))
-    Path(args.out + ".md").write_text(render_markdown(report))
-    print(render_markdown(report))
+    write_report(args.out, report, render_markdown)
     return 0
 
 
-def miou_pass(data: Path, limit: int, methods: dict, manifests: dict) -> dict:
-    """mIoU and per-class IoU of each segmenting model on CamVid test, for both LR kinds, over
-    more images than the PSNR table uses (every test image by default): ten frames hold too
-    few pixels of the rarer classes (sign, bicyclist, pole) for a stable mean over classes."""
+def miou_pass(data: Path, limit: int, methods: dict) -> dict:
+    """mIoU and per-class IoU of each segmenting model in ``methods`` on CamVid test, for both
+    LR kinds, over more images than the PSNR table uses (every test image by default): ten
+    frames hold too few pixels of the rarer classes (sign, bicyclist, pole) for a stable
+    mean over classes."""
     from segsr_gui.classes import CAMVID_CLASSES
 
     hqs, labels, names = load_set(data, "CamVid-test", limit)
     out = {"images": len(hqs), "classes": CAMVID_CLASSES[:11], "models": {}}
     for key, (_, fn) in methods.items():
-        by_kind = {}
+        by_kind = out["models"][key] = {}
         for kind in LR_KINDS:
             conf = np.zeros((11, 11), np.int64)
             for i, (hq, name) in enumerate(zip(hqs, names)):
                 result = fn(make_lr(hq, kind, seed_for("CamVid-test", name)))
-                if result.class_map is None:
-                    break
                 conf += confusion(result.class_map, labels[i], 11, IGNORE_ID)
                 if (i + 1) % 50 == 0:
                     print(f"mIoU pass {key} {kind} {i + 1}/{len(hqs)}", file=sys.stderr, flush=True)
-            if not conf.sum():
-                break
-            inter = np.diag(conf).astype(np.float64)
-            union = conf.sum(0) + conf.sum(1) - inter
-            by_kind[kind] = {"miou": miou(conf), "iou": [float(v) for v in inter / np.maximum(union, 1)]}
-        if by_kind:
-            out["models"][key] = by_kind
+            by_kind[kind] = {"miou": miou(conf), "iou": [float(v) for v in class_iou(conf)[0]]}
     return out
 
 

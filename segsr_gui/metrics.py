@@ -56,9 +56,15 @@ def confusion(pred: np.ndarray, label: np.ndarray, num_classes: int, ignore: int
     return np.bincount(idx, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
 
 
-def miou(conf: np.ndarray) -> float:
-    """Mean intersection over union of the classes present in labels or predictions."""
+def class_iou(conf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per class: intersection over union (0 where the class is nowhere), and whether it is
+    present in labels or predictions."""
     inter = np.diag(conf).astype(np.float64)
     union = conf.sum(0) + conf.sum(1) - inter
-    present = union > 0
-    return float((inter[present] / union[present]).mean()) if present.any() else 0.0
+    return inter / np.maximum(union, 1), union > 0
+
+
+def miou(conf: np.ndarray) -> float:
+    """Mean intersection over union of the classes present in labels or predictions."""
+    iou, present = class_iou(conf)
+    return float(iou[present].mean()) if present.any() else 0.0

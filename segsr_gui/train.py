@@ -374,7 +374,7 @@ def record_unshipped_run(ship: str, cfg: TrainConfig, meta: dict, config_path) -
     """A continued run in which no validation beat the shipped model leaves the weights as
     they are, but the manifest says it was tried: an ablation's equal budget includes the
     runs that did not help it."""
-    from .weights import read_manifest, update_manifest
+    from .weights import read_manifest
 
     manifest = read_manifest(Path(ship).with_suffix(".safetensors"))
     runs = list(manifest.get("training", {}).get("runs_not_shipped", []))
