@@ -39,9 +39,9 @@ def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     """Separable Gaussian blur of (B, C, H, W), edges replicated.
 
     Each pass is a weighted sum of shifted views of the padded input, done in bands of rows
-    so that the band stays in cache between the 2 x (2 r + 1) sums. On this CPU that is
-    four times faster than the grouped (depthwise) ``conv2d`` it replaces, with the same taps
-    in the same order (checked against it in tests/test_colour_fix.py)."""
+    so that the band stays in cache between the 2 x (2 r + 1) sums: on a CPU that is faster
+    than the grouped (depthwise) ``conv2d`` it replaces, with the same taps in the same order
+    (checked against it in tests/test_colour_fix.py)."""
     import torch
     import torch.nn.functional as F
 
