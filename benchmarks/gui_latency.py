@@ -22,6 +22,9 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+from benchmarks.report import cpu_name  # noqa: E402
+
 GOAL_MS = 50.0
 TICK_MS = 5
 
@@ -30,14 +33,7 @@ def machine_info() -> dict:
     import PySide6
     import torch
 
-    cpu = platform.processor() or ""
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_name()
     return {"cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
             "python": platform.python_version(), "torch": torch.__version__, "pyside6": PySide6.__version__,
             "platform": platform.platform(), "qt_platform": os.environ.get("QT_QPA_PLATFORM", ""),

@@ -13,3 +13,17 @@ def write_report(out: str, report: dict, render: Callable[[dict], str]) -> None:
     text = render(report)
     Path(out + ".md").write_text(text)
     print(text)
+
+
+def cpu_name() -> str:
+    """The CPU's model name (platform.processor() is empty on Linux), or the architecture."""
+    import platform
+
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()

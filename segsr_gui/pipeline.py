@@ -22,9 +22,10 @@ from .tiling import Box, feather_weight, plan_tiles
 # first model 1.0/255 with 28 px; second sitting 3.5/255 with 28 px, 0.9 with 36; third
 # sitting (256 px training crops) 1.9/255 with 36, 2.5 with 44, 1.3 with 48, 0.6 with 52,
 # 0.8 with 56; fourth sitting (352 px crops), bf16: 1.24 with 52, 0.83 with 56, 1.26 with 60,
-# 0.67 with 64 (not monotonic: the max is a few isolated pixels, fp32 too: 1.09 with 52).
+# 0.67 with 64 (not monotonic: the max is a few isolated pixels, fp32 too: 1.09 with 52);
+# on an AMD EPYC (bf16 without AMX): 1.06 with 52, 1.07 with 56, 0.75 with 64.
 # benchmarks/speed.py measures the default against --margins.
-DEFAULT_MARGIN = 56
+DEFAULT_MARGIN = 64
 
 
 def tile_overlap(margin: int) -> int:
@@ -40,7 +41,7 @@ def min_tile(overlap: int) -> int:
 DEFAULT_OVERLAP = tile_overlap(DEFAULT_MARGIN)
 MIN_TILE = min_tile(DEFAULT_OVERLAP)  # smaller tiles gain little
 # The largest automatic tile: a 1024x1024 photo in 256 px tiles peaked at 1.6 GiB, in 320 px
-# tiles at 1.95 GiB (issue 8's bound is 2 GiB). With the 56 px margin MIN_TILE (272) is the cap.
+# tiles at 1.95 GiB (issue 8's bound is 2 GiB). With the 64 px margin MIN_TILE (304) is the cap.
 MAX_AUTO_TILE = max(256, MIN_TILE)
 # Working memory of one sampler pass per LR pixel (measured by benchmarks/speed.py
 # on the shipped full model, fp32 CPU, with headroom); sets the automatic tile size.

@@ -20,6 +20,11 @@ def test_blur_matches_a_depthwise_convolution():
         out = gaussian_blur(x, sigma)
         assert out.shape == x.shape
         assert (out - _reference_blur(x, sigma)).abs().max() < 1e-6
+    # smaller than the kernel's reach, and a non-contiguous view (a tile's crop)
+    tiny = torch.rand(1, 3, 3, 2) * 2 - 1
+    assert (gaussian_blur(tiny, 4.0) - _reference_blur(tiny, 4.0)).abs().max() < 1e-6
+    view = x[:1, :, 5:30, 7:40]
+    assert (gaussian_blur(view, 2.0) - _reference_blur(view, 2.0)).abs().max() < 1e-6
 
 
 def test_blur_keeps_constants_and_smooths():

@@ -345,3 +345,19 @@ def test_tile_size_box_holds_only_usable_sizes(qtbot, window):
     box.setValue(64)  # settings written by an older version
     assert box.value() == MIN_TILE
     assert str(MIN_TILE) in box.toolTip()
+
+
+def test_live_class_maps_are_made_only_when_shown(qtbot, window, photo):
+    """In the photo view no step's class map is made (the legend shows estimated shares, marked
+    as such); scrubbing to a step with the class layer on makes its map and exact shares."""
+    open_photo(qtbot, window, photo)
+    run_to_end(qtbot, window)
+    run = window.runs[-1]
+    live = run.frames[:-1]
+    assert live and not any(f.classes.made for f in live)
+    window.scrubber.set_value(0)
+    assert window.legend.item(0, 1).text().startswith("\u2248") or window.legend.item(0, 1).text() == "\u2013"
+    window.view_panel.set_value("layer", "overlay")
+    assert live[0].classes.made and not live[0].shares_estimated
+    assert window.viewer.main.overlay is live[0].classes.image
+    assert window.legend.item(0, 1).text().endswith(" %") and "\u2248" not in window.legend.item(0, 1).text()

@@ -177,6 +177,9 @@ def test_conversions_in_row_bands_match_one_pass(three_torch_threads):
 
     rgb = np.random.default_rng(2).random((200, 33, 3)).astype(np.float32)
     assert np.array_equal(qimage_pixels(rgb_to_qimage(rgb)), np.round(rgb * 255).astype(np.uint8))
+    # out of range and float64 (every channel clipped, not only the first), into padded rows
+    wide = np.random.default_rng(3).uniform(-0.3, 1.3, (31, 33, 3))
+    assert np.array_equal(qimage_pixels(rgb_to_qimage(wide)), np.round(np.clip(wide, 0, 1) * 255).astype(np.uint8))
     palette = [(10 * i, 5 * i, 255 - i) for i in range(11)]
     coloured = colour_ids(ids, palette)  # held: the view below reads its pixels
     view = np.frombuffer(coloured.bits(), np.uint32).reshape(200, -1)[:, :64]
@@ -204,3 +207,41 @@ def test_class_maps_are_coloured_on_the_worker_only_while_the_window_shows_them(
         assert all((layer._image is not None) == shown for layer in layers)
         image = layers[0].image  # made on first use either way
         assert image.width() == layers[0].ids.shape[1] and layers[0].image is image
+
+
+def test_live_class_ids_wait_for_the_class_view_and_the_shares_become_exact(qtbot, request_):
+    """In the photo view a live frame's class ids are made on first use; its legend shares are
+    an estimate until then and the exact shares of those ids after. The result's are exact."""
+    from segsr_gui.masks import class_shares
+
+    for shown in (False, True):
+        frames, out = run_to_end(qtbot, request_, show_classes=shown)
+        live, last = frames[:-1], frames[-1]
+        assert all(f.classes.made == shown and f.shares_estimated == (not shown) for f in live)
+        assert last.classes.made and not last.shares_estimated
+        for f in live:
+            estimate = f.shares.copy()
+            assert abs(estimate.sum() - 1) < 1e-6
+            ids = f.classes.ids  # made now, on first look
+            exact = class_shares(ids, len(estimate)) / ids.size
+            assert np.allclose(f.shares, exact) and not f.shares_estimated
+            if not shown:  # the estimate counted these pixels of the 64x96 output
+                sampled = ids[4::8, 4::8]
+                assert np.allclose(estimate, class_shares(sampled, len(estimate)) / sampled.size)
+
+
+def test_estimated_shares_sample_the_exact_argmax():
+    """The estimate counts the exact (biased) argmax at every 8th pixel across and down."""
+    import torch
+
+    from segsr_gui.masks import class_ids, class_shares
+    from segsr_gui.ui.convert import estimated_shares
+
+    class Step:
+        logits = torch.randn(1, 5, 70, 90, generator=torch.Generator().manual_seed(4))
+        class_bias = torch.tensor([0.0, 0.5, -0.5, 0.2, 0.0]).view(1, 5, 1, 1)
+
+    shares = estimated_shares(Step, 64, 80, 5)
+    full = class_ids(Step.logits[0, :, :64, :80].numpy(), bias=Step.class_bias.numpy().reshape(-1))
+    assert np.allclose(shares, class_shares(full[4::8, 4::8], 5) / full[4::8, 4::8].size)
+    assert np.abs(shares - class_shares(full, 5) / full.size).max() < 0.08

@@ -49,13 +49,20 @@ class LegendWidget(QTableWidget):
                               if names else 0)
         self.blockSignals(False)
 
-    def set_shares(self, shares) -> None:
-        """Show each class's share; classes absent from the image are greyed out."""
+    def set_shares(self, shares, estimated: bool = False) -> None:
+        """Show each class's share; classes absent from the image are greyed out. An estimate
+        (a live step whose class map is not made yet) is shown as such, to the whole percent."""
         dim = self.palette().color(self.palette().ColorGroup.Disabled, self.palette().ColorRole.Text)
         normal = self.palette().color(self.palette().ColorRole.Text)
         for i in range(self.rowCount()):
             known = shares is not None and i < len(shares)
-            self.item(i, 1).setText(f"{100 * float(shares[i]):.1f} %" if known else "\u2013")
+            if not known:
+                text = "\u2013"
+            elif estimated:
+                text = f"\u2248 {100 * float(shares[i]):.0f} %"
+            else:
+                text = f"{100 * float(shares[i]):.1f} %"
+            self.item(i, 1).setText(text)
             absent = known and float(shares[i]) < 0.0005
             for col in (0, 1):
                 self.item(i, col).setForeground(dim if absent else normal)

@@ -448,7 +448,7 @@ class MainWindow(QMainWindow):
         self.scrubber.setEnabled(not self.running and len(labels) > 1)
 
     def _image_of(self, key: str, state: str):
-        """(image, classes image, shares, label, smooth) for a source key."""
+        """(image, classes image, what holds its class shares, label, smooth) for a source key."""
         if key == "original" or self.photo is None:
             nearest = self.view_panel.value("upsampler") == "nearest"
             return (self.lr_image if nearest else self.bicubic_image), None, None, "Original", not nearest
@@ -460,10 +460,10 @@ class MainWindow(QMainWindow):
         last = frame_i >= len(run.frames) - 1
         frame = run.frames[frame_i] if run.frames else None
         if state == "noisy" and frame is not None and frame.noisy_image() is not None:
-            return frame.noisy_image(), frame.classes, frame.shares, label + f" \u00b7 noisy x\u209c step {frame_i + 1}", True
+            return frame.noisy_image(), frame.classes, frame, label + f" \u00b7 noisy x\u209c step {frame_i + 1}", True
         if last or frame is None:
-            return run.image, run.classes, run.shares, label, True
-        return frame.image, frame.classes, frame.shares, label + f" \u00b7 step {frame.index + 1}", True
+            return run.image, run.classes, run, label, True
+        return frame.image, frame.classes, frame, label + f" \u00b7 step {frame.index + 1}", True
 
     def _overlay_for(self, classes, palette) -> Optional[QImage]:
         """The class layer's colours with the legend's hidden classes left out (cached)."""
@@ -499,12 +499,12 @@ class MainWindow(QMainWindow):
             f = self._live
             noisy = f.noisy_image() if state == "noisy" else None
             right = noisy if noisy is not None else f.image
-            classes, shares = f.classes, f.shares
+            classes, shares_of = f.classes, f
             right_label = f"Restoring \u00b7 step {f.index + 1}/{f.total}"
             if state == "noisy" and noisy is None:  # a tiled run records x_t only while it is shown
                 right_label += " \u00b7 noisy state from the next tile on"
         else:
-            right, classes, shares, right_label, _ = self._image_of(right_key, state)
+            right, classes, shares_of, right_label, _ = self._image_of(right_key, state)
             run = self._run_by_key(right_key)
             palette = run.palette if run else palette
             if right_key == "original":
@@ -516,8 +516,11 @@ class MainWindow(QMainWindow):
         if layer == "mask":
             right_label = right_label.replace("Restored", "Classes")
         self.viewer.set_images(left, right, left_label, right_label, left_smooth, full)
-        self.viewer.set_overlay(self._overlay_for(classes, palette), self.view_panel.opacity.value() / 100, layer)
-        self.legend.set_shares(shares)
+        # only a shown layer is coloured (a live frame's class ids are made on first use)
+        overlay = self._overlay_for(classes, palette) if layer != "photo" else None
+        self.viewer.set_overlay(overlay, self.view_panel.opacity.value() / 100, layer)
+        # read after the overlay: a live frame's shares are exact once its class ids are made
+        self.legend.set_shares(getattr(shares_of, "shares", None), getattr(shares_of, "shares_estimated", False))
 
     def _update_coords(self, pt) -> None:
         self.coords_label.setText("" if pt is None else f"x {int(pt.x())}, y {int(pt.y())}")

@@ -36,8 +36,8 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
-from .convert import (PREVIEW_MAX_SIDE, ClassLayer, preview_classes, preview_rgb, qimage_pixels,
-                      resize_rgb, rgb_to_qimage, step_ids, tensor_to_rgb)
+from .convert import (PREVIEW_MAX_SIDE, ClassLayer, estimated_shares, logits_to_ids, preview_classes,
+                      preview_rgb, qimage_pixels, resize_rgb, rgb_to_qimage, step_ids, tensor_to_rgb)
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,9 @@ class StepFrame:
     The noisy state is made into an image only when someone looks at it: converting it on
     every step was most of the live preview's cost. An untiled run keeps the step's ``x_t``
     tensor (the sampler never changes it in place); a tiled run pastes each tile's ``x_t``
-    into a canvas only while the window asks for it (``UpscaleWorker.show_noisy``).
+    into a canvas only while the window asks for it (``UpscaleWorker.show_noisy``). The class
+    ids of an untiled run's live frame are likewise made on first use (``ClassLayer``); until
+    then ``shares`` is an unbiased estimate from 1/64 of the pixels, and exact once they are.
     """
 
     index: int
@@ -104,10 +106,22 @@ class StepFrame:
     tiles: int
     image: QImage
     classes: Optional[ClassLayer]
-    shares: Optional[np.ndarray]  # fraction of pixels per class
+    given_shares: Optional[np.ndarray]  # fraction of pixels per class (see ``shares``)
     elapsed: float
     noisy: Optional[QImage] = None
     x_t: object = field(default=None, repr=False)  # (1, 3, h, w) tensor, cropped, for ``noisy_image``
+    shares_estimated: bool = False
+
+    @property
+    def shares(self) -> Optional[np.ndarray]:
+        """Fraction of pixels per class: exact once the class ids are made."""
+        if self.shares_estimated and self.classes is not None and self.classes.made:
+            from ..masks import class_shares
+
+            ids = self.classes.ids
+            self.given_shares = class_shares(ids, len(self.given_shares)) / ids.size
+            self.shares_estimated = False
+        return self.given_shares
 
     def noisy_image(self) -> Optional[QImage]:
         if self.noisy is None and self.x_t is not None:
@@ -132,6 +146,7 @@ class RunOutput:
     seed: int
     elapsed: float
     frames: list = field(default_factory=list)
+    frame_seconds: float = 0.0  # of ``elapsed``, spent making the intermediate frames
 
 
 def _switch(event: threading.Event, on: bool) -> None:
@@ -219,6 +234,7 @@ class UpscaleWorker(QObject):
         started = False
         frames = []
         final_step = None  # an untiled run's last step: its frame is the result's, made once
+        frame_seconds = 0.0
         try:
             while True:
                 try:
@@ -235,13 +251,16 @@ class UpscaleWorker(QObject):
                 last = p.step.index == p.step.total - 1
                 if not last and (p.step.index + 1) % req.preview_every:
                     continue
+                frame_start = time.perf_counter()
                 hr = p.box.scaled(scale)
                 noisy = x_t = None
+                estimated = False
                 if p.tiles == 1:
                     if last:
                         final_step = p.step
                         continue
-                    image, cls_img, shares = whole_step_preview(p.step, hr.height, hr.width, loaded.palette, k)
+                    image, cls_img, shares, estimated = whole_step_preview(
+                        p.step, hr.height, hr.width, loaded.palette, k, classes_now=self._colours.is_set())
                     x_t = p.step.x_t[..., :hr.height, :hr.width]
                 else:
                     rows = slice(hr.top, hr.top + hr.height)
@@ -263,10 +282,11 @@ class UpscaleWorker(QObject):
                         cls_img = preview_classes(ids, loaded.palette, reused=True)
                 frame = StepFrame(p.step.index, p.step.total, p.tile_index, p.tiles, image,
                                   self._coloured(cls_img), shares,
-                                  time.perf_counter() - t0, noisy, x_t)
+                                  time.perf_counter() - t0, noisy, x_t, shares_estimated=estimated)
                 if p.tiles == 1 or last:  # tiled runs keep one frame per tile for the scrubber
                     frames.append(frame)
                 self.yielded.emit(frame)
+                frame_seconds += time.perf_counter() - frame_start
         finally:
             gen.close()
         cls_img = shares = None
@@ -285,11 +305,12 @@ class UpscaleWorker(QObject):
             self.yielded.emit(frame)
         self.returned.emit(RunOutput(result, image, full, cls_img, shares, loaded.name,
                                      loaded.manifest.get("sha256"), loaded.classes, loaded.palette,
-                                     steps, req.seed, time.perf_counter() - t0, frames))
+                                     steps, req.seed, time.perf_counter() - t0, frames, frame_seconds))
 
 
-def whole_step_preview(step, height: int, width: int, palette, num_classes: int):
-    """(image, ClassLayer or None, shares or None) of one step of an untiled run."""
+def whole_step_preview(step, height: int, width: int, palette, num_classes: int, classes_now: bool = True):
+    """(image, ClassLayer or None, shares or None, whether the shares are estimated) of one
+    step of an untiled run; without ``classes_now`` the class ids are made on first use."""
     from ..masks import class_shares
 
     if max(height, width) <= PREVIEW_MAX_SIDE:  # straight into the QImage's pixels
@@ -298,9 +319,14 @@ def whole_step_preview(step, height: int, width: int, palette, num_classes: int)
     else:
         image = preview_rgb(tensor_to_rgb(step.x0_hat, height, width))
     if step.logits is None:
-        return image, None, None
+        return image, None, None, False
+    if not classes_now:  # the layer keeps the logits only, not the whole step
+        logits, bias = step.logits, step.class_bias
+        layer = ClassLayer(None, palette, make=lambda: preview_classes(
+            logits_to_ids(logits, height, width, bias=bias), palette).ids)
+        return image, layer, estimated_shares(step, height, width, num_classes), True
     ids = step_ids(step, height, width)
-    return image, preview_classes(ids, palette), class_shares(ids, num_classes) / ids.size
+    return image, preview_classes(ids, palette), class_shares(ids, num_classes) / ids.size, False
 
 
 class TaskWorker(QObject):
