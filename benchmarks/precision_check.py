@@ -1,17 +1,21 @@
-"""What the reduced precision changes in the quality table: the same benchmark run twice.
+"""What a change moves in the quality table: the same benchmark run twice, compared.
+
+The reduced precision (the default check):
 
     python benchmarks/quality.py --data ../shared/data --max-images 10
     python benchmarks/quality.py --data ../shared/data --max-images 10 --no-peer --precision fp32 \\
         --out benchmarks/quality_fp32
     python benchmarks/precision_check.py
 
-Writes benchmarks/precision.md: PSNR and mIoU per set, LR kind and model, as the app runs
-(``auto``: bf16 on a CPU with native bf16) and in fp32, and the largest difference.
-Goal (issue 8): speed changes move the quality table by at most 0.05 dB.
+writes benchmarks/precision.md: PSNR and mIoU per set, LR kind and model, as the app runs
+(``auto``: bf16 on a CPU with native bf16) and in fp32, and the largest difference. Any two
+runs: ``--against OTHER.json --title TEXT --out NAME.md`` (for example the table before and
+after a speed change). Goal (issue 8): speed changes move the quality table by at most 0.05 dB.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -21,13 +25,24 @@ GOAL_DB = 0.05
 
 
 def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--against", default=str(HERE / "quality_fp32.json"), help="the other run's JSON")
+    ap.add_argument("--title", default="bf16 vs fp32: the quality table")
+    ap.add_argument("--label", default="fp32", help="the other run's column name")
+    ap.add_argument("--out", default=str(HERE / "precision.md"))
+    args = ap.parse_args()
+    other_path = Path(args.against)
     auto = json.loads((HERE / "quality.json").read_text())
-    full = json.loads((HERE / "quality_fp32.json").read_text())
-    lines = ["# bf16 vs fp32: the quality table", "",
+    full = json.loads(other_path.read_text())
+    same = auto["machine"] == full["machine"]
+    where = (f"both on {auto['machine']}" if same
+             else f"the first on {auto['machine']}, the other on {full['machine']}")
+    lines = [f"# {args.title}", "",
              f"From `benchmarks/quality.json` ({auto.get('precision', '?')}, {auto['date']}) and "
-             f"`benchmarks/quality_fp32.json` ({full.get('precision', '?')}, {full['date']}), "
-             f"both on {auto['machine']}; written by `benchmarks/precision_check.py`.", "",
-             "| set | LR | model | PSNR as run | PSNR fp32 | difference (dB) | mIoU as run | mIoU fp32 |",
+             f"`benchmarks/{other_path.name}` ({full.get('precision', '?')}, {full['date']}), "
+             f"{where}; written by `benchmarks/precision_check.py`.", "",
+             f"| set | LR | model | PSNR as run | PSNR {args.label} | difference (dB) | mIoU as run | "
+             f"mIoU {args.label} |",
              "|---|---|---|---|---|---|---|---|"]
     worst = 0.0
     for set_name, kinds in auto["results"].items():
@@ -44,7 +59,7 @@ def main() -> int:
                              f"{diff:+.4f} | {miou} |")
     lines += ["", f"Largest PSNR difference: {worst:.4f} dB (goal <= {GOAL_DB} dB: "
               f"{'met' if worst <= GOAL_DB else 'not met'})."]
-    (HERE / "precision.md").write_text("\n".join(lines) + "\n")
+    Path(args.out).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
 

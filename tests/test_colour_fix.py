@@ -25,6 +25,9 @@ def test_blur_matches_a_depthwise_convolution():
     assert (gaussian_blur(tiny, 4.0) - _reference_blur(tiny, 4.0)).abs().max() < 1e-6
     view = x[:1, :, 5:30, 7:40]
     assert (gaussian_blur(view, 2.0) - _reference_blur(view, 2.0)).abs().max() < 1e-6
+    # the other path (a GPU's tensors; here float64 on the CPU takes it) gives the same blur
+    wide = gaussian_blur(x.double(), 2.0)
+    assert wide.dtype == torch.float64 and (wide - gaussian_blur(x, 2.0)).abs().max() < 1e-6
 
 
 def test_blur_keeps_constants_and_smooths():
