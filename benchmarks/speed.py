@@ -141,7 +141,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="segsr-x4")
     ap.add_argument("--repeats", type=int, default=2)
-    ap.add_argument("--small-repeats", type=int, default=48,
+    ap.add_argument("--small-repeats", type=int, default=120,
                     help="repeats of the sub-second runs (64x64 and the preview cost), where noise dominates")
     ap.add_argument("--big", type=int, default=1024, help="LR side of the memory test")
     ap.add_argument("--no-peer", action="store_true")
@@ -205,25 +205,20 @@ def main() -> int:
             peer = RealESRGANPeer(threads)
         except Exception as exc:
             report["peer_error"] = str(exc)
-    # 2. SegSR vs peer
+    # 2. SegSR vs peer. SegSR's runs come first, then the peer's, not interleaved: on this
+    # machine a SegSR run after a peer run at 256x256 took up to 1.7x as long, even after a
+    # 3 s pause (its output-size tensors page-fault their memory in again after the peer's
+    # has gone back to the system: 200,000-250,000 faults and 1.8-2.3 s in the kernel, against
+    # 0.4-1.0 s otherwise), so interleaving billed SegSR for the peer's aftermath.
     for size in (64, 256):
         rgb = test_image(size)
         repeats = args.repeats if size > 128 else args.small_repeats
-        last = timed(lambda: upscale(rgb, model, tile=0), 1)  # warm-up: oneDNN builds its kernels once
+        upscale(rgb, model, tile=0)  # warm-up: oneDNN builds its kernels for this size once
+        ours = min(timed(lambda: upscale(rgb, model, tile=0), 1) for _ in range(repeats))
+        theirs = float("inf")
         if peer is not None:
-            last = timed(lambda: peer(rgb), 1)  # and ncnn its own
-        ours = theirs = float("inf")
-        for i in range(repeats):  # interleaved, so both see the same machine load
-            # Each timed run waits a quarter of the run before it (at most 3 s): on this
-            # machine a run straight after a 13 s peer run took 1.3-1.9x as long (2.41-2.61 s
-            # after a 2 s pause); the wait keeps one program's aftermath out of the other's time.
-            time.sleep(min(3.0, last / 4))
-            last = timed(lambda: upscale(rgb, model, tile=0), 1)
-            ours = min(ours, last)
-            if peer is not None and (size <= 128 or i == 0):
-                time.sleep(min(3.0, last / 4))
-                last = timed(lambda: peer(rgb), 1)
-                theirs = min(theirs, last)
+            peer(rgb)  # and ncnn its own
+            theirs = min(timed(lambda: peer(rgb), 1) for _ in range(repeats if size <= 128 else 1))
         entry = {"segsr_seconds": ours}
         if peer is not None:
             entry.update(peer_seconds=theirs, ratio=ours / theirs)
@@ -300,8 +295,8 @@ def render(report: dict) -> str:
         e = report[f"vs_peer_{size}"]
         peer = f", peer {e['peer_seconds']:.2f} s" if "peer_seconds" in e else ""
         lines.append(f"- {size}x{size} LR: SegSR {e['segsr_seconds']:.2f} s{peer}"
-                     + (" (SegSR's runs next to the peer's are slower than away from them, as in the "
-                        "precision check below, even after the pause before each run)" if size == 256 and peer else ""))
+                     + (" (SegSR's runs first, then the peer's: see speed.py on why not interleaved)"
+                        if size == 256 and peer else ""))
     if "precision_check" in report:
         c = report["precision_check"]
         lines.append(f"- {report['precision']} vs fp32, 256x256 LR: {c['reduced_seconds']:.2f} s vs "
