@@ -245,3 +245,15 @@ def test_estimated_shares_sample_the_exact_argmax():
     full = class_ids(Step.logits[0, :, :64, :80].numpy(), bias=Step.class_bias.numpy().reshape(-1))
     assert np.allclose(shares, class_shares(full[4::8, 4::8], 5) / full[4::8, 4::8].size)
     assert np.abs(shares - class_shares(full, 5) / full.size).max() < 0.08
+
+
+def test_a_long_run_bounds_the_frames_waiting_for_their_class_ids(qtbot, request_):
+    """Each waiting frame holds its step's logits: past LAZY_FRAMES the oldest are made."""
+    from segsr_gui.ui.worker import LAZY_FRAMES
+
+    request_.steps = LAZY_FRAMES + 4
+    frames, out = run_to_end(qtbot, request_)
+    live = frames[:-1]
+    assert len(live) == LAZY_FRAMES + 3
+    assert [f.classes.made for f in live] == [True] * 3 + [False] * LAZY_FRAMES
+    assert all(f.classes._make is None for f in live[:3])  # made ones let go of the logits

@@ -47,6 +47,11 @@ from .convert import (PREVIEW_MAX_SIDE, ClassLayer, estimated_shares, logits_to_
 
 log = logging.getLogger(__name__)
 
+# Live frames of one run that may wait for their class ids: each holds its step's logits (11
+# output-size planes, 65 MB at the largest untiled output), so a long run makes the older
+# ones' ids as it goes; the default 4 steps have 3 live frames, and none are made.
+LAZY_FRAMES = 3
+
 _model_cache: dict = {}
 _model_lock = threading.Lock()
 
@@ -102,8 +107,9 @@ class StepFrame:
     every step was most of the live preview's cost. An untiled run keeps the step's ``x_t``
     tensor (the sampler never changes it in place); a tiled run pastes each tile's ``x_t``
     into a canvas only while the window asks for it (``UpscaleWorker.show_noisy``). The class
-    ids of an untiled run's live frame are likewise made on first use (``ClassLayer``); until
-    then ``shares`` is an unbiased estimate from 1/64 of the pixels, and exact once they are.
+    ids of an untiled run's live frame are likewise made on first use (``ClassLayer``; at most
+    ``LAZY_FRAMES`` wait at a time); until then ``shares`` is an unbiased estimate from 1/64
+    of the pixels, and exact once they are.
     """
 
     index: int
@@ -239,6 +245,7 @@ class UpscaleWorker(QObject):
         ids = np.zeros((h * scale, w * scale), np.uint8) if model.has_segmentation else None
         started = False
         frames = []
+        waiting = []  # live frames whose class ids are not made yet (each holds its step's logits)
         final_step = None  # an untiled run's last step: its frame is the result's, made once
         frame_seconds = 0.0
         try:
@@ -291,6 +298,10 @@ class UpscaleWorker(QObject):
                                   time.perf_counter() - t0, noisy, x_t, shares_estimated=estimated)
                 if p.tiles == 1 or last:  # tiled runs keep one frame per tile for the scrubber
                     frames.append(frame)
+                if estimated:
+                    waiting.append(frame.classes)
+                    if len(waiting) > LAZY_FRAMES:  # bound the logits held: make the oldest's ids
+                        waiting.pop(0).ids  # noqa: B018 - the property makes them
                 self.yielded.emit(frame)
                 frame_seconds += time.perf_counter() - frame_start
         finally:
