@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import platform
 import sys
 import time
 from pathlib import Path
@@ -41,7 +40,7 @@ from segsr_gui.sampler import sample  # noqa: E402
 from segsr_gui.schedule import ResShiftSchedule  # noqa: E402
 from segsr_gui.precision import PRECISIONS, describe  # noqa: E402
 from segsr_gui.weights import load_model, update_manifest  # noqa: E402
-from benchmarks.report import cpu_name, write_report  # noqa: E402
+from benchmarks.report import cpu_label, write_report  # noqa: E402
 
 MAX_PSNR_DROP = 0.05
 MAX_MIOU_DROP = 0.005
@@ -97,7 +96,7 @@ def main() -> int:
     hqs = [val.images[i].astype(np.float32) / 255 for i in idx]
     lrs = {kind: [make_lr(hq, kind, seed=5000 + int(i)) for hq, i in zip(hqs, idx)] for kind in args.kinds}
     labels = [labels_or_ignore(val.labels[i], 11) for i in idx]
-    report = {"machine": f"{platform.machine()} CPU ({cpu_name()}), {torch.get_num_threads()} threads, torch {torch.__version__}",
+    report = {"machine": f"{cpu_label()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
               "date": time.strftime("%Y-%m-%d"), "command": " ".join(["python"] + sys.argv),
               "images": len(idx), "precision": describe(torch.device("cpu"), args.precision), "runs": []}
     frequencies = class_frequencies(load_camvid(args.data, "train").labels, 11)  # the prior: train, not val

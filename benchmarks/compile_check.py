@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -33,7 +32,7 @@ from benchmarks.speed import test_image  # noqa: E402
 from segsr_gui.pipeline import upscale  # noqa: E402
 from segsr_gui.precision import describe  # noqa: E402
 from segsr_gui.weights import load_model  # noqa: E402
-from benchmarks.report import cpu_name, write_report  # noqa: E402
+from benchmarks.report import cpu_label, write_report  # noqa: E402
 
 
 def best_of(fn, repeats: int) -> float:
@@ -58,7 +57,7 @@ def main() -> int:
     loaded = load_model(args.model)
     model = loaded.model
     eager_forward = model.forward
-    report = {"machine": f"{platform.machine()} CPU ({cpu_name()}), {torch.get_num_threads()} threads, torch {torch.__version__}",
+    report = {"machine": f"{cpu_label()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
               "date": time.strftime("%Y-%m-%d"), "command": " ".join(["python"] + sys.argv),
               "model": loaded.name, "precision": describe(torch.device("cpu")), "sizes": {}}
     for size in args.sizes:

@@ -33,8 +33,7 @@ def machine_info() -> dict:
     import PySide6
     import torch
 
-    cpu = cpu_name()
-    return {"cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+    return {"cpu": cpu_name(), "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
             "python": platform.python_version(), "torch": torch.__version__, "pyside6": PySide6.__version__,
             "platform": platform.platform(), "qt_platform": os.environ.get("QT_QPA_PLATFORM", ""),
             "loadavg": " ".join(f"{v:.1f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "?"}

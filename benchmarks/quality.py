@@ -32,7 +32,7 @@ from segsr_gui.metrics import class_iou, confusion, miou, psnr_y, ssim_y  # noqa
 from segsr_gui.pipeline import upscale  # noqa: E402
 from segsr_gui.precision import PRECISIONS, describe  # noqa: E402
 from segsr_gui.weights import load_model  # noqa: E402
-from benchmarks.report import cpu_name, write_report  # noqa: E402
+from benchmarks.report import cpu_label, write_report  # noqa: E402
 
 SETS = ["Set5", "Set14", "BSD68", "Urban100", "CamVid-test"]
 LR_KINDS = ["bicubic", "realworld"]
@@ -199,7 +199,7 @@ def main() -> int:
     if args.miou_images >= 0:
         segmentation = miou_pass(data, args.miou_images, {k: m for k, m in methods.items() if k in segmenting})
     report = {
-        "machine": f"{platform.machine()} CPU ({cpu_name()}), {torch.get_num_threads()} threads, "
+        "machine": f"{cpu_label()}, {torch.get_num_threads()} threads, "
                    f"torch {torch.__version__}, Python {platform.python_version()}",
         "date": time.strftime("%Y-%m-%d"),
         "command": " ".join(["python"] + sys.argv),

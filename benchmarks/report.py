@@ -15,6 +15,13 @@ def write_report(out: str, report: dict, render: Callable[[dict], str]) -> None:
     print(text)
 
 
+def cpu_label() -> str:
+    """"x86_64 CPU (AMD EPYC)": the architecture and the model name, for a report's machine line."""
+    import platform
+
+    return f"{platform.machine()} CPU ({cpu_name()})"
+
+
 def cpu_name() -> str:
     """The CPU's model name (platform.processor() is empty on Linux), or the architecture."""
     import platform

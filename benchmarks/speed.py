@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import subprocess
 import sys
 import time
@@ -36,7 +35,7 @@ from segsr_gui.pipeline import (DEFAULT_MARGIN, DEFAULT_OVERLAP, MIN_TILE, min_t
 from segsr_gui.precision import describe  # noqa: E402
 from segsr_gui.tiling import plan_tiles  # noqa: E402
 from segsr_gui.weights import load_model  # noqa: E402
-from benchmarks.report import cpu_name, write_report  # noqa: E402
+from benchmarks.report import cpu_label, write_report  # noqa: E402
 
 
 def test_image(size: int, seed: int = 0) -> np.ndarray:
@@ -152,7 +151,7 @@ def main() -> int:
     loaded = load_model(args.model)
     model = loaded.model
     threads = torch.get_num_threads()
-    report = {"machine": f"{platform.machine()} CPU ({cpu_name()}), {threads} threads",
+    report = {"machine": f"{cpu_label()}, {threads} threads",
               "torch": torch.__version__, "date": time.strftime("%Y-%m-%d"),
               "command": " ".join(["python"] + sys.argv), "model": loaded.name,
               "steps": model.config.schedule.steps, "precision": describe(torch.device("cpu")), "goals": {}}
