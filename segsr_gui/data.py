@@ -57,13 +57,37 @@ def make_lr(hq: np.ndarray, kind: str, seed: int, scale: int = 4) -> np.ndarray:
     raise ValueError(f"unknown LR kind {kind!r}")
 
 
+def photometric_jitter(hq: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The same scene under another exposure and camera: gamma, gain, saturation and white
+    balance drawn at random, clipped to [0, 1]. Applied to the HQ crop before it is degraded,
+    so the SR target moves with it; the labels do not change.
+
+    Why: CamVid's sequences differ mostly in light. Mean brightness is 0.23 in 0001TP and
+    0.54 in 0006R0 (train), 0.46 in Seq05VD, which is three quarters of the test frames and
+    in no training split; val (0016E5) is a training sequence. The ranges cover that spread."""
+    gamma = float(np.exp(rng.uniform(-0.4, 0.4)))
+    gain = float(np.exp(rng.uniform(-0.3, 0.3)))
+    saturation = float(rng.uniform(0.5, 1.5))
+    balance = np.exp(rng.uniform(-0.05, 0.05, size=3)).astype(np.float32)
+    out = np.power(np.clip(hq, 0.0, 1.0), gamma) * gain
+    gray = out @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    out = gray[..., None] + saturation * (out - gray[..., None])
+    return np.clip(out * balance, 0.0, 1.0).astype(np.float32)
+
+
 class CropSampler:
-    """Random HR crops (with labels) and their degraded LR inputs, for training."""
+    """Random HR crops (with labels) and their degraded LR inputs, for training.
+
+    ``photometric``: the share of crops given ``photometric_jitter`` (0 = none, as the
+    first models were trained)."""
 
     def __init__(self, data: LabelledImages, crop: int, scale: int = 4,
-                 mix: DegradationMix = DegradationMix(), seed: int = 0):
+                 mix: DegradationMix = DegradationMix(), seed: int = 0, photometric: float = 0.0):
         self.data, self.crop, self.scale, self.mix = data, crop, scale, mix
+        self.photometric = photometric
         self.rng = np.random.default_rng(seed)
+        # Its own stream: with the jitter on or off, a seed gives the same crops and degradations.
+        self.jitter_rng = np.random.default_rng([seed, 1])
 
     def batch(self, size: int):
         """(lq (B, h, w, 3), hq (B, H, W, 3)) float32 in [0, 1], labels (B, H, W) uint8."""
@@ -77,6 +101,8 @@ class CropSampler:
             lab = lab[top:top + self.crop, left:left + self.crop]
             if self.rng.random() < 0.5:
                 hq, lab = hq[:, ::-1], lab[:, ::-1]
+            if self.photometric and self.jitter_rng.random() < self.photometric:
+                hq = photometric_jitter(hq, self.jitter_rng)
             lq, target = degrade_pair(np.ascontiguousarray(hq), self.rng, self.mix, self.scale)
             lqs.append(lq)
             hqs.append(target)

@@ -61,6 +61,7 @@ class TrainConfig:
     seed: int = 0
     bicubic_share: float = 0.2
     old_photo_share: float = 0.2
+    photometric: float = 0.0  # share of crops with random exposure and colour (data.photometric_jitter)
     # "median" weighs the cross-entropy by median frequency balancing (data.median_frequency_weights)
     class_balance: str = "none"
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -290,7 +291,8 @@ def run_training(config_path, data_root, out_dir, minutes: float, resume: bool, 
         log(f"starting from {meta['init']['name']} ({meta['init']['iterations']} iterations)")
     train = load_camvid(data_root, "train")
     sampler = CropSampler(train, cfg.crop, cfg.model.scale,
-                          DegradationMix(cfg.bicubic_share, cfg.old_photo_share), seed=cfg.seed + meta["iteration"])
+                          DegradationMix(cfg.bicubic_share, cfg.old_photo_share), seed=cfg.seed + meta["iteration"],
+                          photometric=cfg.photometric)
     class_weight = seg_class_weights(cfg, train)
     val = validation_set(data_root, cfg.val_images, cfg.model.scale)
     if meta["init"] is not None and meta["best"] is None and not math.isfinite(meta["best_score"]):
@@ -406,6 +408,9 @@ def training_record(cfg: TrainConfig, meta: dict, train_images: int) -> dict:
         "lr": cfg.lr if cfg.lr_final == 1.0 else f"{cfg.lr:g}, cosine to {cfg.lr * cfg.lr_final:g} "
                                                    f"over {cfg.max_iters} iterations (warm-up {cfg.warmup})",
     }
+    if cfg.photometric:
+        record["photometric_jitter"] = (f"{cfg.photometric:.0%} of crops: random gamma, gain, saturation, "
+                                        "white balance" + (" (this sitting only)" if init else ""))
     if cfg.class_balance != "none" and cfg.model.bridge:
         record["seg_class_weights"] = "median frequency balancing" + (" (this sitting only)" if init else "")
     if init:

@@ -226,3 +226,34 @@ def test_a_continued_run_that_does_not_help_is_recorded_not_shipped(tmp_path, ca
     assert shipped.read_bytes() == before
     runs = read_manifest(shipped)["training"]["runs_not_shipped"]
     assert len(runs) == 1 and runs[0]["config"] == "frozen.toml" and runs[0]["run_iterations"] == 2
+
+
+def test_photometric_jitter_is_seeded_in_range_and_varies_exposure_and_colour():
+    from segsr_gui.data import photometric_jitter
+
+    rng = np.random.default_rng(0)
+    hq = rng.random((24, 32, 3)).astype(np.float32) * 0.8 + 0.1
+    first = photometric_jitter(hq, np.random.default_rng(7))
+    again = photometric_jitter(hq, np.random.default_rng(7))
+    assert first.shape == hq.shape and first.dtype == np.float32
+    assert np.array_equal(first, again)
+    outs = [photometric_jitter(hq, np.random.default_rng(s)) for s in range(20)]
+    assert all(o.min() >= 0.0 and o.max() <= 1.0 for o in outs)
+    means = [float(o.mean()) for o in outs]
+    assert max(means) - min(means) > 0.1  # exposure changes
+    spread = [float((o.max(-1) - o.min(-1)).mean()) for o in outs]  # saturation changes
+    assert max(spread) > 1.2 * min(spread)
+
+
+def test_crop_sampler_jitters_the_share_it_is_given_and_keeps_the_labels(camvid_like):
+    from segsr_gui.data import CropSampler, load_camvid
+    from segsr_gui.degrade import DegradationMix
+
+    data = load_camvid(camvid_like, "train")
+    mix = DegradationMix(bicubic=1.0, old_photo=0.0)
+    plain = CropSampler(data, 32, mix=mix, seed=3).batch(6)
+    jittered = CropSampler(data, 32, mix=mix, seed=3, photometric=1.0).batch(6)
+    assert np.array_equal(plain[2], jittered[2])  # same crops, labels untouched
+    assert not np.allclose(plain[1], jittered[1])  # the HQ target moves with the jitter
+    crops = {(h.tobytes()) for h in plain[1]}
+    assert all(h.tobytes() not in crops for h in jittered[1])
