@@ -78,17 +78,22 @@ def overlay(rgb: np.ndarray, class_map: np.ndarray, palette: Sequence[Sequence[i
     return np.round(out).astype(np.uint8)
 
 
-def class_shares(class_map: np.ndarray, num_classes: int) -> np.ndarray:
+def class_counts(class_map: np.ndarray, num_classes: int) -> np.ndarray:
     """Pixel count per class id 0..K-1."""
     if num_classes <= 32:  # one comparison per class beats bincount's widening of every id
         return np.array([np.count_nonzero(class_map == k) for k in range(num_classes)], dtype=np.int64)
     return np.bincount(class_map.ravel(), minlength=num_classes)[:num_classes]
 
 
+def class_fractions(class_map: np.ndarray, num_classes: int) -> np.ndarray:
+    """Each class id's share of the map's pixels (0..1; all zero for an empty map)."""
+    return class_counts(class_map, num_classes) / max(1, class_map.size)
+
+
 def legend(class_map: np.ndarray, classes: Sequence[str], palette: Sequence[Sequence[int]],
            model_name: str, model_sha256: str | None = None) -> dict:
     """The JSON legend: id, name, colour, pixel count and share per class, model name."""
-    counts = class_shares(class_map, len(classes))
+    counts = class_counts(class_map, len(classes))
     total = max(1, int(class_map.size))
     return {
         "model": model_name,

@@ -330,3 +330,12 @@ def test_class_ids_adds_a_per_class_bias_plane_by_plane():
     ids = class_ids(scores, bias=bias)
     assert np.array_equal(ids, np.argmax(scores + bias[:, None, None], axis=0))
     assert not np.array_equal(ids, class_ids(scores))  # the bias moved some pixels
+
+
+def test_class_fractions_are_each_ids_share_of_the_pixels():
+    from segsr_gui.masks import class_counts, class_fractions
+
+    ids = np.array([[0, 0, 2], [2, 2, 2]], dtype=np.uint8)
+    assert class_counts(ids, 4).tolist() == [2, 0, 4, 0]
+    assert np.allclose(class_fractions(ids, 4), [2 / 6, 0, 4 / 6, 0])
+    assert np.array_equal(class_fractions(np.zeros((0, 3), np.uint8), 4), np.zeros(4))

@@ -212,7 +212,7 @@ def test_class_maps_are_coloured_on_the_worker_only_while_the_window_shows_them(
 def test_live_class_ids_wait_for_the_class_view_and_the_shares_become_exact(qtbot, request_):
     """In the photo view a live frame's class ids are made on first use; its legend shares are
     an estimate until then and the exact shares of those ids after. The result's are exact."""
-    from segsr_gui.masks import class_shares
+    from segsr_gui.masks import class_fractions
 
     for shown in (False, True):
         frames, out = run_to_end(qtbot, request_, show_classes=shown)
@@ -223,18 +223,18 @@ def test_live_class_ids_wait_for_the_class_view_and_the_shares_become_exact(qtbo
             estimate = f.shares.copy()
             assert abs(estimate.sum() - 1) < 1e-6
             ids = f.classes.ids  # made now, on first look
-            exact = class_shares(ids, len(estimate)) / ids.size
+            exact = class_fractions(ids, len(estimate))
             assert np.allclose(f.shares, exact) and not f.shares_estimated
             if not shown:  # the estimate counted these pixels of the 64x96 output
                 sampled = ids[4::8, 4::8]
-                assert np.allclose(estimate, class_shares(sampled, len(estimate)) / sampled.size)
+                assert np.allclose(estimate, class_fractions(sampled, len(estimate)))
 
 
 def test_estimated_shares_sample_the_exact_argmax():
     """The estimate counts the exact (biased) argmax at every 8th pixel across and down."""
     import torch
 
-    from segsr_gui.masks import class_ids, class_shares
+    from segsr_gui.masks import class_ids, class_fractions
     from segsr_gui.ui.convert import estimated_shares
 
     class Step:
@@ -243,8 +243,8 @@ def test_estimated_shares_sample_the_exact_argmax():
 
     shares = estimated_shares(Step, 64, 80, 5)
     full = class_ids(Step.logits[0, :, :64, :80].numpy(), bias=Step.class_bias.numpy().reshape(-1))
-    assert np.allclose(shares, class_shares(full[4::8, 4::8], 5) / full[4::8, 4::8].size)
-    assert np.abs(shares - class_shares(full, 5) / full.size).max() < 0.08
+    assert np.allclose(shares, class_fractions(full[4::8, 4::8], 5))
+    assert np.abs(shares - class_fractions(full, 5)).max() < 0.08
 
 
 def test_a_long_run_bounds_the_frames_waiting_for_their_class_ids(qtbot, request_):

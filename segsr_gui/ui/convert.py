@@ -200,13 +200,13 @@ def estimated_shares(step, height: int, width: int, num_classes: int, stride: in
     """Fractions of pixels per class of a step's class map, estimated from every ``stride``-th
     pixel across and down (1/64 of them): what the legend shows while the map itself is not
     made. Each sampled pixel is the exact argmax there, so the estimate is unbiased."""
-    from ..masks import class_shares
+    from ..masks import class_fractions
 
     stride = max(1, min(stride, height // 4, width // 4))
     first = stride // 2
     sampled = step.logits[..., first:height:stride, first:width:stride]
     ids = logits_to_ids(sampled, *sampled.shape[-2:], bias=step.class_bias)
-    return class_shares(ids, num_classes) / ids.size
+    return class_fractions(ids, num_classes)
 
 
 def step_ids(step, height: int, width: int, out: np.ndarray | None = None) -> np.ndarray:

@@ -128,10 +128,10 @@ class StepFrame:
     def shares(self) -> Optional[np.ndarray]:
         """Fraction of pixels per class: exact once the class ids are made."""
         if self.shares_estimated and self.classes is not None and self.classes.made:
-            from ..masks import class_shares
+            from ..masks import class_fractions
 
             ids = self.classes.ids
-            self.given_shares = class_shares(ids, len(self.given_shares)) / ids.size
+            self.given_shares = class_fractions(ids, len(self.given_shares))
             self.shares_estimated = False
         return self.given_shares
 
@@ -224,7 +224,7 @@ class UpscaleWorker(QObject):
 
     def _run(self) -> None:
         from ..pipeline import iter_upscale, resolve_device
-        from ..masks import class_shares
+        from ..masks import class_fractions
         from PIL import Image
 
         req = self.request
@@ -291,7 +291,7 @@ class UpscaleWorker(QObject):
                     image, cls_img, shares = preview_rgb(canvas), None, None
                     if ids is not None and p.step.logits is not None:
                         step_ids(p.step, hr.height, hr.width, out=ids[rows, cols])
-                        shares = class_shares(ids, k) / ids.size
+                        shares = class_fractions(ids, k)
                         cls_img = preview_classes(ids, loaded.palette, reused=True)
                 frame = StepFrame(p.step.index, p.step.total, p.tile_index, p.tiles, image,
                                   self._coloured(cls_img), shares,
@@ -309,7 +309,7 @@ class UpscaleWorker(QObject):
         cls_img = shares = None
         if result.class_map is not None:
             cls_img = self._coloured(preview_classes(result.class_map, loaded.palette))
-            shares = class_shares(result.class_map, k) / result.class_map.size
+            shares = class_fractions(result.class_map, k)
         full = rgb_to_qimage(result.image)
         image = full
         if max(full.width(), full.height()) > PREVIEW_MAX_SIDE:
@@ -328,7 +328,7 @@ class UpscaleWorker(QObject):
 def whole_step_preview(step, height: int, width: int, palette, num_classes: int, classes_now: bool = True):
     """(image, ClassLayer or None, shares or None, whether the shares are estimated) of one
     step of an untiled run; without ``classes_now`` the class ids are made on first use."""
-    from ..masks import class_shares
+    from ..masks import class_fractions
 
     if max(height, width) <= PREVIEW_MAX_SIDE:  # straight into the QImage's pixels
         image = QImage(width, height, QImage.Format.Format_RGB888)
@@ -343,7 +343,7 @@ def whole_step_preview(step, height: int, width: int, palette, num_classes: int,
             logits_to_ids(logits, height, width, bias=bias), palette).ids)
         return image, layer, estimated_shares(step, height, width, num_classes), True
     ids = step_ids(step, height, width)
-    return image, preview_classes(ids, palette), class_shares(ids, num_classes) / ids.size, False
+    return image, preview_classes(ids, palette), class_fractions(ids, num_classes), False
 
 
 class TaskWorker(QObject):
