@@ -219,21 +219,26 @@ def miou_pass(data: Path, limit: int, methods: dict) -> dict:
     """mIoU and per-class IoU of each segmenting model in ``methods`` on CamVid test, for both
     LR kinds, over more images than the PSNR table uses (every test image by default): ten
     frames hold too few pixels of the rarer classes (sign, bicyclist, pole) for a stable
-    mean over classes."""
+    mean over classes. Also the mIoU per CamVid sequence (the name's prefix): the test frames
+    come from 0001TP, which the training split also holds, and Seq05VD, which no split does."""
     from segsr_gui.classes import CAMVID_CLASSES
 
     hqs, labels, names = load_set(data, "CamVid-test", limit)
-    out = {"images": len(hqs), "classes": CAMVID_CLASSES[:11], "models": {}}
+    sequences = [name.split("_")[0] for name in names]
+    out = {"images": len(hqs), "classes": CAMVID_CLASSES[:11], "models": {},
+           "sequences": {seq: sequences.count(seq) for seq in sorted(set(sequences))}}
     for key, (_, fn) in methods.items():
         by_kind = out["models"][key] = {}
         for kind in LR_KINDS:
-            conf = np.zeros((11, 11), np.int64)
+            confs = {seq: np.zeros((11, 11), np.int64) for seq in out["sequences"]}
             for i, (hq, name) in enumerate(zip(hqs, names)):
                 result = fn(make_lr(hq, kind, seed_for("CamVid-test", name)))
-                conf += confusion(result.class_map, labels[i], 11, IGNORE_ID)
+                confs[sequences[i]] += confusion(result.class_map, labels[i], 11, IGNORE_ID)
                 if (i + 1) % 50 == 0:
                     print(f"mIoU pass {key} {kind} {i + 1}/{len(hqs)}", file=sys.stderr, flush=True)
-            by_kind[kind] = {"miou": miou(conf), "iou": [float(v) for v in class_iou(conf)[0]]}
+            conf = sum(confs.values())
+            by_kind[kind] = {"miou": miou(conf), "iou": [float(v) for v in class_iou(conf)[0]],
+                             "miou_by_sequence": {seq: miou(c) for seq, c in confs.items()}}
     return out
 
 
@@ -274,6 +279,17 @@ def render_markdown(report: dict) -> str:
                 lines.append(f"| {methods[key].split(' [')[0]} | {kind} | "
                              + " | ".join(f"{100 * v:.1f}" for v in e["iou"]) + f" | **{100 * e['miou']:.1f}%** |")
         lines.append("")
+        if seg.get("sequences"):
+            seqs = seg["sequences"]
+            lines += ["By CamVid sequence (mIoU): the training split holds frames of 0001TP, none of "
+                      "Seq05VD; validation (0016E5) is a training sequence.", "",
+                      "| model | LR | " + " | ".join(f"{q} ({n} frames)" for q, n in seqs.items()) + " |",
+                      "|---|---|" + "---|" * len(seqs)]
+            for key, by_kind in seg["models"].items():
+                for kind, e in by_kind.items():
+                    lines.append(f"| {methods[key].split(' [')[0]} | {kind} | "
+                                 + " | ".join(f"{100 * e['miou_by_sequence'][q]:.1f}%" for q in seqs) + " |")
+            lines.append("")
     lines += ["## Time spent per method (all sets, seconds; the peer's cached outputs count 0)", ""]
     lines += [f"- {methods[k]}: {v:.0f} s" for k, v in report["seconds"].items()]
     return "\n".join(lines) + "\n"
