@@ -22,7 +22,9 @@ def unshipped_lines(t: dict) -> list[str]:
     """Later runs that did not beat the shipped weights (so they are unchanged): part of the
     budget all the same."""
     return [f"- a later run that did not help (weights unchanged): {r['run_iterations']} iterations of batch "
-            f"{r['batch']} ({r['crop_hr']}px HR crops, `{r['config']}`, peak rate {r['lr']}), "
+            f"{r['batch']} ({r['crop_hr']}px HR crops"
+            + (f", photometric jitter on {r['photometric']:.0%} of them" if r.get("photometric") else "")
+            + f", `{r['config']}`, peak rate {r['lr']}), "
             f"{r['run_wall_clock_minutes']} min; {r['result']}" for r in t.get("runs_not_shipped", [])]
 
 

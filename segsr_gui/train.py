@@ -380,11 +380,14 @@ def record_unshipped_run(ship: str, cfg: TrainConfig, meta: dict, config_path) -
 
     manifest = read_manifest(Path(ship).with_suffix(".safetensors"))
     runs = list(manifest.get("training", {}).get("runs_not_shipped", []))
-    runs.append({"config": Path(config_path).name, "run_iterations": meta["iteration"],
-                 "crop_hr": cfg.crop, "batch": cfg.batch, "lr": cfg.lr,
-                 "run_wall_clock_minutes": round(meta["seconds"] / 60, 1),
-                 "val_psnr_to_beat": meta["init"].get("val_psnr"),
-                 "result": "no validation score beat the shipped model's; weights unchanged"})
+    run = {"config": Path(config_path).name, "run_iterations": meta["iteration"],
+           "crop_hr": cfg.crop, "batch": cfg.batch, "lr": cfg.lr,
+           "run_wall_clock_minutes": round(meta["seconds"] / 60, 1),
+           "val_psnr_to_beat": meta["init"].get("val_psnr"),
+           "result": "no validation score beat the shipped model's; weights unchanged"}
+    if cfg.photometric:
+        run["photometric"] = cfg.photometric
+    runs.append(run)
     return update_manifest(ship, training={"runs_not_shipped": runs})
 
 
