@@ -163,7 +163,9 @@ def main() -> int:
         report["runs"] = [r for r in previous["runs"] if r["model"] not in args.models] + report["runs"]
         report["defaults"] = {**previous.get("defaults", {}), **report.get("defaults", {})}
         report["class_bias"] = {**previous.get("class_bias", {}), **report.get("class_bias", {})}
-        report["command"] = previous["command"] + " ; " + report["command"]
+        # A re-run replaces the same command's earlier runs, so it is named once.
+        earlier = [c for c in previous["command"].split(" ; ") if c != report["command"]]
+        report["command"] = " ; ".join(earlier + [report["command"]])
     write_report(args.out, report, render)
     return 0
 

@@ -83,7 +83,8 @@ def main() -> int:
                   f"(schedule kappa {m['schedule']['kappa']}, p {m['schedule']['power']}, "
                   f"min_noise {m['schedule']['min_noise']}); chosen on: {m.get('default_chosen_on', 'training config')}",
                   *class_bias_lines(m),
-                  f"- training data: {t.get('data')}",
+                  f"- training data: {t.get('data')}"
+                  + (f"; photometric jitter on {t['photometric_jitter']}" if t.get("photometric_jitter") else ""),
                   budget_line(t),
                   f"- validation (selection): {t.get('validation')}, every {t.get('val_every', 250)} iterations; the shipped weights "
                   f"are the EMA weights of iteration {(m.get('validation') or {}).get('iteration')}, the best "
@@ -111,6 +112,12 @@ def main() -> int:
             lines += [f"| {kind} | " + " | ".join(f"{100 * v:.1f}" for v in e["iou"]) + f" | {100 * e['miou']:.1f}% |"
                       for kind, e in by_kind.items()]
             lines.append("")
+            if seg.get("sequences"):
+                lines += ["mIoU by CamVid sequence: " + "; ".join(
+                    f"{kind} LR " + ", ".join(f"{q} ({n} frames) {100 * e['miou_by_sequence'][q]:.1f}%"
+                                              for q, n in seg["sequences"].items())
+                    for kind, e in by_kind.items()) + ". The training split holds frames of 0001TP, none of "
+                    "Seq05VD.", ""]
     if chain:
         lines += ["## Per-step quality (CamVid val)", "",
                   "| model | LR | steps | noise | colour fix (px) | PSNR per step | mIoU per step |",
