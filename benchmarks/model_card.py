@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from benchmarks.report import sequence_note  # noqa: E402
 MODELS = ["segsr-x4", "srdm-only-x4"]
 
 
@@ -113,11 +115,11 @@ def main() -> int:
                       for kind, e in by_kind.items()]
             lines.append("")
             if seg.get("sequences"):
+                note = sequence_note(seg)
                 lines += ["mIoU by CamVid sequence: " + "; ".join(
                     f"{kind} LR " + ", ".join(f"{q} ({n} frames) {100 * e['miou_by_sequence'][q]:.1f}%"
                                               for q, n in seg["sequences"].items())
-                    for kind, e in by_kind.items()) + ". The training split holds frames of 0001TP, none of "
-                    "Seq05VD.", ""]
+                    for kind, e in by_kind.items()) + "." + (f" {note[:1].upper()}{note[1:]}." if note else ""), ""]
     if chain:
         lines += ["## Per-step quality (CamVid val)", "",
                   "| model | LR | steps | noise | colour fix (px) | PSNR per step | mIoU per step |",

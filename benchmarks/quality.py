@@ -32,7 +32,7 @@ from segsr_gui.metrics import class_iou, confusion, miou, psnr_y, ssim_y  # noqa
 from segsr_gui.pipeline import upscale  # noqa: E402
 from segsr_gui.precision import PRECISIONS, describe  # noqa: E402
 from segsr_gui.weights import load_model  # noqa: E402
-from benchmarks.report import cpu_label, write_report  # noqa: E402
+from benchmarks.report import cpu_label, sequence_note, write_report  # noqa: E402
 
 SETS = ["Set5", "Set14", "BSD68", "Urban100", "CamVid-test"]
 LR_KINDS = ["bicubic", "realworld"]
@@ -86,6 +86,11 @@ def load_set(data: Path, name: str, limit: int):
         hqs, names = [hqs[i] for i in idx], [names[i] for i in idx]
         labels = None if labels is None else [labels[i] for i in idx]
     return hqs, labels, names
+
+
+def camvid_sequence(name: str) -> str:
+    """A CamVid frame's sequence: its name's prefix ("Seq05VD_f00000" -> "Seq05VD")."""
+    return name.split("_")[0]
 
 
 def seed_for(set_name: str, image_name: str) -> int:
@@ -219,14 +224,17 @@ def miou_pass(data: Path, limit: int, methods: dict) -> dict:
     """mIoU and per-class IoU of each segmenting model in ``methods`` on CamVid test, for both
     LR kinds, over more images than the PSNR table uses (every test image by default): ten
     frames hold too few pixels of the rarer classes (sign, bicyclist, pole) for a stable
-    mean over classes. Also the mIoU per CamVid sequence (the name's prefix): the test frames
-    come from 0001TP, which the training split also holds, and Seq05VD, which no split does."""
+    mean over classes. Also the mIoU per CamVid sequence (the name's prefix), and which
+    sequences the train and val splits hold: a test sequence seen in training may score
+    differently from one no split holds."""
     from segsr_gui.classes import CAMVID_CLASSES
 
     hqs, labels, names = load_set(data, "CamVid-test", limit)
-    sequences = [name.split("_")[0] for name in names]
+    sequences = [camvid_sequence(name) for name in names]
     out = {"images": len(hqs), "classes": CAMVID_CLASSES[:11], "models": {},
-           "sequences": {seq: sequences.count(seq) for seq in sorted(set(sequences))}}
+           "sequences": {seq: sequences.count(seq) for seq in sorted(set(sequences))},
+           "split_sequences": {split: sorted({camvid_sequence(f.stem) for f in (data / "camvid" / split).glob("*.png")})
+                               for split in ("train", "val")}}
     for key, (_, fn) in methods.items():
         by_kind = out["models"][key] = {}
         for kind in LR_KINDS:
@@ -281,8 +289,11 @@ def render_markdown(report: dict) -> str:
         lines.append("")
         if seg.get("sequences"):
             seqs = seg["sequences"]
-            lines += ["By CamVid sequence (mIoU): the training split holds frames of 0001TP, none of "
-                      "Seq05VD; validation (0016E5) is a training sequence.", "",
+            splits = seg.get("split_sequences") or {}
+            val = [q for q in splits.get("val", []) if q in splits.get("train", [])]
+            about = "; ".join(filter(None, [sequence_note(seg), f"validation ({', '.join(val)}) is a training "
+                                            f"sequence" if val else ""]))
+            lines += ["By CamVid sequence (mIoU)" + (f": {about}." if about else "."), "",
                       "| model | LR | " + " | ".join(f"{q} ({n} frames)" for q, n in seqs.items()) + " |",
                       "|---|---|" + "---|" * len(seqs)]
             for key, by_kind in seg["models"].items():

@@ -34,3 +34,15 @@ def cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def sequence_note(seg: dict) -> str:
+    """Which CamVid test sequences the training split also holds, from a quality report's
+    ``segmentation`` (its ``split_sequences``, read from the data's file names); "" if unknown."""
+    train = (seg.get("split_sequences") or {}).get("train")
+    if train is None:
+        return ""
+    inside = [q for q in seg["sequences"] if q in train]
+    outside = [q for q in seg["sequences"] if q not in train]
+    return ", ".join(([f"the training split holds frames of {', '.join(inside)}"] if inside else [])
+                     + ([f"none of {', '.join(outside)}"] if outside else []))
