@@ -16,7 +16,7 @@ def write_report(out: str, report: dict, render: Callable[[dict], str]) -> None:
 
 
 def cpu_label() -> str:
-    """"x86_64 CPU (AMD EPYC)": the architecture and the model name, for a report's machine line."""
+    """The architecture and the model name, for a report's machine line: "x86_64 CPU (AMD EPYC)"."""
     import platform
 
     return f"{platform.machine()} CPU ({cpu_name()})"
