@@ -156,7 +156,8 @@ class Cancelled(Exception):
 
 @dataclass
 class RunParams:
-    """How each photo is upscaled (``steps``, ``colour_sigma`` None: the model's default)."""
+    """How each photo is upscaled (``steps``, ``colour_sigma`` None: the model's default;
+    ``mirror``: average with a chain on the mirrored photo, twice the time)."""
 
     steps: Optional[int] = None
     seed: int = 0
@@ -164,6 +165,7 @@ class RunParams:
     device: str = "cpu"
     colour_sigma: Optional[float] = None
     precision: str = "auto"
+    mirror: bool = False
 
 
 def upscale_one(path: Path, target: Path, loaded, options, params: RunParams, *,
@@ -186,7 +188,7 @@ def upscale_one(path: Path, target: Path, loaded, options, params: RunParams, *,
 
     gen = iter_upscale_retrying(image.rgb, loaded.model, steps=params.steps, seed=params.seed,
                                 tile=params.tile, device=params.device, colour_sigma=params.colour_sigma,
-                                precision=params.precision,
+                                precision=params.precision, mirror=params.mirror,
                                 on_retry=retry)
     try:
         while True:

@@ -2,7 +2,7 @@
 
     segsr upscale INPUT... -o OUTDIR [--model FILE] [--steps N] [--seed S]
                   [--colours model|keep|free] [--tile PX] [--device auto|cpu|cuda]
-                  [--precision auto|fp32] [--masks]
+                  [--precision auto|fp32] [--mirror] [--masks]
                   [--format png|jpg|webp|tiff] [--quality Q] [--lossless]
                   [--class-masks] [--coco] [--overwrite]
     segsr info [MODEL]
@@ -153,7 +153,8 @@ def _cmd_upscale(args) -> int:
     timings: list[float] = []
     bar = _Bar(len(inputs), args.quiet)
     remaining = len(inputs)
-    params = RunParams(steps, args.seed, args.tile, str(device), COLOUR_MODES[args.colours], args.precision)
+    params = RunParams(steps, args.seed, args.tile, str(device), COLOUR_MODES[args.colours], args.precision,
+                       args.mirror)
     if args.benchmark:
         _fail(f"note: running on {device} in {describe(device, args.precision)}")
     try:
@@ -267,6 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--precision", choices=list(PRECISIONS), default="auto",
                     help="auto (default): fp16 on a GPU, bf16 on a CPU with native bf16 (AVX-512 BF16 "
                          "or AMX), else fp32; fp32: always full precision")
+    up.add_argument("--mirror", action="store_true",
+                    help="also restore the mirrored photo and average the two: better class maps "
+                         "(CamVid val +2 mIoU points), twice the time")
     up.add_argument("--masks", action="store_true", help="also write class map, overlay and legend")
     up.add_argument("--class-masks", action="store_true",
                     help="also write one black-and-white PNG per class present")

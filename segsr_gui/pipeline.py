@@ -115,7 +115,7 @@ def bicubic_up(lr: torch.Tensor, scale: int) -> torch.Tensor:
 def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int = 0,
                  tile: int | None = None, noise_scale: float | None = None,
                  colour_sigma: float | None = None, device: str = "cpu", precision: str = "auto",
-                 overlap: int = DEFAULT_OVERLAP, margin: int = DEFAULT_MARGIN
+                 mirror: bool = False, overlap: int = DEFAULT_OVERLAP, margin: int = DEFAULT_MARGIN
                  ) -> Generator[Progress, None, UpscaleResult]:
     """Upscale ``rgb`` (float32 (H, W, 3) in [0, 1]); yields ``Progress`` per step and tile,
     returns an ``UpscaleResult`` (``StopIteration.value``).
@@ -126,6 +126,8 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
         noise_scale: sampler noise (default: the model's).
         colour_sigma: low-frequency consistency in HR pixels (default: the model's; 0 = off).
         precision: "auto" (reduced where the hardware has it) or "fp32"; see ``precision.py``.
+        mirror: average with a second chain on the mirrored photo (twice the time;
+            ``sampler.iter_sample``).
     """
     if rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"expected an (H, W, 3) array, got shape {rgb.shape}")
@@ -153,7 +155,7 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
         last = None
         for last in iter_sample(model, y, schedule, seed=seed, noise_scale=noise_scale,
                                 colour_sigma=colour_sigma, origin=(box.top * scale, box.left * scale),
-                                precision=precision):
+                                precision=precision, mirror=mirror):
             yield Progress(last, tile_index, len(boxes), box)
         hr = box.scaled(scale)
         weight = feather_weight(box, h, w, overlap, scale, margin)[0]

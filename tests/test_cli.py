@@ -118,6 +118,22 @@ def test_real_photo_with_the_shipped_model(tmp_path, capsys):
     assert _snapshot(out) == before
 
 
+def test_mirror_flag_averages_with_the_mirrored_photo(photo, tmp_path, tiny_model_file):
+    from segsr_gui.imageio import load_image
+    from segsr_gui.pipeline import upscale
+    from segsr_gui.weights import load_model
+
+    outs = {}
+    for flag in ([], ["--mirror"]):
+        out = tmp_path / ("mirror" if flag else "plain")
+        assert main(["upscale", str(photo), "-o", str(out), "--model", str(tiny_model_file), "--steps", "2",
+                     "-q", *flag]) == 0
+        outs[bool(flag)] = np.asarray(Image.open(out / "photo_x4.png"))
+    expected = upscale(load_image(photo).rgb, load_model(tiny_model_file).model, steps=2, mirror=True)
+    assert np.abs(outs[True].astype(int) - np.round(expected.image * 255).astype(int)).max() <= 1
+    assert not np.array_equal(outs[True], outs[False])
+
+
 def test_colours_keep_pulls_the_coarse_colours_towards_the_photo(photo, tmp_path, tiny_model_file, capsys):
     """--colours keep takes the low band from the photo; free leaves the model's (the tiny
     model's default is off, so model == free here)."""

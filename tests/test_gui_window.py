@@ -97,6 +97,22 @@ def test_colours_choice_reaches_the_run(qtbot, window, photo, tiny_model_file):
     assert not np.array_equal(kept.image, free.image)
 
 
+def test_mirror_choice_reaches_the_run(qtbot, window, photo, tiny_model_file):
+    from segsr_gui.imageio import load_image
+    from segsr_gui.pipeline import upscale
+    from segsr_gui.weights import load_model
+
+    open_photo(qtbot, window, photo)
+    window.run_panel.mirror.setChecked(True)
+    assert run_to_end(qtbot, window) == "done"
+    model = load_model(tiny_model_file).model
+    rgb = load_image(photo).rgb
+    mirrored, plain = upscale(rgb, model, seed=7, mirror=True), upscale(rgb, model, seed=7)
+    assert np.array_equal(window.runs[0].result.image, mirrored.image)
+    assert np.array_equal(window.runs[0].result.class_map, mirrored.class_map)
+    assert not np.array_equal(mirrored.image, plain.image)
+
+
 def test_cancel_mid_run_keeps_window_usable(qtbot, env, tiny_model_file, photo):
     window = make_window(qtbot, tiny_model_file, steps=12)
     open_photo(qtbot, window, photo)
@@ -237,6 +253,7 @@ def test_settings_survive_restart(qtbot, env, tiny_model_file, photo):
     window.run_panel.seed.setValue(42)
     window.run_panel.preview_every.setValue(2)
     window.run_panel.colours.setCurrentIndex(window.run_panel.colours.findData("keep"))
+    window.run_panel.mirror.setChecked(True)
     window.view_panel.opacity.setValue(70)
     window.actions_["light"].trigger()
     window.resize(1000, 700)
@@ -247,11 +264,11 @@ def test_settings_survive_restart(qtbot, env, tiny_model_file, photo):
     again = make_window(qtbot, tiny_model_file)
     from segsr_gui.ui import settings as settings_mod
     s = settings_mod.load()
-    assert (s.run.steps, s.run.seed, s.run.preview_every, s.run.colours) == (5, 42, 2, "keep")
+    assert (s.run.steps, s.run.seed, s.run.preview_every, s.run.colours, s.run.mirror) == (5, 42, 2, "keep", True)
     assert s.view.theme == "light" and s.view.overlay_opacity == pytest.approx(0.7)
     assert s.files.recent == [str(photo.resolve())] and s.files.last_open_dir == str(photo.parent)
     assert again.run_panel.steps.value() == 5 and again.view_panel.opacity.value() == 70
-    assert again.run_panel.colours.currentData() == "keep"
+    assert again.run_panel.colours.currentData() == "keep" and again.run_panel.mirror.isChecked()
     assert again.recent_menu.actions()[0].text() == photo.name
     QApplication.instance().setStyleSheet("")
 

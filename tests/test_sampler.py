@@ -149,3 +149,47 @@ def test_shown_estimates_are_made_only_for_the_steps_read(tiny_model, monkeypatc
     assert torch.equal(last.x0_hat, every[-1][0]) and len(calls) == 1
     assert torch.equal(last.s0_hat, every[-1][1])
     assert torch.equal(last.s0_hat, last.logits + torch.tensor(bias).view(1, -1, 1, 1))
+
+
+def test_mirror_yields_the_mean_of_the_photo_chain_and_the_flipped_mirror_chain(tiny_model):
+    """A mirrored run is two whole chains, each from its own estimates (same seed, noise in
+    each chain's own coordinates): its estimates are the plain chains' means, at every step."""
+    sched = ResShiftSchedule(ScheduleConfig(steps=3))
+    y = _y()
+    kw = dict(seed=4, noise_scale=0.5, precision="fp32")
+    both = list(iter_sample(tiny_model, y, sched, mirror=True, **kw))
+    plain = list(iter_sample(tiny_model, y, sched, **kw))
+    flipped = list(iter_sample(tiny_model, y.flip(-1), sched, **kw))
+    assert len(both) == 3
+    for m, a, b in zip(both, plain, flipped):
+        assert m.x0_hat.shape == a.x0_hat.shape and m.s0_hat.shape == a.s0_hat.shape
+        torch.testing.assert_close(m.x0_hat, (a.x0_hat + b.x0_hat.flip(-1)) / 2, atol=1e-5, rtol=0)
+        torch.testing.assert_close(m.s0_hat, (a.s0_hat + b.s0_hat.flip(-1)) / 2, atol=1e-4, rtol=0)
+        torch.testing.assert_close(m.x_t, a.x_t, atol=1e-5, rtol=0)
+    # a photo that is not its own mirror: the mean differs from the plain chain
+    assert (both[-1].x0_hat - plain[-1].x0_hat).abs().max() > 1e-3
+
+
+def test_mirror_runs_the_nets_one_chain_at_a_time(tiny_model):
+    batches = []
+    original = tiny_model.forward
+
+    def recording(x_t, *rest):
+        batches.append(x_t.shape[0])
+        return original(x_t, *rest)
+
+    tiny_model.forward = recording
+    try:
+        list(iter_sample(tiny_model, _y(), ResShiftSchedule(ScheduleConfig(steps=2)), mirror=True))
+    finally:
+        del tiny_model.forward
+    assert batches == [1, 1, 1, 1]
+
+
+def test_mirrored_upscale_keeps_the_output_sizes(tiny_model):
+    rgb = np.random.default_rng(0).random((24, 28, 3), dtype=np.float32)
+    out = upscale(rgb, tiny_model, steps=2, tile=0, mirror=True)
+    plain = upscale(rgb, tiny_model, steps=2, tile=0)
+    assert out.image.shape == plain.image.shape == (96, 112, 3)
+    assert out.class_map.shape == (96, 112)
+    assert not np.array_equal(out.image, plain.image)

@@ -206,7 +206,8 @@ class MainWindow(QMainWindow):
         from ..batch import RunParams
 
         r = self.settings.run
-        return RunParams(r.steps or None, r.seed, r.tile or None, r.device, COLOUR_MODES[r.colours])
+        return RunParams(r.steps or None, r.seed, r.tile or None, r.device, COLOUR_MODES[r.colours],
+                         mirror=r.mirror)
 
     # ---- settings ------------------------------------------------------------------
     def _apply_settings(self) -> None:

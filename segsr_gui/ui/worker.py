@@ -80,13 +80,14 @@ class RunRequest:
     preview_every: int = 1
     colour_sigma: Optional[float] = None  # None = the model's default
     precision: str = "auto"  # see precision.py
+    mirror: bool = False  # average with a chain on the mirrored photo (sampler.iter_sample)
 
     @classmethod
     def from_params(cls, rgb: np.ndarray, model_path: Path, params, preview_every: int = 1) -> "RunRequest":
         """A request with the batch's ``RunParams``: one photo and a batch run the same way."""
         return cls(rgb, model_path, steps=params.steps, seed=params.seed, tile=params.tile,
                    device=params.device, preview_every=preview_every, colour_sigma=params.colour_sigma,
-                   precision=params.precision)
+                   precision=params.precision, mirror=params.mirror)
 
 
 @dataclass
@@ -239,7 +240,7 @@ class UpscaleWorker(QObject):
         h, w = req.rgb.shape[:2]
         steps = req.steps or model.config.schedule.steps
         gen = iter_upscale(req.rgb, model, steps=steps, seed=req.seed, tile=req.tile, device=device,
-                           colour_sigma=req.colour_sigma, precision=req.precision)
+                           colour_sigma=req.colour_sigma, precision=req.precision, mirror=req.mirror)
         bicubic = canvas = None  # tiled runs: tiles are pasted into the bicubic x4 as they finish steps
         noisy_canvas = None  # tiled runs only, made when the noisy view first asks
         ids = np.zeros((h * scale, w * scale), np.uint8) if model.has_segmentation else None
