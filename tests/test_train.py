@@ -258,3 +258,37 @@ def test_crop_sampler_jitters_the_share_it_is_given_and_keeps_the_labels(camvid_
     assert not np.allclose(plain[1], jittered[1])  # the HQ target moves with the jitter
     crops = {(h.tobytes()) for h in plain[1]}
     assert all(h.tobytes() not in crops for h in jittered[1])
+
+
+def test_segmentation_side_learns_at_its_own_rate_and_resumes_with_it(tmp_path, camvid_like):
+    from segsr_gui.model import ModelConfig, SegSRModel
+    from segsr_gui.train import load_config, parameter_groups, run_training
+
+    cfg = load_config(_write(tmp_path, TOML))
+    model = SegSRModel(cfg.model)
+    rest, seg = parameter_groups(model, 3.0)
+    seg_ids = {id(p) for p in seg["params"]}
+    assert {id(p) for p in model.segdm.parameters()} <= seg_ids
+    assert {id(p) for p in model.bridge.image_to_seg.parameters()} <= seg_ids
+    assert not seg_ids & {id(p) for p in (*model.srdm.parameters(), *model.bridge.seg_to_image.parameters())}
+    assert len(rest["params"]) + len(seg["params"]) == len(list(model.parameters()))
+    assert (rest["lr_scale"], seg["lr_scale"]) == (1.0, 3.0)
+    ablation = SegSRModel(ModelConfig(bridge=False, sr_width=8, sr_blocks=1))
+    assert len(parameter_groups(ablation, 3.0)) == 1
+
+    (tmp_path / "fast.toml").write_text('base = "plain.toml"\n[train]\nseg_lr_scale = 3.0\n')
+    run = tmp_path / "run"
+    run_training(tmp_path / "fast.toml", camvid_like, run, minutes=0, resume=False, ship=str(tmp_path / "m"),
+                 log=lambda *_: None, max_iters=2)
+    groups = json.loads((run / "state.json").read_text())["param_groups"]
+    assert [g["lr"] for g in groups] == pytest.approx([1e-3, 3e-3])
+    assert json.loads((tmp_path / "m.json").read_text())["training"]["seg_lr_scale"] == "x3 for SegDM"
+    meta = run_training(tmp_path / "fast.toml", camvid_like, run, minutes=0, resume=True, ship=None,
+                        log=lambda *_: None, max_iters=3)
+    assert meta["iteration"] == 3
+
+
+def _write(tmp_path, text):
+    path = tmp_path / "plain.toml"
+    path.write_text(text)
+    return path
