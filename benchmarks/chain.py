@@ -14,6 +14,8 @@ hold) is written into each model's manifest (weights are untouched, so
 the sha256 stays valid). Then, on that chain, the class map's logit adjustment
 (``--tau``; offsets -tau log(prior) with CamVid train's class shares as the prior)
 with the best final-step mIoU is written too; it changes only the class map.
+With ``--mirror`` the default chain (class bias included) is also run with the
+mirror option (``sampler.iter_sample(mirror=True)``) beside the plain one.
 """
 
 from __future__ import annotations
@@ -74,6 +76,19 @@ def class_bias_scores(model, lrs: list, labels: list, frequencies: np.ndarray, t
     return {tau: miou(c) for tau, c in confs.items()}
 
 
+def mirror_pair(model, kind: str, lrs: list, hqs: list, labels: list, precision: str) -> dict:
+    """The model's default chain on one LR kind, plain and with the mirror option."""
+    out = {"lr": kind}
+    for key, mirror in (("plain", False), ("mirror", True)):
+        start = time.perf_counter()
+        s = chain_scores(model, lrs, hqs, labels if model.has_segmentation else None, seed=0,
+                         precision=precision, mirror=mirror)
+        out[key] = {"psnr": s.psnr, "miou": s.miou, "monotone": monotone(s), "seconds": time.perf_counter() - start,
+                    "final_best": bool(s.psnr[-1] >= max(s.psnr) - 1e-9)}
+        print(json.dumps({"lr": kind, key: out[key]}), file=sys.stderr, flush=True)
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
@@ -90,6 +105,8 @@ def main() -> int:
     ap.add_argument("--precision", choices=list(PRECISIONS), default="auto")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "chain"))
     ap.add_argument("--merge", action="store_true", help="keep other models' runs already in OUT.json")
+    ap.add_argument("--mirror", action="store_true",
+                    help="also score the default chain with the mirror option, beside the plain one")
     args = ap.parse_args()
     val = load_camvid(args.data, "val")
     idx = np.linspace(0, len(val.images) - 1, args.images).astype(int)
@@ -157,12 +174,17 @@ def main() -> int:
                                             "chosen_on": f"CamVid val, the same {len(all_lrs)} LR inputs as the "
                                                          "sampler defaults, final-step mIoU"})
                 report["defaults"][name]["class_bias_tau"] = tau
+        if args.mirror:
+            loaded = load_model(name)  # the manifest as written: the defaults and class bias in use
+            report.setdefault("mirror", {})[name] = [mirror_pair(loaded.model, kind, lrs[kind], hqs, labels,
+                                                                 args.precision) for kind in args.kinds]
     old = Path(args.out + ".json")
     if args.merge and old.exists():
         previous = json.loads(old.read_text())
         report["runs"] = [r for r in previous["runs"] if r["model"] not in args.models] + report["runs"]
         report["defaults"] = {**previous.get("defaults", {}), **report.get("defaults", {})}
         report["class_bias"] = {**previous.get("class_bias", {}), **report.get("class_bias", {})}
+        report["mirror"] = {**previous.get("mirror", {}), **report.get("mirror", {})}
         # A re-run replaces the same command's earlier runs, so it is named once.
         earlier = [c for c in previous["command"].split(" ; ") if c != report["command"]]
         report["command"] = " ; ".join(earlier + [report["command"]])
@@ -198,6 +220,19 @@ def render(report: dict) -> str:
             by = {float(t): m for t, m in v["miou_by_tau"].items()}
             lines.append(f"| {k} | " + " | ".join(f"{100 * by[t]:.1f}" if t in by else "" for t in taus)
                          + f" | {v['best_tau']:g} |")
+    if report.get("mirror"):
+        lines += ["", "Mirror option (`segsr upscale --mirror`, the Restore panel's \"Also restore the mirror "
+                  "image\"): the default chain, class bias included, plain and mirrored, on the same images:", "",
+                  "| model | LR | | PSNR per step | mIoU per step | holds at every step | final is best | seconds |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for name, pairs in report["mirror"].items():
+            for pair in pairs:
+                for key in ("plain", "mirror"):
+                    r = pair[key]
+                    lines.append(f"| {name} | {pair['lr']} | {key} | " + " → ".join(f"{p:.3f}" for p in r["psnr"])
+                                 + " | " + (" → ".join(f"{100 * m:.1f}" for m in r["miou"]) if r["miou"] else "n/a")
+                                 + " | " + ("yes" if r["monotone"] else "**no**") + " | "
+                                 + ("yes" if r["final_best"] else "**no**") + f" | {r['seconds']:.0f} |")
     if report.get("defaults"):
         lines += ["", "Defaults written to the manifests: " + ", ".join(
             f"{k}: {v['steps']} steps, noise {v['noise_scale']}, colour fix {v.get('colour_sigma', 0)} px"

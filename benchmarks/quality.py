@@ -127,6 +127,8 @@ def main() -> int:
     ap.add_argument("--miou-images", type=int, default=0,
                     help="evenly spaced CamVid test images for the separate mIoU pass (0 = all; -1 = skip)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "quality"))
+    ap.add_argument("--mirror", action="store_true",
+                    help="also run each model with the mirror option (rows NAME+mirror; not in the crops)")
     ap.add_argument("--precision", choices=list(PRECISIONS), default="auto",
                     help="the nets' precision (auto: bf16 on a CPU with native bf16, as the app runs)")
     args = ap.parse_args()
@@ -140,8 +142,15 @@ def main() -> int:
         manifests[name] = {k: loaded.manifest.get(k) for k in ("name", "sha256", "steps", "noise_scale", "training")}
         if loaded.model.has_segmentation:
             segmenting.add(name)
-        methods[name] = (f"{'SegSR (full)' if loaded.model.has_segmentation else 'SRDM-only ablation'} [{name}]",
+        label = 'SegSR (full)' if loaded.model.has_segmentation else 'SRDM-only ablation'
+        methods[name] = (f"{label} [{name}]",
                          lambda rgb, m=loaded.model: upscale(rgb, m, seed=0, tile=0, precision=args.precision))
+        if args.mirror:
+            methods[f"{name}+mirror"] = (f"{label}, mirror option [{name}]",
+                                         lambda rgb, m=loaded.model: upscale(rgb, m, seed=0, tile=0, mirror=True,
+                                                                             precision=args.precision))
+            if loaded.model.has_segmentation:
+                segmenting.add(f"{name}+mirror")
     if not args.no_peer:
         try:
             methods["peer"] = (RealESRGANPeer.name, RealESRGANPeer(torch.get_num_threads()))
@@ -180,7 +189,7 @@ def main() -> int:
                     box = ((hq.shape[0] - size) // 2, (hq.shape[1] - size) // 2, size)
                     panels = [("LR (nearest)", np.repeat(np.repeat(lr, 4, 0), 4, 1))]
                     panels += [(methods[k][0].split(" [")[0], o.image if hasattr(o, "image") else o)
-                               for k, o in outputs.items()]
+                               for k, o in outputs.items() if not k.endswith("+mirror")]
                     panels.append(("HR", hq))
                     seg = next((o for o in outputs.values() if getattr(o, "class_map", None) is not None), None)
                     if seg is not None:
