@@ -274,7 +274,8 @@ def seg_class_weights(cfg: TrainConfig, train: LabelledImages) -> torch.Tensor |
 def parameter_groups(model, seg_lr_scale: float) -> list[dict]:
     """The optimiser's groups: the segmentation side (SegDM and the bridge's image features,
     which the class loss trains nearly alone: on the fifth-sitting model the image loss's
-    gradient on SegDM was 3.5% of the class loss's) apart, at its own rate (``seg_lr_scale``)."""
+    gradient on SegDM was 3% of the class loss's, benchmarks/seg_fit_before_sitting6.md)
+    apart, at its own rate (``seg_lr_scale``)."""
     seg = set()
     if model.segdm is not None:
         seg = {id(p) for p in (*model.segdm.parameters(), *model.bridge.image_to_seg.parameters())}
