@@ -401,9 +401,12 @@ def record_unshipped_run(ship: str, cfg: TrainConfig, meta: dict, config_path) -
            "crop_hr": cfg.crop, "batch": cfg.batch, "lr": cfg.lr,
            "run_wall_clock_minutes": round(meta["seconds"] / 60, 1),
            "val_psnr_to_beat": meta["init"].get("val_psnr"),
+           **({"val_miou_to_beat": meta["init"]["val_miou"]} if meta["init"].get("val_miou") is not None else {}),
            "result": "no validation score beat the shipped model's; weights unchanged"}
     if cfg.photometric:
         run["photometric"] = cfg.photometric
+    if cfg.seg_lr_scale != 1.0 and cfg.model.bridge:
+        run["seg_lr_scale"] = cfg.seg_lr_scale
     runs.append(run)
     return update_manifest(ship, training={"runs_not_shipped": runs})
 

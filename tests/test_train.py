@@ -219,14 +219,15 @@ def test_a_continued_run_that_does_not_help_is_recorded_not_shipped(tmp_path, ca
     _, shipped = _shipped_tiny_model(tmp_path, camvid_like, "m")
     before = shipped.read_bytes()
     frozen = tmp_path / "frozen.toml"
-    frozen.write_text('base = "tiny.toml"\n[train]\nlr = 0.0\nphotometric = 0.5\n')
+    frozen.write_text('base = "tiny.toml"\n[train]\nlr = 0.0\nphotometric = 0.5\nseg_lr_scale = 2.0\n')
     meta = run_training(frozen, camvid_like, tmp_path / "run2", minutes=0, resume=False, ship=str(shipped),
                         log=lambda line: None, max_iters=2, init=str(shipped))
     assert meta["best"] is None
     assert shipped.read_bytes() == before
     runs = read_manifest(shipped)["training"]["runs_not_shipped"]
     assert len(runs) == 1 and runs[0]["config"] == "frozen.toml" and runs[0]["run_iterations"] == 2
-    assert runs[0]["photometric"] == 0.5
+    assert runs[0]["photometric"] == 0.5 and runs[0]["seg_lr_scale"] == 2.0
+    assert runs[0]["val_miou_to_beat"] == read_manifest(shipped)["validation"]["val_miou"]
 
 
 def test_photometric_jitter_is_seeded_in_range_and_varies_exposure_and_colour():
