@@ -115,8 +115,8 @@ def diff_by_seam_distance(diff: np.ndarray, boxes, scale: int) -> dict:
     return out
 
 
-def child_peak_memory(model: str, size: int) -> dict:
-    """Run a tiled upscale in a fresh process and read its peak RSS.
+def child_peak_memory(model: str, size: int, mirror: bool = False) -> dict:
+    """Run a tiled upscale (with the mirror option if asked) in a fresh process and read its peak RSS.
 
     The peak is VmHWM (the process image's own high-water mark), not ``ru_maxrss``: Linux
     carries ``ru_maxrss`` across fork and exec, so a child of this (large) benchmark process
@@ -125,10 +125,10 @@ def child_peak_memory(model: str, size: int) -> dict:
         "import sys,time;sys.path.insert(0,%r);"
         "from benchmarks.speed import test_image;from segsr_gui.pipeline import upscale;"
         "from segsr_gui.weights import load_model;m=load_model(%r).model;"
-        "rgb=test_image(%d);t=time.perf_counter();r=upscale(rgb,m);"
+        "rgb=test_image(%d);t=time.perf_counter();r=upscale(rgb,m,mirror=%r);"
         "hwm=[l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:')][0];"
         "print(time.perf_counter()-t, r.image.shape[0], hwm)"
-    ) % (str(ROOT), model, size)
+    ) % (str(ROOT), model, size, mirror)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     if out.returncode != 0:
         return {"error": out.stderr.strip().splitlines()[-1] if out.stderr else "failed"}

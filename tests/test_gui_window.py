@@ -110,6 +110,7 @@ def test_mirror_choice_reaches_the_run(qtbot, window, photo, tiny_model_file):
     mirrored, plain = upscale(rgb, model, seed=7, mirror=True), upscale(rgb, model, seed=7)
     assert np.array_equal(window.runs[0].result.image, mirrored.image)
     assert np.array_equal(window.runs[0].result.class_map, mirrored.class_map)
+    assert window._run_label(window.runs[0]).endswith(", mirrored")
     assert not np.array_equal(mirrored.image, plain.image)
 
 

@@ -415,7 +415,8 @@ class MainWindow(QMainWindow):
 
     # ---- what is shown -------------------------------------------------------------
     def _run_label(self, run: RunOutput) -> str:
-        return f"Run {run.id}: {run.model_name}, {run.steps} steps, seed {run.seed}"
+        return (f"Run {run.id}: {run.model_name}, {run.steps} steps, seed {run.seed}"
+                + (", mirrored" if run.mirror else ""))
 
     def _update_sources(self, right: Optional[str] = None) -> None:
         items = [("Original photo", "original")] + [(self._run_label(r), f"run:{r.id}") for r in self.runs]

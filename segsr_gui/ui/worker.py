@@ -160,6 +160,7 @@ class RunOutput:
     elapsed: float
     frames: list = field(default_factory=list)
     frame_seconds: float = 0.0  # of ``elapsed``, spent making the intermediate frames
+    mirror: bool = False  # made with the mirror option
 
 
 def _switch(event: threading.Event, on: bool) -> None:
@@ -323,7 +324,8 @@ class UpscaleWorker(QObject):
             self.yielded.emit(frame)
         self.returned.emit(RunOutput(result, image, full, cls_img, shares, loaded.name,
                                      loaded.manifest.get("sha256"), loaded.classes, loaded.palette,
-                                     steps, req.seed, time.perf_counter() - t0, frames, frame_seconds))
+                                     steps, req.seed, time.perf_counter() - t0, frames, frame_seconds,
+                                     req.mirror))
 
 
 def whole_step_preview(step, height: int, width: int, palette, num_classes: int, classes_now: bool = True):
