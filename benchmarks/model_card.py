@@ -26,7 +26,8 @@ def unshipped_lines(t: dict) -> list[str]:
     return [f"- a later run that did not help (weights unchanged): {r['run_iterations']} iterations of batch "
             f"{r['batch']} ({r['crop_hr']}px HR crops"
             + (f", photometric jitter on {r['photometric']:.0%} of them" if r.get("photometric") else "")
-            + f", `{r['config']}`, peak rate {r['lr']}), "
+            + f", `{r['config']}`, peak rate {r['lr']}"
+            + (f", SegDM at {r['seg_lr_scale']:g}x that" if r.get("seg_lr_scale") else "") + "), "
             f"{r['run_wall_clock_minutes']} min; {r['result']}" for r in t.get("runs_not_shipped", [])]
 
 
