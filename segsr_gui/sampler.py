@@ -102,8 +102,9 @@ def iter_sample(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int
             "fp32" = always full precision (``precision.py``). The chain's arithmetic
             between the nets' calls stays fp32 either way.
         mirror: also run the chain on the left-right mirror of ``y`` and yield the mean of
-            both chains' estimates (``_mirror_mean``): twice the time, and about the same
-            peak memory, because the nets see one chain at a time.
+            both chains' estimates (``_mirror_mean``): twice the time, and less than twice
+            the peak memory, because the nets see one chain at a time (1.44x for a 512x512
+            photo, benchmarks/mirror_cost.md; the rest is the second chain's states).
     """
     cfg = model.config
     shown_y = y
@@ -152,8 +153,8 @@ def iter_sample(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int
 
 def _denoise(model, chains: int, *inputs):
     """The nets on ``chains`` equal slices of the batch, one after the other, so the
-    activations of one slice are freed before the next (a mirrored run's peak memory
-    stays that of one chain)."""
+    activations of one slice are freed before the next (the nets' working memory stays
+    that of one chain)."""
     if chains == 1:
         return model(*inputs)
     b = inputs[0].shape[0] // chains
