@@ -54,6 +54,11 @@ def monotone(scores) -> bool:
     return bool(ok)
 
 
+def final_best(scores) -> bool:
+    """Whether the last step's PSNR is the chain's best."""
+    return bool(scores.psnr[-1] >= max(scores.psnr) - 1e-9)
+
+
 def class_bias_scores(model, lrs: list, labels: list, frequencies: np.ndarray, taus: list[float],
                       precision: str) -> dict[float, float]:
     """Final-step mIoU for each logit-adjustment strength tau. The offsets change only the
@@ -83,8 +88,8 @@ def mirror_pair(model, kind: str, lrs: list, hqs: list, labels: list, precision:
         start = time.perf_counter()
         s = chain_scores(model, lrs, hqs, labels if model.has_segmentation else None, seed=0,
                          precision=precision, mirror=mirror)
-        out[key] = {"psnr": s.psnr, "miou": s.miou, "monotone": monotone(s), "seconds": time.perf_counter() - start,
-                    "final_best": bool(s.psnr[-1] >= max(s.psnr) - 1e-9)}
+        out[key] = {"psnr": s.psnr, "miou": s.miou, "monotone": monotone(s), "final_best": final_best(s),
+                    "seconds": time.perf_counter() - start}
         print(json.dumps({"lr": kind, key: out[key]}), file=sys.stderr, flush=True)
     return out
 
@@ -130,7 +135,7 @@ def main() -> int:
                                          colour_sigma=sigma, seed=0, precision=args.precision)
                         run = {"model": name, "lr": kind, "steps": steps, "noise_scale": noise,
                                "colour_sigma": sigma, "psnr": s.psnr, "miou": s.miou, "monotone": monotone(s),
-                               "final_best": bool(s.psnr[-1] >= max(s.psnr) - 1e-9)}
+                               "final_best": final_best(s)}
                         report["runs"].append(run)
                         settings.setdefault((steps, noise, sigma), []).append(run)
                         print(json.dumps(run), file=sys.stderr, flush=True)

@@ -137,18 +137,19 @@ def main() -> int:
     methods = {"bicubic": ("Bicubic", bicubic_up)}
     manifests = {}
     segmenting = set()  # the models with a class map
+
+    def run(m, mirror):
+        return lambda rgb: upscale(rgb, m, seed=0, tile=0, mirror=mirror, precision=args.precision)
+
     for name in args.models:
         loaded = load_model(name)
         manifests[name] = {k: loaded.manifest.get(k) for k in ("name", "sha256", "steps", "noise_scale", "training")}
         if loaded.model.has_segmentation:
             segmenting.add(name)
         label = 'SegSR (full)' if loaded.model.has_segmentation else 'SRDM-only ablation'
-        methods[name] = (f"{label} [{name}]",
-                         lambda rgb, m=loaded.model: upscale(rgb, m, seed=0, tile=0, precision=args.precision))
+        methods[name] = (f"{label} [{name}]", run(loaded.model, False))
         if args.mirror:
-            methods[f"{name}+mirror"] = (f"{label}, mirror option [{name}]",
-                                         lambda rgb, m=loaded.model: upscale(rgb, m, seed=0, tile=0, mirror=True,
-                                                                             precision=args.precision))
+            methods[f"{name}+mirror"] = (f"{label}, mirror option [{name}]", run(loaded.model, True))
             if loaded.model.has_segmentation:
                 segmenting.add(f"{name}+mirror")
     if not args.no_peer:

@@ -24,18 +24,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from segsr_gui.classes import IGNORE_ID  # noqa: E402
 from segsr_gui.data import CropSampler, labels_or_ignore, load_camvid, make_lr  # noqa: E402
 from segsr_gui.evaluate import chain_scores  # noqa: E402
-from segsr_gui.pipeline import bicubic_up  # noqa: E402
 from segsr_gui.precision import describe  # noqa: E402
 from segsr_gui.schedule import ResShiftSchedule  # noqa: E402
-from segsr_gui.train import TrainConfig, one_hot_targets, training_states  # noqa: E402
+from segsr_gui.train import TrainConfig, batch_losses  # noqa: E402
 from segsr_gui.weights import load_model  # noqa: E402
 from benchmarks.report import cpu_label, write_report  # noqa: E402
 
@@ -69,17 +66,9 @@ def gradient_shares(model, data: str, batches: int, crop: int, seg_weight: float
     params = {name: list(part.parameters()) for name, part in parts.items()}
     flat = [p for ps in params.values() for p in ps]
     norms = {(name, loss): [] for name in parts for loss in ("image", "class")}
-    k = model.config.num_classes
     for _ in range(batches):
-        lq, hq, labels = sampler.batch(4)
-        hq_t = torch.from_numpy(hq).permute(0, 3, 1, 2) * 2 - 1
-        y = bicubic_up(torch.from_numpy(lq).permute(0, 3, 1, 2) * 2 - 1, model.config.scale)
-        lab = torch.from_numpy(labels_or_ignore(labels, k)).long()
-        t = torch.randint(1, schedule.steps + 1, (4,))
-        x_t, s_t, x0_prev, eta = training_states(model, schedule, hq_t, y, one_hot_targets(lab, k), t, 0.75)
-        x0_hat, logits = model(x_t, s_t, y, x0_prev, eta)
-        losses = {"image": F.l1_loss(x0_hat.float(), hq_t),
-                  "class": seg_weight * F.cross_entropy(logits.float(), lab, ignore_index=IGNORE_ID)}
+        image, seg = batch_losses(model, schedule, sampler.batch(4), TrainConfig.own_state_prob, autocast=False)
+        losses = {"image": image, "class": seg_weight * seg}
         for loss_name, loss in losses.items():
             grads = torch.autograd.grad(loss, flat, retain_graph=True, allow_unused=True)
             start = 0

@@ -169,8 +169,9 @@ def _mirror_mean(both: torch.Tensor) -> torch.Tensor:
     Why two whole chains rather than one chain fed the mean: the mirror chain starts from
     the same position-keyed noise in its own coordinates, so it is a second sample of the
     photo with errors of its own. Averaging only the nets' outputs inside one chain gained
-    nothing (CamVid val, 12 frames: mIoU 39.8% -> 39.7%), because both views are then
-    anchored to the same class state; two chains gained 1.0 point on val (24 frames).
+    nothing in a trial (CamVid val, 12 frames: mIoU 39.8% -> 39.7%; that variant was not
+    kept), because both views are then anchored to the same class state; two chains gain
+    1.7-1.9 points on the same frames (benchmarks/chain.md).
     It is EDSR's geometric self-ensemble (Lim et al. 2017) restricted to the one flip that
     keeps the sky up; the class logits are averaged, i.e. the probabilities' geometric mean."""
     half = both.shape[0] // 2

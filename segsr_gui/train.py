@@ -185,8 +185,10 @@ def one_hot_targets(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
     return torch.where(valid[:, None], oh, torch.full_like(oh, 1.0 / num_classes))
 
 
-def train_step(model, opt, schedule, batch, cfg: TrainConfig, autocast: bool,
-               class_weight: torch.Tensor | None = None):
+def batch_losses(model, schedule, batch, own_state_prob: float, autocast: bool,
+                 class_weight: torch.Tensor | None = None):
+    """(image loss, class loss) of one batch of crops on the training's own states, at
+    random steps; the class loss is unweighted by ``seg_weight`` and 0 without SegDM."""
     lq, hq, labels = batch
     scale = model.config.scale
     hq_t = torch.from_numpy(hq).permute(0, 3, 1, 2) * 2 - 1
@@ -196,14 +198,19 @@ def train_step(model, opt, schedule, batch, cfg: TrainConfig, autocast: bool,
     seg0 = one_hot_targets(lab, model.config.num_classes) if model.has_segmentation else None
     t = torch.randint(1, schedule.steps + 1, (hq_t.shape[0],))
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
-        x_t, s_t, x0_prev, eta = training_states(model, schedule, hq_t, y, seg0, t, cfg.own_state_prob)
+        x_t, s_t, x0_prev, eta = training_states(model, schedule, hq_t, y, seg0, t, own_state_prob)
         x0_hat, s_logits = model(x_t, s_t, y, x0_prev, eta)
     img_loss = F.l1_loss(x0_hat.float(), hq_t)
-    loss = img_loss
     seg_loss = torch.zeros(())
     if s_logits is not None:
         seg_loss = F.cross_entropy(s_logits.float(), lab, weight=class_weight, ignore_index=IGNORE_ID)
-        loss = loss + cfg.seg_weight * seg_loss
+    return img_loss, seg_loss
+
+
+def train_step(model, opt, schedule, batch, cfg: TrainConfig, autocast: bool,
+               class_weight: torch.Tensor | None = None):
+    img_loss, seg_loss = batch_losses(model, schedule, batch, cfg.own_state_prob, autocast, class_weight)
+    loss = img_loss + cfg.seg_weight * seg_loss if model.has_segmentation else img_loss
     opt.zero_grad(set_to_none=True)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -265,7 +265,8 @@ def test_segmentation_side_learns_at_its_own_rate_and_resumes_with_it(tmp_path, 
     from segsr_gui.model import ModelConfig, SegSRModel
     from segsr_gui.train import load_config, parameter_groups, run_training
 
-    cfg = load_config(_write(tmp_path, TOML))
+    (tmp_path / "plain.toml").write_text(TOML)
+    cfg = load_config(tmp_path / "plain.toml")
     model = SegSRModel(cfg.model)
     rest, seg = parameter_groups(model, 3.0)
     seg_ids = {id(p) for p in seg["params"]}
@@ -288,8 +289,3 @@ def test_segmentation_side_learns_at_its_own_rate_and_resumes_with_it(tmp_path, 
                         log=lambda *_: None, max_iters=3)
     assert meta["iteration"] == 3
 
-
-def _write(tmp_path, text):
-    path = tmp_path / "plain.toml"
-    path.write_text(text)
-    return path
