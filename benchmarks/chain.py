@@ -34,14 +34,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from segsr_gui.classes import IGNORE_ID  # noqa: E402
-from segsr_gui.data import class_frequencies, labels_or_ignore, load_camvid, logit_adjustment, make_lr  # noqa: E402
-from segsr_gui.evaluate import chain_scores, sampler_input  # noqa: E402
-from segsr_gui.masks import class_ids  # noqa: E402
-from segsr_gui.metrics import confusion, miou  # noqa: E402
-from segsr_gui.sampler import sample  # noqa: E402
-from segsr_gui.schedule import ResShiftSchedule  # noqa: E402
-from segsr_gui.precision import PRECISIONS, describe  # noqa: E402
-from segsr_gui.weights import load_model, update_manifest  # noqa: E402
+from segsr_gui.training.data import class_frequencies, labels_or_ignore, load_camvid, logit_adjustment, make_lr  # noqa: E402
+from segsr_gui.training.evaluate import chain_scores, sampler_input  # noqa: E402
+from segsr_gui.io.masks import class_ids  # noqa: E402
+from segsr_gui.training.metrics import confusion, miou  # noqa: E402
+from segsr_gui.engine.diffusion.sampler import sample  # noqa: E402
+from segsr_gui.engine.diffusion.schedule import ResShiftSchedule  # noqa: E402
+from segsr_gui.engine.diffusion.precision import PRECISIONS, describe  # noqa: E402
+from segsr_gui.engine.nets.weights import load_model, update_manifest  # noqa: E402
 from benchmarks.report import cpu_label, write_report  # noqa: E402
 
 MAX_PSNR_DROP = 0.05

@@ -29,9 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.speed import test_image  # noqa: E402
-from segsr_gui.pipeline import upscale  # noqa: E402
-from segsr_gui.precision import describe  # noqa: E402
-from segsr_gui.weights import load_model  # noqa: E402
+from segsr_gui.engine.inference.pipeline import upscale  # noqa: E402
+from segsr_gui.engine.diffusion.precision import describe  # noqa: E402
+from segsr_gui.engine.nets.weights import load_model  # noqa: E402
 from benchmarks.report import cpu_label, write_report  # noqa: E402
 
 

@@ -40,7 +40,7 @@ def machine_info() -> dict:
 
 
 def resolve_model(spec: str | None, tmp: Path) -> tuple[Path, str]:
-    from segsr_gui.weights import models_dir, resolve_model_path
+    from segsr_gui.engine.nets.weights import models_dir, resolve_model_path
 
     if spec:
         return resolve_model_path(spec), spec
@@ -49,7 +49,7 @@ def resolve_model(spec: str | None, tmp: Path) -> tuple[Path, str]:
         return shipped, "segsr-x4 (shipped)"
     sys.path.insert(0, str(ROOT / "tests"))
     from conftest import make_tiny_model
-    from segsr_gui.weights import save_model
+    from segsr_gui.engine.nets.weights import save_model
 
     save_model(make_tiny_model(), tmp / "tiny", training={"note": "random benchmark weights"})
     return tmp / "tiny.safetensors", "tiny random (no shipped model found)"

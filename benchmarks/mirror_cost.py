@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.report import cpu_label, write_report  # noqa: E402
 from benchmarks.speed import child_peak_memory  # noqa: E402
-from segsr_gui.precision import describe  # noqa: E402
+from segsr_gui.engine.diffusion.precision import describe  # noqa: E402
 
 
 def render(report: dict) -> str:

@@ -26,12 +26,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from segsr_gui.classes import IGNORE_ID  # noqa: E402
-from segsr_gui.data import labels_or_ignore, load_camvid, load_sr_set, make_lr  # noqa: E402
-from segsr_gui.masks import colourise  # noqa: E402
-from segsr_gui.metrics import class_iou, confusion, miou, psnr_y, ssim_y  # noqa: E402
-from segsr_gui.pipeline import upscale  # noqa: E402
-from segsr_gui.precision import PRECISIONS, describe  # noqa: E402
-from segsr_gui.weights import load_model  # noqa: E402
+from segsr_gui.training.data import labels_or_ignore, load_camvid, load_sr_set, make_lr  # noqa: E402
+from segsr_gui.io.masks import colourise  # noqa: E402
+from segsr_gui.training.metrics import class_iou, confusion, miou, psnr_y, ssim_y  # noqa: E402
+from segsr_gui.engine.inference.pipeline import upscale  # noqa: E402
+from segsr_gui.engine.diffusion.precision import PRECISIONS, describe  # noqa: E402
+from segsr_gui.engine.nets.weights import load_model  # noqa: E402
 from benchmarks.report import cpu_label, sequence_note, write_report  # noqa: E402
 
 SETS = ["Set5", "Set14", "BSD68", "Urban100", "CamVid-test"]

@@ -28,12 +28,12 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from segsr_gui.data import CropSampler, labels_or_ignore, load_camvid, make_lr  # noqa: E402
-from segsr_gui.evaluate import chain_scores  # noqa: E402
-from segsr_gui.precision import describe  # noqa: E402
-from segsr_gui.schedule import ResShiftSchedule  # noqa: E402
-from segsr_gui.train import TrainConfig, batch_losses  # noqa: E402
-from segsr_gui.weights import load_model  # noqa: E402
+from segsr_gui.training.data import CropSampler, labels_or_ignore, load_camvid, make_lr  # noqa: E402
+from segsr_gui.training.evaluate import chain_scores  # noqa: E402
+from segsr_gui.engine.diffusion.precision import describe  # noqa: E402
+from segsr_gui.engine.diffusion.schedule import ResShiftSchedule  # noqa: E402
+from segsr_gui.training.train import TrainConfig, batch_losses  # noqa: E402
+from segsr_gui.engine.nets.weights import load_model  # noqa: E402
 from benchmarks.report import cpu_label, write_report  # noqa: E402
 
 SPLITS = ("train", "val", "test")

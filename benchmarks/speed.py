@@ -30,11 +30,11 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from segsr_gui.pipeline import (DEFAULT_MARGIN, DEFAULT_OVERLAP, MIN_TILE, min_tile,  # noqa: E402
+from segsr_gui.engine.inference.pipeline import (DEFAULT_MARGIN, DEFAULT_OVERLAP, MIN_TILE, min_tile,  # noqa: E402
                                 tile_overlap, upscale)
-from segsr_gui.precision import describe  # noqa: E402
-from segsr_gui.tiling import plan_tiles  # noqa: E402
-from segsr_gui.weights import load_model  # noqa: E402
+from segsr_gui.engine.diffusion.precision import describe  # noqa: E402
+from segsr_gui.engine.inference.tiling import plan_tiles  # noqa: E402
+from segsr_gui.engine.nets.weights import load_model  # noqa: E402
 from benchmarks.report import cpu_label, write_report  # noqa: E402
 
 
@@ -123,8 +123,8 @@ def child_peak_memory(model: str, size: int, mirror: bool = False) -> dict:
     would report the parent's size (it read 5.8 GiB where the run itself peaked at 1.6)."""
     code = (
         "import sys,time;sys.path.insert(0,%r);"
-        "from benchmarks.speed import test_image;from segsr_gui.pipeline import upscale;"
-        "from segsr_gui.weights import load_model;m=load_model(%r).model;"
+        "from benchmarks.speed import test_image;from segsr_gui.engine.inference.pipeline import upscale;"
+        "from segsr_gui.engine.nets.weights import load_model;m=load_model(%r).model;"
         "rgb=test_image(%d);t=time.perf_counter();r=upscale(rgb,m,mirror=%r);"
         "hwm=[l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:')][0];"
         "print(time.perf_counter()-t, r.image.shape[0], hwm)"

@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 from skimage import data
 
-from segsr_gui.degrade import old_photo
+from segsr_gui.training.degrade import old_photo
 
 hq = data.astronaut().astype(np.float32) / 255  # 512 x 512, public domain (NASA)
 rng = np.random.default_rng(1969)

@@ -13,7 +13,7 @@ def _main() -> int:
     if Path(sys.argv[0]).name.startswith("segsr-gui"):
         from segsr_gui.ui.app import main
     else:
-        from segsr_gui.cli import main
+        from segsr_gui.app.cli import main
     return main()
 
 

@@ -11,8 +11,8 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 def tiny_config(bridge: bool = True, steps: int = 3):
-    from segsr_gui.model import ModelConfig
-    from segsr_gui.schedule import ScheduleConfig
+    from segsr_gui.engine.nets.model import ModelConfig
+    from segsr_gui.engine.diffusion.schedule import ScheduleConfig
 
     return ModelConfig(bridge=bridge, sr_width=8, sr_mult=(1, 2), sr_blocks=1, seg_width=8,
                        seg_mult=(1, 2), seg_blocks=1, bridge_channels=8,
@@ -21,7 +21,7 @@ def tiny_config(bridge: bool = True, steps: int = 3):
 
 def make_tiny_model(bridge: bool = True, seed: int = 0):
     """A small random model whose output is not plain bicubic (the SR head starts at zero)."""
-    from segsr_gui.model import SegSRModel
+    from segsr_gui.engine.nets.model import SegSRModel
 
     torch.manual_seed(seed)
     model = SegSRModel(tiny_config(bridge))
@@ -39,7 +39,7 @@ def tiny_model():
 @pytest.fixture(scope="session")
 def tiny_model_file(tmp_path_factory):
     """A tiny model saved as safetensors + manifest, as the loader expects."""
-    from segsr_gui.weights import save_model
+    from segsr_gui.engine.nets.weights import save_model
 
     folder = tmp_path_factory.mktemp("models")
     save_model(make_tiny_model(), folder / "tiny", training={"note": "random test weights"})

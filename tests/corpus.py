@@ -51,7 +51,7 @@ def png_header_only(width: int, height: int) -> bytes:
 
 
 def png16(arr: np.ndarray) -> bytes:
-    from segsr_gui.imageio import _png16
+    from segsr_gui.io.encode import _png16
 
     return _png16(arr)
 
@@ -86,9 +86,11 @@ def tiny_model_file(folder: Path) -> Path:
     """A tiny random model saved as the loader expects (as ``conftest.tiny_model_file``)."""
     import torch
 
-    from segsr_gui.model import ModelConfig, SegSRModel
-    from segsr_gui.schedule import ScheduleConfig
-    from segsr_gui.weights import save_model
+    from segsr_gui.engine.nets.model import ModelConfig
+
+    from segsr_gui.engine.nets.model import SegSRModel
+    from segsr_gui.engine.diffusion.schedule import ScheduleConfig
+    from segsr_gui.engine.nets.weights import save_model
 
     torch.manual_seed(0)
     model = SegSRModel(ModelConfig(bridge=True, sr_width=8, sr_mult=(1, 2), sr_blocks=1, seg_width=8,
@@ -223,27 +225,27 @@ def _simulate_unreadable(folder: Path):
         if Path(str(fp)).name == "locked.png":
             raise PermissionError(errno.EACCES, "Permission denied", str(fp))
         return real_open(fp, *a, **kw)
-    return mock.patch("segsr_gui.imageio.Image.open", open_)
+    return mock.patch("segsr_gui.io.read.Image.open", open_)
 
 
 def _simulate_unwritable(folder: Path):
     """Root writes anywhere: simulate a read-only output folder at the one place files are made."""
     def mkstemp(*a, **kw):
         raise PermissionError(errno.EACCES, "Permission denied")
-    return mock.patch("segsr_gui.imageio.tempfile.mkstemp", mkstemp)
+    return mock.patch("segsr_gui.io.atomic.tempfile.mkstemp", mkstemp)
 
 
 def _simulate_full_disk(folder: Path):
     def write(f, data):
         f.write(bytes(data[: len(data) // 2]))
         raise OSError(errno.ENOSPC, "No space left on device")
-    return mock.patch("segsr_gui.imageio._write_bytes", write)
+    return mock.patch("segsr_gui.io.atomic._write_bytes", write)
 
 
 def _simulate_oom(always: bool):
     def factory(folder: Path):
-        from segsr_gui import pipeline
-        from segsr_gui.runner import MIN_TILE
+        from segsr_gui.engine.inference import pipeline
+        from segsr_gui.engine.inference.runner import MIN_TILE
 
         real = pipeline.iter_upscale
 
@@ -251,7 +253,7 @@ def _simulate_oom(always: bool):
             if always or tile == 0 or tile is None or tile > MIN_TILE:
                 raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
             return (yield from real(rgb, model, tile=tile, **kw))
-        return mock.patch("segsr_gui.runner.iter_upscale", iter_upscale)
+        return mock.patch("segsr_gui.engine.inference.runner.iter_upscale", iter_upscale)
     return factory
 
 
@@ -261,7 +263,7 @@ def _photo_args(folder: Path, model: Path, *extra: str) -> list[str]:
 
 
 def _big_photo_size() -> tuple[int, int]:
-    from segsr_gui.runner import MIN_TILE
+    from segsr_gui.engine.inference.runner import MIN_TILE
 
     return MIN_TILE + 32, MIN_TILE + 8
 
@@ -312,7 +314,7 @@ def _other_architecture(path: Path) -> None:
     import torch
     from safetensors.torch import save_file
 
-    from segsr_gui.weights import sha256_of
+    from segsr_gui.engine.nets.weights import sha256_of
 
     torch.manual_seed(1)
     state = {"srdm.head.weight": torch.randn(48, 96, 3, 3), "srdm.head.bias": torch.zeros(48)}
@@ -479,7 +481,7 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 
 def run_case(case: Case, folder: Path, model: Path) -> Outcome:
     """Run one case in ``folder`` (a fresh, empty folder) with the good ``model``."""
-    from segsr_gui.cli import main
+    from segsr_gui.app.cli import main
 
     folder.mkdir(parents=True, exist_ok=True)
     args = case.make(folder, model)

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from segsr_gui import export, imageio
-from segsr_gui.cli import _Bar, main
+from segsr_gui.app import export
+
+from segsr_gui.io import atomic
+from segsr_gui.app.cli import _Bar, main
 
 
 def _shoebox(root, n=6):
@@ -49,7 +51,7 @@ def test_interrupted_batch_resumes_without_redoing(tmp_path, tiny_model_file, ca
 
         monkeypatch.setattr(export, "export_result", export_then_stop)
     else:
-        real_write, calls = imageio._write_bytes, {"n": 0}
+        real_write, calls = atomic._write_bytes, {"n": 0}
 
         def write_then_stop(f, data):
             calls["n"] += 1
@@ -58,7 +60,7 @@ def test_interrupted_batch_resumes_without_redoing(tmp_path, tiny_model_file, ca
                 raise KeyboardInterrupt
             real_write(f, data)
 
-        monkeypatch.setattr(imageio, "_write_bytes", write_then_stop)
+        monkeypatch.setattr(atomic, "_write_bytes", write_then_stop)
     assert _run(tmp_path / "src", out, tiny_model_file) == 130
     err = capsys.readouterr().err
     assert "interrupted" in err and "3 done" in err and "3 not started" in err and "Traceback" not in err
@@ -136,7 +138,7 @@ def test_an_input_is_never_replaced_by_an_output(tmp_path, tiny_model_file, caps
 
 
 def test_class_maps_are_resized_with_nearest_neighbour_only():
-    from segsr_gui.masks import resize_class_map
+    from segsr_gui.io.masks import resize_class_map
 
     ids = np.array([[0, 3], [7, 10]], np.uint8)
     big = resize_class_map(ids, (8, 6))
@@ -144,14 +146,14 @@ def test_class_maps_are_resized_with_nearest_neighbour_only():
     assert np.array_equal(resize_class_map(big, (2, 2)), ids)
 
 
-# ---- the window's queue, engine side (segsr_gui.batch) --------------------------------
+# ---- the window's queue, engine side (segsr_gui.app.batch) --------------------------------
 
 def _queue_env(tmp_path, monkeypatch):
     monkeypatch.setenv("SEGSR_STUDIO_CONFIG_DIR", str(tmp_path / "config"))
 
 
 def test_queue_round_trip_and_running_is_queued_again(tmp_path, monkeypatch):
-    from segsr_gui import batch
+    from segsr_gui.app import batch
 
     _queue_env(tmp_path, monkeypatch)
     q = batch.BatchQueue(output_folder=str(tmp_path / "out"), format="webp", masks=True, overwrite=True,
@@ -171,7 +173,7 @@ def test_queue_round_trip_and_running_is_queued_again(tmp_path, monkeypatch):
 
 
 def test_a_damaged_queue_file_gives_a_usable_queue(tmp_path, monkeypatch):
-    from segsr_gui import batch
+    from segsr_gui.app import batch
 
     _queue_env(tmp_path, monkeypatch)
     batch.queue_path().parent.mkdir(parents=True)
@@ -185,7 +187,7 @@ def test_a_damaged_queue_file_gives_a_usable_queue(tmp_path, monkeypatch):
 
 
 def test_adding_is_recursive_image_types_only_without_duplicates(tmp_path):
-    from segsr_gui import batch
+    from segsr_gui.app import batch
 
     paths = _shoebox(tmp_path / "src", 4)
     (tmp_path / "src" / "notes.txt").write_text("not a photo")
@@ -202,8 +204,8 @@ def test_adding_is_recursive_image_types_only_without_duplicates(tmp_path):
 
 
 def test_gui_decisions_say_what_to_tick(tmp_path):
-    from segsr_gui import batch
-    from segsr_gui.export import ExportOptions
+    from segsr_gui.app import batch
+    from segsr_gui.app.export import ExportOptions
 
     src = _shoebox(tmp_path / "src", 1)[0]
     out = tmp_path / "out"
@@ -224,8 +226,8 @@ class _Quit(BaseException):
 
 
 def test_queue_interrupted_half_way_resumes_without_redoing(tmp_path, monkeypatch, tiny_model_file):
-    from segsr_gui import batch
-    from segsr_gui.weights import load_model
+    from segsr_gui.app import batch
+    from segsr_gui.engine.nets.weights import load_model
 
     _queue_env(tmp_path, monkeypatch)
     _shoebox(tmp_path / "src", 5)
@@ -262,8 +264,8 @@ def test_queue_interrupted_half_way_resumes_without_redoing(tmp_path, monkeypatc
 
 
 def test_stop_and_cancel_leave_the_rest_queued(tmp_path, monkeypatch, tiny_model_file):
-    from segsr_gui import batch
-    from segsr_gui.weights import load_model
+    from segsr_gui.app import batch
+    from segsr_gui.engine.nets.weights import load_model
 
     _queue_env(tmp_path, monkeypatch)
     _shoebox(tmp_path / "src", 3)

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from conftest import DATA, needs_data
-from segsr_gui.cli import main
+from segsr_gui.app.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -93,7 +93,7 @@ def test_version_and_info(tiny_model_file, capsys):
 
 
 def test_console_script_runs_without_traceback(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "segsr_gui.cli", "upscale", str(tmp_path / "x.png"),
+    proc = subprocess.run([sys.executable, "-m", "segsr_gui.app.cli", "upscale", str(tmp_path / "x.png"),
                            "-o", str(tmp_path), "--model", str(tmp_path / "m.safetensors")],
                           capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
@@ -119,9 +119,9 @@ def test_real_photo_with_the_shipped_model(tmp_path, capsys):
 
 
 def test_mirror_flag_averages_with_the_mirrored_photo(photo, tmp_path, tiny_model_file):
-    from segsr_gui.imageio import load_image
-    from segsr_gui.pipeline import upscale
-    from segsr_gui.weights import load_model
+    from segsr_gui.io.read import load_image
+    from segsr_gui.engine.inference.pipeline import upscale
+    from segsr_gui.engine.nets.weights import load_model
 
     outs = {}
     for flag in ([], ["--mirror"]):
@@ -139,7 +139,7 @@ def test_colours_keep_pulls_the_coarse_colours_towards_the_photo(photo, tmp_path
     model's default is off, so model == free here)."""
     import torch
 
-    from segsr_gui.colour_fix import gaussian_blur
+    from segsr_gui.engine.diffusion.colour_fix import gaussian_blur
 
     outs = {}
     for mode in ("free", "keep", "model"):

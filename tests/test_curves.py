@@ -5,7 +5,7 @@ def test_training_curves_png_draws_every_logged_value(tmp_path):
     import numpy as np
     from PIL import Image
 
-    from segsr_gui.curves import write_curves
+    from segsr_gui.training.curves import write_curves
 
     log = tmp_path / "log.csv"
     log.write_text("iteration,seconds,img_loss,seg_loss,val_psnr,val_miou,val_psnr_steps\n"

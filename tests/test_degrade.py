@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from segsr_gui import degrade
+from segsr_gui.training import degrade
 
 
 @pytest.fixture

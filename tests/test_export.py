@@ -10,9 +10,9 @@ import pytest
 import tifffile
 from PIL import Image
 
-from segsr_gui import imageio
-from segsr_gui.cli import main
-from segsr_gui.masks import rle_decode, rle_encode
+from segsr_gui.io import atomic, encode, read
+from segsr_gui.app.cli import main
+from segsr_gui.io.masks import rle_decode, rle_encode
 
 ICC = b"\x00\x00\x02\x0cfake-but-intact-icc-profile" * 8
 CAMERA = "Kodak Retina IIIc"
@@ -72,8 +72,8 @@ def test_16bit_colour_keeps_depth_icc_and_camera(tmp_path, tiny_model_file, caps
     arr = (rng.random((10, 12, 3)) * 65535).astype(np.uint16)
     src = tmp_path / "scan.png"
     # a 16-bit PNG with ICC and EXIF, written by our own encoder (Pillow cannot write one)
-    src.write_bytes(imageio._png16(arr, imageio._png_metadata_chunks(_exif(), ICC, (600, 600))))
-    loaded = imageio.load_image(src)
+    src.write_bytes(encode._png16(arr, encode._png_metadata_chunks(_exif(), ICC, (600, 600))))
+    loaded = read.load_image(src)
     assert loaded.bit_depth == 16 and loaded.icc_profile == ICC
     assert np.abs(loaded.rgb * 65535 - arr).max() < 1
     assert _run([src], tmp_path / "out", tiny_model_file, "--format", fmt) == 0
@@ -92,10 +92,10 @@ def test_16bit_rgba_and_grayscale_keep_depth_alpha_and_gray(tmp_path, tiny_model
     alpha = np.linspace(0, 65535, h * w).reshape(h, w).astype(np.uint16)
     rgba = np.dstack([(np.random.default_rng(2).random((h, w, 3)) * 65535).astype(np.uint16), alpha])
     (tmp_path / "in").mkdir()
-    (tmp_path / "in" / "rgba16.png").write_bytes(imageio._png16(rgba))
+    (tmp_path / "in" / "rgba16.png").write_bytes(encode._png16(rgba))
     gray = (np.linspace(0, 65535, h * w).reshape(h, w)).astype(np.uint16)
     Image.fromarray(gray).save(tmp_path / "in" / "gray16.png")
-    (tmp_path / "in" / "graya16.png").write_bytes(imageio._png16(np.dstack([gray, alpha])))
+    (tmp_path / "in" / "graya16.png").write_bytes(encode._png16(np.dstack([gray, alpha])))
     assert _run([tmp_path / "in"], tmp_path / "out", tiny_model_file) == 0
     out = cv2.imread(str(tmp_path / "out" / "rgba16_x4.png"), cv2.IMREAD_UNCHANGED)
     assert out.dtype == np.uint16 and out.shape == (40, 48, 4)
@@ -106,7 +106,7 @@ def test_16bit_rgba_and_grayscale_keep_depth_alpha_and_gray(tmp_path, tiny_model
     assert ga.dtype == np.uint16
     raw = (tmp_path / "out" / "graya16_x4.png").read_bytes()
     assert raw[24:26] == bytes([16, 4])  # IHDR: 16-bit, colour type 4 (gray + alpha)
-    t = tifffile.imread(io.BytesIO(imageio.encode_image(np.zeros((4, 4, 3), np.float32), "tiff",
+    t = tifffile.imread(io.BytesIO(encode.encode_image(np.zeros((4, 4, 3), np.float32), "tiff",
                                                         alpha=np.ones((4, 4), np.float32),
                                                         grayscale=True, bit_depth=16)))
     assert t.dtype == np.uint16 and t.shape == (4, 4, 2)
@@ -207,7 +207,7 @@ def test_second_run_without_overwrite_leaves_every_byte(tmp_path, tiny_model_fil
 
 def _full_disk_after(monkeypatch, files_ok: int):
     """Let ``files_ok`` files be written, then fail the next one half-way with ENOSPC."""
-    real = imageio._write_bytes
+    real = atomic._write_bytes
     calls = {"n": 0}
 
     def write(f, data):
@@ -217,7 +217,7 @@ def _full_disk_after(monkeypatch, files_ok: int):
             raise OSError(errno.ENOSPC, "No space left on device")
         real(f, data)
 
-    monkeypatch.setattr(imageio, "_write_bytes", write)
+    monkeypatch.setattr(atomic, "_write_bytes", write)
 
 
 @pytest.mark.parametrize("files_ok", [0, 2])
@@ -257,9 +257,9 @@ def test_a_rename_failing_half_way_rolls_the_set_back(tmp_path, monkeypatch):
         seen.append(dst)
         return real_replace(src, dst)
 
-    monkeypatch.setattr(imageio.os, "replace", replace)
-    with pytest.raises(imageio.ImageSaveError, match="Input/output error"):
-        imageio.write_files_atomic([(p, b"new") for p in old], overwrite=True)
+    monkeypatch.setattr(atomic.os, "replace", replace)
+    with pytest.raises(atomic.ImageSaveError, match="Input/output error"):
+        atomic.write_files_atomic([(p, b"new") for p in old], overwrite=True)
     assert {p: p.read_bytes() for p in old} == old
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.bin", "b.bin", "c.bin"]
 
@@ -269,9 +269,9 @@ def test_interrupt_while_writing_leaves_nothing(tmp_path, monkeypatch):
         f.write(data[:3])
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(imageio, "_write_bytes", write)
+    monkeypatch.setattr(atomic, "_write_bytes", write)
     with pytest.raises(KeyboardInterrupt):
-        imageio.write_files_atomic([(tmp_path / "x.png", b"12345678")])
+        atomic.write_files_atomic([(tmp_path / "x.png", b"12345678")])
     assert list(tmp_path.iterdir()) == []
 
 
@@ -281,16 +281,16 @@ def test_outputs_get_the_usual_permissions_and_keep_an_older_files(tmp_path):
 
     old_mask = os.umask(0o022)
     try:
-        imageio._UMASK = 0o022
-        new = imageio.write_atomic(tmp_path / "new.png", b"x")
+        atomic._UMASK = 0o022
+        new = atomic.write_atomic(tmp_path / "new.png", b"x")
         assert stat.S_IMODE(new.stat().st_mode) == 0o644  # not mkstemp's 0600
         (tmp_path / "shared.png").write_bytes(b"old")
         os.chmod(tmp_path / "shared.png", 0o664)
-        imageio.write_atomic(tmp_path / "shared.png", b"new", overwrite=True)
+        atomic.write_atomic(tmp_path / "shared.png", b"new", overwrite=True)
         assert stat.S_IMODE((tmp_path / "shared.png").stat().st_mode) == 0o664
     finally:
         os.umask(old_mask)
-        imageio._UMASK = imageio._umask()
+        atomic._UMASK = atomic._umask()
 
 
 def test_writes_work_without_hard_links(tmp_path, monkeypatch):
@@ -299,18 +299,18 @@ def test_writes_work_without_hard_links(tmp_path, monkeypatch):
     def no_link(src, dst, *a, **kw):
         raise OSError(errno.EPERM, "Operation not permitted")
 
-    monkeypatch.setattr(imageio.os, "link", no_link)
-    imageio.write_files_atomic([(tmp_path / "a.png", b"one"), (tmp_path / "b.png", b"two")])
+    monkeypatch.setattr(atomic.os, "link", no_link)
+    atomic.write_files_atomic([(tmp_path / "a.png", b"one"), (tmp_path / "b.png", b"two")])
     with pytest.raises(FileExistsError):
-        imageio.write_files_atomic([(tmp_path / "c.png", b"c"), (tmp_path / "a.png", b"again")])
+        atomic.write_files_atomic([(tmp_path / "c.png", b"c"), (tmp_path / "a.png", b"again")])
     assert (tmp_path / "a.png").read_bytes() == b"one"
-    imageio.write_files_atomic([(tmp_path / "a.png", b"three")], overwrite=True)
+    atomic.write_files_atomic([(tmp_path / "a.png", b"three")], overwrite=True)
     assert (tmp_path / "a.png").read_bytes() == b"three"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "b.png"]
 
 
 def test_class_ids_is_argmax_with_first_wins_on_ties():
-    from segsr_gui.masks import class_ids
+    from segsr_gui.io.masks import class_ids
 
     rng = np.random.default_rng(0)
     scores = rng.standard_normal((11, 13, 17)).astype(np.float32)
@@ -322,7 +322,7 @@ def test_class_ids_is_argmax_with_first_wins_on_ties():
 
 
 def test_class_ids_adds_a_per_class_bias_plane_by_plane():
-    from segsr_gui.masks import class_ids
+    from segsr_gui.io.masks import class_ids
 
     rng = np.random.default_rng(1)
     scores = rng.standard_normal((11, 9, 14)).astype(np.float32)
@@ -333,7 +333,7 @@ def test_class_ids_adds_a_per_class_bias_plane_by_plane():
 
 
 def test_class_fractions_are_each_ids_share_of_the_pixels():
-    from segsr_gui.masks import class_counts, class_fractions
+    from segsr_gui.io.masks import class_counts, class_fractions
 
     ids = np.array([[0, 0, 2], [2, 2, 2]], dtype=np.uint8)
     assert class_counts(ids, 4).tolist() == [2, 0, 4, 0]

@@ -43,7 +43,7 @@ def test_missing_model_gives_dialog(qtbot, env, photo):
     with qtbot.waitSignal(window.photoLoaded, timeout=60000):
         window.open_path(photo)
     window.run_panel.set_models([])  # as if no model were installed at all
-    import segsr_gui.weights as weights
+    import segsr_gui.engine.nets.weights as weights
     orig = weights.list_models
     weights.list_models = lambda folder=None: []
     try:

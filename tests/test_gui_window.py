@@ -59,9 +59,9 @@ def run_to_end(qtbot, window) -> str:
 
 
 def test_run_completes_and_last_preview_matches_upscale(qtbot, window, photo, tiny_model_file):
-    from segsr_gui.imageio import load_image
-    from segsr_gui.pipeline import upscale
-    from segsr_gui.weights import load_model
+    from segsr_gui.io.read import load_image
+    from segsr_gui.engine.inference.pipeline import upscale
+    from segsr_gui.engine.nets.weights import load_model
 
     open_photo(qtbot, window, photo)
     steps_seen = []
@@ -82,10 +82,10 @@ def test_run_completes_and_last_preview_matches_upscale(qtbot, window, photo, ti
 
 
 def test_colours_choice_reaches_the_run(qtbot, window, photo, tiny_model_file):
-    from segsr_gui.colour_fix import DEFAULT_SIGMA
-    from segsr_gui.imageio import load_image
-    from segsr_gui.pipeline import upscale
-    from segsr_gui.weights import load_model
+    from segsr_gui.engine.diffusion.colour_fix import DEFAULT_SIGMA
+    from segsr_gui.io.read import load_image
+    from segsr_gui.engine.inference.pipeline import upscale
+    from segsr_gui.engine.nets.weights import load_model
 
     open_photo(qtbot, window, photo)
     window.run_panel.colours.setCurrentIndex(window.run_panel.colours.findData("keep"))
@@ -98,9 +98,9 @@ def test_colours_choice_reaches_the_run(qtbot, window, photo, tiny_model_file):
 
 
 def test_mirror_choice_reaches_the_run(qtbot, window, photo, tiny_model_file):
-    from segsr_gui.imageio import load_image
-    from segsr_gui.pipeline import upscale
-    from segsr_gui.weights import load_model
+    from segsr_gui.io.read import load_image
+    from segsr_gui.engine.inference.pipeline import upscale
+    from segsr_gui.engine.nets.weights import load_model
 
     open_photo(qtbot, window, photo)
     window.run_panel.mirror.setChecked(True)
@@ -344,7 +344,7 @@ def test_opening_another_photo_mid_run_drops_the_old_run(qtbot, env, tiny_model_
 
 
 def test_tile_size_box_holds_only_usable_sizes(qtbot, window):
-    from segsr_gui.pipeline import MIN_TILE
+    from segsr_gui.engine.inference.pipeline import MIN_TILE
 
     box = window.run_panel.tile
     box.setValue(0)

@@ -122,7 +122,7 @@ def test_noisy_state_is_converted_only_when_looked_at(qtbot, request_):
     assert not torch.equal(x_t, frames[-1].x_t)  # each step keeps its own state
 
     # A photo big enough for two of the smallest tiles.
-    from segsr_gui.pipeline import MIN_TILE
+    from segsr_gui.engine.inference.pipeline import MIN_TILE
 
     request_.rgb = np.random.default_rng(1).random((16, MIN_TILE + 64, 3), dtype=np.float32)
     request_.tile, request_.steps = MIN_TILE, 2
@@ -156,8 +156,10 @@ def test_conversions_in_row_bands_match_one_pass(three_torch_threads):
     """The per-step conversions run in bands on several threads; each row exactly once."""
     import torch
 
-    from segsr_gui.masks import class_ids
-    from segsr_gui.ui.convert import colour_ids, in_row_bands, logits_to_ids, qimage_pixels, rgb_to_qimage, tensor_to_rgb
+    from segsr_gui.io.masks import class_ids
+    from segsr_gui.ui.convert import (
+        colour_ids, in_row_bands, logits_to_ids, qimage_pixels, rgb_to_qimage, tensor_to_rgb,
+    )
 
     seen = []
     in_row_bands(lambda rows: seen.append((rows.start, rows.stop)), 200)
@@ -212,7 +214,7 @@ def test_class_maps_are_coloured_on_the_worker_only_while_the_window_shows_them(
 def test_live_class_ids_wait_for_the_class_view_and_the_shares_become_exact(qtbot, request_):
     """In the photo view a live frame's class ids are made on first use; its legend shares are
     an estimate until then and the exact shares of those ids after. The result's are exact."""
-    from segsr_gui.masks import class_fractions
+    from segsr_gui.io.masks import class_fractions
 
     for shown in (False, True):
         frames, out = run_to_end(qtbot, request_, show_classes=shown)
@@ -234,7 +236,9 @@ def test_estimated_shares_sample_the_exact_argmax():
     """The estimate counts the exact (biased) argmax at every 8th pixel across and down."""
     import torch
 
-    from segsr_gui.masks import class_ids, class_fractions
+    from segsr_gui.io.masks import class_ids
+
+    from segsr_gui.io.masks import class_fractions
     from segsr_gui.ui.convert import estimated_shares
 
     class Step:

@@ -3,10 +3,10 @@
 import pytest
 import torch
 
-from segsr_gui import precision
-from segsr_gui.pipeline import bicubic_up
-from segsr_gui.sampler import sample
-from segsr_gui.schedule import ResShiftSchedule, ScheduleConfig
+from segsr_gui.engine.diffusion import precision
+from segsr_gui.engine.inference.pipeline import bicubic_up
+from segsr_gui.engine.diffusion.sampler import sample
+from segsr_gui.engine.diffusion.schedule import ResShiftSchedule, ScheduleConfig
 
 
 def test_fp32_is_always_full_precision_and_cuda_gets_fp16():

@@ -9,13 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from PIL import Image
 
 from corpus import build_cases, run_case
 from segsr_gui.errors import ImageLoadError
-from segsr_gui.imageio import load_image
+from segsr_gui.io.read import load_image
 
 CASES = build_cases()
 
@@ -97,9 +96,9 @@ def test_loader_raises_only_its_own_error_on_mutated_bytes(seed, edits, cut, ins
 REAL_OOM = r"""
 import resource, sys
 import numpy as np, psutil, torch
-from segsr_gui.pipeline import upscale
-from segsr_gui.runner import iter_upscale_retrying
-from segsr_gui.weights import load_model
+from segsr_gui.engine.inference.pipeline import upscale
+from segsr_gui.engine.inference.runner import iter_upscale_retrying
+from segsr_gui.engine.nets.weights import load_model
 torch.set_num_threads(1)
 model = load_model(sys.argv[1]).model
 side = int(sys.argv[3])
@@ -129,7 +128,7 @@ def test_a_real_out_of_memory_is_retried_with_smaller_tiles(tiny_model_file):
     resource = pytest.importorskip("resource")
     if not hasattr(resource, "RLIMIT_AS"):
         pytest.skip("no address-space limit on this platform")
-    from segsr_gui.runner import MIN_TILE
+    from segsr_gui.engine.inference.runner import MIN_TILE
 
     side = 2 * MIN_TILE
     proc = subprocess.run([sys.executable, "-c", REAL_OOM, str(tiny_model_file), "900", str(side)],
@@ -142,7 +141,7 @@ def test_a_real_out_of_memory_is_retried_with_smaller_tiles(tiny_model_file):
 
 
 def test_out_of_memory_detection_and_tile_halving():
-    from segsr_gui.runner import MIN_TILE, is_out_of_memory, smaller_tile
+    from segsr_gui.engine.inference.runner import MIN_TILE, is_out_of_memory, smaller_tile
 
     assert is_out_of_memory(MemoryError())
     assert is_out_of_memory(RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB"))

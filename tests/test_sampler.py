@@ -1,9 +1,11 @@
 import numpy as np
 import torch
 
-from segsr_gui.pipeline import bicubic_up, upscale
-from segsr_gui.sampler import iter_sample
-from segsr_gui.schedule import ResShiftSchedule, ScheduleConfig
+from segsr_gui.engine.inference.pipeline import bicubic_up
+
+from segsr_gui.engine.inference.pipeline import upscale
+from segsr_gui.engine.diffusion.sampler import iter_sample
+from segsr_gui.engine.diffusion.schedule import ResShiftSchedule, ScheduleConfig
 
 
 def _y(h=16, w=20, seed=0):
@@ -77,7 +79,7 @@ def test_odd_sizes_are_padded_and_cropped_back(tiny_model):
 def test_colour_fix_changes_what_is_shown_not_the_chain(tiny_model):
     """The yielded estimate takes its low band from y; the states the chain continues from
     (x_t, class logits) are those of a run without the fix."""
-    from segsr_gui.colour_fix import gaussian_blur, keep_low_frequencies
+    from segsr_gui.engine.diffusion.colour_fix import gaussian_blur, keep_low_frequencies
 
     sched = ResShiftSchedule(ScheduleConfig(steps=3))
     y = _y(24, 24, seed=4)
@@ -103,7 +105,7 @@ def test_class_bias_moves_the_yielded_classes_not_the_chain(tiny_model):
     states the chain continues from are those of a run without it."""
     import dataclasses
 
-    from segsr_gui.model import ModelConfig
+    from segsr_gui.engine.nets.model import ModelConfig
 
     sched = ResShiftSchedule(ScheduleConfig(steps=3))
     y = _y(24, 24, seed=5)
@@ -131,7 +133,7 @@ def test_shown_estimates_are_made_only_for_the_steps_read(tiny_model, monkeypatc
     which keeps only the last step, pays for them once, not at every step."""
     import dataclasses
 
-    from segsr_gui import sampler
+    from segsr_gui.engine.diffusion import sampler
 
     sched = ResShiftSchedule(ScheduleConfig(steps=4))
     y = _y(24, 24, seed=6)

@@ -3,7 +3,11 @@ import json
 import pytest
 import torch
 
-from segsr_gui.schedule import ResShiftSchedule, ScheduleConfig, eta_values
+from segsr_gui.engine.diffusion.schedule import ResShiftSchedule
+
+from segsr_gui.engine.diffusion.schedule import ScheduleConfig
+
+from segsr_gui.engine.diffusion.schedule import eta_values
 
 
 def test_reproduces_resshift_published_etas_for_t4():

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from segsr_gui.pipeline import upscale
-from segsr_gui.tiling import feather_weight, plan_tiles
+from segsr_gui.engine.inference.pipeline import upscale
+from segsr_gui.engine.inference.tiling import feather_weight, plan_tiles
 
 
 def test_tiles_cover_the_image():
@@ -35,7 +35,7 @@ def test_a_pooled_class_path_model_tiles_like_it_runs_whole():
     from dataclasses import replace
 
     from conftest import tiny_config
-    from segsr_gui.model import SegSRModel
+    from segsr_gui.engine.nets.model import SegSRModel
 
     torch.manual_seed(0)
     model = SegSRModel(replace(tiny_config(), seg_pool=2, sft_hidden=False)).eval()
@@ -95,7 +95,9 @@ def test_tiled_and_untiled_256px_agree_within_2_of_255(tiny_model):
 
 
 def test_auto_tile_size_follows_the_memory_budget():
-    from segsr_gui.pipeline import BYTES_PER_LR_PIXEL, MAX_AUTO_TILE, MIN_TILE, auto_tile_size
+    from segsr_gui.engine.inference.pipeline import (
+        BYTES_PER_LR_PIXEL, MAX_AUTO_TILE, MIN_TILE, auto_tile_size,
+    )
 
     assert auto_tile_size(64, 64, 4, budget=10 << 30) == 0  # small photos run whole
     assert auto_tile_size(1024, 1024, 4, budget=10 << 30) == MAX_AUTO_TILE  # plenty: the largest tile
@@ -109,7 +111,7 @@ def test_auto_tile_size_follows_the_memory_budget():
 
 
 def test_noise_field_windows_agree_wherever_they_are_cut():
-    from segsr_gui.noise import NoiseField
+    from segsr_gui.engine.diffusion.noise import NoiseField
 
     field = NoiseField(42)
     whole = field.window(3, 2, 0, 0, 150, 170)

@@ -54,8 +54,8 @@ def camvid_like(tmp_path):
 
 
 def test_train_logs_selects_resumes_and_ships(tmp_path, camvid_like):
-    from segsr_gui.train import run_training
-    from segsr_gui.weights import load_model
+    from segsr_gui.training.train import run_training
+    from segsr_gui.engine.nets.weights import load_model
 
     config = tmp_path / "tiny.toml"
     config.write_text(TOML)
@@ -87,7 +87,7 @@ def test_train_logs_selects_resumes_and_ships(tmp_path, camvid_like):
 
 
 def test_learning_rate_warms_up_then_decays_by_cosine_to_its_floor():
-    from segsr_gui.train import TrainConfig, learning_rate
+    from segsr_gui.training.train import TrainConfig, learning_rate
 
     cfg = TrainConfig(lr=1e-3, lr_final=0.1, warmup=10, max_iters=110)
     assert learning_rate(cfg, 0) == pytest.approx(1e-4)
@@ -101,7 +101,7 @@ def test_learning_rate_warms_up_then_decays_by_cosine_to_its_floor():
 
 def _shipped_tiny_model(tmp_path, camvid_like, name: str):
     """(config path, shipped weights path) of a 2-iteration run of the tiny config."""
-    from segsr_gui.train import run_training
+    from segsr_gui.training.train import run_training
 
     config = tmp_path / "tiny.toml"
     config.write_text(TOML)
@@ -113,8 +113,8 @@ def _shipped_tiny_model(tmp_path, camvid_like, name: str):
 
 
 def test_continued_training_starts_from_a_shipped_model_and_ships_only_a_better_one(tmp_path, camvid_like):
-    from segsr_gui.train import run_training
-    from segsr_gui.weights import load_model, read_manifest
+    from segsr_gui.training.train import run_training
+    from segsr_gui.engine.nets.weights import load_model, read_manifest
 
     config, first = _shipped_tiny_model(tmp_path, camvid_like, "first")
     start = load_model(first).model.state_dict()
@@ -133,8 +133,8 @@ def test_continued_training_starts_from_a_shipped_model_and_ships_only_a_better_
         assert training["iterations"] == 4  # the earlier 2 plus this run's 2
         assert training["continued_from"].startswith("first (sha256 ")
     # the state the run started from was the shipped one, not a fresh init
-    from segsr_gui.model import SegSRModel
-    from segsr_gui.train import initial_weights, load_config
+    from segsr_gui.engine.nets.model import SegSRModel
+    from segsr_gui.training.train import initial_weights, load_config
 
     cfg = load_config(config)
     model, ema = SegSRModel(cfg.model), SegSRModel(cfg.model)
@@ -151,7 +151,7 @@ def test_continued_training_starts_from_a_shipped_model_and_ships_only_a_better_
 
 
 def test_a_config_with_a_base_overrides_only_what_it_names(tmp_path):
-    from segsr_gui.train import load_config
+    from segsr_gui.training.train import load_config
 
     (tmp_path / "first.toml").write_text(TOML)
     (tmp_path / "more.toml").write_text('base = "first.toml"\n[train]\nseed = 5\nlr_final = 0.1\n')
@@ -161,7 +161,7 @@ def test_a_config_with_a_base_overrides_only_what_it_names(tmp_path):
 
 
 def test_median_frequency_weights_favour_the_rare_class_and_skip_absent_ones():
-    from segsr_gui.data import median_frequency_weights
+    from segsr_gui.training.data import median_frequency_weights
 
     # class 0 fills most of both images, class 1 a sliver of one, class 2 never appears,
     # 11 (unlabelled) is not a class
@@ -177,8 +177,8 @@ def test_median_frequency_weights_favour_the_rare_class_and_skip_absent_ones():
 
 
 def test_class_balanced_training_weighs_the_cross_entropy(tmp_path, camvid_like):
-    from segsr_gui.data import load_camvid
-    from segsr_gui.train import load_config, run_training, seg_class_weights
+    from segsr_gui.training.data import load_camvid
+    from segsr_gui.training.train import load_config, run_training, seg_class_weights
 
     (tmp_path / "plain.toml").write_text(TOML)
     (tmp_path / "balanced.toml").write_text('base = "plain.toml"\n[train]\nclass_balance = "median"\n')
@@ -197,7 +197,7 @@ def test_class_balanced_training_weighs_the_cross_entropy(tmp_path, camvid_like)
 
 
 def test_logit_adjustment_offsets_favour_rare_classes():
-    from segsr_gui.data import class_frequencies, logit_adjustment
+    from segsr_gui.training.data import class_frequencies, logit_adjustment
 
     lab = np.zeros((10, 10), np.uint8)
     lab[0, :1] = 1  # 1 pixel of class 1, none of class 2, 11 = unlabelled is not counted
@@ -213,8 +213,8 @@ def test_logit_adjustment_offsets_favour_rare_classes():
 def test_a_continued_run_that_does_not_help_is_recorded_not_shipped(tmp_path, camvid_like):
     """With a zero learning rate no validation can beat the starting point: the shipped
     weights stay byte for byte, and the manifest names the run that was tried."""
-    from segsr_gui.train import run_training
-    from segsr_gui.weights import read_manifest
+    from segsr_gui.training.train import run_training
+    from segsr_gui.engine.nets.weights import read_manifest
 
     _, shipped = _shipped_tiny_model(tmp_path, camvid_like, "m")
     before = shipped.read_bytes()
@@ -231,7 +231,7 @@ def test_a_continued_run_that_does_not_help_is_recorded_not_shipped(tmp_path, ca
 
 
 def test_photometric_jitter_is_seeded_in_range_and_varies_exposure_and_colour():
-    from segsr_gui.data import photometric_jitter
+    from segsr_gui.training.data import photometric_jitter
 
     rng = np.random.default_rng(0)
     hq = rng.random((24, 32, 3)).astype(np.float32) * 0.8 + 0.1
@@ -248,8 +248,8 @@ def test_photometric_jitter_is_seeded_in_range_and_varies_exposure_and_colour():
 
 
 def test_crop_sampler_jitters_the_share_it_is_given_and_keeps_the_labels(camvid_like):
-    from segsr_gui.data import CropSampler, load_camvid
-    from segsr_gui.degrade import DegradationMix
+    from segsr_gui.training.data import CropSampler, load_camvid
+    from segsr_gui.training.degrade import DegradationMix
 
     data = load_camvid(camvid_like, "train")
     mix = DegradationMix(bicubic=1.0, old_photo=0.0)
@@ -262,8 +262,8 @@ def test_crop_sampler_jitters_the_share_it_is_given_and_keeps_the_labels(camvid_
 
 
 def test_segmentation_side_learns_at_its_own_rate_and_resumes_with_it(tmp_path, camvid_like):
-    from segsr_gui.model import ModelConfig, SegSRModel
-    from segsr_gui.train import load_config, parameter_groups, run_training
+    from segsr_gui.engine.nets.model import ModelConfig, SegSRModel
+    from segsr_gui.training.train import load_config, parameter_groups, run_training
 
     (tmp_path / "plain.toml").write_text(TOML)
     cfg = load_config(tmp_path / "plain.toml")

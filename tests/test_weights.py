@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from segsr_gui.errors import WeightsError
-from segsr_gui.weights import load_model, save_model, sha256_of
+from segsr_gui.engine.nets.weights import load_model, save_model, sha256_of
 
 
 @pytest.fixture
@@ -72,8 +72,10 @@ def test_save_is_atomic_and_leaves_no_temporary_files(tmp_path, tiny_model):
 def test_update_manifest_merges_fields_and_keeps_the_weights_valid(tmp_path):
     import pytest
 
-    from segsr_gui.model import ModelConfig, SegSRModel
-    from segsr_gui.weights import load_model, save_model, update_manifest
+    from segsr_gui.engine.nets.model import ModelConfig
+
+    from segsr_gui.engine.nets.model import SegSRModel
+    from segsr_gui.engine.nets.weights import load_model, save_model, update_manifest
 
     path = tmp_path / "m.safetensors"
     save_model(SegSRModel(ModelConfig(bridge=False, sr_width=8, sr_mult=(1, 1), sr_blocks=1)), path,

@@ -55,9 +55,9 @@ def main(argv=None) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from . import settings as settings_mod
-    from .error_dialog import install_excepthook, setup_logging
-    from .main_window import MainWindow
+    from segsr_gui.ui import settings as settings_mod
+    from segsr_gui.ui.error_dialog import install_excepthook, setup_logging
+    from segsr_gui.ui.main_window import MainWindow
 
     setup_logging()
     app = QApplication.instance() or QApplication(sys.argv[:1])

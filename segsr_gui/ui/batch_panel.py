@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDia
                                QLabel, QProgressBar, QPushButton, QSizePolicy, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
 
-from .. import batch
-from .batch_worker import BatchWorker
-from .worker import TaskWorker
+from segsr_gui.app import batch
+from segsr_gui.ui.batch_worker import BatchWorker
+from segsr_gui.ui.worker import TaskWorker
 
 log = logging.getLogger(__name__)
 PHOTO_FILTER = "Photos (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp *.gif)"
@@ -390,7 +390,7 @@ class BatchPanel(QWidget):
         self._run["outcome"] = outcome
 
     def _batch_failed(self, message: str, details: str) -> None:
-        from .error_dialog import show_error
+        from segsr_gui.ui.error_dialog import show_error
 
         self._run["outcome"] = "failed"
         self._run["error"] = message

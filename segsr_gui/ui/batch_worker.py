@@ -25,7 +25,7 @@ from typing import Callable, Optional
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from .worker import load_model_cached, run_reporting_errors
+from segsr_gui.ui.worker import load_model_cached, run_reporting_errors
 
 
 class BatchWorker(QObject):
@@ -55,9 +55,9 @@ class BatchWorker(QObject):
         run_reporting_errors(self, self._run, "The batch could not run")
 
     def _run(self) -> None:
-        from ..batch import run_batch
-        from ..errors import SegSRError
-        from ..pipeline import resolve_device
+        from segsr_gui.app.batch import run_batch
+        from segsr_gui.errors import SegSRError
+        from segsr_gui.engine.inference.pipeline import resolve_device
 
         problem = self.precheck()
         if problem:

@@ -9,8 +9,8 @@ from PySide6.QtCore import QSizeF, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QHBoxLayout, QStackedLayout, QWidget
 
-from .image_canvas import ImageCanvas
-from .view_transform import ZOOM_STEP, ViewTransform
+from segsr_gui.ui.image_canvas import ImageCanvas
+from segsr_gui.ui.view_transform import ZOOM_STEP, ViewTransform
 
 MODES = ("off", "split", "side", "difference")
 

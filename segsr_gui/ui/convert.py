@@ -187,7 +187,7 @@ def tensor_to_rgb(t, height: int, width: int, out: np.ndarray | None = None) -> 
 def logits_to_ids(t, height: int, width: int, out: np.ndarray | None = None, bias=None) -> np.ndarray:
     """(1, K, h, w) class logits tensor (+ ``bias``, K offsets) -> uint8 (height, width)
     argmax ids (into ``out``)."""
-    from ..masks import class_ids
+    from segsr_gui.io.masks import class_ids
 
     scores = t[0, :, :height, :width].detach().float().cpu().numpy()
     offsets = None if bias is None else bias.detach().float().cpu().numpy().reshape(-1)
@@ -200,7 +200,7 @@ def estimated_shares(step, height: int, width: int, num_classes: int, stride: in
     """Fractions of pixels per class of a step's class map, estimated from every ``stride``-th
     pixel across and down (1/64 of them): what the legend shows while the map itself is not
     made. Each sampled pixel is the exact argmax there, so the estimate is unbiased."""
-    from ..masks import class_fractions
+    from segsr_gui.io.masks import class_fractions
 
     stride = max(1, min(stride, height // 4, width // 4))
     first = stride // 2

@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from .settings import log_dir
+from segsr_gui.ui.settings import log_dir
 
 log = logging.getLogger("segsr_gui.ui")
 _log_file: Path | None = None
@@ -90,7 +90,7 @@ def install_excepthook(parent_getter=lambda: None) -> None:
             return
         details = "".join(traceback.format_exception(exc_type, exc, tb))
         log.error("unhandled exception\n%s", details)
-        from ..errors import SegSRError
+        from segsr_gui.errors import SegSRError
         message = str(exc) if isinstance(exc, SegSRError) else \
             "Something went wrong inside SegSR Studio. Your photo and settings are safe; " \
             "you can carry on or restart the app."

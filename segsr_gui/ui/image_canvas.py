@@ -13,7 +13,7 @@ from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from .view_transform import ZOOM_STEP, ViewTransform
+from segsr_gui.ui.view_transform import ZOOM_STEP, ViewTransform
 
 PLACEHOLDER = "Open a photo to begin\n\nFile \u25b8 Open (Ctrl+O), drag a photo here, or paste one (Ctrl+V)"
 SPLIT_GRAB_PX = 10

@@ -14,19 +14,19 @@ from PySide6.QtGui import QDesktopServices, QImage
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QLineEdit, QMainWindow,
                                QMessageBox, QAbstractSpinBox, QVBoxLayout, QWidget)
 
-from ..colour_fix import COLOUR_MODES
-from . import settings as settings_mod
-from .compare_view import CompareView
-from .convert import colour_ids, preview_size, resize_rgb, rgb_to_qimage, to_uint8
-from .error_dialog import log_file, show_error
-from .legend_widget import LegendWidget
-from .progress_widget import ProgressWidget, _clock
-from .run_panel import RunPanel
-from .step_scrubber import StepScrubber
-from .view_panel import ViewPanel
-from .worker import JobRunner, RunOutput, RunRequest, StepFrame, TaskWorker, UpscaleWorker
-from .actions import build_actions
-from .batch_panel import BatchPanel
+from segsr_gui.engine.diffusion.colour_fix import COLOUR_MODES
+from segsr_gui.ui import settings as settings_mod
+from segsr_gui.ui.compare_view import CompareView
+from segsr_gui.ui.convert import colour_ids, preview_size, resize_rgb, rgb_to_qimage, to_uint8
+from segsr_gui.ui.error_dialog import log_file, show_error
+from segsr_gui.ui.legend_widget import LegendWidget
+from segsr_gui.ui.progress_widget import ProgressWidget, _clock
+from segsr_gui.ui.run_panel import RunPanel
+from segsr_gui.ui.step_scrubber import StepScrubber
+from segsr_gui.ui.view_panel import ViewPanel
+from segsr_gui.ui.worker import JobRunner, RunOutput, RunRequest, StepFrame, TaskWorker, UpscaleWorker
+from segsr_gui.ui.actions import build_actions
+from segsr_gui.ui.batch_panel import BatchPanel
 
 log = logging.getLogger(__name__)
 SCALE = 4
@@ -39,7 +39,7 @@ EXPORT_FILTERS = {"PNG image (*.png)": "png", "JPEG image (*.jpg)": "jpg", "WebP
 
 def _open_photo(path: Path):
     """Worker side: decode the photo and build its display images."""
-    from ..imageio import load_image
+    from segsr_gui.io.read import load_image
 
     loaded = load_image(path)
     from PIL import Image
@@ -60,7 +60,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, settings: Optional[settings_mod.Settings] = None, models=None, parent=None):
         super().__init__(parent)
-        from ..weights import list_models
+        from segsr_gui.engine.nets.weights import list_models
 
         self.settings = settings or settings_mod.load()
         self.setWindowTitle("SegSR Studio")
@@ -203,7 +203,7 @@ class MainWindow(QMainWindow):
 
     def _run_params(self):
         """The Restore panel's settings as the engine's ``RunParams`` (for a photo and a batch)."""
-        from ..batch import RunParams
+        from segsr_gui.app.batch import RunParams
 
         r = self.settings.run
         return RunParams(r.steps or None, r.seed, r.tile or None, r.device, COLOUR_MODES[r.colours],
@@ -327,7 +327,7 @@ class MainWindow(QMainWindow):
             return
         path = self.run_panel.model_path()
         if path is None:  # a model may have been installed since the window opened
-            from ..weights import list_models
+            from segsr_gui.engine.nets.weights import list_models
             self.run_panel.set_models(list_models())
             self.run_panel.select_model(self.settings.run.model)
             path = self.run_panel.model_path()
@@ -579,7 +579,7 @@ class MainWindow(QMainWindow):
 
     def export_to(self, outdir: Path, stem: str, fmt: str = "png", ask=None) -> bool:
         """Export the shown run; if outputs exist ask Replace / Keep both / Cancel (``ask`` for tests)."""
-        from ..export import ExportOptions, existing_outputs
+        from segsr_gui.app.export import ExportOptions, existing_outputs
 
         run = self.current_run()
         if run is None:
@@ -603,7 +603,7 @@ class MainWindow(QMainWindow):
                 run.model_sha)
 
         def work():
-            from ..export import export_result
+            from segsr_gui.app.export import export_result
             return export_result(*args)
 
         worker = TaskWorker(work)
@@ -631,7 +631,7 @@ class MainWindow(QMainWindow):
 
     # ---- misc ----------------------------------------------------------------------
     def set_light_theme(self, on: bool) -> None:
-        from .app import apply_theme
+        from segsr_gui.ui.app import apply_theme
         self.settings.view.theme = "light" if on else "dark"
         apply_theme(QApplication.instance(), self.settings.view.theme)
 
@@ -641,7 +641,7 @@ class MainWindow(QMainWindow):
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(where.parent)))
 
     def about(self) -> None:
-        from .. import __version__
+        from segsr_gui import __version__
         QMessageBox.about(self, "About SegSR Studio",
                           f"<b>SegSR Studio {__version__}</b><p>Restores photos at 4\u00d7 their size with a "
                           "diffusion model that also recognises what is in them (sky, road, buildings\u2026), "

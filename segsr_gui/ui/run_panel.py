@@ -8,8 +8,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QPushButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
-from ..pipeline import MIN_TILE
-from .settings import RunSettings
+from segsr_gui.engine.inference.pipeline import MIN_TILE
+from segsr_gui.ui.settings import RunSettings
 
 
 class TileSizeBox(QSpinBox):
@@ -124,7 +124,7 @@ class RunPanel(QWidget):
 
     def model_spec(self) -> str:
         """Manifest name for shipped models (stable across installs), else the file path."""
-        from ..weights import models_dir
+        from segsr_gui.engine.nets.weights import models_dir
         data = self.model.currentData()
         if data and Path(data).parent.resolve() != models_dir().resolve():
             return str(data)

@@ -16,8 +16,9 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Literal
 
-from ..appdirs import APP_NAME, config_dir, log_dir, read_json_dict, write_json_atomic  # noqa: F401 - re-exported for the window
-from ..colour_fix import COLOUR_MODES
+from segsr_gui.app.appdirs import APP_NAME, config_dir, log_dir, read_json_dict  # noqa: F401 - re-exported for the window
+from segsr_gui.io.atomic import write_json_atomic
+from segsr_gui.engine.diffusion.colour_fix import COLOUR_MODES
 
 SCHEMA_VERSION = 1
 MAX_RECENT = 10

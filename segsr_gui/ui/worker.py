@@ -42,7 +42,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
-from .convert import (PREVIEW_MAX_SIDE, ClassLayer, estimated_shares, logits_to_ids, preview_classes,
+from segsr_gui.ui.convert import (PREVIEW_MAX_SIDE, ClassLayer, estimated_shares, logits_to_ids, preview_classes,
                       preview_rgb, qimage_pixels, resize_rgb, rgb_to_qimage, step_ids, tensor_to_rgb)
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ _model_lock = threading.Lock()
 
 def load_model_cached(path: Path, device: str):
     """``weights.load_model`` keyed by path, size and mtime (the file may be retrained)."""
-    from ..weights import load_model
+    from segsr_gui.engine.nets.weights import load_model
 
     st = Path(path).stat() if Path(path).exists() else None
     key = (str(path), device, st and st.st_mtime_ns, st and st.st_size)
@@ -129,7 +129,7 @@ class StepFrame:
     def shares(self) -> Optional[np.ndarray]:
         """Fraction of pixels per class: exact once the class ids are made."""
         if self.shares_estimated and self.classes is not None and self.classes.made:
-            from ..masks import class_fractions
+            from segsr_gui.io.masks import class_fractions
 
             ids = self.classes.ids
             self.given_shares = class_fractions(ids, len(self.given_shares))
@@ -176,7 +176,7 @@ def run_reporting_errors(worker: QObject, body: Callable[[], None], failure: str
     try:
         body()
     except Exception as exc:  # noqa: BLE001 - every failure must reach the user
-        from ..errors import SegSRError
+        from segsr_gui.errors import SegSRError
         message = str(exc) if isinstance(exc, SegSRError) else f"{failure}: {exc}"
         log.exception(failure)
         worker.errored.emit(message, traceback.format_exc())
@@ -225,8 +225,8 @@ class UpscaleWorker(QObject):
         run_reporting_errors(self, self._run, "The run failed")
 
     def _run(self) -> None:
-        from ..pipeline import iter_upscale, resolve_device
-        from ..masks import class_fractions
+        from segsr_gui.engine.inference.pipeline import iter_upscale, resolve_device
+        from segsr_gui.io.masks import class_fractions
         from PIL import Image
 
         req = self.request
@@ -331,7 +331,7 @@ class UpscaleWorker(QObject):
 def whole_step_preview(step, height: int, width: int, palette, num_classes: int, classes_now: bool = True):
     """(image, ClassLayer or None, shares or None, whether the shares are estimated) of one
     step of an untiled run; without ``classes_now`` the class ids are made on first use."""
-    from ..masks import class_fractions
+    from segsr_gui.io.masks import class_fractions
 
     if max(height, width) <= PREVIEW_MAX_SIDE:  # straight into the QImage's pixels
         image = QImage(width, height, QImage.Format.Format_RGB888)
@@ -365,7 +365,7 @@ class TaskWorker(QObject):
         try:
             value = self.fn()
         except Exception as exc:
-            from ..errors import SegSRError
+            from segsr_gui.errors import SegSRError
             message = str(exc) if isinstance(exc, SegSRError) else f"{type(exc).__name__}: {exc}"
             log.exception("task failed")
             self.errored.emit(message, traceback.format_exc())

@@ -18,8 +18,10 @@ from typing import Callable, Generator, Optional
 
 import numpy as np
 
-from .errors import OutOfMemoryError
-from .pipeline import MIN_TILE, Progress, UpscaleResult, auto_tile_size, iter_upscale
+from segsr_gui.errors import OutOfMemoryError
+from segsr_gui.engine.inference.pipeline import (
+    MIN_TILE, Progress, UpscaleResult, auto_tile_size, iter_upscale,
+)
 
 
 def is_out_of_memory(exc: BaseException) -> bool:

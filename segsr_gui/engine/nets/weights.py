@@ -11,18 +11,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
-from .appdirs import write_json_atomic
-from .classes import CAMVID_CLASSES, CAMVID_PALETTE
-from .errors import WeightsError
-from .model import ModelConfig, SegSRModel
+from segsr_gui.io.atomic import write_files_atomic, write_json_atomic
+from segsr_gui.classes import CAMVID_CLASSES, CAMVID_PALETTE
+from segsr_gui.errors import WeightsError
+from segsr_gui.engine.nets.model import ModelConfig, SegSRModel
 
 MANIFEST_VERSION = 1
 DEFAULT_MODEL = "segsr-x4"
@@ -38,7 +37,7 @@ def models_dir() -> Path:
             return packaged
     except (ModuleNotFoundError, TypeError):
         pass
-    return Path(__file__).resolve().parent.parent / "models"
+    return Path(__file__).resolve().parents[3] / "models"
 
 
 @dataclass
@@ -130,34 +129,25 @@ def save_model(model: SegSRModel, path: str | os.PathLike, **manifest_fields) ->
     path = Path(path).with_suffix(".safetensors")
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().float().contiguous().cpu() for k, v in model.state_dict().items()}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
-    try:
-        save_file(state, tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; shipped weights are world-readable
-        digest = sha256_of(Path(tmp))
-        manifest = {
-            "manifest_version": MANIFEST_VERSION,
-            "name": path.stem,
-            "classes": CAMVID_CLASSES,
-            "palette": [list(c) for c in CAMVID_PALETTE],
-            "scale": model.config.scale,
-            "bridge": model.config.bridge,
-            "steps": model.config.schedule.steps,
-            "schedule": model.config.schedule.__dict__,
-            "noise_scale": model.config.noise_scale,
-            **manifest_fields,
-            "config": model.config.to_dict(),
-            "parameters": sum(p.numel() for p in model.parameters()),
-            "sha256": digest,
-        }
-        manifest_tmp = path.with_suffix(".json.tmp")
-        manifest_tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-        os.replace(manifest_tmp, path.with_suffix(".json"))
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    weights = save(state)
+    manifest = {
+        "manifest_version": MANIFEST_VERSION,
+        "name": path.stem,
+        "classes": CAMVID_CLASSES,
+        "palette": [list(c) for c in CAMVID_PALETTE],
+        "scale": model.config.scale,
+        "bridge": model.config.bridge,
+        "steps": model.config.schedule.steps,
+        "schedule": model.config.schedule.__dict__,
+        "noise_scale": model.config.noise_scale,
+        **manifest_fields,
+        "config": model.config.to_dict(),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "sha256": hashlib.sha256(weights).hexdigest(),
+    }
+    write_files_atomic([(path, weights),
+                        (path.with_suffix(".json"), (json.dumps(manifest, indent=2) + "\n").encode("utf-8"))],
+                       overwrite=True)
     return manifest
 
 

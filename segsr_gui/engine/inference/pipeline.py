@@ -11,9 +11,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .sampler import StepResult, iter_sample
-from .schedule import ResShiftSchedule
-from .tiling import Box, feather_weight, plan_tiles
+from segsr_gui.engine.diffusion.sampler import StepResult
+
+from segsr_gui.engine.diffusion.sampler import iter_sample
+from segsr_gui.engine.diffusion.schedule import ResShiftSchedule
+from segsr_gui.engine.inference.tiling import Box, feather_weight, plan_tiles
 
 # LR pixels along a tile's inner edge used only as context (weight 0). The nets' zero
 # padding at a tile border disturbs the chain near it, and a class that flips there moves
@@ -93,7 +95,7 @@ def resolve_device(device: str = "auto") -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device == "cuda" and not torch.cuda.is_available():
-        from .errors import SegSRError
+        from segsr_gui.errors import SegSRError
         raise SegSRError("CUDA was requested but no CUDA GPU is available; use --device cpu.")
     return torch.device(device)
 

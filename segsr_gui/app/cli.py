@@ -24,11 +24,11 @@ import sys
 import time
 from pathlib import Path
 
-from . import __version__
-from .batch import _inside, _sentence, collect_inputs, name_clashes as _name_clashes  # noqa: F401 - kept importable here
-from .colour_fix import COLOUR_MODES
-from .precision import PRECISIONS, describe
-from .errors import SegSRError
+from segsr_gui import __version__
+from segsr_gui.app.batch import _inside, _sentence, collect_inputs, name_clashes as _name_clashes  # noqa: F401 - kept importable here
+from segsr_gui.engine.diffusion.colour_fix import COLOUR_MODES
+from segsr_gui.engine.diffusion.precision import PRECISIONS, describe
+from segsr_gui.errors import SegSRError
 
 EXIT_FAILED_INPUTS = 1
 EXIT_USAGE = 2
@@ -104,12 +104,12 @@ def cmd_upscale(args) -> int:
 
 
 def _cmd_upscale(args) -> int:
-    from .batch import CLI_HINTS, FAIL, SKIP, RunParams, decide, failure_reason, is_disk_full
-    from .export import ExportOptions
-    from .imageio import check_writable_folder
-    from .pipeline import resolve_device
-    from .runner import MIN_TILE
-    from .weights import load_model
+    from segsr_gui.app.batch import CLI_HINTS, FAIL, SKIP, RunParams, decide, failure_reason, is_disk_full
+    from segsr_gui.app.export import ExportOptions
+    from segsr_gui.io.atomic import check_writable_folder
+    from segsr_gui.engine.inference.pipeline import resolve_device
+    from segsr_gui.engine.inference.runner import MIN_TILE
+    from segsr_gui.engine.nets.weights import load_model
 
     if args.tile is not None and 0 < args.tile < MIN_TILE:
         _fail(f"--tile must be 0 (no tiling) or at least {MIN_TILE} pixels, got {args.tile}.")
@@ -200,7 +200,7 @@ def _cmd_upscale(args) -> int:
 def _upscale_one(path: Path, target: Path, args, loaded, params, options, bar: _Bar,
                  timings: list[float]) -> None:
     """One photo through the shared ``batch.upscale_one``, with the bar and step timings."""
-    from .batch import fraction_of, upscale_one
+    from segsr_gui.app.batch import fraction_of, upscale_one
 
     last = [time.perf_counter()]
 
@@ -218,7 +218,7 @@ def _upscale_one(path: Path, target: Path, args, loaded, params, options, bar: _
 
 
 def cmd_info(args) -> int:
-    from .weights import load_model
+    from segsr_gui.engine.nets.weights import load_model
 
     try:
         loaded = load_model(args.model)
@@ -230,7 +230,7 @@ def cmd_info(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from .train import run_training
+    from segsr_gui.training.train import run_training
 
     if not (Path(args.data) / "camvid").is_dir():
         _fail(f"{args.data}: no camvid/ folder here (pass --data ../shared/data)")

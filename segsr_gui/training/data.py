@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .classes import IGNORE_ID
-from .degrade import DegradationMix, bicubic, degrade_pair, realesrgan
+from segsr_gui.classes import IGNORE_ID
+from segsr_gui.training.degrade import DegradationMix, bicubic, degrade_pair, realesrgan
 
 
 @dataclass

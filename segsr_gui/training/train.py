@@ -25,18 +25,21 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
-from .classes import IGNORE_ID
-from .curves import write_curves
-from .data import CropSampler, LabelledImages, labels_or_ignore, load_camvid, make_lr, median_frequency_weights
-from .degrade import DegradationMix
-from .evaluate import chain_scores
-from .model import ModelConfig, SegSRModel
-from .pipeline import bicubic_up
-from .precision import bf16_supported, describe
-from .schedule import ResShiftSchedule, posterior_step
-from .weights import save_model, update_manifest
+from segsr_gui.classes import IGNORE_ID
+from segsr_gui.io.atomic import write_files_atomic
+from segsr_gui.training.curves import write_curves
+from segsr_gui.training.data import (
+    CropSampler, LabelledImages, labels_or_ignore, load_camvid, make_lr, median_frequency_weights,
+)
+from segsr_gui.training.degrade import DegradationMix
+from segsr_gui.training.evaluate import chain_scores
+from segsr_gui.engine.nets.model import ModelConfig, SegSRModel
+from segsr_gui.engine.inference.pipeline import bicubic_up
+from segsr_gui.engine.diffusion.precision import bf16_supported, describe
+from segsr_gui.engine.diffusion.schedule import ResShiftSchedule, posterior_step
+from segsr_gui.engine.nets.weights import save_model, update_manifest
 
 
 @dataclass
@@ -115,11 +118,9 @@ def save_state(folder: Path, model, ema, opt, meta: dict) -> None:
     for idx, st in opt_state["state"].items():
         for key, value in st.items():
             tensors[f"opt.{idx}.{key}"] = value.detach().reshape(-1).contiguous() if value.dim() == 0 else value.contiguous()
-    tmp = folder / "state.safetensors.tmp"
-    save_file(tensors, str(tmp))
-    tmp.replace(folder / "state.safetensors")
     meta = {**meta, "param_groups": opt_state["param_groups"]}
-    (folder / "state.json").write_text(json.dumps(meta, indent=1))
+    write_files_atomic([(folder / "state.safetensors", save(tensors)),
+                        (folder / "state.json", json.dumps(meta, indent=1).encode("utf-8"))], overwrite=True)
 
 
 def load_state(folder: Path, model, ema, opt) -> dict:
@@ -250,14 +251,14 @@ def score_of(scores) -> float:
 def initial_weights(model, ema, spec: str) -> dict:
     """Start both the net and its EMA from a shipped model (continued training); returns
     what the manifest records of it. The architectures must match exactly."""
-    from .weights import load_model
+    from segsr_gui.engine.nets.weights import load_model
 
     loaded = load_model(spec)
     sampler_defaults = ("noise_scale", "colour_sigma", "class_bias")  # chosen after training, not architecture
     ours, theirs = model.config.to_dict(), loaded.model.config.to_dict()
     differ = sorted(k for k, v in ours.items() if k not in sampler_defaults and theirs.get(k) != v)
     if differ:
-        from .errors import WeightsError
+        from segsr_gui.errors import WeightsError
         raise WeightsError(f"{loaded.path.name} has another architecture than the config "
                            f"({', '.join(differ)} differ); --init needs the same one.")
     model.load_state_dict(loaded.model.state_dict())
@@ -400,7 +401,7 @@ def record_unshipped_run(ship: str, cfg: TrainConfig, meta: dict, config_path) -
     """A continued run in which no validation beat the shipped model leaves the weights as
     they are, but the manifest says it was tried: an ablation's equal budget includes the
     runs that did not help it."""
-    from .weights import read_manifest
+    from segsr_gui.engine.nets.weights import read_manifest
 
     manifest = read_manifest(Path(ship).with_suffix(".safetensors"))
     runs = list(manifest.get("training", {}).get("runs_not_shipped", []))

@@ -7,10 +7,13 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
 from pathlib import Path
 
 from PIL import Image, ImageDraw
+
+from segsr_gui.io.atomic import write_atomic
 
 PANELS = [("img_loss", "image L1 (train)"), ("seg_loss", "class CE (train)"),
           ("val_psnr", "val PSNR dB"), ("val_miou", "val mIoU")]
@@ -61,8 +64,6 @@ def write_curves(log_csv: str | Path, png: str | Path) -> Path:
     draw = ImageDraw.Draw(image)
     for i, (key, title) in enumerate(PANELS):
         _panel(draw, (i % 2) * PANEL_W, (i // 2) * PANEL_H, title, _numbers(rows, key))
-    png = Path(png)
-    tmp = png.with_name(png.name + ".tmp")
-    image.save(tmp, format="PNG")
-    tmp.replace(png)
-    return png
+    buf = io.BytesIO()
+    image.save(buf, format="PNG")
+    return write_atomic(png, buf.getvalue(), overwrite=True)

@@ -1,7 +1,7 @@
 """Network architectures, one per file, listed in a small name-to-class table."""
 
-from .segdm import SegDM
-from .srdm import SRDM
+from segsr_gui.engine.nets.segdm import SegDM
+from segsr_gui.engine.nets.srdm import SRDM
 
 NETS = {"srdm": SRDM, "segdm": SegDM}
 

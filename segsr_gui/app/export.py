@@ -17,9 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .imageio import LoadedImage, encode_image, write_files_atomic
-from .masks import class_mask_pngs, coco_json, legend, overlay, palette_png, resize_class_map
-from .pipeline import UpscaleResult
+from segsr_gui.io.read import LoadedImage
+
+from segsr_gui.io.encode import encode_image
+
+from segsr_gui.io.atomic import write_files_atomic
+from segsr_gui.io.masks import class_mask_pngs, coco_json, legend, overlay, palette_png, resize_class_map
+from segsr_gui.engine.inference.pipeline import UpscaleResult
 
 
 @dataclass(frozen=True)

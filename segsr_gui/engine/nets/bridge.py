@@ -17,7 +17,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from .nets.segdm import upsample
+from segsr_gui.engine.nets.segdm import upsample
 
 
 class DualModalityBridge(nn.Module):

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from .blocks import UNet
+from segsr_gui.engine.nets.blocks import UNet
 
 
 class SRDM(nn.Module):

@@ -5,7 +5,9 @@ import pytest
 from PIL import Image, ImageOps
 
 from segsr_gui.errors import ImageLoadError
-from segsr_gui.imageio import encode_image, load_image, write_atomic
+from segsr_gui.io.encode import encode_image
+from segsr_gui.io.read import load_image
+from segsr_gui.io.atomic import write_atomic
 
 
 def _gradient(w=24, h=16):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tempfile
 from pathlib import Path
 
 import platformdirs
@@ -40,21 +39,3 @@ def read_json_dict(path: Path, what: str) -> dict | None:
         log.warning("%s %s unreadable (%s); starting from defaults", what, path, exc)
         return None
     return data if isinstance(data, dict) else None
-
-
-def write_json_atomic(path: Path, data, indent: int = 2) -> None:
-    """Write ``data`` as JSON through a temporary file in the same folder renamed over
-    ``path``, so a crash or a full disk leaves the old file whole and no stray temp file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=indent)
-            f.write("\n")
-        if path.exists():  # mkstemp makes 0600 files; a replaced file keeps its own mode
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -7,10 +7,10 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
-from .bridge import DualModalityBridge
-from .nets import SegDM, SRDM
-from .nets.segdm import upsample
-from .schedule import ScheduleConfig
+from segsr_gui.engine.nets.bridge import DualModalityBridge
+from segsr_gui.engine.nets import SegDM, SRDM
+from segsr_gui.engine.nets.segdm import upsample
+from segsr_gui.engine.diffusion.schedule import ScheduleConfig
 
 
 @dataclass(frozen=True)

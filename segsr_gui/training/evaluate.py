@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .classes import IGNORE_ID
-from .masks import class_ids
-from .metrics import confusion, miou, psnr_y, ssim_y
-from .pipeline import bicubic_up, pad_to_multiple
-from .sampler import iter_sample
-from .schedule import ResShiftSchedule
+from segsr_gui.classes import IGNORE_ID
+from segsr_gui.io.masks import class_ids
+from segsr_gui.training.metrics import confusion, miou, psnr_y, ssim_y
+from segsr_gui.engine.inference.pipeline import bicubic_up, pad_to_multiple
+from segsr_gui.engine.diffusion.sampler import iter_sample
+from segsr_gui.engine.diffusion.schedule import ResShiftSchedule
 
 
 @dataclass

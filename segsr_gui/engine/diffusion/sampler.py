@@ -20,10 +20,12 @@ from typing import Callable, Iterator, Optional
 
 import torch
 
-from .colour_fix import gaussian_blur, keep_low_frequencies
-from .noise import NoiseField
-from .precision import autocast
-from .schedule import ResShiftSchedule
+from segsr_gui.engine.diffusion.colour_fix import gaussian_blur
+
+from segsr_gui.engine.diffusion.colour_fix import keep_low_frequencies
+from segsr_gui.engine.diffusion.noise import NoiseField
+from segsr_gui.engine.diffusion.precision import autocast
+from segsr_gui.engine.diffusion.schedule import ResShiftSchedule
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from .appdirs import config_dir, read_json_dict, write_json_atomic
-from .errors import ImageSaveError, SegSRError
+from segsr_gui.app.appdirs import config_dir
+
+from segsr_gui.app.appdirs import read_json_dict
+
+from segsr_gui.io.atomic import write_json_atomic
+from segsr_gui.errors import ImageSaveError, SegSRError
 
 
 QUEUED, RUNNING, DONE, FAILED, SKIPPED = "queued", "running", "done", "failed", "skipped"
@@ -47,7 +51,7 @@ def collect_inputs(inputs: list[str], exclude: Path | None = None) -> tuple[list
     mirrored, skipping hidden files and anything inside ``exclude`` (the output folder,
     so a second run does not upscale its own outputs). Returns the pairs and one
     message per input that is neither a file nor a folder of images."""
-    from .imageio import IMAGE_SUFFIXES
+    from segsr_gui.io.read import IMAGE_SUFFIXES
 
     found, problems = [], []
     for spec in inputs:
@@ -106,7 +110,7 @@ def decide(path: Path, target: Path, options, input_files: set[Path], clash_with
     replace an input photo fails; a name clash with an earlier photo fails; a photo whose
     outputs all exist is skipped; any other existing output fails (nothing is replaced
     unless ``options.overwrite``). ``input_files`` holds every input, resolved."""
-    from .export import existing_outputs, is_done, output_paths
+    from segsr_gui.app.export import existing_outputs, is_done, output_paths
 
     stem = path.stem
     replaced = [p for p in output_paths(stem, target, options).values() if p.resolve() in input_files]
@@ -175,9 +179,9 @@ def upscale_one(path: Path, target: Path, loaded, options, params: RunParams, *,
     """Load, upscale (retrying with smaller tiles when out of memory) and export one
     photo; returns the written files. ``on_progress`` gets each ``Progress``;
     ``cancelled`` is asked after every step and raises ``Cancelled`` (nothing written)."""
-    from . import export
-    from .imageio import load_image
-    from .runner import iter_upscale_retrying
+    from segsr_gui.app import export
+    from segsr_gui.io.read import load_image
+    from segsr_gui.engine.inference.runner import iter_upscale_retrying
 
     image = load_image(path)
     for note in image.notes + export.export_notes(image, options):
@@ -219,7 +223,7 @@ def find_photos(paths: list[str | os.PathLike], output_folder: str = "") -> tupl
     """Photos under ``paths`` (folders recursive, image types only, nothing inside the
     output folder) as (absolute path, output sub-folder) pairs, and one sentence per
     problem. Touches the disk only: the window calls it off its GUI thread."""
-    from .imageio import IMAGE_SUFFIXES
+    from segsr_gui.io.read import IMAGE_SUFFIXES
 
     found, problems = collect_inputs([str(p) for p in paths], exclude=Path(output_folder) if output_folder else None)
     photos = []
@@ -288,7 +292,7 @@ class BatchQueue:
         return counts
 
     def export_options(self):
-        from .export import ExportOptions
+        from segsr_gui.app.export import ExportOptions
 
         return ExportOptions(self.format, self.masks, self.overwrite, self.quality)
 
@@ -297,7 +301,7 @@ class BatchQueue:
 
     def output_folder_problem(self) -> Optional[str]:
         """Why the batch cannot start with this output folder, or None."""
-        from .imageio import check_writable_folder
+        from segsr_gui.io.atomic import check_writable_folder
 
         if not self.output_folder:
             return "Choose an output folder first."
@@ -343,7 +347,7 @@ class BatchQueue:
     def from_dict(cls, data: dict) -> BatchQueue:
         """Tolerant: bad entries are dropped, bad options fall back to defaults. A photo
         left running (the app quit mid-photo) is queued again; nothing of it was written."""
-        from .imageio import FORMATS
+        from segsr_gui.io.read import FORMATS
 
         queue = cls()
         for raw in data.get("items", []) if isinstance(data.get("items"), list) else []:

@@ -1,0 +1,1 @@
+"""ResShift's residual-shifting schedule and the generator sampler that yields every step."""

@@ -1,0 +1,1 @@
+"""Training and evaluation: data, degradations, metrics, the training loop and its curves."""
