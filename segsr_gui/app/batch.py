@@ -181,6 +181,7 @@ def upscale_one(path: Path, target: Path, loaded, options, params: RunParams, *,
     ``cancelled`` is asked after every step and raises ``Cancelled`` (nothing written)."""
     from segsr_gui.app import export
     from segsr_gui.io.read import load_image
+    from segsr_gui.engine.inference.drain import drain
     from segsr_gui.engine.inference.runner import iter_upscale_retrying
 
     image = load_image(path)
@@ -194,22 +195,23 @@ def upscale_one(path: Path, target: Path, loaded, options, params: RunParams, *,
                                 tile=params.tile, device=params.device, colour_sigma=params.colour_sigma,
                                 precision=params.precision, mirror=params.mirror,
                                 on_retry=retry)
-    try:
-        while True:
-            try:
-                progress = next(gen)
-            except StopIteration as stop:
-                result = stop.value
-                break
-            on_progress(progress)
-            if cancelled():
-                raise Cancelled
-    finally:
-        gen.close()
+
+    def on_step(progress) -> None:
+        on_progress(progress)
+        if cancelled():
+            raise Cancelled
+
+    result = drain(gen, on_step)
     if cancelled():  # asked after the last step: still nothing written
         raise Cancelled
     return export.export_result(image, result, target, path.stem, options, loaded.name, loaded.classes,
                                 loaded.palette, loaded.manifest.get("sha256"))
+
+
+def step_label(progress) -> str:
+    """``tile i/n step j/k`` of a pipeline ``Progress``."""
+    return (f"tile {progress.tile_index + 1}/{progress.tiles} "
+            f"step {progress.step.index + 1}/{progress.step.total}")
 
 
 def fraction_of(progress) -> float:
@@ -397,7 +399,8 @@ class PlannedItem:
 
 @dataclass
 class BatchEvent:
-    """``started`` / ``progress`` (fraction) / ``finished`` (state, reason, seconds) /
+    """``started`` / ``progress`` (fraction; reason holds ``tile i/n step j/k``) /
+    ``finished`` (state, reason, seconds) /
     ``note`` (reason holds the text) / ``end`` (reason holds the outcome:
     ``finished``, ``stopped``, ``cancelled`` or ``disk full``)."""
 
@@ -432,7 +435,7 @@ def run_batch(plan: list[PlannedItem], loaded, options, params: RunParams, emit:
         try:
             upscale_one(item.source, item.target, loaded, options, params,
                         on_note=lambda text: emit(BatchEvent("note", index, reason=text)),
-                        on_progress=lambda p: emit(BatchEvent("progress", index, fraction_of(p))),
+                        on_progress=lambda p: emit(BatchEvent("progress", index, fraction_of(p), reason=step_label(p))),
                         cancelled=cancel_now)
         except Cancelled:
             emit(BatchEvent("finished", index, 0.0, QUEUED, "cancelled; it runs again on Start",

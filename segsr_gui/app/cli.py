@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from segsr_gui import __version__
-from segsr_gui.app.batch import _inside, _sentence, collect_inputs, name_clashes as _name_clashes  # noqa: F401 - kept importable here
+from segsr_gui.app.batch import _sentence, collect_inputs, name_clashes as _name_clashes
 from segsr_gui.engine.diffusion.colour_fix import COLOUR_MODES
 from segsr_gui.engine.diffusion.precision import PRECISIONS, describe
 from segsr_gui.errors import SegSRError
@@ -104,7 +104,7 @@ def cmd_upscale(args) -> int:
 
 
 def _cmd_upscale(args) -> int:
-    from segsr_gui.app.batch import CLI_HINTS, FAIL, SKIP, RunParams, decide, failure_reason, is_disk_full
+    from segsr_gui.app.batch import CLI_HINTS, PlannedItem, RunParams, run_batch
     from segsr_gui.app.export import ExportOptions
     from segsr_gui.io.atomic import check_writable_folder
     from segsr_gui.engine.inference.pipeline import resolve_device
@@ -148,73 +148,80 @@ def _cmd_upscale(args) -> int:
         _fail(p)
     clashes = _name_clashes(inputs)
     input_files = {p.resolve() for p, _ in inputs}
-    done = skipped = 0
-    failed = len(problems)
-    timings: list[float] = []
-    bar = _Bar(len(inputs), args.quiet)
-    remaining = len(inputs)
+    plan = [PlannedItem(i, path, outdir / rel, clashes.get(path), input_files)
+            for i, (path, rel) in enumerate(inputs)]
     params = RunParams(steps, args.seed, args.tile, str(device), COLOUR_MODES[args.colours], args.precision,
                        args.mirror)
     if args.benchmark:
         _fail(f"note: running on {device} in {describe(device, args.precision)}")
+    printer = _Printer(plan, args.quiet, args.benchmark, failed=len(problems))
     try:
-        for path, rel in inputs:
-            target = outdir / rel
-            decision = decide(path, target, options, input_files, clashes.get(path), CLI_HINTS)
-            if decision.action == SKIP:
-                skipped += 1
-                bar.write(f"segsr: {path}: {decision.reason}")
-            elif decision.action == FAIL:
-                failed += 1
-                bar.write(f"segsr: {path}: {decision.reason}")
-            else:
-                try:
-                    _upscale_one(path, target, args, loaded, params, options, bar, timings)
-                    done += 1
-                except Exception as exc:  # noqa: BLE001 - one bad photo must not end the batch
-                    failed += 1
-                    bar.write(f"segsr: {path}: {failure_reason(path, exc)}")
-                    if is_disk_full(exc):
-                        remaining -= 1
-                        bar.close()
-                        if remaining:
-                            _fail("stopped early: free some space, then run the same command again; "
-                                  "finished photos are skipped.")
-                        _fail(_summary(done, skipped, failed, remaining))
-                        return EXIT_FAILED_INPUTS
-            remaining -= 1
-            bar.photo_finished()
+        outcome = run_batch(plan, loaded, options, params, printer.on_event, hints=CLI_HINTS)
     except KeyboardInterrupt:
-        bar.close()
+        printer.close()
         _fail("interrupted; nothing half-written was left. Run the same command again to resume: "
               "finished photos are skipped.")
-        _fail(_summary(done, skipped, failed, remaining))
+        _fail(printer.summary(not_started=True))
         return EXIT_INTERRUPTED
-    bar.close()
-    if args.benchmark and timings:
-        _fail(f"{len(timings)} steps, mean {1000 * sum(timings) / len(timings):.0f} ms/step")
-    _fail(_summary(done, skipped, failed))
-    return 0 if failed == 0 else EXIT_FAILED_INPUTS
+    printer.close()
+    if outcome == "disk full":
+        if printer.remaining:
+            _fail("stopped early: free some space, then run the same command again; "
+                  "finished photos are skipped.")
+        _fail(printer.summary(not_started=True))
+        return EXIT_FAILED_INPUTS
+    if args.benchmark and printer.timings:
+        _fail(f"{len(printer.timings)} steps, mean {1000 * sum(printer.timings) / len(printer.timings):.0f} ms/step")
+    _fail(printer.summary())
+    return 0 if printer.failed == 0 else EXIT_FAILED_INPUTS
 
 
-def _upscale_one(path: Path, target: Path, args, loaded, params, options, bar: _Bar,
-                 timings: list[float]) -> None:
-    """One photo through the shared ``batch.upscale_one``, with the bar and step timings."""
-    from segsr_gui.app.batch import fraction_of, upscale_one
+class _Printer:
+    """The command line's view of ``batch.run_batch``: a bar, one line per skipped or
+    failed photo and per note, and the counts for the summary."""
 
-    last = [time.perf_counter()]
+    def __init__(self, plan, quiet: bool, benchmark: bool, failed: int = 0):
+        self.paths = {item.index: item.source for item in plan}
+        self.bar = _Bar(len(plan), quiet)
+        self.benchmark = benchmark
+        self.done = self.skipped = 0
+        self.failed = failed
+        self.remaining = len(plan)
+        self.timings: list[float] = []
+        self._last = time.perf_counter()
 
-    def on_progress(progress) -> None:
-        now = time.perf_counter()
-        timings.append(now - last[0])
-        if args.benchmark:
-            bar.write(f"{path.name}: tile {progress.tile_index + 1}/{progress.tiles} "
-                      f"step {progress.step.index + 1}/{progress.step.total}: {(now - last[0]) * 1000:.0f} ms")
-        last[0] = now
-        bar.step(fraction_of(progress))
+    def on_event(self, event) -> None:
+        from segsr_gui.app.batch import DONE, SKIPPED
 
-    upscale_one(path, target, loaded, options, params, on_note=lambda note: bar.write(f"segsr: note: {note}"),
-                on_progress=on_progress)
+        path = self.paths.get(event.index)
+        if event.kind == "started":
+            self._last = time.perf_counter()
+        elif event.kind == "progress":
+            now = time.perf_counter()
+            self.timings.append(now - self._last)
+            if self.benchmark:
+                self.bar.write(f"{path.name}: {event.reason}: {(now - self._last) * 1000:.0f} ms")
+            self._last = now
+            self.bar.step(event.fraction)
+        elif event.kind == "note":
+            self.bar.write(f"segsr: note: {event.reason}")
+        elif event.kind == "finished":
+            if event.state == DONE:
+                self.done += 1
+            elif event.state == SKIPPED:
+                self.skipped += 1
+                self.bar.write(f"segsr: {path}: {event.reason}")
+            else:
+                self.failed += 1
+                self.bar.write(f"segsr: {path}: {event.reason}")
+            self.remaining -= 1
+            self.bar.photo_finished()
+
+    def summary(self, not_started: bool = False) -> str:
+        return _summary(self.done, self.skipped, self.failed, self.remaining if not_started else 0)
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 def cmd_info(args) -> int:

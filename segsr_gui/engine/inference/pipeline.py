@@ -11,10 +11,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from segsr_gui.engine.diffusion.sampler import StepResult
-
-from segsr_gui.engine.diffusion.sampler import iter_sample
+from segsr_gui.engine.diffusion.sampler import StepResult, iter_sample
 from segsr_gui.engine.diffusion.schedule import ResShiftSchedule
+from segsr_gui.engine.inference.drain import drain
 from segsr_gui.engine.inference.tiling import Box, feather_weight, plan_tiles
 
 # LR pixels along a tile's inner edge used only as context (weight 0). The nets' zero
@@ -182,9 +181,4 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
 def upscale(rgb: np.ndarray, model, steps: int | None = None, seed: int = 0,
             tile: int | None = None, **kwargs) -> UpscaleResult:
     """Run ``iter_upscale`` to the end and return its result."""
-    gen = iter_upscale(rgb, model, steps=steps, seed=seed, tile=tile, **kwargs)
-    while True:
-        try:
-            next(gen)
-        except StopIteration as stop:
-            return stop.value
+    return drain(iter_upscale(rgb, model, steps=steps, seed=seed, tile=tile, **kwargs))
