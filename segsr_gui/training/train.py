@@ -38,7 +38,7 @@ from segsr_gui.training.evaluate import chain_scores
 from segsr_gui.engine.nets.model import ModelConfig, SegSRModel
 from segsr_gui.engine.inference.pipeline import bicubic_up
 from segsr_gui.engine.diffusion.precision import bf16_supported, describe
-from segsr_gui.engine.diffusion.schedule import ResShiftSchedule, posterior_step
+from segsr_gui.engine.diffusion.schedule import ResShiftSchedule, marginal, posterior_step
 from segsr_gui.engine.nets.weights import save_model, update_manifest
 
 
@@ -140,11 +140,6 @@ def load_state(folder: Path, model, ema, opt) -> dict:
 # --- one iteration -----------------------------------------------------------
 
 
-def _marginal(x0, start, eta, kappa):
-    """``x_t = x0 + eta (start - x0) + kappa sqrt(eta) eps`` with per-sample ``eta`` (B, 1, 1, 1)."""
-    return x0 + eta * (start - x0) + kappa * eta.sqrt() * torch.randn_like(x0)
-
-
 def training_states(model, schedule: ResShiftSchedule, hq, y, seg0, t, own_state_prob: float):
     """States ``x_t``, ``s_t`` and self-conditioning inputs for steps ``t`` (B,), 1-based.
 
@@ -157,14 +152,14 @@ def training_states(model, schedule: ResShiftSchedule, hq, y, seg0, t, own_state
     etas = schedule.etas.float()
     eta_t = etas[t - 1][:, None, None, None]
     uniform = torch.full_like(seg0, 1.0 / cfg.num_classes) if seg0 is not None else None
-    x_t = _marginal(hq, y, eta_t, k_img)
-    s_t = _marginal(seg0, uniform, eta_t, k_seg) if seg0 is not None else None
+    x_t = marginal(hq, y, eta_t, k_img, torch.randn_like(hq))
+    s_t = marginal(seg0, uniform, eta_t, k_seg, torch.randn_like(seg0)) if seg0 is not None else None
     x0_prev = y.clone()
     own = (t < schedule.steps) & (torch.rand(b) < own_state_prob)
     if own.any():
         eta_p = etas[(t + 1).clamp(max=schedule.steps) - 1][:, None, None, None]
-        x_p = _marginal(hq, y, eta_p, k_img)
-        s_p = _marginal(seg0, uniform, eta_p, k_seg) if seg0 is not None else None
+        x_p = marginal(hq, y, eta_p, k_img, torch.randn_like(hq))
+        s_p = marginal(seg0, uniform, eta_p, k_seg, torch.randn_like(seg0)) if seg0 is not None else None
         with torch.no_grad():
             x0_p, s_logits_p = model(x_p, s_p, y, y, eta_p.reshape(-1))
             x0_p = x0_p.float().clamp(-1, 1)

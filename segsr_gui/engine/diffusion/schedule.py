@@ -95,16 +95,11 @@ class ResShiftSchedule:
     def eta(self, t: int) -> float:
         return float(self.etas[t - 1])
 
-    def input_scale(self, t: int, kappa: float | None = None) -> float:
-        """``1/sqrt(kappa^2 eta_t + 1)``: keeps the nets' state input near unit variance."""
-        k = self.config.kappa if kappa is None else kappa
-        return 1.0 / math.sqrt(k * k * self.eta(t) + 1.0)
-
     def q_sample(self, x0, y, t: int, noise, kappa: float | None = None):
         """Forward marginal ``x_t`` for ``t`` in 1..T; the caller passes the noise."""
         k = self.config.kappa if kappa is None else kappa
-        eta = self.eta(t)
-        return x0 + eta * (y - x0) + k * math.sqrt(eta) * noise
+        eta = torch.tensor(self.eta(t), dtype=x0.dtype)
+        return marginal(x0, y, eta, k, noise)
 
     def prior_sample(self, y, noise, kappa: float | None = None):
         """The start state ``x_T = y + kappa sqrt(eta_T) eps``."""
@@ -127,6 +122,20 @@ class ResShiftSchedule:
         prev = posterior_step(x_t, pred_x0, float(self.etas[i]), float(self.etas_prev[i]), k,
                               noise if noisy else None, noise_scale)
         return StepOutput(prev_sample=prev, pred_x0=pred_x0)
+
+
+def marginal(x0, y, eta, kappa: float, noise):
+    """ResShift's forward marginal ``x_t = x0 + eta (y - x0) + kappa sqrt(eta) noise``.
+
+    ``eta`` is a tensor that broadcasts against the states: one value, or one per sample
+    (training draws a batch of different ``t`` at once)."""
+    return x0 + eta * (y - x0) + kappa * eta.sqrt() * noise
+
+
+def scale_state(x_t, eta, kappa: float):
+    """The nets' input ``x_t / sqrt(kappa^2 eta + 1)``, near unit variance at every step
+    (``eta`` holds one value per sample, shape (B,))."""
+    return x_t / torch.sqrt(kappa**2 * eta + 1)[:, None, None, None]
 
 
 def posterior_step(x_t, pred_x0, eta, eta_prev, kappa: float, noise=None, noise_scale=1.0):

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-import torch
 from torch import nn
 
 from segsr_gui.engine.nets.bridge import DualModalityBridge
 from segsr_gui.engine.nets import SegDM, SRDM
 from segsr_gui.engine.nets.segdm import upsample
-from segsr_gui.engine.diffusion.schedule import ScheduleConfig
+from segsr_gui.engine.diffusion.schedule import ScheduleConfig, scale_state
 
 
 @dataclass(frozen=True)
@@ -106,22 +105,20 @@ class SegSRModel(nn.Module):
         c = self.config
         eta = eta.to(x_t.dtype).reshape(-1)
         level = eta.sqrt()
-        # Keep the noisy states near unit variance (DESIGN.md section 1).
-        x_scaled = x_t / torch.sqrt(c.schedule.kappa**2 * eta + 1)[:, None, None, None]
+        x_scaled = scale_state(x_t, eta, c.schedule.kappa)
         s0_logits = None
         cond = None
         if self.segdm is not None:
             # 1. SegDM reads s_t and, through the bridge, the image.
-            s_scale = torch.sqrt(c.kappa_seg**2 * eta + 1)[:, None, None, None]
             image_feat = self.bridge.image_features(x_scaled, x0_prev)
             # 2. The class probabilities condition SRDM's SFT layers.
             if c.seg_pool:  # pool first: the same numbers, 1/64 of the arithmetic
-                s_scaled = (self.segdm.pool_state(s_t) - 1.0 / c.num_classes) / s_scale
+                s_scaled = scale_state(self.segdm.pool_state(s_t) - 1.0 / c.num_classes, eta, c.kappa_seg)
                 coarse = self.segdm.forward_coarse(s_scaled, image_feat, level)
                 cond = self.bridge.class_condition(coarse)
                 s0_logits = upsample(coarse, c.scale * c.seg_pool)
             else:
-                s_scaled = (s_t - 1.0 / c.num_classes) / s_scale
+                s_scaled = scale_state(s_t - 1.0 / c.num_classes, eta, c.kappa_seg)
                 s0_logits = self.segdm(s_scaled, image_feat, level)
                 cond = self.bridge.class_condition(s0_logits)
         x0_hat = self.srdm(x_scaled, y, x0_prev, level, cond)
