@@ -1,4 +1,4 @@
-"""The classes of the shipped models (CamVid, DESIGN.md section 3) and their palette.
+"""The classes of the shipped models (CamVid, docs/design.md section 3) and their palette.
 
 Colours are the CamVid palette used by SegNet's CamVid release.
 """

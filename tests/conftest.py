@@ -4,6 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -61,3 +62,19 @@ def photo(tmp_path):
 def needs_data(sub: str = ""):
     return pytest.mark.skipif(not (DATA / sub).exists(),
                               reason=f"../shared/data/{sub} is absent (data-driven check)")
+
+
+@pytest.fixture
+def camvid_like(tmp_path):
+    """Three 64x64 photos with 11-class labels (and ignored pixels) per split."""
+    rng = np.random.default_rng(0)
+    root = tmp_path / "data"
+    for split in ("train", "val"):
+        (root / "camvid" / split).mkdir(parents=True)
+        (root / "camvid" / f"{split}annot").mkdir()
+        for i in range(3):
+            labels = (np.arange(64)[:, None] // 6 + np.arange(64)[None] // 9 + i) % 12
+            photo = (rng.random((64, 64, 3)) * 60 + labels[..., None] * 15).clip(0, 255).astype(np.uint8)
+            Image.fromarray(photo).save(root / "camvid" / split / f"f{i}.png")
+            Image.fromarray(labels.astype(np.uint8)).save(root / "camvid" / f"{split}annot" / f"f{i}.png")
+    return root

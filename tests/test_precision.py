@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from segsr_gui.engine.diffusion import precision
-from segsr_gui.engine.inference.pipeline import bicubic_up
+from segsr_gui.engine.nets.model import bicubic_up
 from segsr_gui.engine.diffusion.sampler import sample
 from segsr_gui.engine.diffusion.schedule import ResShiftSchedule, ScheduleConfig
 

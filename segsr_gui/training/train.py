@@ -4,7 +4,7 @@ Each iteration draws HR crops with labels from CamVid train, degrades them on
 the fly, draws a step ``t`` and trains both nets to predict the clean targets
 (L1 on ``x0_hat``, cross-entropy on ``s0_hat`` ignoring unlabelled pixels).
 
-Against chain drift (DESIGN.md section 1) the states are the sampler's own:
+Against chain drift (docs/design.md section 1) the states are the sampler's own:
 for ``t < T`` the state ``x_{t+1}`` is drawn from the marginal, the nets make
 their estimate there without gradients, and one posterior step (random noise
 scale in [0, 1]) gives ``x_t``; that estimate is also the self-conditioning
@@ -36,7 +36,6 @@ from segsr_gui.training.data import (
 from segsr_gui.training.degrade import DegradationMix
 from segsr_gui.training.evaluate import chain_scores
 from segsr_gui.engine.nets.model import ModelConfig, SegSRModel
-from segsr_gui.engine.inference.pipeline import bicubic_up
 from segsr_gui.engine.diffusion.precision import bf16_supported, describe
 from segsr_gui.engine.diffusion.schedule import ResShiftSchedule, marginal, posterior_step
 from segsr_gui.engine.nets.weights import save_model, update_manifest
@@ -186,10 +185,10 @@ def batch_losses(model, schedule, batch, own_state_prob: float, autocast: bool,
     """(image loss, class loss) of one batch of crops on the training's own states, at
     random steps; the class loss is unweighted by ``seg_weight`` and 0 without SegDM."""
     lq, hq, labels = batch
-    scale = model.config.scale
     hq_t = torch.from_numpy(hq).permute(0, 3, 1, 2) * 2 - 1
     lq_t = torch.from_numpy(lq).permute(0, 3, 1, 2) * 2 - 1
-    y = bicubic_up(lq_t, scale)
+    with torch.no_grad():  # the restorer is fine-tuned on its own (training/restorer.py), then frozen
+        y = model.first_estimate(lq_t)
     lab = torch.from_numpy(labels_or_ignore(labels, model.config.num_classes)).long()
     seg0 = one_hot_targets(lab, model.config.num_classes) if model.has_segmentation else None
     t = torch.randint(1, schedule.steps + 1, (hq_t.shape[0],))
@@ -276,13 +275,13 @@ def seg_class_weights(cfg: TrainConfig, train: LabelledImages) -> torch.Tensor |
 
 def parameter_groups(model, seg_lr_scale: float) -> list[dict]:
     """The optimiser's groups: the segmentation side (SegDM and the bridge's image features,
-    which the class loss trains nearly alone: on the fifth-sitting model the image loss's
-    gradient on SegDM was 3% of the class loss's, benchmarks/seg_fit_before_sitting6.md)
+    which the class loss trains nearly alone: the image loss's gradient there is a few per
+    cent of the class loss's, benchmarks/seg_fit.py)
     apart, at its own rate (``seg_lr_scale``)."""
     seg = set()
     if model.segdm is not None:
         seg = {id(p) for p in (*model.segdm.parameters(), *model.bridge.image_to_seg.parameters())}
-    rest = [p for p in model.parameters() if id(p) not in seg]
+    rest = [p for p in model.parameters() if id(p) not in seg and p.requires_grad]
     groups = [{"params": rest, "lr_scale": 1.0}]
     if seg:
         groups.append({"params": [p for p in model.parameters() if id(p) in seg], "lr_scale": seg_lr_scale})
@@ -298,6 +297,8 @@ def run_training(config_path, data_root, out_dir, minutes: float, resume: bool, 
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
     model = SegSRModel(cfg.model)
+    if model.restorer is not None:
+        model.restorer.requires_grad_(False)
     ema = SegSRModel(cfg.model)
     ema.load_state_dict(model.state_dict())
     ema.eval()
@@ -435,12 +436,12 @@ def training_record(cfg: TrainConfig, meta: dict, train_images: int) -> dict:
                                                    f"over {cfg.max_iters} iterations (warm-up {cfg.warmup})",
     }
     if cfg.seg_lr_scale != 1.0 and cfg.model.bridge:
-        record["seg_lr_scale"] = f"x{cfg.seg_lr_scale:g} for SegDM" + (" (this sitting only)" if init else "")
+        record["seg_lr_scale"] = f"x{cfg.seg_lr_scale:g} for SegDM" + (" (this run only)" if init else "")
     if cfg.photometric:
         record["photometric_jitter"] = (f"{cfg.photometric:.0%} of crops: random gamma, gain, saturation, "
-                                        "white balance" + (" (this sitting only)" if init else ""))
+                                        "white balance" + (" (this run only)" if init else ""))
     if cfg.class_balance != "none" and cfg.model.bridge:
-        record["seg_class_weights"] = "median frequency balancing" + (" (this sitting only)" if init else "")
+        record["seg_class_weights"] = "median frequency balancing" + (" (this run only)" if init else "")
     if init:
         record["continued_from"] = (f"{init['name']} (sha256 {init['sha256'][:12]}, {init['iterations']} "
                                     f"iterations, {init['wall_clock_minutes']} min, {init['precision']})")

@@ -1,6 +1,6 @@
 """The SegSR sampler: a plain generator that yields every step.
 
-Call order of one step (DESIGN.md section 1):
+Call order of one step (docs/design.md section 1):
 
     SegDM(s_t, bridge(x_t, x0_prev)) -> s0_hat
     SRDM(x_t, y, t, bridge(softmax(s0_hat))) -> x0_hat

@@ -18,14 +18,9 @@ from segsr_gui.engine.inference.tiling import Box, feather_weight, plan_tiles
 
 # LR pixels along a tile's inner edge used only as context (weight 0). The nets' zero
 # padding at a tile border disturbs the chain near it, and a class that flips there moves
-# the image by several /255; those pixels come from the neighbour instead. The reach grows
-# as the model learns more context. Tiled vs untiled on a 512x512 photo, max difference:
-# first model 1.0/255 with 28 px; second sitting 3.5/255 with 28 px, 0.9 with 36; third
-# sitting (256 px training crops) 1.9/255 with 36, 2.5 with 44, 1.3 with 48, 0.6 with 52,
-# 0.8 with 56; fourth sitting (352 px crops), bf16: 1.24 with 52, 0.83 with 56, 1.26 with 60,
-# 0.67 with 64 (not monotonic: the max is a few isolated pixels, fp32 too: 1.09 with 52);
-# on an AMD EPYC (bf16 without AMX): 1.06 with 52, 1.07 with 56, 0.75 with 64.
-# benchmarks/speed.py measures the default against --margins.
+# the image by several /255; those pixels come from the neighbour instead. At 64 a tiled
+# 512x512 photo stays within about 1/255 of the untiled one (a few isolated pixels);
+# benchmarks/speed.py --margins measures the default against others.
 DEFAULT_MARGIN = 64
 
 
@@ -108,9 +103,10 @@ def pad_to_multiple(lr: torch.Tensor, multiple: int) -> torch.Tensor:
     return F.pad(lr, (0, pw, 0, ph), mode=mode)
 
 
-def bicubic_up(lr: torch.Tensor, scale: int) -> torch.Tensor:
-    """The sampler's ``y``: bicubic upsampling of an LR tensor in [-1, 1]."""
-    return F.interpolate(lr, scale_factor=scale, mode="bicubic", align_corners=False).clamp(-1, 1)
+def sampler_input(model, lr: torch.Tensor) -> torch.Tensor:
+    """The sampler's ``y`` for an LR image or tile (B, 3, H, W) in [-1, 1]: padded to the
+    model's stride, then its first estimate (the restorer's output, or bicubic)."""
+    return model.first_estimate(pad_to_multiple(lr, model.stride))
 
 
 def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int = 0,
@@ -152,7 +148,8 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
     weight_acc = torch.zeros(1, h * scale, w * scale)
     for tile_index, box in enumerate(boxes):
         lr = lr_all[..., box.top:box.top + box.height, box.left:box.left + box.width]
-        y = bicubic_up(pad_to_multiple(lr, model.stride), scale).to(dev)
+        with torch.inference_mode():
+            y = sampler_input(model, lr.to(dev))
         last = None
         for last in iter_sample(model, y, schedule, seed=seed, noise_scale=noise_scale,
                                 colour_sigma=colour_sigma, origin=(box.top * scale, box.left * scale),

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+import torch
+import torch.nn.functional as F
 from torch import nn
 
+from segsr_gui.engine.nets.span import SPAN
 from segsr_gui.engine.nets.bridge import DualModalityBridge
 from segsr_gui.engine.nets import SegDM, SRDM
 from segsr_gui.engine.nets.segdm import upsample
 from segsr_gui.engine.diffusion.schedule import ScheduleConfig, scale_state
+
+
+def bicubic_up(lr: torch.Tensor, scale: int) -> torch.Tensor:
+    """Bicubic upsampling of an LR tensor in [-1, 1]: the first estimate of a model
+    without a restorer."""
+    return F.interpolate(lr, scale_factor=scale, mode="bicubic", align_corners=False).clamp(-1, 1)
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,9 @@ class ModelConfig:
         schedule: the ResShift schedule used by default (its ``steps`` is the default step count).
         noise_scale: default sampler noise (0 = posterior mean, 1 = ResShift's full noise).
         colour_sigma: default low-frequency consistency, in HR pixels (``colour_fix``; 0 = off).
+        restorer: the SRDM's first stage, whose output ``y`` the chain starts from: "" =
+            bicubic upsampling (the first models), "span" = a SPAN x4 net (``nets/span.py``,
+            pretrained, fine-tuned here); restorer_channels, restorer_blocks: its size.
         class_bias: per-class offsets added to the class logits the sampler yields (logit
             adjustment: -tau log(prior), chosen on validation by benchmarks/chain.py); () = none.
             The chain's own class state keeps the raw logits, so the image is unchanged.
@@ -51,6 +63,9 @@ class ModelConfig:
     noise_scale: float = 1.0
     colour_sigma: float = 0.0
     class_bias: tuple = ()
+    restorer: str = ""
+    restorer_channels: int = 48
+    restorer_blocks: int = 6
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -83,6 +98,9 @@ class SegSRModel(nn.Module):
         c = config
         cond = c.bridge_channels if c.bridge else 0
         self.srdm = SRDM(c.scale, c.sr_width, c.sr_mult, c.sr_blocks, cond, c.sft_hidden)
+        if c.restorer not in ("", "span"):
+            raise ValueError(f"restorer must be '' (bicubic) or 'span', not {c.restorer!r}")
+        self.restorer = SPAN(c.restorer_channels, c.scale, c.restorer_blocks) if c.restorer else None
         if c.bridge:
             self.bridge = DualModalityBridge(c.num_classes, c.scale, c.bridge_channels, c.bridge_channels,
                                              c.seg_pool)
@@ -100,6 +118,14 @@ class SegSRModel(nn.Module):
     def stride(self) -> int:
         strides = [self.srdm.stride] + ([self.segdm.stride] if self.segdm is not None else [])
         return max(strides)
+
+    def first_estimate(self, lr: torch.Tensor) -> torch.Tensor:
+        """The chain's start ``y`` (B, 3, sH, sW) in [-1, 1] from the LR image (B, 3, H, W) in
+        [-1, 1]: the restorer's output, so the first preview already has its quality, or
+        bicubic upsampling for a model without one."""
+        if self.restorer is None:
+            return bicubic_up(lr, self.config.scale)
+        return (self.restorer((lr + 1) / 2) * 2 - 1).clamp(-1, 1)
 
     def forward(self, x_t, s_t, y, x0_prev, eta):
         c = self.config

