@@ -7,6 +7,8 @@
                   [--class-masks] [--coco] [--overwrite]
     segsr info [MODEL]
     segsr train CONFIG --data DIR --out DIR [--minutes N] [--resume] [--ship MODEL] [--init MODEL]
+    segsr fine-tune-restorer --data DIR --out DIR [--pretrained FILE] [--minutes N] [--iters N]
+    segsr build-start MODEL --restorer FILE --out FILE
     segsr import-pretrained [--out DIR] [--check] [--image PATH] [--download-dir DIR]
                   [--only span|squeezenet]
 
@@ -281,6 +283,52 @@ def cmd_import_pretrained(args) -> int:
     return 0
 
 
+def cmd_fine_tune_restorer(args) -> int:
+    from segsr_gui.training.restorer import RestorerConfig, fine_tune
+
+    if not (Path(args.data) / "camvid").is_dir():
+        _fail(f"{args.data}: no camvid/ folder here (pass --data ../shared/data)")
+        return EXIT_USAGE
+    if not Path(args.pretrained).is_file():
+        _fail(f"{args.pretrained} is missing; run `segsr import-pretrained` first")
+        return EXIT_USAGE
+    if args.threads:
+        import torch
+        torch.set_num_threads(args.threads)
+    cfg = RestorerConfig(**({"max_iters": args.iters} if args.iters else {}))
+    best = fine_tune(args.pretrained, args.data, args.out, cfg, minutes=args.minutes)
+    print(json.dumps(best, indent=1))
+    return 0
+
+
+def cmd_build_start(args) -> int:
+    from segsr_gui.training.restorer import build_start_model
+
+    try:
+        build_start_model(args.base, args.restorer, args.out)
+    except (SegSRError, ValueError, OSError) as exc:
+        _fail(str(exc))
+        return EXIT_USAGE
+    return 0
+
+
+def _add_restorer_commands(sub) -> None:
+    ft = sub.add_parser("fine-tune-restorer", help="fine-tune the pretrained SPAN x4 for real-world damage")
+    ft.add_argument("--pretrained", default="pretrained/span_x4_ch48.safetensors", metavar="FILE")
+    ft.add_argument("--data", required=True, metavar="DIR", help="the folder holding camvid/")
+    ft.add_argument("--out", required=True, metavar="DIR", help="writes restorer.safetensors and .json here")
+    ft.add_argument("--minutes", type=float, default=0.0, help="stop after this wall clock (0 = no limit)")
+    ft.add_argument("--iters", type=int, default=0, help="iterations (default: the config's)")
+    ft.add_argument("--threads", type=int, default=0)
+    ft.set_defaults(func=cmd_fine_tune_restorer)
+    bs = sub.add_parser("build-start", help="a shipped model's nets + a restorer, SRDM head at zero "
+                                            "(the start of `segsr train --init`)")
+    bs.add_argument("base", metavar="MODEL", help="the shipped model whose nets are kept")
+    bs.add_argument("--restorer", required=True, metavar="FILE", help="restorer.safetensors")
+    bs.add_argument("--out", required=True, metavar="FILE", help="the start model to write")
+    bs.set_defaults(func=cmd_build_start)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="segsr", description="x4 photo restoration with a "
                                      "semantic-segmentation prior (SegSR).")
@@ -344,6 +392,7 @@ def build_parser() -> argparse.ArgumentParser:
     ip.add_argument("--only", choices=["span", "squeezenet"], action="append", default=None,
                     help="import only this model (repeatable; default: both)")
     ip.set_defaults(func=cmd_import_pretrained)
+    _add_restorer_commands(sub)
     return parser
 
 
