@@ -6,7 +6,7 @@ default sampler settings (noise scale, colour fix, steps) made on it.
 
 For every model and setting: PSNR (Y, 4-px shave) and mIoU of ``x0_hat`` at each
 step, on evenly spaced CamVid val images, each as Real-ESRGAN-degraded LR and as
-plain bicubic LR (seeded). Writes benchmarks/chain.md and chain.json. With
+plain bicubic LR (seeded). Writes benchmarks/results/chain.md and chain.json. With
 ``--write-default`` the setting with the best mean final PSNR over both LR kinds
 (plus 10 x mIoU) among those that never lose more than 0.05 dB or 0.5 mIoU points
 between steps and end on their best step (or, if none does, among those that only
@@ -30,9 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
+from common import DATA, cpu_label, result_path, write_report
 from segsr_gui.classes import IGNORE_ID  # noqa: E402
 from segsr_gui.training.data import class_frequencies, labels_or_ignore, load_camvid, logit_adjustment, make_lr  # noqa: E402
 from segsr_gui.training.evaluate import chain_scores, sampler_input  # noqa: E402
@@ -42,7 +40,6 @@ from segsr_gui.engine.diffusion.sampler import sample  # noqa: E402
 from segsr_gui.engine.diffusion.schedule import ResShiftSchedule  # noqa: E402
 from segsr_gui.engine.diffusion.precision import PRECISIONS, describe  # noqa: E402
 from segsr_gui.engine.nets.weights import load_model, update_manifest  # noqa: E402
-from benchmarks.report import cpu_label, write_report  # noqa: E402
 
 MAX_PSNR_DROP = 0.05
 MAX_MIOU_DROP = 0.005
@@ -94,9 +91,9 @@ def mirror_pair(model, kind: str, lrs: list, hqs: list, labels: list, precision:
     return out
 
 
-def main() -> int:
+def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
+    ap.add_argument("--data", default=str(DATA))
     ap.add_argument("--models", nargs="+", default=["segsr-x4", "srdm-only-x4"])
     ap.add_argument("--noise", nargs="+", type=float, default=[0.0, 0.5, 1.0])
     ap.add_argument("--colour-sigma", nargs="+", type=float, default=[0.0, 1.0, 2.0, 4.0, 8.0],
@@ -108,11 +105,92 @@ def main() -> int:
     ap.add_argument("--tau", nargs="+", type=float, default=[0.0, 0.25, 0.5, 0.75, 1.0],
                     help="logit-adjustment strengths tried for the class map (0 = raw argmax)")
     ap.add_argument("--precision", choices=list(PRECISIONS), default="auto")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "chain"))
+    ap.add_argument("--out", default=result_path("chain"))
     ap.add_argument("--merge", action="store_true", help="keep other models' runs already in OUT.json")
     ap.add_argument("--mirror", action="store_true",
                     help="also score the default chain with the mirror option, beside the plain one")
-    args = ap.parse_args()
+    return ap.parse_args()
+
+
+def grid(name: str, model, args, lrs: dict, hqs: list, labels: list, report: dict) -> dict:
+    """Every (steps, noise, colour fix) setting on every LR kind; the runs go into the report."""
+    settings = {}
+    for steps in args.steps:
+        for noise in args.noise:
+            for sigma in args.colour_sigma:
+                for kind in args.kinds:
+                    s = chain_scores(model, lrs[kind], hqs, labels, steps=steps, noise_scale=noise,
+                                     colour_sigma=sigma, seed=0, precision=args.precision)
+                    run = {"model": name, "lr": kind, "steps": steps, "noise_scale": noise,
+                           "colour_sigma": sigma, "psnr": s.psnr, "miou": s.miou, "monotone": monotone(s),
+                           "final_best": final_best(s)}
+                    report["runs"].append(run)
+                    settings.setdefault((steps, noise, sigma), []).append(run)
+                    print(json.dumps(run), file=sys.stderr, flush=True)
+    return settings
+
+
+def write_default(name: str, loaded, settings: dict, args, images: int, report: dict) -> tuple[int, float]:
+    """Choose the sampler defaults from the grid and write them to the model's manifest."""
+    def score(runs):
+        return float(np.mean([r["psnr"][-1] + 10 * (r["miou"][-1] if r["miou"] else 0) for r in runs]))
+
+    # the preview's promise first: every step holds and the last is the best, on every LR kind
+    candidates = ({k: v for k, v in settings.items() if all(r["monotone"] and r["final_best"] for r in v)}
+                  or {k: v for k, v in settings.items() if all(r["monotone"] for r in v)} or settings)
+    steps, noise, sigma = max(candidates, key=lambda k: score(candidates[k]))
+    best = {r["lr"]: r for r in settings[(steps, noise, sigma)]}
+    manifest = json.loads(loaded.path.with_suffix(".json").read_text())
+    schedule = {**manifest["schedule"], "steps": steps}
+    config = {**manifest["config"], "noise_scale": noise, "colour_sigma": sigma,
+              "schedule": {**manifest["config"]["schedule"], "steps": steps}}
+    update_manifest(
+        loaded.path, noise_scale=noise, colour_sigma=sigma, steps=steps, schedule=schedule,
+        default_chosen_on=(f"CamVid val, {images} images as {' and '.join(args.kinds)} LR, "
+                           "benchmarks/chain.py: best mean final PSNR + 10 x mIoU among settings "
+                           f"that lose at most {MAX_PSNR_DROP} dB / {100 * MAX_MIOU_DROP} mIoU "
+                           "points per step and end on their best step, if any do"),
+        chain_val=best, config=config)
+    report.setdefault("defaults", {})[name] = {"steps": steps, "noise_scale": noise, "colour_sigma": sigma}
+    return steps, noise
+
+
+def class_bias(name: str, loaded, steps: int, noise: float, args, lrs: dict, labels: list, frequencies, report: dict) -> None:
+    """The class map's logit adjustment on the default chain (the one just chosen, if it was)."""
+    chain = dataclasses.replace(loaded.model.config, noise_scale=noise,
+                                schedule=loaded.model.config.schedule.with_steps(steps))
+    loaded.model.config = chain
+    all_lrs = [lr for kind in args.kinds for lr in lrs[kind]]
+    by_tau = class_bias_scores(loaded.model, all_lrs, labels * len(args.kinds), frequencies, args.tau,
+                               args.precision)
+    tau = max(by_tau, key=lambda t: (round(by_tau[t], 6), -t))  # ties: the weaker offset
+    report.setdefault("class_bias", {})[name] = {"miou_by_tau": {str(t): m for t, m in by_tau.items()},
+                                                  "best_tau": tau}
+    if args.write_default:
+        bias = list(logit_adjustment(frequencies, tau))
+        manifest = json.loads(loaded.path.with_suffix(".json").read_text())
+        update_manifest(loaded.path, config={**manifest["config"], "class_bias": bias},
+                        class_bias={"tau": tau, "offsets": bias, "val_miou_by_tau": by_tau,
+                                    "chosen_on": f"CamVid val, the same {len(all_lrs)} LR inputs as the "
+                                                 "sampler defaults, final-step mIoU"})
+        report["defaults"][name]["class_bias_tau"] = tau
+
+
+def merge_previous(report: dict, args) -> None:
+    """With --merge: keep other models' runs from OUT.json; a re-run replaces the same command's."""
+    old = Path(args.out + ".json")
+    if not (args.merge and old.exists()):
+        return
+    previous = json.loads(old.read_text())
+    report["runs"] = [r for r in previous["runs"] if r["model"] not in args.models] + report["runs"]
+    for key in ("defaults", "class_bias", "mirror"):
+        report[key] = {**previous.get(key, {}), **report.get(key, {})}
+    earlier = [c for c in previous["command"].split(" ; ") if c != report["command"]]
+    report["command"] = " ; ".join(earlier + [report["command"]])
+
+
+def main() -> int:
+    args = parse_args()
     val = load_camvid(args.data, "val")
     idx = np.linspace(0, len(val.images) - 1, args.images).astype(int)
     hqs = [val.images[i].astype(np.float32) / 255 for i in idx]
@@ -126,73 +204,17 @@ def main() -> int:
         loaded = load_model(name)
         # the grid scores the raw argmax; the class bias is chosen after it, on the same images
         loaded.model.config = dataclasses.replace(loaded.model.config, class_bias=())
-        settings = {}
-        for steps in args.steps:
-            for noise in args.noise:
-                for sigma in args.colour_sigma:
-                    for kind in args.kinds:
-                        s = chain_scores(loaded.model, lrs[kind], hqs, labels, steps=steps, noise_scale=noise,
-                                         colour_sigma=sigma, seed=0, precision=args.precision)
-                        run = {"model": name, "lr": kind, "steps": steps, "noise_scale": noise,
-                               "colour_sigma": sigma, "psnr": s.psnr, "miou": s.miou, "monotone": monotone(s),
-                               "final_best": final_best(s)}
-                        report["runs"].append(run)
-                        settings.setdefault((steps, noise, sigma), []).append(run)
-                        print(json.dumps(run), file=sys.stderr, flush=True)
+        settings = grid(name, loaded.model, args, lrs, hqs, labels, report)
         steps, noise = loaded.model.config.schedule.steps, loaded.model.config.noise_scale
         if args.write_default:
-            def score(runs):
-                return float(np.mean([r["psnr"][-1] + 10 * (r["miou"][-1] if r["miou"] else 0) for r in runs]))
-
-            # the preview's promise first: every step holds and the last is the best, on every LR kind
-            candidates = ({k: v for k, v in settings.items() if all(r["monotone"] and r["final_best"] for r in v)}
-                          or {k: v for k, v in settings.items() if all(r["monotone"] for r in v)} or settings)
-            steps, noise, sigma = max(candidates, key=lambda k: score(candidates[k]))
-            best = {r["lr"]: r for r in settings[(steps, noise, sigma)]}
-            manifest = json.loads(loaded.path.with_suffix(".json").read_text())
-            schedule = {**manifest["schedule"], "steps": steps}
-            config = {**manifest["config"], "noise_scale": noise, "colour_sigma": sigma,
-                      "schedule": {**manifest["config"]["schedule"], "steps": steps}}
-            update_manifest(
-                loaded.path, noise_scale=noise, colour_sigma=sigma, steps=steps, schedule=schedule,
-                default_chosen_on=(f"CamVid val, {len(idx)} images as {' and '.join(args.kinds)} LR, "
-                                   "benchmarks/chain.py: best mean final PSNR + 10 x mIoU among settings "
-                                   f"that lose at most {MAX_PSNR_DROP} dB / {100 * MAX_MIOU_DROP} mIoU "
-                                   "points per step and end on their best step, if any do"),
-                chain_val=best, config=config)
-            report.setdefault("defaults", {})[name] = {"steps": steps, "noise_scale": noise, "colour_sigma": sigma}
-        if loaded.model.has_segmentation:  # on the default chain (the one just chosen, if it was)
-            chain = dataclasses.replace(loaded.model.config, noise_scale=noise,
-                                        schedule=loaded.model.config.schedule.with_steps(steps))
-            loaded.model.config = chain
-            all_lrs = [lr for kind in args.kinds for lr in lrs[kind]]
-            by_tau = class_bias_scores(loaded.model, all_lrs, labels * len(args.kinds), frequencies, args.tau,
-                                       args.precision)
-            tau = max(by_tau, key=lambda t: (round(by_tau[t], 6), -t))  # ties: the weaker offset
-            report.setdefault("class_bias", {})[name] = {"miou_by_tau": {str(t): m for t, m in by_tau.items()},
-                                                          "best_tau": tau}
-            if args.write_default:
-                bias = list(logit_adjustment(frequencies, tau))
-                manifest = json.loads(loaded.path.with_suffix(".json").read_text())
-                update_manifest(loaded.path, config={**manifest["config"], "class_bias": bias},
-                                class_bias={"tau": tau, "offsets": bias, "val_miou_by_tau": by_tau,
-                                            "chosen_on": f"CamVid val, the same {len(all_lrs)} LR inputs as the "
-                                                         "sampler defaults, final-step mIoU"})
-                report["defaults"][name]["class_bias_tau"] = tau
+            steps, noise = write_default(name, loaded, settings, args, len(idx), report)
+        if loaded.model.has_segmentation:
+            class_bias(name, loaded, steps, noise, args, lrs, labels, frequencies, report)
         if args.mirror:
             loaded = load_model(name)  # the manifest as written: the defaults and class bias in use
             report.setdefault("mirror", {})[name] = [mirror_pair(loaded.model, kind, lrs[kind], hqs, labels,
                                                                  args.precision) for kind in args.kinds]
-    old = Path(args.out + ".json")
-    if args.merge and old.exists():
-        previous = json.loads(old.read_text())
-        report["runs"] = [r for r in previous["runs"] if r["model"] not in args.models] + report["runs"]
-        report["defaults"] = {**previous.get("defaults", {}), **report.get("defaults", {})}
-        report["class_bias"] = {**previous.get("class_bias", {}), **report.get("class_bias", {})}
-        report["mirror"] = {**previous.get("mirror", {}), **report.get("mirror", {})}
-        # A re-run replaces the same command's earlier runs, so it is named once.
-        earlier = [c for c in previous["command"].split(" ; ") if c != report["command"]]
-        report["command"] = " ; ".join(earlier + [report["command"]])
+    merge_previous(report, args)
     write_report(args.out, report, render)
     return 0
 

@@ -4,7 +4,7 @@
 
 Compiles ``SegSRModel.forward`` with TorchInductor (which needs a C++ compiler at run time),
 once per input shape (``dynamic=False``) and once for all shapes (``dynamic=True``), and
-times the whole sampler chain per LR size against eager. Writes benchmarks/compile_check.md
+times the whole sampler chain per LR size against eager. Writes benchmarks/results/compile_check.md
 and .json. Issue 8 asks to try torch.compile and keep it only if it pays: the first run's
 compile time counts against it, as a user opening a photo of a new size pays it.
 """
@@ -16,7 +16,6 @@ import os
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 # A fresh compile cache: the first run then pays the whole compile, as on a user's machine
 # (with a warm cache from an earlier run it took 2-4 s instead of about a minute).
@@ -25,14 +24,12 @@ os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", tempfile.mkdtemp(prefix="segsr-
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from benchmarks.speed import test_image  # noqa: E402
+from speed import test_image  # noqa: E402
+from common import cpu_label, result_path, write_report
 from segsr_gui.engine.inference.pipeline import upscale  # noqa: E402
 from segsr_gui.engine.diffusion.precision import describe  # noqa: E402
 from segsr_gui.engine.nets.weights import load_model  # noqa: E402
-from benchmarks.report import cpu_label, write_report  # noqa: E402
 
 
 def best_of(fn, repeats: int) -> float:
@@ -50,7 +47,7 @@ def main() -> int:
     ap.add_argument("--sizes", nargs="+", type=int, default=[64, 128])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0 = all cores)")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "compile_check"))
+    ap.add_argument("--out", default=result_path("compile_check"))
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)

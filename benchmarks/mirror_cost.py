@@ -1,7 +1,7 @@
 """What the mirror option costs: time and peak memory of one upscale with and without it,
 each in a fresh process (``speed.child_peak_memory``), on the same synthetic photo.
 
-    python benchmarks/mirror_cost.py [--model segsr-x4] [--size 512] [--out benchmarks/mirror_cost]
+    python benchmarks/mirror_cost.py [--model segsr-x4] [--size 512] [--out benchmarks/results/mirror_cost]
 
 The photo is tiled as the app tiles it (automatic tile size), so the peak is that of one
 tile's chain: the mirror's second chain goes through the nets after the first, not beside it.
@@ -12,15 +12,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
-from benchmarks.report import cpu_label, write_report  # noqa: E402
-from benchmarks.speed import child_peak_memory  # noqa: E402
+from speed import child_peak_memory  # noqa: E402
+from common import cpu_label, result_path, write_report
 from segsr_gui.engine.diffusion.precision import describe  # noqa: E402
 
 
@@ -45,7 +42,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="segsr-x4")
     ap.add_argument("--size", type=int, default=512)
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "mirror_cost"))
+    ap.add_argument("--out", default=result_path("mirror_cost"))
     args = ap.parse_args()
     report = {"machine": f"{cpu_label()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
               "date": time.strftime("%Y-%m-%d"), "command": " ".join(["python"] + sys.argv),

@@ -3,11 +3,11 @@
 The reduced precision (the default check):
 
     python benchmarks/quality.py --data ../shared/data --max-images 10
-    python benchmarks/quality.py --data ../shared/data --max-images 10 --no-peer --precision fp32 \\
-        --out benchmarks/quality_fp32
+    python benchmarks/quality.py --data ../shared/data --max-images 10 --no-peers --no-noref --precision fp32 \\
+        --out benchmarks/results/quality_fp32
     python benchmarks/precision_check.py
 
-writes benchmarks/precision.md: PSNR and mIoU per set, LR kind and model, as the app runs
+writes benchmarks/results/precision.md: PSNR and mIoU per set, LR kind and model, as the app runs
 (``auto``: bf16 on a CPU with native bf16) and in fp32, and the largest difference. Any two
 runs: ``--against OTHER.json --title TEXT --out NAME.md`` (for example the table before and
 after a speed change). Goal (issue 8): speed changes move the quality table by at most 0.05 dB.
@@ -20,26 +20,26 @@ import json
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+from common import RESULTS
 GOAL_DB = 0.05
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--against", default=str(HERE / "quality_fp32.json"), help="the other run's JSON")
+    ap.add_argument("--against", default=str(RESULTS / "quality_fp32.json"), help="the other run's JSON")
     ap.add_argument("--title", default="bf16 vs fp32: the quality table")
     ap.add_argument("--label", default="fp32", help="the other run's column name")
-    ap.add_argument("--out", default=str(HERE / "precision.md"))
+    ap.add_argument("--out", default=str(RESULTS / "precision.md"))
     args = ap.parse_args()
     other_path = Path(args.against)
-    auto = json.loads((HERE / "quality.json").read_text())
+    auto = json.loads((RESULTS / "quality.json").read_text())
     full = json.loads(other_path.read_text())
     same = auto["machine"] == full["machine"]
     where = (f"both on {auto['machine']}" if same
              else f"the first on {auto['machine']}, the other on {full['machine']}")
     lines = [f"# {args.title}", "",
-             f"From `benchmarks/quality.json` ({auto.get('precision', '?')}, {auto['date']}) and "
-             f"`benchmarks/{other_path.name}` ({full.get('precision', '?')}, {full['date']}), "
+             f"From `benchmarks/results/quality.json` ({auto.get('precision', '?')}, {auto['date']}) and "
+             f"`benchmarks/results/{other_path.name}` ({full.get('precision', '?')}, {full['date']}), "
              f"{where}; written by `benchmarks/precision_check.py`.", "",
              f"| set | LR | model | PSNR as run | PSNR {args.label} | difference (dB) | mIoU as run | "
              f"mIoU {args.label} |",
@@ -49,7 +49,7 @@ def main() -> int:
         for kind, methods in kinds.items():
             for key, a in methods.items():
                 b = full["results"].get(set_name, {}).get(kind, {}).get(key)
-                if b is None or key in ("bicubic", "peer"):
+                if b is None or key in ("bicubic", "peer", "span", "srmd", "realesrgan"):  # the models only
                     continue
                 diff = a["psnr"] - b["psnr"]
                 worst = max(worst, abs(diff))

@@ -2,7 +2,7 @@
 much of SegDM's training signal comes from each loss.
 
     python benchmarks/seg_fit.py --data ../shared/data [--model segsr-x4] [--images 24]
-        [--grad-batches 4] [--out benchmarks/seg_fit]
+        [--grad-batches 4] [--out benchmarks/results/seg_fit]
 
 - **Fit**: the default chain (class bias included) on evenly spaced whole frames of each
   split, bicubic LR (seeded), plain and with the mirror option. A model whose train
@@ -20,21 +20,17 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
+from common import DATA, cpu_label, result_path, write_report
 from segsr_gui.training.data import CropSampler, labels_or_ignore, load_camvid, make_lr  # noqa: E402
 from segsr_gui.training.evaluate import chain_scores  # noqa: E402
 from segsr_gui.engine.diffusion.precision import describe  # noqa: E402
 from segsr_gui.engine.diffusion.schedule import ResShiftSchedule  # noqa: E402
 from segsr_gui.training.train import TrainConfig, batch_losses  # noqa: E402
 from segsr_gui.engine.nets.weights import load_model  # noqa: E402
-from benchmarks.report import cpu_label, write_report  # noqa: E402
 
 SPLITS = ("train", "val", "test")
 
@@ -100,12 +96,12 @@ def render(report: dict) -> str:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
+    ap.add_argument("--data", default=str(DATA))
     ap.add_argument("--model", default="segsr-x4")
     ap.add_argument("--images", type=int, default=24)
     ap.add_argument("--grad-batches", type=int, default=4)
     ap.add_argument("--crop", type=int, default=256)
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "seg_fit"))
+    ap.add_argument("--out", default=result_path("seg_fit"))
     args = ap.parse_args()
     loaded = load_model(args.model)
     if not loaded.model.has_segmentation:

@@ -84,7 +84,8 @@ def test_the_start_model_keeps_a_shipped_models_nets_and_begins_as_the_restorer(
 
 
 def test_diffusion_training_leaves_the_restorer_frozen():
-    from segsr_gui.training.train import TrainConfig, parameter_groups, train_step
+    from segsr_gui.training.config import TrainConfig
+    from segsr_gui.training.train import parameter_groups, train_step
 
     model = restorer_model()
     model.restorer.requires_grad_(False)
@@ -117,3 +118,12 @@ def test_restorer_fine_tuning_keeps_the_best_on_val_and_says_what_it_did(tmp_pat
     changed = not torch.equal(tuned.conv_1.weight, span.conv_1.weight)
     # the pretrained net is kept unless an iteration beat it on val
     assert changed == (best["iteration"] > 0)
+
+
+def test_selection_prefers_real_world_gains_within_the_clean_guard():
+    from segsr_gui.training.restorer import better
+
+    pretrained = {"iteration": 0, "realworld": 23.0, "bicubic": 26.0}
+    assert better({"realworld": 23.4, "bicubic": 25.6}, pretrained, pretrained, 0.5)
+    assert not better({"realworld": 24.0, "bicubic": 25.4}, pretrained, pretrained, 0.5)  # forgot too much
+    assert not better({"realworld": 22.9, "bicubic": 26.1}, pretrained, pretrained, 0.5)  # no gain

@@ -70,7 +70,7 @@ def test_train_logs_selects_resumes_and_ships(tmp_path, camvid_like):
 
 
 def test_learning_rate_warms_up_then_decays_by_cosine_to_its_floor():
-    from segsr_gui.training.train import TrainConfig, learning_rate
+    from segsr_gui.training.config import TrainConfig, learning_rate
 
     cfg = TrainConfig(lr=1e-3, lr_final=0.1, warmup=10, max_iters=110)
     assert learning_rate(cfg, 0) == pytest.approx(1e-4)
@@ -117,7 +117,8 @@ def test_continued_training_starts_from_a_shipped_model_and_ships_only_a_better_
         assert training["continued_from"].startswith("first (sha256 ")
     # the state the run started from was the shipped one, not a fresh init
     from segsr_gui.engine.nets.model import SegSRModel
-    from segsr_gui.training.train import initial_weights, load_config
+    from segsr_gui.training.config import load_config
+    from segsr_gui.training.records import initial_weights
 
     cfg = load_config(config)
     model, ema = SegSRModel(cfg.model), SegSRModel(cfg.model)
@@ -134,7 +135,7 @@ def test_continued_training_starts_from_a_shipped_model_and_ships_only_a_better_
 
 
 def test_a_config_with_a_base_overrides_only_what_it_names(tmp_path):
-    from segsr_gui.training.train import load_config
+    from segsr_gui.training.config import load_config
 
     (tmp_path / "first.toml").write_text(TOML)
     (tmp_path / "more.toml").write_text('base = "first.toml"\n[train]\nseed = 5\nlr_final = 0.1\n')
@@ -161,7 +162,8 @@ def test_median_frequency_weights_favour_the_rare_class_and_skip_absent_ones():
 
 def test_class_balanced_training_weighs_the_cross_entropy(tmp_path, camvid_like):
     from segsr_gui.training.data import load_camvid
-    from segsr_gui.training.train import load_config, run_training, seg_class_weights
+    from segsr_gui.training.config import load_config
+    from segsr_gui.training.train import run_training, seg_class_weights
 
     (tmp_path / "plain.toml").write_text(TOML)
     (tmp_path / "balanced.toml").write_text('base = "plain.toml"\n[train]\nclass_balance = "median"\n')
@@ -246,7 +248,8 @@ def test_crop_sampler_jitters_the_share_it_is_given_and_keeps_the_labels(camvid_
 
 def test_segmentation_side_learns_at_its_own_rate_and_resumes_with_it(tmp_path, camvid_like):
     from segsr_gui.engine.nets.model import ModelConfig, SegSRModel
-    from segsr_gui.training.train import load_config, parameter_groups, run_training
+    from segsr_gui.training.config import load_config
+    from segsr_gui.training.train import parameter_groups, run_training
 
     (tmp_path / "plain.toml").write_text(TOML)
     cfg = load_config(tmp_path / "plain.toml")

@@ -9,7 +9,8 @@ far sharper than CamVid's soft 480x360 stills, and on bicubic crops the target
 is the frozen net's own output on the very same input, which holds what it
 knows about clean photos (learning without forgetting; ``docs/design.md``).
 Validation on fixed CamVid val inputs (Real-ESRGAN-degraded and bicubic, PSNR
-against the HR frames) keeps the best weights.
+against the HR frames) keeps the weights with the best real-world PSNR among those
+that lose at most ``max_clean_loss`` dB on the bicubic inputs (``better``).
 
     segsr fine-tune-restorer --pretrained pretrained/span_x4_ch48.safetensors --data DIR --out DIR
 """
@@ -20,7 +21,7 @@ import copy
 import json
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +52,18 @@ class RestorerConfig:
     old_photo_share: float = 0.2
     seed: int = 0
     bf16: bool = True
+    pretrained: str = ""  # the imported weights (set by fine_tune)
+    # A checkpoint may lose at most this much PSNR on clean (bicubic) val inputs to be kept:
+    # the real-world gain is what the app is for, the clean loss what it may cost.
+    max_clean_loss: float = 0.5
+
+
+def better(scores: dict, best: dict, pretrained: dict, max_clean_loss: float) -> bool:
+    """Selection: the higher real-world PSNR, among checkpoints whose clean (bicubic LR) PSNR
+    stays within ``max_clean_loss`` dB of the pretrained net's (the guard against forgetting)."""
+    if scores["bicubic"] < pretrained["bicubic"] - max_clean_loss:
+        return False
+    return scores["realworld"] > best["realworld"]
 
 
 def load_span(path: str | Path) -> SPAN:
@@ -92,6 +105,7 @@ def fine_tune(pretrained, data_root, out_dir, cfg: RestorerConfig = RestorerConf
     """Fine-tune; writes ``OUT/restorer.safetensors`` (the best on val) and ``restorer.json``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    cfg = replace(cfg, pretrained=str(pretrained))
     torch.manual_seed(cfg.seed)
     teacher = load_span(pretrained).eval().requires_grad_(False)
     student = copy.deepcopy(teacher).train().requires_grad_(True)
@@ -131,10 +145,10 @@ def fine_tune(pretrained, data_root, out_dir, cfg: RestorerConfig = RestorerConf
             scores = score()
             history.append({"iteration": it, **scores})
             log(f"val it {it}: {scores}")
-            if sum(scores.values()) > sum(v for k, v in best.items() if k != "iteration"):
+            if better(scores, best, start_scores, cfg.max_clean_loss):
                 best = {"iteration": it, **scores}
                 _save(out, student, cfg, best, history, start_scores, time.time() - start, it)
-    # No validation beat the pretrained net: it is the result, unchanged.
+    # No validation beat the pretrained net under the guard: it is the result, unchanged.
     _save(out, teacher if best["iteration"] == 0 else None, cfg, best, history, start_scores,
           time.time() - start, it)
     return best
@@ -144,6 +158,7 @@ def _save(out: Path, net, cfg: RestorerConfig, best: dict, history: list, start_
           seconds: float, iterations: int) -> None:
     """The weights (when ``net`` is given) and the record, written together."""
     record = {"config": asdict(cfg), "best": best, "pretrained_val_psnr": start_scores,
+              "pretrained_manifest": str(Path(cfg.pretrained).with_suffix(".json")) if cfg.pretrained else "",
               "history": history, "iterations": iterations, "wall_clock_minutes": round(seconds / 60, 1),
               "threads": torch.get_num_threads(), "torch": torch.__version__,
               "data": "CamVid train crops degraded on the fly; targets: frozen pretrained SPAN on the "
@@ -155,7 +170,29 @@ def _save(out: Path, net, cfg: RestorerConfig, best: dict, history: list, start_
     write_files_atomic(items, overwrite=True)
 
 
-def build_start_model(base, restorer_weights, out_path, log=print):
+PROVENANCE_KEYS = ("name", "source_package", "version", "package_file", "package_sha256", "files_inside",
+                   "safetensors_sha256", "licence", "licence_source", "upstream", "param_count", "check")
+
+
+def restorer_provenance(restorer_weights, pretrained_manifest=None) -> dict:
+    """What a model's manifest says of its restorer: the pretrained net (package, version,
+    file, sha256, licence, the port's check against ncnn) and its fine-tuning here."""
+    record_path = Path(restorer_weights).with_suffix(".json")
+    tuning = json.loads(record_path.read_text()) if record_path.is_file() else {}
+    pretrained_manifest = Path(pretrained_manifest or tuning.get("pretrained_manifest")
+                               or "pretrained/span_x4_ch48.json")
+    pretrained = json.loads(pretrained_manifest.read_text()) if pretrained_manifest.is_file() else {}
+    return {
+        "architecture": "SPAN x4, 48 channels, 6 blocks (engine/nets/span.py)",
+        "pretrained": {k: pretrained[k] for k in PROVENANCE_KEYS if k in pretrained},
+        "fine_tuning": {k: tuning[k] for k in ("data", "iterations", "wall_clock_minutes", "best",
+                                                 "pretrained_val_psnr", "config", "threads", "torch")
+                        if k in tuning},
+        "licence": pretrained.get("licence", "Apache-2.0") + " (licenses/LICENSE-SPAN, licenses/NOTICE)",
+    }
+
+
+def build_start_model(base, restorer_weights, out_path, log=print, pretrained_manifest=None):
     """The starting point of a restore-then-refine model: the nets of the shipped model
     ``base`` (name or file), the fine-tuned restorer, and SRDM's output head at zero, so the
     model returns exactly the restorer's output until training moves it (the refinement
@@ -175,4 +212,5 @@ def build_start_model(base, restorer_weights, out_path, log=print):
     log(f"start model from {loaded.name} + {Path(restorer_weights).name}, SRDM head at zero")
     return save_model(model, out_path, training={
         "iterations": 0, "wall_clock_minutes": 0.0, "precision": "",
-        "data": f"{loaded.name}'s nets, restorer {Path(restorer_weights).name}; SRDM head zeroed"})
+        "data": f"{loaded.name}'s nets, restorer {Path(restorer_weights).name}; SRDM head zeroed"},
+        restorer=restorer_provenance(restorer_weights, pretrained_manifest))

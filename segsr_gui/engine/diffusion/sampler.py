@@ -84,7 +84,6 @@ def _noise(field: NoiseField, stream: int, like: torch.Tensor, origin: tuple[int
     return n.expand(b, -1, -1, -1).to(device=like.device, dtype=like.dtype)
 
 
-@torch.inference_mode()
 def iter_sample(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int = 0,
                 noise_scale: float = 1.0, colour_sigma: float = 0.0, origin: tuple[int, int] = (0, 0),
                 precision: str = "auto", mirror: bool = False,
@@ -93,8 +92,8 @@ def iter_sample(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int
 
     Args:
         model: a ``SegSRModel`` (or anything with its call signature).
-        y: bicubic-upsampled LQ image (B, 3, sH, sW) in [-1, 1]; its LR size must be
-            a multiple of ``model.stride``.
+        y: the chain's start (B, 3, sH, sW) in [-1, 1]: the model's first estimate
+            (``SegSRModel.first_estimate``); its LR size must be a multiple of ``model.stride``.
         schedule: the ResShift schedule (its ``steps`` is the step count).
         seed: seeds the position-keyed noise, so the same seed gives the same output.
         noise_scale: 0 = deterministic posterior mean, 1 = ResShift's full noise.
@@ -106,39 +105,42 @@ def iter_sample(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int
         mirror: also run the chain on the left-right mirror of ``y`` and yield the mean of
             both chains' estimates (``_mirror_mean``): twice the time, and less than twice
             the peak memory, because the nets see one chain at a time (1.44x for a 512x512
-            photo, benchmarks/mirror_cost.md; the rest is the second chain's states).
+            photo, benchmarks/results/mirror_cost.md; the rest is the second chain's states).
     """
-    cfg = model.config
-    shown_y = y
+    net = _InPrecision(model, y.device, precision)
+    kw = dict(seed=seed, noise_scale=noise_scale, colour_sigma=colour_sigma, origin=origin)
     if mirror:
-        y = torch.cat([y, y.flip(-1)])
-    field = NoiseField(seed)
-    k, total = cfg.num_classes, schedule.steps
-    x = schedule.prior_sample(y, _noise(field, 0, y, origin))
-    s = None
-    if model.has_segmentation:
-        prior = torch.full((y.shape[0], k, y.shape[2], y.shape[3]), 1.0 / k, dtype=y.dtype, device=y.device)
-        s = schedule.prior_sample(prior, _noise(field, 1, prior, origin), kappa=cfg.kappa_seg)
-    x0_prev = y
-    class_bias = None
-    if model.has_segmentation and cfg.class_bias:
-        class_bias = torch.tensor(cfg.class_bias, dtype=torch.float32, device=y.device).view(1, k, 1, 1)
-    y_low = gaussian_blur(shown_y, colour_sigma) if colour_sigma > 0 else None
-    shown = _Shown(shown_y, colour_sigma, y_low, class_bias)
-    for index, t in enumerate(schedule.timesteps):
-        eta = torch.full((y.shape[0],), schedule.eta(t), device=y.device, dtype=y.dtype)
-        with autocast(y.device, precision):
-            x0_hat, s0_hat = _denoise(model, 2 if mirror else 1, x, s, y, x0_prev, eta)
-        x0_hat = x0_hat.float().clamp(-1, 1)
-        s0_hat = None if s0_hat is None else s0_hat.float()
-        if mirror:
-            result = StepResult(index, total, t, x[:len(shown_y)], _mirror_mean(x0_hat),
-                                None if s0_hat is None else _mirror_mean(s0_hat), shown)
-        else:
-            result = StepResult(index, total, t, x, x0_hat, s0_hat, shown)
+        steps = _mirrored(iter_chain(_OneChainAtATime(net, 2), torch.cat([y, y.flip(-1)]), schedule, **kw),
+                          _shown_for(model, y, colour_sigma))
+    else:
+        steps = iter_chain(net, y, schedule, **kw)
+    for result in steps:
         if callback is not None:
             callback(result)
         yield result
+
+
+@torch.inference_mode()
+def iter_chain(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int = 0, noise_scale: float = 1.0,
+               colour_sigma: float = 0.0, origin: tuple[int, int] = (0, 0)) -> Iterator[StepResult]:
+    """The chain itself (``iter_sample``'s arguments): the nets' estimate at each step is
+    yielded, then both states take the closed-form posterior step."""
+    cfg = model.config
+    field = NoiseField(seed)
+    x = schedule.prior_sample(y, _noise(field, 0, y, origin))
+    s = None
+    if model.has_segmentation:
+        k = cfg.num_classes
+        prior = torch.full((y.shape[0], k, y.shape[2], y.shape[3]), 1.0 / k, dtype=y.dtype, device=y.device)
+        s = schedule.prior_sample(prior, _noise(field, 1, prior, origin), kappa=cfg.kappa_seg)
+    x0_prev = y
+    shown = _shown_for(model, y, colour_sigma)
+    for index, t in enumerate(schedule.timesteps):
+        eta = torch.full((y.shape[0],), schedule.eta(t), device=y.device, dtype=y.dtype)
+        x0_hat, s0_hat = model(x, s, y, x0_prev, eta)
+        x0_hat = x0_hat.float().clamp(-1, 1)
+        s0_hat = None if s0_hat is None else s0_hat.float()
+        yield StepResult(index, schedule.steps, t, x, x0_hat, s0_hat, shown)
         if t == 1:
             break
         stream = 2 * (index + 1)
@@ -153,16 +155,62 @@ def iter_sample(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int
         x0_prev = x0_hat
 
 
-def _denoise(model, chains: int, *inputs):
+def _shown_for(model, y: torch.Tensor, colour_sigma: float) -> _Shown:
+    cfg = model.config
+    class_bias = None
+    if model.has_segmentation and cfg.class_bias:
+        class_bias = torch.tensor(cfg.class_bias, dtype=torch.float32, device=y.device).view(1, -1, 1, 1)
+    y_low = gaussian_blur(y, colour_sigma) if colour_sigma > 0 else None
+    return _Shown(y, colour_sigma, y_low, class_bias)
+
+
+class _Wrapped:
+    """A model seen through a wrapper: the call changes, everything else is the model's."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+
+class _InPrecision(_Wrapped):
+    """The nets' calls under the run's autocast (``precision.py``); the chain stays fp32."""
+
+    def __init__(self, model, device, precision: str):
+        super().__init__(model)
+        self.device, self.precision = device, precision
+
+    def __call__(self, *inputs):
+        with autocast(self.device, self.precision):
+            return self.model(*inputs)
+
+
+class _OneChainAtATime(_Wrapped):
     """The nets on ``chains`` equal slices of the batch, one after the other, so the
     activations of one slice are freed before the next (the nets' working memory stays
     that of one chain)."""
-    if chains == 1:
-        return model(*inputs)
-    b = inputs[0].shape[0] // chains
-    outs = [model(*(t if t is None else t[i * b:(i + 1) * b] for t in inputs)) for i in range(chains)]
-    x0 = torch.cat([o[0] for o in outs])
-    return x0, None if outs[0][1] is None else torch.cat([o[1] for o in outs])
+
+    def __init__(self, model, chains: int):
+        super().__init__(model)
+        self.chains = chains
+
+    def __call__(self, *inputs):
+        b = inputs[0].shape[0] // self.chains
+        outs = [self.model(*(t if t is None else t[i * b:(i + 1) * b] for t in inputs))
+                for i in range(self.chains)]
+        x0 = torch.cat([o[0] for o in outs])
+        return x0, None if outs[0][1] is None else torch.cat([o[1] for o in outs])
+
+
+def _mirrored(steps: Iterator[StepResult], shown: _Shown) -> Iterator[StepResult]:
+    """A two-chain run (the photo, then its mirror) as one: each step's estimates are the
+    mean of both (``_mirror_mean``), shown against the photo's own start."""
+    for step in steps:
+        half = step.x_t.shape[0] // 2
+        logits = None if step.logits is None else _mirror_mean(step.logits)
+        yield StepResult(step.index, step.total, step.t, step.x_t[:half], _mirror_mean(step.estimate),
+                         logits, shown)
 
 
 def _mirror_mean(both: torch.Tensor) -> torch.Tensor:

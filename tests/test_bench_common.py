@@ -1,0 +1,38 @@
+"""Tests for benchmarks/common.py and quality_render.py: photo loading and the report's table."""
+import numpy as np
+from PIL import Image
+
+from _bench import load
+
+common = load("common")
+
+
+def test_load_rgb8_drops_alpha_and_scales_16_bit(tmp_path):
+    rgba = np.zeros((4, 5, 4), np.uint8)
+    rgba[..., 0], rgba[..., 3] = 200, 0
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "a.png")
+    a = common.load_rgb8(tmp_path / "a.png")
+    assert a.shape == (4, 5, 3) and a.dtype == np.uint8 and (a[..., 0] == 200).all()
+    Image.fromarray(np.full((3, 3), 65535, np.uint16)).save(tmp_path / "g16.png")
+    g = common.load_rgb8(tmp_path / "g16.png")
+    assert g.shape == (3, 3, 3) and (g == 255).all()
+    Image.fromarray(np.full((3, 3), 77, np.uint8), "L").save(tmp_path / "g.png")
+    assert (common.load_rgb8(tmp_path / "g.png") == 77).all()
+
+
+def test_seed_is_fixed_per_image():
+    assert common.seed_for("Set5", "baby") == common.seed_for("Set5", "baby")
+    assert common.seed_for("Set5", "baby") != common.seed_for("Set14", "baby")
+
+
+def test_quality_table_marks_cells_not_run():
+    render = load("quality_render").render_markdown
+    cell = {"psnr": 30.0, "ssim": 0.9, "images": 5}
+    report = {"date": "d", "machine": "m", "threads": 2, "torch": "t", "python": "p", "command": "c",
+              "precision": "fp32", "data": {}, "max_images": 0,
+              "rows": {"bicubic": "Bicubic", "realesrgan": "Real-ESRGAN"},
+              "results": {"Set5": {k: {"bicubic": cell, "realesrgan": cell} for k in ("bicubic", "realworld")},
+                          "BSD68": {k: {"bicubic": cell} for k in ("bicubic", "realworld")}},
+              "seconds": {"bicubic": 0.0, "realesrgan": 1.0}}
+    text = render(report)
+    assert "| Real-ESRGAN | 30.00 / 0.9000 | – |" in text
