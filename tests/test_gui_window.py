@@ -379,3 +379,107 @@ def test_live_class_maps_are_made_only_when_shown(qtbot, window, photo):
     assert live[0].classes.made and not live[0].shares_estimated
     assert window.viewer.main.overlay is live[0].classes.image
     assert window.legend.item(0, 1).text().endswith(" %") and "\u2248" not in window.legend.item(0, 1).text()
+
+
+@pytest.fixture
+def wide_photo(tmp_path):
+    """A photo wide enough for two of the smallest tiles (issue 26)."""
+    from PIL import Image
+
+    from segsr_gui.engine.inference.pipeline import MIN_TILE
+
+    yy, xx = np.mgrid[0:40, 0:MIN_TILE + 64]
+    rgb = np.stack([(xx * 5) % 256, (yy * 6) % 256, ((xx + yy) * 3) % 256], axis=2).astype(np.uint8)
+    path = tmp_path / "wide.png"
+    Image.fromarray(rgb).save(path)
+    return path
+
+
+def test_tiled_run_scrubs_by_step_over_the_whole_photo(qtbot, env, tiny_model_file, wide_photo):
+    """#26.1: after a tiled run the scrubber moves by step, each step a whole-photo frame."""
+    from segsr_gui.engine.inference.pipeline import MIN_TILE
+
+    window = make_window(qtbot, tiny_model_file, seed=7, tile=MIN_TILE)
+    open_photo(qtbot, window, wide_photo)
+    assert run_to_end(qtbot, window) == "done"
+    run = window.runs[0]
+    assert len(run.frames) == 3 and window.scrubber.slider.maximum() == 2 and window.scrubber.isEnabled()
+    bicubic = qimage_to_array(window.bicubic_image).astype(np.int16)
+    halves = (slice(0, bicubic.shape[1] // 3), slice(2 * bicubic.shape[1] // 3, None))
+    seen = []
+    for i in range(3):
+        window.scrubber.set_value(i)
+        assert window.scrubber.label.text() == f"Step {i + 1}/3"
+        shown = qimage_to_array(window.viewer.main.right).astype(np.int16)
+        assert shown.shape == bicubic.shape  # the whole photo, not a tile
+        for cols in halves:  # both tiles have reached this step
+            assert np.abs(shown[:, cols] - bicubic[:, cols]).mean() > 1
+        seen.append(shown)
+        if i < 2:
+            assert f"step {i + 1}" in window.viewer.main.right_label
+    assert window.viewer.main.right is run.image
+    for cols in halves:  # each step differs from the next everywhere
+        assert np.abs(seen[0][:, cols] - seen[1][:, cols]).mean() > 0.5
+
+
+def test_tiled_run_counts_and_paints_no_class_where_no_tile_has_been(qtbot, env, tiny_model_file, wide_photo):
+    """#26.2: the unfinished area is no class: transparent in the overlay, left out of the shares."""
+    from segsr_gui.engine.inference.pipeline import MIN_TILE
+    from segsr_gui.io.masks import class_fractions
+    from segsr_gui.ui.frames import NO_CLASS
+
+    window = make_window(qtbot, tiny_model_file, seed=7, tile=MIN_TILE)
+    open_photo(qtbot, window, wide_photo)
+    window.view_panel.set_value("layer", "overlay")
+    checked = []
+
+    def on_step(index, total):
+        f = window._live
+        if f is None or f.tile_index != 0:
+            return
+        ids = f.classes.ids
+        right = ids[:, -ids.shape[1] // 10:]
+        assert (right == NO_CLASS).all() and (ids[:, :ids.shape[1] // 3] != NO_CLASS).all()
+        known = ids[ids != NO_CLASS]
+        assert np.allclose(f.shares, class_fractions(known, len(f.shares)))
+        overlay = window.viewer.main.overlay
+        assert overlay.pixelColor(overlay.width() - 1, overlay.height() // 2).alpha() == 0
+        assert overlay.pixelColor(2, overlay.height() // 2).alpha() == 255
+        texts = [window.legend.item(i, 1).text() for i in range(window.legend.rowCount())]
+        total_percent = sum(float(t.split()[-2]) for t in texts)
+        assert abs(total_percent - 100) < 1
+        checked.append(index)
+
+    window.stepShown.connect(on_step)
+    assert run_to_end(qtbot, window) == "done"
+    assert checked == [0, 1, 2]
+    for frame in window.runs[0].frames:  # every step's frame has every tile: no unclassed pixel
+        assert not (frame.classes.ids == NO_CLASS).any()
+
+
+def test_window_run_falls_back_to_smaller_tiles_when_out_of_memory(qtbot, env, tiny_model_file, wide_photo,
+                                                                   monkeypatch):
+    """#26.7: the window's run takes the batch queue's road: out of memory, smaller tiles."""
+    from segsr_gui.engine.inference import runner
+    from segsr_gui.engine.inference.pipeline import MIN_TILE
+
+    real, tries = runner.iter_upscale, []
+
+    def short_of_memory(rgb, model, *, tile=None, **kwargs):
+        tries.append(tile)
+        if not tile or tile > MIN_TILE:
+            raise RuntimeError("DefaultCPUAllocator: not enough memory: you tried to allocate; out of memory")
+        return (yield from real(rgb, model, tile=tile, **kwargs))
+
+    monkeypatch.setattr(runner, "iter_upscale", short_of_memory)
+    window = make_window(qtbot, tiny_model_file, seed=7)
+    open_photo(qtbot, window, wide_photo)
+    messages = []
+    window.statusBar().messageChanged.connect(messages.append)
+    assert run_to_end(qtbot, window) == "done"
+    assert tries == [0, MIN_TILE]
+    run = window.runs[0]
+    assert run.tile == MIN_TILE and run.result.image.shape == (160, 4 * (MIN_TILE + 64), 3)
+    assert any("out of memory" in m.lower() and str(MIN_TILE) in m for m in messages)
+    assert any(str(MIN_TILE) in n for n in run.notes)
+    assert len(run.frames) == 3 and window.scrubber.slider.maximum() == 2

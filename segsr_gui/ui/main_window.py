@@ -348,6 +348,7 @@ class MainWindow(QMainWindow):
         worker.returned.connect(self._run_returned)
         worker.errored.connect(self._run_failed)
         worker.aborted.connect(self._run_aborted)
+        worker.retrying.connect(self._run_retrying)
         worker.done.connect(self._run_done)
         self._worker = worker
         self._run_photo = self.photo  # results that arrive after another photo was opened are dropped
@@ -367,6 +368,13 @@ class MainWindow(QMainWindow):
         self._live_meta = start
         self.legend.set_classes(start.classes, start.palette)
         self.view_panel.set_has_classes(True)
+
+    def _run_retrying(self, tile: int, note: str) -> None:
+        """Out of memory: the worker starts again with smaller tiles; the preview starts over."""
+        self._live = None
+        self.progress.begin(f"Out of memory: again with {tile}-px tiles\u2026")
+        self.statusBar().showMessage(note, 10000)
+        self._update_view()
 
     def _run_step(self, frame: StepFrame) -> None:
         if self._worker is None or self.photo is not self._run_photo:
@@ -391,8 +399,8 @@ class MainWindow(QMainWindow):
         self.view_panel.set_has_classes(out.classes is not None)
         self._update_sources(right=f"run:{out.id}")
         self.progress.finish(f"Done in {_clock(out.elapsed)}  \u00b7  {out.steps} steps")
-        self.statusBar().showMessage("Done. Drag the slider on the photo to compare; File \u25b8 Export saves it.",
-                                     10000)
+        self.statusBar().showMessage(" ".join(out.notes + ["Done. Drag the slider on the photo to compare; "
+                                                           "File \u25b8 Export saves it."]), 10000)
         self._outcome = "done"
 
     def _run_failed(self, message: str, details: str) -> None:
@@ -443,9 +451,8 @@ class MainWindow(QMainWindow):
         run = self._run_by_key(self.view_panel.value("right") or "")
         labels = []
         if run is not None:
-            for f in run.frames:
-                text = f"Step {f.index + 1}/{f.total}"
-                labels.append(text + (f", tile {f.tile_index + 1}/{f.tiles}" if f.tiles > 1 else ""))
+            # a tiled run's frames are whole-photo frames too: one per step, every tile at that step
+            labels = [f"Step {f.index + 1}/{f.total}" for f in run.frames]
         self.scrubber.set_frames(labels)
         self.scrubber.setEnabled(not self.running and len(labels) > 1)
 
@@ -503,6 +510,8 @@ class MainWindow(QMainWindow):
             right = noisy if noisy is not None else f.image
             classes, shares_of = f.classes, f
             right_label = f"Restoring \u00b7 step {f.index + 1}/{f.total}"
+            if f.tiles > 1:
+                right_label += f", tile {f.tile_index + 1}/{f.tiles}"
             if state == "noisy" and noisy is None:  # a tiled run records x_t only while it is shown
                 right_label += " \u00b7 noisy state from the next tile on"
         else:
