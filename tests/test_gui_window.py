@@ -483,3 +483,35 @@ def test_window_run_falls_back_to_smaller_tiles_when_out_of_memory(qtbot, env, t
     assert any("out of memory" in m.lower() and str(MIN_TILE) in m for m in messages)
     assert any(str(MIN_TILE) in n for n in run.notes)
     assert len(run.frames) == 3 and window.scrubber.slider.maximum() == 2
+
+
+def test_classes_follow_the_run_on_the_right_after_a_run_without_classes(qtbot, env, tiny_model_file, photo):
+    """#26.3: after a run with a model that finds no classes (the srdm-only ablation), picking a
+    run with classes on the right makes its overlay viewable again; a run without lists none."""
+    from segsr_gui.ui.app import apply_theme
+    from conftest import make_tiny_model
+    from segsr_gui.engine.nets.weights import save_model
+
+    save_model(make_tiny_model(bridge=False), tiny_model_file.parent / "plain", training={"note": "test"})
+    window = make_window(qtbot, tiny_model_file, seed=7)
+    apply_theme(QApplication.instance(), "light")
+    open_photo(qtbot, window, photo)
+    window.view_panel.set_value("layer", "overlay")
+    assert run_to_end(qtbot, window) == "done"
+    window.run_panel.select_model(str(tiny_model_file.parent / "plain.safetensors"))
+    assert run_to_end(qtbot, window) == "done"
+    assert window.runs[0].classes is None
+    assert not window.view_panel.layer.isEnabled() and window.legend.rowCount() == 0
+    window.view_panel.set_value("right", "run:1")
+    assert window.view_panel.layer.isEnabled() and window.view_panel.opacity.isEnabled()
+    assert window.viewer.main.overlay is window.runs[1].classes.image and window.viewer.main.layer == "overlay"
+    assert window.legend.rowCount() == 11
+    assert all(window.legend.item(i, 1).text().endswith("%") for i in range(11))
+    # present classes keep the theme's text colour, not a colour read before a theme switch
+    present = [i for i in range(11) if window.runs[1].shares[i] >= 0.0005]
+    assert present and all(window.legend.item(i, 0).data(Qt.ItemDataRole.ForegroundRole) is None
+                           for i in present)
+    window.view_panel.set_value("right", "run:2")
+    assert not window.view_panel.layer.isEnabled() and window.legend.rowCount() == 0
+    assert window.viewer.main.layer == "photo"
+    QApplication.instance().setStyleSheet("")

@@ -366,8 +366,7 @@ class MainWindow(QMainWindow):
 
     def _run_started(self, start) -> None:
         self._live_meta = start
-        self.legend.set_classes(start.classes, start.palette)
-        self.view_panel.set_has_classes(True)
+        self._update_view()
 
     def _run_retrying(self, tile: int, note: str) -> None:
         """Out of memory: the worker starts again with smaller tiles; the preview starts over."""
@@ -395,8 +394,6 @@ class MainWindow(QMainWindow):
         for older in self.runs[KEEP_STEPS_RUNS:]:  # bound memory: older runs keep their result only
             older.frames = older.frames[-1:]
         self._live = None
-        self.legend.set_classes(out.classes_names, out.palette)
-        self.view_panel.set_has_classes(out.classes is not None)
         self._update_sources(right=f"run:{out.id}")
         self.progress.finish(f"Done in {_clock(out.elapsed)}  \u00b7  {out.steps} steps")
         self.statusBar().showMessage(" ".join(out.notes + ["Done. Drag the slider on the photo to compare; "
@@ -503,6 +500,7 @@ class MainWindow(QMainWindow):
             self.viewer.set_mode("off")
             self.viewer.set_images(None, left, "", "Original · press F5 to restore", left_smooth)
             self.viewer.set_overlay(None, 0, "photo")
+            self._update_classes(None)
             return
         if self._live is not None:
             f = self._live
@@ -521,6 +519,7 @@ class MainWindow(QMainWindow):
             if right_key == "original":
                 right_label = "Original"
         run = self._run_by_key(right_key) if self._live is None else None
+        self._update_classes(run)
         full = run.image_full if run is not None and right is run.image else None
         self.viewer.set_mode(self.view_panel.value("compare"))
         layer = self.view_panel.value("layer") if classes is not None else "photo"
@@ -532,6 +531,19 @@ class MainWindow(QMainWindow):
         self.viewer.set_overlay(overlay, self.view_panel.opacity.value() / 100, layer)
         # read after the overlay: a live frame's shares are exact once its class ids are made
         self.legend.set_shares(getattr(shares_of, "shares", None), getattr(shares_of, "shares_estimated", False))
+
+    def _update_classes(self, run: Optional[RunOutput]) -> None:
+        """The Classes choice and the legend follow the run on the right (or the live run):
+        a run with classes always shows them; one without lists none."""
+        if run is not None:
+            names, palette, has = run.classes_names, run.palette, run.classes is not None
+        elif self._live is not None or (self.running and self._live_meta is not None):
+            meta = self._live_meta
+            names, palette, has = meta.classes, meta.palette, meta.segments
+        else:
+            names, palette, has = [], [], False
+        self.legend.set_classes(names if has else [], palette if has else [])
+        self.view_panel.set_has_classes(has)
 
     def _update_coords(self, pt) -> None:
         self.coords_label.setText("" if pt is None else f"x {int(pt.x())}, y {int(pt.y())}")

@@ -9,6 +9,7 @@ LAYERS = (("No colours", "photo"), ("Colour by class", "overlay"), ("Class colou
 COMPARES = (("Split slider", "split"), ("Side by side", "side"), ("Difference", "difference"),
             ("Off (restored only)", "off"))
 STATES = (("Restored photo", "estimate"), ("Noisy working state (x\u209c)", "noisy"))
+LAYER_TIP = "Colour the photo by what the model recognises (sky, road, \u2026)."
 
 
 def _combo(items, tooltip: str) -> QComboBox:
@@ -26,7 +27,7 @@ class ViewPanel(QWidget):
         super().__init__(parent)
         self.state = _combo(STATES, "What the live view shows at each step: the model's current best guess "
                                     "of the restored photo, or the noisy state it is refining.")
-        self.layer = _combo(LAYERS, "Colour the photo by what the model recognises (sky, road, \u2026).")
+        self.layer = _combo(LAYERS, LAYER_TIP)
         self.opacity = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=100, value=45)
         self.opacity.setToolTip("How strongly the class colours cover the photo.")
         self.opacity_label = QLabel("45 %")
@@ -66,8 +67,8 @@ class ViewPanel(QWidget):
     def set_has_classes(self, has: bool) -> None:
         self.layer.setEnabled(has)
         self.opacity.setEnabled(has)
-        if not has:
-            self.layer.setToolTip("This model does not segment the photo.")
+        self.layer.setToolTip(LAYER_TIP if has else "The image on the right has no classes: its model does "
+                                                   "not segment the photo (or nothing is restored yet).")
 
     def value(self, name: str) -> str:
         return getattr(self, name).currentData()

@@ -94,6 +94,7 @@ class RunStart:
     palette: list
     steps: int
     tiles: int
+    segments: bool = True  # the model finds classes (srdm-only-x4 does not)
 
 
 @dataclass
@@ -224,7 +225,8 @@ class UpscaleWorker(QObject):
                     self.aborted.emit()
                     return None, frame_seconds
                 if not started:
-                    self.started.emit(RunStart(loaded.name, loaded.classes, loaded.palette, steps, p.tiles))
+                    self.started.emit(RunStart(loaded.name, loaded.classes, loaded.palette, steps, p.tiles,
+                                                    loaded.model.has_segmentation))
                     started = True
                 if not collector.wanted(p):
                     continue
