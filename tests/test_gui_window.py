@@ -515,3 +515,51 @@ def test_classes_follow_the_run_on_the_right_after_a_run_without_classes(qtbot, 
     assert not window.view_panel.layer.isEnabled() and window.legend.rowCount() == 0
     assert window.viewer.main.layer == "photo"
     QApplication.instance().setStyleSheet("")
+
+
+def _accept_file_dialogs(monkeypatch, answer, seen):
+    """Stand in for the user in the app's file dialogs: note each dialog, choose ``answer``."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QFileDialog
+
+    def exec_(dialog):
+        seen.append((dialog.directory().absolutePath(), dialog.testOption(QFileDialog.Option.DontConfirmOverwrite),
+                     dialog.acceptMode()))
+        dialog.selectFile(str(answer()))
+        return 1
+
+    monkeypatch.setattr(QFileDialog, "exec", exec_)
+    # a dialog the app opens some other way is closed rather than left waiting for a user
+    QTimer.singleShot(20000, lambda: [w.reject() for w in QApplication.topLevelWidgets()
+                                      if isinstance(w, QFileDialog) and w.isVisible()])
+
+
+def test_export_asks_once_and_starts_in_the_export_folder(qtbot, window, photo, env, monkeypatch):
+    """#26.4: one question about existing files (the app's), and the dialog opens in the last
+    export folder or a `restored` folder in Pictures, never beside the original."""
+    import platformdirs
+    from PySide6.QtWidgets import QFileDialog
+
+    monkeypatch.setattr(platformdirs, "user_pictures_dir", lambda: str(env / "Pictures"))
+    open_photo(qtbot, window, photo)
+    run_to_end(qtbot, window)
+    seen, asked = [], []
+    target = env / "Pictures" / "restored" / "photo_x4.png"
+    _accept_file_dialogs(monkeypatch, lambda: target, seen)
+    monkeypatch.setattr(window, "_ask_replace", lambda existing: asked.append(existing) or "replace")
+    with qtbot.waitSignal(window.exported, timeout=TIMEOUT):
+        window.export_dialog()
+    folder, no_qt_question, mode = seen[0]
+    assert folder == str(env / "Pictures" / "restored") != str(photo.parent)
+    assert no_qt_question and mode == QFileDialog.AcceptMode.AcceptSave and asked == []
+    assert target.exists()
+
+    other = env / "elsewhere"
+    other.mkdir()
+    target = other / "photo_x4.png"
+    with qtbot.waitSignal(window.exported, timeout=TIMEOUT):
+        window.export_dialog()
+    assert seen[1][0] == str(env / "Pictures" / "restored")  # the last export folder
+    with qtbot.waitSignal(window.exported, timeout=TIMEOUT):
+        window.export_dialog()  # over the existing file: the app asks, once
+    assert seen[2][0] == str(other) and seen[2][1] and len(asked) == 1

@@ -15,12 +15,13 @@ from typing import Callable, Optional, Union
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QHeaderView,
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView,
                                QLabel, QProgressBar, QPushButton, QSizePolicy, QTableWidget, QTableWidgetItem, QVBoxLayout,
                                QWidget)
 
 from segsr_gui.app import batch
 from segsr_gui.ui.batch_worker import BatchWorker
+from segsr_gui.ui.file_dialogs import ask_folder, ask_open
 from segsr_gui.ui.worker import TaskWorker
 
 log = logging.getLogger(__name__)
@@ -216,12 +217,12 @@ class BatchPanel(QWidget):
 
     # ---- adding ----------------------------------------------------------------------
     def add_photos_dialog(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, "Add photos to the batch", str(Path.home()), PHOTO_FILTER)
+        files = ask_open(self, "Add photos to the batch", str(Path.home()), PHOTO_FILTER, many=True)
         if files:
             self.add_paths(files)
 
     def add_folder_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of photos (sub-folders too)", str(Path.home()))
+        folder = ask_folder(self, "Add a folder of photos (sub-folders too)", str(Path.home()))
         if folder:
             self.add_paths([folder])
 
@@ -258,7 +259,7 @@ class BatchPanel(QWidget):
 
     def choose_output_dialog(self) -> None:
         start = self.queue.output_folder or str(Path.home())
-        folder = QFileDialog.getExistingDirectory(self, "Choose the output folder", start)
+        folder = ask_folder(self, "Choose the output folder", start)
         if folder:
             self.set_output_folder(folder)
 

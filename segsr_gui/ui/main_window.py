@@ -11,7 +11,7 @@ from typing import Optional
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QImage
-from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QLineEdit, QMainWindow,
+from PySide6.QtWidgets import (QApplication, QDockWidget, QLabel, QLineEdit, QMainWindow,
                                QMessageBox, QAbstractSpinBox, QVBoxLayout, QWidget)
 
 from segsr_gui.engine.diffusion.colour_fix import COLOUR_MODES
@@ -19,6 +19,7 @@ from segsr_gui.ui import settings as settings_mod
 from segsr_gui.ui.compare_view import CompareView
 from segsr_gui.ui.convert import colour_ids, preview_size, resize_rgb, rgb_to_qimage, to_uint8
 from segsr_gui.ui.error_dialog import log_file, show_error
+from segsr_gui.ui.file_dialogs import ask_open, ask_save
 from segsr_gui.ui.legend_widget import LegendWidget
 from segsr_gui.ui.progress_widget import ProgressWidget, _clock
 from segsr_gui.ui.run_panel import RunPanel
@@ -233,9 +234,9 @@ class MainWindow(QMainWindow):
     # ---- opening -------------------------------------------------------------------
     def open_dialog(self) -> None:
         start = self.settings.files.last_open_dir or str(Path.home())
-        path, _ = QFileDialog.getOpenFileName(self, "Open a photo", start, OPEN_FILTER)
-        if path:
-            self.open_path(path)
+        paths = ask_open(self, "Open a photo", start, OPEN_FILTER)
+        if paths:
+            self.open_path(paths[0])
 
     def open_path(self, path) -> None:
         path = Path(path)
@@ -586,17 +587,31 @@ class MainWindow(QMainWindow):
         if run is None or self.photo_path is None:
             self.statusBar().showMessage("Restore a photo first (F5), then export it.", 5000)
             return
-        folder = self.settings.files.last_export_dir or str(self.photo_path.parent)
-        suggestion = str(Path(folder) / f"{self.photo_path.stem}_x4.png")
-        path, chosen = QFileDialog.getSaveFileName(self, "Export the restored photo", suggestion,
-                                                   ";;".join(EXPORT_FILTERS))
-        if not path:
+        folder = self.export_folder()
+        path, chosen = ask_save(self, "Export the restored photo", folder / f"{self.photo_path.stem}_x4.png",
+                                list(EXPORT_FILTERS))
+        if path is None:
             return
-        path = Path(path)
         fmt = {".jpeg": "jpg", ".jpg": "jpg", ".png": "png", ".webp": "webp", ".tif": "tiff",
                ".tiff": "tiff"}.get(path.suffix.lower(), EXPORT_FILTERS.get(chosen, "png"))
         stem = path.stem[:-3] if path.stem.endswith("_x4") else path.stem
         self.export_to(path.parent, stem, fmt)
+
+    def export_folder(self) -> Path:
+        """The last export folder, else a ``restored`` folder in Pictures (made now, so the
+        dialog opens there); never the original photo's folder unless the user chose it."""
+        from segsr_gui.app.appdirs import default_export_dir
+
+        last = self.settings.files.last_export_dir
+        if last and Path(last).is_dir():
+            return Path(last)
+        folder = default_export_dir()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            log.warning("cannot make %s: %s", folder, exc)
+            return Path.home()
+        return folder
 
     def export_to(self, outdir: Path, stem: str, fmt: str = "png", ask=None) -> bool:
         """Export the shown run; if outputs exist ask Replace / Keep both / Cancel (``ask`` for tests)."""
