@@ -563,3 +563,52 @@ def test_export_asks_once_and_starts_in_the_export_folder(qtbot, window, photo, 
     with qtbot.waitSignal(window.exported, timeout=TIMEOUT):
         window.export_dialog()  # over the existing file: the app asks, once
     assert seen[2][0] == str(other) and seen[2][1] and len(asked) == 1
+
+
+def test_show_photo_before_pickers_and_run_numbers(qtbot, window, photo, tmp_path):
+    """#26.5: "Photo before" in the Show list; the run pickers' lists show whole labels; run
+    numbers count the runs of the photo on show."""
+    from PIL import Image
+
+    open_photo(qtbot, window, photo)
+    run_to_end(qtbot, window)
+    window.view_panel.set_value("layer", "overlay")
+    window.view_panel.set_value("state", "before")
+    assert window.view_panel.value("state") == "before"
+    main = window.viewer.main
+    assert main.right is window.bicubic_image and main.right_label == "Photo before"
+    assert main.overlay is window.runs[0].classes.image  # the run's classes over the photo before
+    window.view_panel.set_value("state", "estimate")
+    assert main.right is window.runs[0].image
+
+    for box in (window.view_panel.left, window.view_panel.right):
+        label = box.itemText(box.findData("run:1"))
+        assert label.endswith("seed 7")
+        assert box.view().minimumWidth() > box.fontMetrics().horizontalAdvance(label)
+
+    other = tmp_path / "other.png"
+    Image.new("RGB", (24, 20), (90, 120, 40)).save(other)
+    open_photo(qtbot, window, other)
+    run_to_end(qtbot, window)
+    assert [r.id for r in window.runs] == [1]
+    assert window.view_panel.right.currentText().startswith("Run 1:")
+
+
+def test_file_dialogs_show_whole_columns(qtbot, env):
+    """#26.5: the file dialog's Size and Type columns are as wide as their contents."""
+    from PySide6.QtWidgets import QTreeView
+
+    from segsr_gui.ui.file_dialogs import make_open_dialog
+
+    for i in range(3):
+        (env / f"a photo with a rather long name {i}.png").write_bytes(b"\0" * (1000 ** i))
+    dialog = make_open_dialog(None, "Open a photo", str(env), "Photos (*.png)")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    tree = dialog.findChild(QTreeView, "treeView")
+    qtbot.waitUntil(lambda: tree.model().rowCount(tree.rootIndex()) >= 3, timeout=TIMEOUT)
+    header = tree.header()
+    qtbot.waitUntil(lambda: header.sectionSize(1) >= tree.sizeHintForColumn(1), timeout=TIMEOUT)
+    for column in range(header.count()):  # Name, Size, Type, Date Modified
+        assert header.sectionSize(column) >= max(tree.sizeHintForColumn(column), header.sectionSizeHint(column))
+    dialog.close()

@@ -10,13 +10,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from PySide6.QtWidgets import QFileDialog, QHeaderView, QTreeView, QWidget
+from PySide6.QtWidgets import QFileDialog, QHeaderView, QListView, QTreeView, QWidget
 
 DIALOG_SIZE = (960, 600)  # room for Name plus the full Size, Type and Date Modified columns
 
 
 def fit_columns(dialog: QFileDialog) -> None:
-    """Name takes what is left; Size, Type and Date Modified are as wide as their contents."""
+    """Name takes what is left; Size, Type and Date Modified are as wide as their contents;
+    the places on the left are not cut off."""
+    sidebar = dialog.findChild(QListView, "sidebar")
+    if sidebar is not None:  # "Computer" and the places in full
+        sidebar.setMinimumWidth(150)
     tree = dialog.findChild(QTreeView, "treeView")
     if tree is None:  # a native dialog
         return

@@ -258,6 +258,7 @@ class MainWindow(QMainWindow):
         self.photo, self.photo_path, self.lr_image, self.bicubic_image = loaded, path, lr, bicubic
         w, h = loaded.size
         self.runs.clear()
+        self._run_ids = 0  # run numbers count this photo's runs
         self._live = None
         self.scrubber.set_frames([])
         self.legend.set_shares(None)
@@ -522,6 +523,8 @@ class MainWindow(QMainWindow):
         run = self._run_by_key(right_key) if self._live is None else None
         self._update_classes(run)
         full = run.image_full if run is not None and right is run.image else None
+        if state == "before" and right_key != "original":  # the photo before, under this run's classes
+            right, full, right_label = self._image_of("original", state)[0], None, "Photo before"
         self.viewer.set_mode(self.view_panel.value("compare"))
         layer = self.view_panel.value("layer") if classes is not None else "photo"
         if layer == "mask":
