@@ -110,7 +110,8 @@ def test_mirror_choice_reaches_the_run(qtbot, window, photo, tiny_model_file):
     mirrored, plain = upscale(rgb, model, seed=7, mirror=True), upscale(rgb, model, seed=7)
     assert np.array_equal(window.runs[0].result.image, mirrored.image)
     assert np.array_equal(window.runs[0].result.class_map, mirrored.class_map)
-    assert window._run_label(window.runs[0]).endswith(", mirrored")
+    from segsr_gui.app.runs import run_label
+    assert run_label(window.runs[0]).endswith(", mirrored")
     assert not np.array_equal(mirrored.image, plain.image)
 
 
@@ -184,8 +185,8 @@ def test_split_slider_and_side_by_side_are_synchronised(qtbot, window, photo):
     qtbot.waitUntil(lambda: viewer.side_left.isVisible() and viewer.side_right.isVisible())
     left, right = viewer.side_left, viewer.side_right
     canvas_zoom = right.zoom_level()
-    window.zoom_in()
-    window.zoom_in()
+    window.viewer.zoom_in()
+    window.viewer.zoom_in()
     QTest.mousePress(right, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(50, 50))
     QTest.mouseMove(right, QPoint(75, 40))
     QTest.mouseRelease(right, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(75, 40))
@@ -196,7 +197,7 @@ def test_split_slider_and_side_by_side_are_synchronised(qtbot, window, photo):
         c = view.to_image(QPointF(view.width() / 2, view.height() / 2))
         assert (c.x(), c.y()) == pytest.approx((viewer.transform.centre.x(), viewer.transform.centre.y()))
     assert right.right is window.runs[0].image and left.left is canvas.left
-    window.actual_size()
+    window.viewer.actual_size()
     assert right.zoom_level() == pytest.approx(1.0)
     window.view_panel.set_value("compare", "difference")
     assert canvas.mode == "difference" and canvas._difference() is not None
@@ -488,7 +489,7 @@ def test_window_run_falls_back_to_smaller_tiles_when_out_of_memory(qtbot, env, t
 def test_classes_follow_the_run_on_the_right_after_a_run_without_classes(qtbot, env, tiny_model_file, photo):
     """#26.3: after a run with a model that finds no classes (the srdm-only ablation), picking a
     run with classes on the right makes its overlay viewable again; a run without lists none."""
-    from segsr_gui.ui.app import apply_theme
+    from segsr_gui.ui.theme import apply_theme
     from conftest import make_tiny_model
     from segsr_gui.engine.nets.weights import save_model
 
@@ -546,7 +547,7 @@ def test_export_asks_once_and_starts_in_the_export_folder(qtbot, window, photo, 
     seen, asked = [], []
     target = env / "Pictures" / "restored" / "photo_x4.png"
     _accept_file_dialogs(monkeypatch, lambda: target, seen)
-    monkeypatch.setattr(window, "_ask_replace", lambda existing: asked.append(existing) or "replace")
+    monkeypatch.setattr(window.exporter, "ask_replace", lambda existing: asked.append(existing) or "replace")
     with qtbot.waitSignal(window.exported, timeout=TIMEOUT):
         window.export_dialog()
     folder, no_qt_question, mode = seen[0]
