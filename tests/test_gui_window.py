@@ -579,6 +579,10 @@ def test_show_photo_before_pickers_and_run_numbers(qtbot, window, photo, tmp_pat
     main = window.viewer.main
     assert main.right is window.bicubic_image and main.right_label == "Photo before"
     assert main.overlay is window.runs[0].classes.image  # the run's classes over the photo before
+    window.scrubber.set_value(0)
+    assert main.right is window.bicubic_image and main.right_label == "Photo before \u00b7 step 1"
+    assert main.overlay is window.runs[0].frames[0].classes.image
+    window.scrubber.set_value(2)
     window.view_panel.set_value("state", "estimate")
     assert main.right is window.runs[0].image
 

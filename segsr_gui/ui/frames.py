@@ -29,7 +29,7 @@ from segsr_gui.ui.convert import (PREVIEW_MAX_SIDE, ClassLayer, estimated_shares
 
 NO_CLASS = 255  # a pixel no tile has reached yet: transparent, and not counted in the shares
 # The whole-photo step frames of one tiled run (RGB + class ids, 4 bytes a pixel) stay within
-# this; the window keeps the steps of its two newest runs (main_window.KEEP_STEPS_RUNS).
+# this; the window keeps the steps of its two newest runs (app.runs.KEEP_STEPS_RUNS).
 STEP_FRAMES_BYTES = 160 << 20
 MIN_STEP_SIDE = 480  # step frames are never made smaller than this (long side, pixels)
 

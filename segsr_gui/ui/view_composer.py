@@ -93,7 +93,9 @@ class ViewComposer:
                 right_label = "Original"
         full = run.image_full if run is not None and right is run.image else None
         if choices.state == "before" and choices.right != ORIGINAL:  # the photo before, under the classes
-            right, full, right_label = self.original(photo, choices)[0], None, "Photo before"
+            step = right_label.partition(" \u00b7 ")[2]  # of the classes shown over it
+            right, full = self.original(photo, choices)[0], None
+            right_label = "Photo before" + (f" \u00b7 {step}" if step else "")
         layer = choices.layer if classes is not None else "photo"
         if layer == "mask":
             right_label = right_label.replace("Restored", "Classes")
