@@ -1,17 +1,41 @@
 #!/usr/bin/env bash
 # One entry point for the README's Quick start:
-#   bash packaging/setup.sh run [IMAGE]   set up .venv and start the app
-#   bash packaging/setup.sh test          set up .venv and run the test suite
-# torch is installed first and pinned: a plain `torch` requirement would pull CUDA builds.
+#   bash packaging/setup.sh run [IMAGE]   set up .venv (the first time) and start the app
+#   bash packaging/setup.sh test          set up .venv (the first time) and run the test suite
+# Setting up installs torch first and pinned (a plain `torch` requirement would pull CUDA
+# builds), then the project in editable mode. It is done again only when pyproject.toml or
+# this script changes (.venv/setup.stamp holds their hash and the checkout's path), or with
+# SEGSR_REINSTALL=1. pip's output and setuptools' warnings go to .venv/setup.log, not here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 action="${1:-run}"; shift || true
+case "$action" in
+    run|test) ;;
+    *) echo "usage: bash packaging/setup.sh run [IMAGE] | test" >&2; exit 2 ;;
+esac
+stamp=.venv/setup.stamp
+log=.venv/setup.log
+
+digest() { if command -v sha256sum >/dev/null; then sha256sum; else shasum -a 256; fi; }
+wanted="$(cat pyproject.toml packaging/setup.sh | digest | cut -d' ' -f1) $(pwd)"
+
 if [ ! -x .venv/bin/python ]; then
     python3.11 -m venv .venv 2>/dev/null || python3 -m venv .venv
 fi
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q "torch==2.13.0"
-.venv/bin/python -m pip install -q -e ".[test]"
+if [ "${SEGSR_REINSTALL:-0}" = 1 ] || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
+    echo "Setting up .venv (once; this takes a few minutes, details in $log)" >&2
+    rm -f "$stamp"
+    export PIP_DISABLE_PIP_VERSION_CHECK=1
+    if ! { .venv/bin/python -m pip install -q --upgrade pip &&
+           .venv/bin/python -m pip install -q "torch==2.13.0" &&
+           .venv/bin/python -m pip install -q -e ".[test]"; } >"$log" 2>&1; then
+        echo "Setting up .venv failed; the end of $log:" >&2
+        tail -n 30 "$log" >&2
+        exit 1
+    fi
+    echo "$wanted" >"$stamp"
+fi
+
 case "$action" in
     run)  exec .venv/bin/segsr-gui "$@" ;;
     test)
@@ -20,5 +44,4 @@ case "$action" in
         export QT_QPA_PLATFORM=offscreen
         .venv/bin/python -m pytest -q --ignore-glob='tests/test_gui_*' "$@"
         exec .venv/bin/python -m pytest -q tests/test_gui_app.py tests/test_gui_window.py tests/test_gui_worker.py tests/test_gui_batch.py "$@" ;;
-    *)    echo "usage: bash packaging/setup.sh run [IMAGE] | test" >&2; exit 2 ;;
 esac

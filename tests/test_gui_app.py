@@ -80,3 +80,51 @@ def test_screenshot_mode_bad_image_exits_nonzero(qapp, env, tiny_model_file):
     for w in QApplication.topLevelWidgets():
         if isinstance(w, QMessageBox):
             w.close()
+
+
+def test_setup_script_sets_up_once_then_starts_quietly(tmp_path):
+    """#26.6: `setup.sh run` installs only the first time (or when pyproject.toml changes),
+    with pip's and setuptools' noise in .venv/setup.log; later starts go straight to the app."""
+    import os
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    repo = tmp_path / "repo"
+    (repo / "packaging").mkdir(parents=True)
+    shutil.copy(root / "packaging" / "setup.sh", repo / "packaging" / "setup.sh")
+    (repo / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    bin_ = repo / ".venv" / "bin"
+    bin_.mkdir(parents=True)
+    calls = tmp_path / "calls"
+    fakes = {"python": 'echo "python $*" >> "$CALLS"\n'
+                       'case "$*" in *"pip install"*) for i in $(seq 80); do echo "SetuptoolsDeprecationWarning $i" >&2;'
+                       ' done;; esac\n',
+             "segsr-gui": 'echo "gui $*" >> "$CALLS"\n'}
+    for name, body in fakes.items():
+        (bin_ / name).write_text("#!/bin/sh\n" + body)
+        (bin_ / name).chmod(0o755)
+    env = dict(os.environ, CALLS=str(calls))
+    env.pop("QT_QPA_PLATFORM", None)
+
+    def setup(*args):
+        done = subprocess.run(["bash", str(repo / "packaging" / "setup.sh"), *args], env=env,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        lines = calls.read_text().splitlines() if calls.exists() else []
+        calls.unlink(missing_ok=True)
+        return lines, (done.stdout + done.stderr).strip().splitlines()
+
+    lines, shown = setup("run", "old.png")
+    assert sum("pip install" in line for line in lines) == 3 and lines[-1].startswith("gui old.png")
+    assert len(shown) == 1 and "setup.log" in shown[0]  # one line, no warnings
+    assert "SetuptoolsDeprecationWarning 80" in (repo / ".venv" / "setup.log").read_text()
+    lines, shown = setup("run", "old.png")
+    assert lines == ["gui old.png"] and shown == []  # set up already: straight to the app
+    (repo / "pyproject.toml").write_text("[project]\nname = 'x'\nversion = '2'\n")
+    lines, shown = setup("test")
+    assert sum("pip install" in line for line in lines) == 3
+    assert [line.split()[:3] for line in lines if "pytest" in line] == [["python", "-m", "pytest"]] * 2
+    lines, shown = setup("test")
+    assert len(lines) == 2 and shown == []

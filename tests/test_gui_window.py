@@ -110,7 +110,8 @@ def test_mirror_choice_reaches_the_run(qtbot, window, photo, tiny_model_file):
     mirrored, plain = upscale(rgb, model, seed=7, mirror=True), upscale(rgb, model, seed=7)
     assert np.array_equal(window.runs[0].result.image, mirrored.image)
     assert np.array_equal(window.runs[0].result.class_map, mirrored.class_map)
-    assert window._run_label(window.runs[0]).endswith(", mirrored")
+    from segsr_gui.app.runs import run_label
+    assert run_label(window.runs[0]).endswith(", mirrored")
     assert not np.array_equal(mirrored.image, plain.image)
 
 
@@ -184,8 +185,8 @@ def test_split_slider_and_side_by_side_are_synchronised(qtbot, window, photo):
     qtbot.waitUntil(lambda: viewer.side_left.isVisible() and viewer.side_right.isVisible())
     left, right = viewer.side_left, viewer.side_right
     canvas_zoom = right.zoom_level()
-    window.zoom_in()
-    window.zoom_in()
+    window.viewer.zoom_in()
+    window.viewer.zoom_in()
     QTest.mousePress(right, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(50, 50))
     QTest.mouseMove(right, QPoint(75, 40))
     QTest.mouseRelease(right, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(75, 40))
@@ -196,7 +197,7 @@ def test_split_slider_and_side_by_side_are_synchronised(qtbot, window, photo):
         c = view.to_image(QPointF(view.width() / 2, view.height() / 2))
         assert (c.x(), c.y()) == pytest.approx((viewer.transform.centre.x(), viewer.transform.centre.y()))
     assert right.right is window.runs[0].image and left.left is canvas.left
-    window.actual_size()
+    window.viewer.actual_size()
     assert right.zoom_level() == pytest.approx(1.0)
     window.view_panel.set_value("compare", "difference")
     assert canvas.mode == "difference" and canvas._difference() is not None
@@ -379,3 +380,240 @@ def test_live_class_maps_are_made_only_when_shown(qtbot, window, photo):
     assert live[0].classes.made and not live[0].shares_estimated
     assert window.viewer.main.overlay is live[0].classes.image
     assert window.legend.item(0, 1).text().endswith(" %") and "\u2248" not in window.legend.item(0, 1).text()
+
+
+@pytest.fixture
+def wide_photo(tmp_path):
+    """A photo wide enough for two of the smallest tiles (issue 26)."""
+    from PIL import Image
+
+    from segsr_gui.engine.inference.pipeline import MIN_TILE
+
+    yy, xx = np.mgrid[0:40, 0:MIN_TILE + 64]
+    rgb = np.stack([(xx * 5) % 256, (yy * 6) % 256, ((xx + yy) * 3) % 256], axis=2).astype(np.uint8)
+    path = tmp_path / "wide.png"
+    Image.fromarray(rgb).save(path)
+    return path
+
+
+def test_tiled_run_scrubs_by_step_over_the_whole_photo(qtbot, env, tiny_model_file, wide_photo):
+    """#26.1: after a tiled run the scrubber moves by step, each step a whole-photo frame."""
+    from segsr_gui.engine.inference.pipeline import MIN_TILE
+
+    window = make_window(qtbot, tiny_model_file, seed=7, tile=MIN_TILE)
+    open_photo(qtbot, window, wide_photo)
+    assert run_to_end(qtbot, window) == "done"
+    run = window.runs[0]
+    assert len(run.frames) == 3 and window.scrubber.slider.maximum() == 2 and window.scrubber.isEnabled()
+    bicubic = qimage_to_array(window.bicubic_image).astype(np.int16)
+    halves = (slice(0, bicubic.shape[1] // 3), slice(2 * bicubic.shape[1] // 3, None))
+    seen = []
+    for i in range(3):
+        window.scrubber.set_value(i)
+        assert window.scrubber.label.text() == f"Step {i + 1}/3"
+        shown = qimage_to_array(window.viewer.main.right).astype(np.int16)
+        assert shown.shape == bicubic.shape  # the whole photo, not a tile
+        for cols in halves:  # both tiles have reached this step
+            assert np.abs(shown[:, cols] - bicubic[:, cols]).mean() > 1
+        seen.append(shown)
+        if i < 2:
+            assert f"step {i + 1}" in window.viewer.main.right_label
+    assert window.viewer.main.right is run.image
+    for cols in halves:  # each step differs from the next everywhere
+        assert np.abs(seen[0][:, cols] - seen[1][:, cols]).mean() > 0.5
+
+
+def test_tiled_run_counts_and_paints_no_class_where_no_tile_has_been(qtbot, env, tiny_model_file, wide_photo):
+    """#26.2: the unfinished area is no class: transparent in the overlay, left out of the shares."""
+    from segsr_gui.engine.inference.pipeline import MIN_TILE
+    from segsr_gui.io.masks import class_fractions
+    from segsr_gui.ui.frames import NO_CLASS
+
+    window = make_window(qtbot, tiny_model_file, seed=7, tile=MIN_TILE)
+    open_photo(qtbot, window, wide_photo)
+    window.view_panel.set_value("layer", "overlay")
+    checked = []
+
+    def on_step(index, total):
+        f = window._live
+        if f is None or f.tile_index != 0:
+            return
+        ids = f.classes.ids
+        right = ids[:, -ids.shape[1] // 10:]
+        assert (right == NO_CLASS).all() and (ids[:, :ids.shape[1] // 3] != NO_CLASS).all()
+        known = ids[ids != NO_CLASS]
+        assert np.allclose(f.shares, class_fractions(known, len(f.shares)))
+        overlay = window.viewer.main.overlay
+        assert overlay.pixelColor(overlay.width() - 1, overlay.height() // 2).alpha() == 0
+        assert overlay.pixelColor(2, overlay.height() // 2).alpha() == 255
+        texts = [window.legend.item(i, 1).text() for i in range(window.legend.rowCount())]
+        total_percent = sum(float(t.split()[-2]) for t in texts)
+        assert abs(total_percent - 100) < 1
+        checked.append(index)
+
+    window.stepShown.connect(on_step)
+    assert run_to_end(qtbot, window) == "done"
+    assert checked == [0, 1, 2]
+    for frame in window.runs[0].frames:  # every step's frame has every tile: no unclassed pixel
+        assert not (frame.classes.ids == NO_CLASS).any()
+
+
+def test_window_run_falls_back_to_smaller_tiles_when_out_of_memory(qtbot, env, tiny_model_file, wide_photo,
+                                                                   monkeypatch):
+    """#26.7: the window's run takes the batch queue's road: out of memory, smaller tiles."""
+    from segsr_gui.engine.inference import runner
+    from segsr_gui.engine.inference.pipeline import MIN_TILE
+
+    real, tries = runner.iter_upscale, []
+
+    def short_of_memory(rgb, model, *, tile=None, **kwargs):
+        tries.append(tile)
+        if not tile or tile > MIN_TILE:
+            raise RuntimeError("DefaultCPUAllocator: not enough memory: you tried to allocate; out of memory")
+        return (yield from real(rgb, model, tile=tile, **kwargs))
+
+    monkeypatch.setattr(runner, "iter_upscale", short_of_memory)
+    window = make_window(qtbot, tiny_model_file, seed=7)
+    open_photo(qtbot, window, wide_photo)
+    messages = []
+    window.statusBar().messageChanged.connect(messages.append)
+    assert run_to_end(qtbot, window) == "done"
+    assert tries == [0, MIN_TILE]
+    run = window.runs[0]
+    assert run.tile == MIN_TILE and run.result.image.shape == (160, 4 * (MIN_TILE + 64), 3)
+    assert any("out of memory" in m.lower() and str(MIN_TILE) in m for m in messages)
+    assert any(str(MIN_TILE) in n for n in run.notes)
+    assert len(run.frames) == 3 and window.scrubber.slider.maximum() == 2
+
+
+def test_classes_follow_the_run_on_the_right_after_a_run_without_classes(qtbot, env, tiny_model_file, photo):
+    """#26.3: after a run with a model that finds no classes (the srdm-only ablation), picking a
+    run with classes on the right makes its overlay viewable again; a run without lists none."""
+    from segsr_gui.ui.theme import apply_theme
+    from conftest import make_tiny_model
+    from segsr_gui.engine.nets.weights import save_model
+
+    save_model(make_tiny_model(bridge=False), tiny_model_file.parent / "plain", training={"note": "test"})
+    window = make_window(qtbot, tiny_model_file, seed=7)
+    apply_theme(QApplication.instance(), "light")
+    open_photo(qtbot, window, photo)
+    window.view_panel.set_value("layer", "overlay")
+    assert run_to_end(qtbot, window) == "done"
+    window.run_panel.select_model(str(tiny_model_file.parent / "plain.safetensors"))
+    assert run_to_end(qtbot, window) == "done"
+    assert window.runs[0].classes is None
+    assert not window.view_panel.layer.isEnabled() and window.legend.rowCount() == 0
+    window.view_panel.set_value("right", "run:1")
+    assert window.view_panel.layer.isEnabled() and window.view_panel.opacity.isEnabled()
+    assert window.viewer.main.overlay is window.runs[1].classes.image and window.viewer.main.layer == "overlay"
+    assert window.legend.rowCount() == 11
+    assert all(window.legend.item(i, 1).text().endswith("%") for i in range(11))
+    # present classes keep the theme's text colour, not a colour read before a theme switch
+    present = [i for i in range(11) if window.runs[1].shares[i] >= 0.0005]
+    assert present and all(window.legend.item(i, 0).data(Qt.ItemDataRole.ForegroundRole) is None
+                           for i in present)
+    window.view_panel.set_value("right", "run:2")
+    assert not window.view_panel.layer.isEnabled() and window.legend.rowCount() == 0
+    assert window.viewer.main.layer == "photo"
+    QApplication.instance().setStyleSheet("")
+
+
+def _accept_file_dialogs(monkeypatch, answer, seen):
+    """Stand in for the user in the app's file dialogs: note each dialog, choose ``answer``."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QFileDialog
+
+    def exec_(dialog):
+        seen.append((dialog.directory().absolutePath(), dialog.testOption(QFileDialog.Option.DontConfirmOverwrite),
+                     dialog.acceptMode()))
+        dialog.selectFile(str(answer()))
+        return 1
+
+    monkeypatch.setattr(QFileDialog, "exec", exec_)
+    # a dialog the app opens some other way is closed rather than left waiting for a user
+    QTimer.singleShot(20000, lambda: [w.reject() for w in QApplication.topLevelWidgets()
+                                      if isinstance(w, QFileDialog) and w.isVisible()])
+
+
+def test_export_asks_once_and_starts_in_the_export_folder(qtbot, window, photo, env, monkeypatch):
+    """#26.4: one question about existing files (the app's), and the dialog opens in the last
+    export folder or a `restored` folder in Pictures, never beside the original."""
+    import platformdirs
+    from PySide6.QtWidgets import QFileDialog
+
+    monkeypatch.setattr(platformdirs, "user_pictures_dir", lambda: str(env / "Pictures"))
+    open_photo(qtbot, window, photo)
+    run_to_end(qtbot, window)
+    seen, asked = [], []
+    target = env / "Pictures" / "restored" / "photo_x4.png"
+    _accept_file_dialogs(monkeypatch, lambda: target, seen)
+    monkeypatch.setattr(window.exporter, "ask_replace", lambda existing: asked.append(existing) or "replace")
+    with qtbot.waitSignal(window.exported, timeout=TIMEOUT):
+        window.export_dialog()
+    folder, no_qt_question, mode = seen[0]
+    assert folder == str(env / "Pictures" / "restored") != str(photo.parent)
+    assert no_qt_question and mode == QFileDialog.AcceptMode.AcceptSave and asked == []
+    assert target.exists()
+
+    other = env / "elsewhere"
+    other.mkdir()
+    target = other / "photo_x4.png"
+    with qtbot.waitSignal(window.exported, timeout=TIMEOUT):
+        window.export_dialog()
+    assert seen[1][0] == str(env / "Pictures" / "restored")  # the last export folder
+    with qtbot.waitSignal(window.exported, timeout=TIMEOUT):
+        window.export_dialog()  # over the existing file: the app asks, once
+    assert seen[2][0] == str(other) and seen[2][1] and len(asked) == 1
+
+
+def test_show_photo_before_pickers_and_run_numbers(qtbot, window, photo, tmp_path):
+    """#26.5: "Photo before" in the Show list; the run pickers' lists show whole labels; run
+    numbers count the runs of the photo on show."""
+    from PIL import Image
+
+    open_photo(qtbot, window, photo)
+    run_to_end(qtbot, window)
+    window.view_panel.set_value("layer", "overlay")
+    window.view_panel.set_value("state", "before")
+    assert window.view_panel.value("state") == "before"
+    main = window.viewer.main
+    assert main.right is window.bicubic_image and main.right_label == "Photo before"
+    assert main.overlay is window.runs[0].classes.image  # the run's classes over the photo before
+    window.scrubber.set_value(0)
+    assert main.right is window.bicubic_image and main.right_label == "Photo before \u00b7 step 1"
+    assert main.overlay is window.runs[0].frames[0].classes.image
+    window.scrubber.set_value(2)
+    window.view_panel.set_value("state", "estimate")
+    assert main.right is window.runs[0].image
+
+    for box in (window.view_panel.left, window.view_panel.right):
+        label = box.itemText(box.findData("run:1"))
+        assert label.endswith("seed 7")
+        assert box.view().minimumWidth() > box.fontMetrics().horizontalAdvance(label)
+
+    other = tmp_path / "other.png"
+    Image.new("RGB", (24, 20), (90, 120, 40)).save(other)
+    open_photo(qtbot, window, other)
+    run_to_end(qtbot, window)
+    assert [r.id for r in window.runs] == [1]
+    assert window.view_panel.right.currentText().startswith("Run 1:")
+
+
+def test_file_dialogs_show_whole_columns(qtbot, env):
+    """#26.5: the file dialog's Size and Type columns are as wide as their contents."""
+    from PySide6.QtWidgets import QTreeView
+
+    from segsr_gui.ui.file_dialogs import make_open_dialog
+
+    for i in range(3):
+        (env / f"a photo with a rather long name {i}.png").write_bytes(b"\0" * (1000 ** i))
+    dialog = make_open_dialog(None, "Open a photo", str(env), "Photos (*.png)")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    tree = dialog.findChild(QTreeView, "treeView")
+    qtbot.waitUntil(lambda: tree.model().rowCount(tree.rootIndex()) >= 3, timeout=TIMEOUT)
+    header = tree.header()
+    qtbot.waitUntil(lambda: header.sectionSize(1) >= tree.sizeHintForColumn(1), timeout=TIMEOUT)
+    for column in range(header.count()):  # Name, Size, Type, Date Modified
+        assert header.sectionSize(column) >= max(tree.sizeHintForColumn(column), header.sectionSizeHint(column))
+    dialog.close()

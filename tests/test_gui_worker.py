@@ -261,3 +261,15 @@ def test_a_long_run_bounds_the_frames_waiting_for_their_class_ids(qtbot, request
     assert len(live) == LAZY_FRAMES + 3
     assert [f.classes.made for f in live] == [True] * 3 + [False] * LAZY_FRAMES
     assert all(f.classes._make is None for f in live[:3])  # made ones let go of the logits
+
+
+def test_tiled_step_frames_stay_within_their_memory_bound():
+    """#26.1: a tiled run keeps one preview-sized whole-photo frame per step, bounded in all."""
+    from segsr_gui.ui.convert import PREVIEW_MAX_SIDE, preview_size
+    from segsr_gui.ui.frames import MIN_STEP_SIDE, STEP_FRAMES_BYTES, step_frame_side
+
+    full = (736 * 4, 1016 * 4)  # the largest real-world photo: 24 tiles
+    assert step_frame_side(*full, 3) == PREVIEW_MAX_SIDE
+    for steps in (3, 15, 49):
+        w, h = preview_size(*full, step_frame_side(*full, steps))
+        assert steps * w * h * 4 <= STEP_FRAMES_BYTES and max(w, h) >= MIN_STEP_SIDE

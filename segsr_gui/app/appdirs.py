@@ -28,6 +28,12 @@ def log_dir() -> Path:
     return Path(env) if env else Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
 
 
+def default_export_dir() -> Path:
+    """Where exports go until the user picks a folder: a ``restored`` folder in the user's
+    Pictures (never next to the originals). Not created here."""
+    return Path(platformdirs.user_pictures_dir()) / "restored"
+
+
 def read_json_dict(path: Path, what: str) -> dict | None:
     """A JSON object saved by the app, or None when the file is missing, unreadable or not
     an object (logged: a damaged settings or queue file must never stop the app)."""

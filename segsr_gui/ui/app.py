@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from segsr_gui.ui.theme import apply_theme  # noqa: F401 - the entry point's theme, also for scripts
+
 
 def sample_photo() -> Path | None:
     """The bundled sample photo, if this install has it."""
@@ -18,17 +20,6 @@ def sample_photo() -> Path | None:
         pass
     candidates.append(Path(__file__).resolve().parents[2] / "resources" / "sample.png")
     return next((p for p in candidates if p.is_file()), None)
-
-
-def apply_theme(app, theme: str) -> None:
-    import qdarkstyle
-    from qdarkstyle.dark.palette import DarkPalette
-    from qdarkstyle.light.palette import LightPalette
-
-    palette = LightPalette if theme == "light" else DarkPalette
-    extra = ("QPushButton#runButton { font-weight: bold; }"
-             "QPushButton#runButton:enabled { background-color: #2f7d4f; color: white; }")
-    app.setStyleSheet(qdarkstyle.load_stylesheet(qt_api="pyside6", palette=palette) + extra)
 
 
 def parse_args(argv=None):

@@ -14,22 +14,18 @@ from pathlib import Path
 from typing import Callable, Optional, Union
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QHeaderView,
-                               QLabel, QProgressBar, QPushButton, QSizePolicy, QTableWidget, QTableWidgetItem, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy,
+                               QVBoxLayout, QWidget)
 
 from segsr_gui.app import batch
+from segsr_gui.ui.batch_table import BatchTable
 from segsr_gui.ui.batch_worker import BatchWorker
+from segsr_gui.ui.file_dialogs import ask_folder, ask_open
 from segsr_gui.ui.worker import TaskWorker
 
 log = logging.getLogger(__name__)
 PHOTO_FILTER = "Photos (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp *.gif)"
 FORMATS = (("PNG", "png"), ("JPEG", "jpg"), ("WebP", "webp"), ("TIFF", "tiff"))
-STATE_TEXT = {batch.QUEUED: "Queued", batch.RUNNING: "Running\u2026", batch.DONE: "Done",
-              batch.FAILED: "Failed", batch.SKIPPED: "Skipped"}
-STATE_COLOUR = {batch.DONE: "#3fae6a", batch.FAILED: "#e0604f", batch.SKIPPED: "#c9a227",
-                batch.RUNNING: "#4a9fe0"}
 BAR_STEPS = 1000  # the progress bar's resolution
 
 # What a Start needs from the window: (model file, how to run) or a sentence saying why not.
@@ -75,18 +71,7 @@ class BatchPanel(QWidget):
         self.overwrite_box.setToolTip("Replace outputs that already exist (otherwise finished photos are "
                                       "skipped and other existing files are reported, never replaced). "
                                       "Asked afresh after every restart.")
-        self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(["Photo", "Sub-folder", "State", "Details"])
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setMinimumHeight(100)  # about three rows
-        header = self.table.horizontalHeader()
-        for col, mode in enumerate((QHeaderView.ResizeMode.Interactive, QHeaderView.ResizeMode.Interactive,
-                                    QHeaderView.ResizeMode.ResizeToContents, QHeaderView.ResizeMode.Stretch)):
-            header.setSectionResizeMode(col, mode)
-        self.table.setColumnWidth(0, 220)
-        self.table.setColumnWidth(1, 110)
+        self.table = BatchTable()
         self.bar = QProgressBar()
         self.bar.setRange(0, BAR_STEPS)
         self.eta_label = QLabel("")
@@ -100,7 +85,17 @@ class BatchPanel(QWidget):
         self.clear_button.setToolTip("Remove done and skipped photos from the list (failed ones stay, to retry)")
         self.summary_label = QLabel("")
         self.summary_label.setWordWrap(True)
+        self._lay_out()
+        self._wire()
+        self._fill_table()
+        self._show_overall(self._finished_count())
+        self._set_running(False)
+        waiting = self.queue.counts()[batch.QUEUED] + self.queue.counts()[batch.FAILED]
+        if self.queue.items and waiting:
+            self.summary_label.setText(f"Queue restored: {waiting} of {len(self.queue.items)} photos still to "
+                                       "do. Press Start to resume; finished photos are not redone.")
 
+    def _lay_out(self) -> None:
         sources = QHBoxLayout()
         for w in (self.add_photos_button, self.add_folder_button, self.clear_button):
             sources.addWidget(w)
@@ -125,6 +120,7 @@ class BatchPanel(QWidget):
         column.addLayout(controls)
         column.addWidget(self.summary_label)
 
+    def _wire(self) -> None:
         self.add_photos_button.clicked.connect(self.add_photos_dialog)
         self.add_folder_button.clicked.connect(self.add_folder_dialog)
         self.output_button.clicked.connect(self.choose_output_dialog)
@@ -137,13 +133,6 @@ class BatchPanel(QWidget):
         for box in (self.masks_box, self.overwrite_box):
             box.toggled.connect(self._options_changed)
         self.format_box.currentIndexChanged.connect(self._options_changed)
-        self._fill_table()
-        self._show_overall(self._finished_count())
-        self._set_running(False)
-        waiting = self.queue.counts()[batch.QUEUED] + self.queue.counts()[batch.FAILED]
-        if self.queue.items and waiting:
-            self.summary_label.setText(f"Queue restored: {waiting} of {len(self.queue.items)} photos still to "
-                                       "do. Press Start to resume; finished photos are not redone.")
 
     # ---- state -----------------------------------------------------------------------
     @property
@@ -193,35 +182,22 @@ class BatchPanel(QWidget):
 
     # ---- the list --------------------------------------------------------------------
     def _fill_table(self) -> None:
-        self.table.setRowCount(len(self.queue.items))
-        for row in range(len(self.queue.items)):
-            self._show_row(row)
+        self.table.fill(self.queue.items)
 
     def _show_row(self, row: int) -> None:
-        item = self.queue.items[row]
-        cells = (item.path.name, "" if item.subfolder == "." else item.subfolder, STATE_TEXT[item.state],
-                 item.reason)
-        for col, text in enumerate(cells):
-            cell = self.table.item(row, col)
-            if cell is None:
-                cell = QTableWidgetItem()
-                self.table.setItem(row, col, cell)
-            cell.setText(text)
-            cell.setToolTip(item.source if col < 2 else text)
-        colour = STATE_COLOUR.get(item.state)
-        self.table.item(row, 2).setForeground(QBrush(QColor(colour)) if colour else QBrush())
+        self.table.show_item(row, self.queue.items[row])
 
     def row_states(self) -> list[str]:
         return [item.state for item in self.queue.items]
 
     # ---- adding ----------------------------------------------------------------------
     def add_photos_dialog(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, "Add photos to the batch", str(Path.home()), PHOTO_FILTER)
+        files = ask_open(self, "Add photos to the batch", str(Path.home()), PHOTO_FILTER, many=True)
         if files:
             self.add_paths(files)
 
     def add_folder_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Add a folder of photos (sub-folders too)", str(Path.home()))
+        folder = ask_folder(self, "Add a folder of photos (sub-folders too)", str(Path.home()))
         if folder:
             self.add_paths([folder])
 
@@ -258,7 +234,7 @@ class BatchPanel(QWidget):
 
     def choose_output_dialog(self) -> None:
         start = self.queue.output_folder or str(Path.home())
-        folder = QFileDialog.getExistingDirectory(self, "Choose the output folder", start)
+        folder = ask_folder(self, "Choose the output folder", start)
         if folder:
             self.set_output_folder(folder)
 

@@ -7,6 +7,9 @@ from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
 
+ABSENT = QColor(128, 128, 128)  # absent classes: mid grey reads as dimmed on the dark and the light theme
+
+
 def _swatch(rgb) -> QIcon:
     pm = QPixmap(14, 14)
     pm.fill(QColor(*[int(c) for c in rgb]))
@@ -52,8 +55,6 @@ class LegendWidget(QTableWidget):
     def set_shares(self, shares, estimated: bool = False) -> None:
         """Show each class's share; classes absent from the image are greyed out. An estimate
         (a live step whose class map is not made yet) is shown as such, to the whole percent."""
-        dim = self.palette().color(self.palette().ColorGroup.Disabled, self.palette().ColorRole.Text)
-        normal = self.palette().color(self.palette().ColorRole.Text)
         for i in range(self.rowCount()):
             known = shares is not None and i < len(shares)
             if not known:
@@ -65,7 +66,9 @@ class LegendWidget(QTableWidget):
             self.item(i, 1).setText(text)
             absent = known and float(shares[i]) < 0.0005
             for col in (0, 1):
-                self.item(i, col).setForeground(dim if absent else normal)
+                # present classes keep the theme's own text colour (the style sheet's): a colour
+                # read from the palette here is the other theme's after a theme switch
+                self.item(i, col).setData(Qt.ItemDataRole.ForegroundRole, ABSENT if absent else None)
 
     def visible(self) -> list[bool]:
         return [self.item(i, 0).checkState() == Qt.CheckState.Checked for i in range(self.rowCount())]

@@ -134,6 +134,15 @@ class RunPanel(QWidget):
         data = self.model.currentData()
         return Path(data) if data else None
 
+    def find_model(self, spec: str) -> Path | None:
+        """The chosen model's file; if none, look again (one may have been installed since)."""
+        if self.model_path() is None:
+            from segsr_gui.engine.nets.weights import list_models
+
+            self.set_models(list_models())
+            self.select_model(spec)
+        return self.model_path()
+
     def load(self, s: RunSettings) -> None:
         self.select_model(s.model)
         self.steps.setValue(s.steps)

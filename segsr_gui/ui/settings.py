@@ -99,6 +99,14 @@ _RANGES = {("run", "steps"): (0, 50), ("run", "seed"): (0, 2**31 - 1), ("run", "
            ("run", "preview_every"): (1, 50), ("view", "overlay_opacity"): (0.0, 1.0)}
 
 
+def run_params(r: RunSettings):
+    """The Restore panel's settings as the engine's ``RunParams`` (for a photo and a batch)."""
+    from segsr_gui.app.batch import RunParams
+    from segsr_gui.engine.diffusion.colour_fix import COLOUR_MODES
+
+    return RunParams(r.steps or None, r.seed, r.tile or None, r.device, COLOUR_MODES[r.colours], mirror=r.mirror)
+
+
 def migrate(data: dict) -> dict:
     """Bring an older file's dict to ``SCHEMA_VERSION`` (version 1 is the first)."""
     data = dict(data)

@@ -8,7 +8,15 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QSlid
 LAYERS = (("No colours", "photo"), ("Colour by class", "overlay"), ("Class colours only", "mask"))
 COMPARES = (("Split slider", "split"), ("Side by side", "side"), ("Difference", "difference"),
             ("Off (restored only)", "off"))
-STATES = (("Restored photo", "estimate"), ("Noisy working state (x\u209c)", "noisy"))
+STATES = (("Restored photo", "estimate"), ("Noisy working state (x\u209c)", "noisy"), ("Photo before", "before"))
+LAYER_TIP = "Colour the photo by what the model recognises (sky, road, \u2026)."
+
+
+def fit_popup(box: QComboBox) -> None:
+    """The drop-down list as wide as its longest entry (the box itself may be narrower)."""
+    view = box.view()
+    widest = max((box.fontMetrics().horizontalAdvance(box.itemText(i)) for i in range(box.count())), default=0)
+    view.setMinimumWidth(widest + 2 * box.style().pixelMetric(box.style().PixelMetric.PM_ScrollBarExtent) + 16)
 
 
 def _combo(items, tooltip: str) -> QComboBox:
@@ -24,9 +32,10 @@ class ViewPanel(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.state = _combo(STATES, "What the live view shows at each step: the model's current best guess "
-                                    "of the restored photo, or the noisy state it is refining.")
-        self.layer = _combo(LAYERS, "Colour the photo by what the model recognises (sky, road, \u2026).")
+        self.state = _combo(STATES, "What the right side shows at each step: the model's current best guess "
+                                    "of the restored photo, the noisy state it is refining, or the photo "
+                                    "before (enlarged; its classes can still be overlaid).")
+        self.layer = _combo(LAYERS, LAYER_TIP)
         self.opacity = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=100, value=45)
         self.opacity.setToolTip("How strongly the class colours cover the photo.")
         self.opacity_label = QLabel("45 %")
@@ -35,8 +44,10 @@ class ViewPanel(QWidget):
         self.upsampler = _combo((("Smooth (bicubic)", "bicubic"), ("Blocky pixels (nearest)", "nearest")),
                                 "How the small original is enlarged for comparison.")
         self.left = QComboBox()
+        self.left.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.left.setToolTip("Left / before image of the comparison.")
         self.right = QComboBox()
+        self.right.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.right.setToolTip("Right / after image: the current run or any earlier run of this photo.")
         opacity_row = QHBoxLayout()
         opacity_row.addWidget(self.opacity, 1)
@@ -61,13 +72,14 @@ class ViewPanel(QWidget):
             for label, value in items:
                 box.addItem(label, value)
             box.setCurrentIndex(max(0, box.findData(key)))
+            fit_popup(box)
             box.blockSignals(False)
 
     def set_has_classes(self, has: bool) -> None:
         self.layer.setEnabled(has)
         self.opacity.setEnabled(has)
-        if not has:
-            self.layer.setToolTip("This model does not segment the photo.")
+        self.layer.setToolTip(LAYER_TIP if has else "The image on the right has no classes: its model does "
+                                                   "not segment the photo (or nothing is restored yet).")
 
     def value(self, name: str) -> str:
         return getattr(self, name).currentData()

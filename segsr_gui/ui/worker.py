@@ -1,7 +1,8 @@
 """Running the engine off the GUI thread.
 
 Like superqt's ``GeneratorWorker``, but on a ``QThread``: a small QObject, moved to
-its thread, iterates ``pipeline.iter_upscale`` and emits one signal per step with
+its thread, iterates ``runner.iter_upscale_retrying`` (the batch queue's road: out of
+memory, it starts again with smaller tiles) and emits one signal per step with
 display-ready QImages (built and scaled here, so the GUI thread only paints; a class map
 is coloured when first shown, as most live frames never are).
 
@@ -11,7 +12,8 @@ Call order::
     ----------                       -------------
     start_job(worker) --start-->     worker.run()
                                        load model (cached)
-                                       for each Progress from iter_upscale:
+                                       for each Progress from iter_upscale_retrying:
+    on_retry(tile, note) <--retrying--    (out of memory: frames reset, smaller tiles)
     on_step(StepFrame)   <--yielded--    build QImages; check abort
                                        result
     on_done(RunOutput)   <--returned--
@@ -42,15 +44,10 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
-from segsr_gui.ui.convert import (PREVIEW_MAX_SIDE, ClassLayer, estimated_shares, logits_to_ids, preview_classes,
-                      preview_rgb, qimage_pixels, resize_rgb, rgb_to_qimage, step_ids, tensor_to_rgb)
+from segsr_gui.ui.convert import PREVIEW_MAX_SIDE, ClassLayer, preview_classes, preview_rgb, qimage_pixels, rgb_to_qimage
+from segsr_gui.ui.frames import LAZY_FRAMES, FrameCollector, StepFrame, known_fractions, whole_step_preview  # noqa: F401
 
 log = logging.getLogger(__name__)
-
-# Live frames of one run that may wait for their class ids: each holds its step's logits (11
-# output-size planes, 65 MB at the largest untiled output), so a long run makes the older
-# ones' ids as it goes; the default 4 steps have 3 live frames, and none are made.
-LAZY_FRAMES = 3
 
 _model_cache: dict = {}
 _model_lock = threading.Lock()
@@ -97,51 +94,7 @@ class RunStart:
     palette: list
     steps: int
     tiles: int
-
-
-@dataclass
-class StepFrame:
-    """One previewed step: ``image`` is x0_hat, ``classes`` the argmax ids; ``noisy_image()``
-    shows x_t.
-
-    The noisy state is made into an image only when someone looks at it: converting it on
-    every step was most of the live preview's cost. An untiled run keeps the step's ``x_t``
-    tensor (the sampler never changes it in place); a tiled run pastes each tile's ``x_t``
-    into a canvas only while the window asks for it (``UpscaleWorker.show_noisy``). The class
-    ids of an untiled run's live frame are likewise made on first use (``ClassLayer``; at most
-    ``LAZY_FRAMES`` wait at a time); until then ``shares`` is an unbiased estimate from 1/64
-    of the pixels, and exact once they are.
-    """
-
-    index: int
-    total: int
-    tile_index: int
-    tiles: int
-    image: QImage
-    classes: Optional[ClassLayer]
-    given_shares: Optional[np.ndarray]  # fraction of pixels per class (see ``shares``)
-    elapsed: float
-    noisy: Optional[QImage] = None
-    x_t: object = field(default=None, repr=False)  # (1, 3, h, w) tensor, cropped, for ``noisy_image``
-    shares_estimated: bool = False
-
-    @property
-    def shares(self) -> Optional[np.ndarray]:
-        """Fraction of pixels per class: exact once the class ids are made."""
-        if self.shares_estimated and self.classes is not None and self.classes.made:
-            from segsr_gui.io.masks import class_fractions
-
-            ids = self.classes.ids
-            self.given_shares = class_fractions(ids, len(self.given_shares))
-            self.shares_estimated = False
-        return self.given_shares
-
-    def noisy_image(self) -> Optional[QImage]:
-        if self.noisy is None and self.x_t is not None:
-            h, w = self.x_t.shape[-2:]
-            self.noisy = preview_rgb(tensor_to_rgb(self.x_t, h, w))
-            self.x_t = None
-        return self.noisy
+    segments: bool = True  # the model finds classes (srdm-only-x4 does not)
 
 
 @dataclass
@@ -161,6 +114,8 @@ class RunOutput:
     frames: list = field(default_factory=list)
     frame_seconds: float = 0.0  # of ``elapsed``, spent making the intermediate frames
     mirror: bool = False  # made with the mirror option
+    tile: Optional[int] = None  # the LR tile side it ended with (0 = one tile; None = automatic)
+    notes: list = field(default_factory=list)  # what the user should know (a retry, ...)
 
 
 def _switch(event: threading.Event, on: bool) -> None:
@@ -190,6 +145,7 @@ class UpscaleWorker(QObject):
     returned = Signal(object)  # RunOutput
     errored = Signal(str, str)  # message, details
     aborted = Signal()
+    retrying = Signal(int, str)  # new tile side, a sentence for the user (ran out of memory)
     done = Signal()  # after any of returned / errored / aborted
 
     def __init__(self, request: RunRequest):
@@ -225,9 +181,8 @@ class UpscaleWorker(QObject):
         run_reporting_errors(self, self._run, "The run failed")
 
     def _run(self) -> None:
-        from segsr_gui.engine.inference.pipeline import iter_upscale, resolve_device
-        from segsr_gui.io.masks import class_fractions
-        from PIL import Image
+        from segsr_gui.engine.inference.pipeline import resolve_device
+        from segsr_gui.engine.inference.runner import iter_upscale_retrying
 
         req = self.request
         t0 = time.perf_counter()
@@ -237,116 +192,71 @@ class UpscaleWorker(QObject):
             self.aborted.emit()
             return
         model = loaded.model
-        scale, k = model.config.scale, model.config.num_classes
-        h, w = req.rgb.shape[:2]
         steps = req.steps or model.config.schedule.steps
-        gen = iter_upscale(req.rgb, model, steps=steps, seed=req.seed, tile=req.tile, device=device,
-                           colour_sigma=req.colour_sigma, precision=req.precision, mirror=req.mirror)
-        bicubic = canvas = None  # tiled runs: tiles are pasted into the bicubic x4 as they finish steps
-        noisy_canvas = None  # tiled runs only, made when the noisy view first asks
-        ids = np.zeros((h * scale, w * scale), np.uint8) if model.has_segmentation else None
-        started = False
-        frames = []
-        waiting = []  # live frames whose class ids are not made yet (each holds its step's logits)
-        final_step = None  # an untiled run's last step: its frame is the result's, made once
-        frame_seconds = 0.0
+        collector = FrameCollector(req.rgb, model.config.scale, loaded.palette, model.config.num_classes,
+                                   model.has_segmentation, req.preview_every, self._colours.is_set,
+                                   self._noisy.is_set)
+        self._tile, self._notes = req.tile, []
+
+        def retry(tile: int, exc: BaseException) -> None:  # on this thread, before the next try
+            collector.reset()
+            note = f"Ran out of memory; trying again with {tile}-pixel tiles."
+            self._tile = tile
+            self._notes.append(note)
+            self.retrying.emit(tile, note)
+
+        gen = iter_upscale_retrying(req.rgb, model, steps=steps, seed=req.seed, tile=req.tile, device=device,
+                                    colour_sigma=req.colour_sigma, precision=req.precision, mirror=req.mirror,
+                                    on_retry=retry)
+        result, frame_seconds = self._drain(gen, collector, loaded, steps, t0)
+        if result is not None:
+            self._finish(result, collector, loaded, steps, t0, frame_seconds)
+
+    def _drain(self, gen, collector: FrameCollector, loaded, steps: int, t0: float):
+        """Iterate the run, emitting frames; (result or None when aborted, seconds spent on frames)."""
+        started, frame_seconds = False, 0.0
         try:
             while True:
                 try:
                     p = next(gen)
                 except StopIteration as stop:
-                    result = stop.value
-                    break
+                    return stop.value, frame_seconds
                 if self._abort.is_set():
                     self.aborted.emit()
-                    return
+                    return None, frame_seconds
                 if not started:
-                    self.started.emit(RunStart(loaded.name, loaded.classes, loaded.palette, steps, p.tiles))
+                    self.started.emit(RunStart(loaded.name, loaded.classes, loaded.palette, steps, p.tiles,
+                                                    loaded.model.has_segmentation))
                     started = True
-                last = p.step.index == p.step.total - 1
-                if not last and (p.step.index + 1) % req.preview_every:
+                if not collector.wanted(p):
                     continue
                 frame_start = time.perf_counter()
-                hr = p.box.scaled(scale)
-                noisy = x_t = None
-                estimated = False
-                if p.tiles == 1:
-                    if last:
-                        final_step = p.step
-                        continue
-                    image, cls_img, shares, estimated = whole_step_preview(
-                        p.step, hr.height, hr.width, loaded.palette, k, classes_now=self._colours.is_set())
-                    x_t = p.step.x_t[..., :hr.height, :hr.width]
-                else:
-                    rows = slice(hr.top, hr.top + hr.height)
-                    cols = slice(hr.left, hr.left + hr.width)
-                    if canvas is None:
-                        lr8 = np.round(np.clip(req.rgb, 0, 1) * 255).astype(np.uint8)
-                        bicubic = resize_rgb(lr8, (w * scale, h * scale), Image.BICUBIC)
-                        canvas = bicubic.copy()
-                    tensor_to_rgb(p.step.x0_hat, hr.height, hr.width, out=canvas[rows, cols])
-                    if self._noisy.is_set():
-                        if noisy_canvas is None:
-                            noisy_canvas = bicubic.copy()
-                        tensor_to_rgb(p.step.x_t, hr.height, hr.width, out=noisy_canvas[rows, cols])
-                        noisy = preview_rgb(noisy_canvas)
-                    image, cls_img, shares = preview_rgb(canvas), None, None
-                    if ids is not None and p.step.logits is not None:
-                        step_ids(p.step, hr.height, hr.width, out=ids[rows, cols])
-                        shares = class_fractions(ids, k)
-                        cls_img = preview_classes(ids, loaded.palette, reused=True)
-                frame = StepFrame(p.step.index, p.step.total, p.tile_index, p.tiles, image,
-                                  self._coloured(cls_img), shares,
-                                  time.perf_counter() - t0, noisy, x_t, shares_estimated=estimated)
-                if p.tiles == 1 or last:  # tiled runs keep one frame per tile for the scrubber
-                    frames.append(frame)
-                if estimated:
-                    waiting.append(frame.classes)
-                    if len(waiting) > LAZY_FRAMES:  # bound the logits held: make the oldest's ids
-                        waiting.pop(0).ids  # noqa: B018 - the property makes them
-                self.yielded.emit(frame)
+                frame = collector.add(p, frame_start - t0)
+                if frame is not None:
+                    self._coloured(frame.classes)
+                    self.yielded.emit(frame)
                 frame_seconds += time.perf_counter() - frame_start
         finally:
             gen.close()
+
+    def _finish(self, result, collector: FrameCollector, loaded, steps: int, t0: float,
+                frame_seconds: float) -> None:
+        req, k = self.request, loaded.model.config.num_classes
         cls_img = shares = None
         if result.class_map is not None:
             cls_img = self._coloured(preview_classes(result.class_map, loaded.palette))
-            shares = class_fractions(result.class_map, k)
+            shares = known_fractions(result.class_map, k)
         full = rgb_to_qimage(result.image)
         image = full
         if max(full.width(), full.height()) > PREVIEW_MAX_SIDE:
             image = preview_rgb(qimage_pixels(full))
-        if final_step is not None:
-            oh, ow = result.image.shape[:2]
-            frame = StepFrame(final_step.index, final_step.total, 0, 1, image, cls_img, shares,
-                              time.perf_counter() - t0, None, final_step.x_t[..., :oh, :ow])
-            frames.append(frame)
-            self.yielded.emit(frame)
+        frames, shown = collector.finish(result, image, cls_img, shares, time.perf_counter() - t0)
+        if shown is not None:
+            self.yielded.emit(shown)
         self.returned.emit(RunOutput(result, image, full, cls_img, shares, loaded.name,
                                      loaded.manifest.get("sha256"), loaded.classes, loaded.palette,
                                      steps, req.seed, time.perf_counter() - t0, frames, frame_seconds,
-                                     req.mirror))
-
-
-def whole_step_preview(step, height: int, width: int, palette, num_classes: int, classes_now: bool = True):
-    """(image, ClassLayer or None, shares or None, whether the shares are estimated) of one
-    step of an untiled run; without ``classes_now`` the class ids are made on first use."""
-    from segsr_gui.io.masks import class_fractions
-
-    if max(height, width) <= PREVIEW_MAX_SIDE:  # straight into the QImage's pixels
-        image = QImage(width, height, QImage.Format.Format_RGB888)
-        tensor_to_rgb(step.x0_hat, height, width, out=qimage_pixels(image))
-    else:
-        image = preview_rgb(tensor_to_rgb(step.x0_hat, height, width))
-    if step.logits is None:
-        return image, None, None, False
-    if not classes_now:  # the layer keeps the logits only, not the whole step
-        logits, bias = step.logits, step.class_bias
-        layer = ClassLayer(None, palette, make=lambda: preview_classes(
-            logits_to_ids(logits, height, width, bias=bias), palette).ids)
-        return image, layer, estimated_shares(step, height, width, num_classes), True
-    ids = step_ids(step, height, width)
-    return image, preview_classes(ids, palette), class_fractions(ids, num_classes), False
+                                     req.mirror, self._tile, list(self._notes)))
 
 
 class TaskWorker(QObject):
