@@ -105,7 +105,7 @@ def iter_sample(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int
         mirror: also run the chain on the left-right mirror of ``y`` and yield the mean of
             both chains' estimates (``_mirror_mean``): twice the time, and less than twice
             the peak memory, because the nets see one chain at a time (1.44x for a 512x512
-            photo, benchmarks/results/mirror_cost.md; the rest is the second chain's states).
+            photo with the first models, docs/first-models-results/mirror_cost.md; the rest is the second chain's states).
     """
     net = _InPrecision(model, y.device, precision)
     kw = dict(seed=seed, noise_scale=noise_scale, colour_sigma=colour_sigma, origin=origin)
@@ -221,7 +221,7 @@ def _mirror_mean(both: torch.Tensor) -> torch.Tensor:
     photo with errors of its own. Averaging only the nets' outputs inside one chain gained
     nothing in a trial (CamVid val, 12 frames: mIoU 39.8% -> 39.7%; that variant was not
     kept), because both views are then anchored to the same class state; two chains gain
-    1.7-1.9 points on the same frames (benchmarks/chain.md).
+    1.7-1.9 points on the same frames (docs/first-models-results/chain.md).
     It is EDSR's geometric self-ensemble (Lim et al. 2017) restricted to the one flip that
     keeps the sky up; the class logits are averaged, i.e. the probabilities' geometric mean."""
     half = both.shape[0] // 2
