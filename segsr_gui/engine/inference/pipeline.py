@@ -46,7 +46,11 @@ BYTES_PER_LR_PIXEL = 12_000
 
 @dataclass(frozen=True)
 class Progress:
-    """One step of one tile. ``step`` holds tile-sized tensors; ``box`` is the tile in LR pixels."""
+    """One step of one tile. ``step`` holds tile-sized tensors; ``box`` is the tile in LR pixels.
+
+    Why a second type beside the sampler's ``StepResult``: the sampler knows nothing of
+    tiles, and the pipeline adds only where the step belongs. The window turns it into its
+    own frame (``ui/frames.py``) because that one holds Qt images, which the engine may not."""
 
     step: StepResult
     tile_index: int
