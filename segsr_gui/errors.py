@@ -19,3 +19,7 @@ class WeightsError(SegSRError):
 
 class OutOfMemoryError(SegSRError):
     """A run ran out of memory even with the smallest tiles."""
+
+
+class PretrainedImportError(SegSRError):
+    """A pretrained package could not be fetched, verified or converted."""

@@ -153,18 +153,18 @@ def _queue_env(tmp_path, monkeypatch):
 
 
 def test_queue_round_trip_and_running_is_queued_again(tmp_path, monkeypatch):
-    from segsr_gui.app import batch
+    from segsr_gui.app import batch, queue
 
     _queue_env(tmp_path, monkeypatch)
-    q = batch.BatchQueue(output_folder=str(tmp_path / "out"), format="webp", masks=True, overwrite=True,
+    q = queue.BatchQueue(output_folder=str(tmp_path / "out"), format="webp", masks=True, overwrite=True,
                          quality=80)
     for i, state in enumerate(batch.STATES):
-        q.items.append(batch.QueueItem(str(tmp_path / f"p{i}.png"), "1962/summer" if i else ".", state,
+        q.items.append(queue.QueueItem(str(tmp_path / f"p{i}.png"), "1962/summer" if i else ".", state,
                                        "" if state in ("queued", "running") else f"why {i}"))
     q.save()
-    folder = batch.queue_path().parent
+    folder = queue.queue_path().parent
     assert [p.name for p in folder.iterdir()] == ["batch_queue.json"]  # the temporary file was renamed
-    back = batch.BatchQueue.load()
+    back = queue.BatchQueue.load()
     assert [i.state for i in back.items] == ["queued", "queued", "done", "failed", "skipped"]
     assert [i.subfolder for i in back.items] == [".", "1962/summer", "1962/summer", "1962/summer", "1962/summer"]
     assert back.items[3].reason == "why 3" and back.items[1].reason == ""
@@ -173,27 +173,27 @@ def test_queue_round_trip_and_running_is_queued_again(tmp_path, monkeypatch):
 
 
 def test_a_damaged_queue_file_gives_a_usable_queue(tmp_path, monkeypatch):
-    from segsr_gui.app import batch
+    from segsr_gui.app import queue
 
     _queue_env(tmp_path, monkeypatch)
-    batch.queue_path().parent.mkdir(parents=True)
-    batch.queue_path().write_text("{not json")
-    assert batch.BatchQueue.load().items == []
-    batch.queue_path().write_text(json.dumps({"format": "bmp", "masks": "yes", "items": [
+    queue.queue_path().parent.mkdir(parents=True)
+    queue.queue_path().write_text("{not json")
+    assert queue.BatchQueue.load().items == []
+    queue.queue_path().write_text(json.dumps({"format": "bmp", "masks": "yes", "items": [
         {"source": "/a.png", "state": "exploded", "subfolder": "../../etc"}, {"nothing": 1}, 7]}))
-    q = batch.BatchQueue.load()
+    q = queue.BatchQueue.load()
     assert q.format == "png" and q.masks is False
     assert [(i.source, i.state, i.subfolder) for i in q.items] == [("/a.png", "queued", ".")]
 
 
 def test_adding_is_recursive_image_types_only_without_duplicates(tmp_path):
-    from segsr_gui.app import batch
+    from segsr_gui.app import queue
 
     paths = _shoebox(tmp_path / "src", 4)
     (tmp_path / "src" / "notes.txt").write_text("not a photo")
     (tmp_path / "src" / "restored").mkdir()
     Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(tmp_path / "src" / "restored" / "old_x4.png")
-    q = batch.BatchQueue(output_folder=str(tmp_path / "src" / "restored"))
+    q = queue.BatchQueue(output_folder=str(tmp_path / "src" / "restored"))
     added, problems = q.add([tmp_path / "src"])
     assert added == 4 and problems == []
     assert sorted(i.subfolder for i in q.items) == [".", ".", "1961", "1961"]
@@ -226,13 +226,13 @@ class _Quit(BaseException):
 
 
 def test_queue_interrupted_half_way_resumes_without_redoing(tmp_path, monkeypatch, tiny_model_file):
-    from segsr_gui.app import batch
+    from segsr_gui.app import batch, queue
     from segsr_gui.engine.nets.weights import load_model
 
     _queue_env(tmp_path, monkeypatch)
     _shoebox(tmp_path / "src", 5)
     out = tmp_path / "out"
-    q = batch.BatchQueue(output_folder=str(out), masks=True)
+    q = queue.BatchQueue(output_folder=str(out), masks=True)
     q.add([tmp_path / "src"])
     q.save()
     loaded = load_model(tiny_model_file, device="cpu")
@@ -251,26 +251,26 @@ def test_queue_interrupted_half_way_resumes_without_redoing(tmp_path, monkeypatc
         batch.run_batch(q.plan(), loaded, q.export_options(), params, lambda e: emit_and_save(e, quit_in=2))
     first = _state(out)
     assert len(first) == 2 * 4 and not any(".part" in name or "tmp" in name for name in first)
-    assert json.loads(batch.queue_path().read_text())["items"][2]["state"] == "running"
+    assert json.loads(queue.queue_path().read_text())["items"][2]["state"] == "running"
 
-    q = batch.BatchQueue.load()  # the app starts again
+    q = queue.BatchQueue.load()  # the app starts again
     assert [i.state for i in q.items] == ["done", "done", "queued", "queued", "queued"]
     started.clear()
     outcome = batch.run_batch(q.plan(), loaded, q.export_options(), params, emit_and_save)
     assert outcome == "finished" and started == [2, 3, 4]  # finished photos are not even looked at
-    assert [i.state for i in batch.BatchQueue.load().items] == ["done"] * 5
+    assert [i.state for i in queue.BatchQueue.load().items] == ["done"] * 5
     second = _state(out)
     assert len(second) == 5 * 4 and {k: second[k] for k in first} == first  # bytes and mtimes unchanged
 
 
 def test_stop_and_cancel_leave_the_rest_queued(tmp_path, monkeypatch, tiny_model_file):
-    from segsr_gui.app import batch
+    from segsr_gui.app import batch, queue
     from segsr_gui.engine.nets.weights import load_model
 
     _queue_env(tmp_path, monkeypatch)
     _shoebox(tmp_path / "src", 3)
     out = tmp_path / "out"
-    q = batch.BatchQueue(output_folder=str(out))
+    q = queue.BatchQueue(output_folder=str(out))
     q.add([tmp_path / "src"])
     loaded = load_model(tiny_model_file, device="cpu")
     events = []

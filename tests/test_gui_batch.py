@@ -163,7 +163,7 @@ def test_stop_after_this_photo_then_resume_in_a_new_window(qtbot, env, photos, t
 
 
 def test_cancel_now_leaves_nothing_of_the_photo(qtbot, env, photos, tiny_model_file, monkeypatch):
-    from segsr_gui.app.batch import BatchQueue
+    from segsr_gui.app.queue import BatchQueue
 
     panel = make_panel(qtbot, tiny_model_file)
     add(qtbot, panel, photos / "a.png")
@@ -195,5 +195,5 @@ def test_format_choice_and_what_it_cannot_keep(qtbot, env, tiny_model_file):
     assert run(qtbot, panel) == "finished"
     assert panel.row_states() == ["done"] and "transparency" in panel.table.item(0, 3).text()
     assert Image.open(env / "out" / "glass_x4.jpg").size == (64, 64)
-    from segsr_gui.app.batch import BatchQueue
+    from segsr_gui.app.queue import BatchQueue
     assert BatchQueue.load().format == "jpg"  # the choice is kept with the queue

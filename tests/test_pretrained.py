@@ -14,9 +14,10 @@ from conftest import DATA
 from segsr_gui.app.cli import main
 from segsr_gui.engine.nets.span import SPAN
 from segsr_gui.engine.nets.squeezenet import FEATURE_CHANNELS, FEATURE_STRIDES, SqueezeNet
-from segsr_gui.training.import_pretrained import (
-    LICENSES_DIR, SPECS, span_config_from_ncnn, span_from_ncnn, span_state_dict_from_ncnn,
-    squeezenet_conv_keys, squeezenet_state_dict_from_ncnn)
+from segsr_gui.training.import_pretrained import LICENSES_DIR, SPECS
+from segsr_gui.training.ncnn_ports import (
+    span_config_from_ncnn, span_from_ncnn, span_state_dict_from_ncnn, squeezenet_conv_keys,
+    squeezenet_state_dict_from_ncnn)
 from segsr_gui.training.ncnn_file import TAG_FP16, conv_weight, load_ncnn, parse_param
 
 ROOT = Path(__file__).resolve().parents[1]

