@@ -127,3 +127,27 @@ def test_selection_prefers_real_world_gains_within_the_clean_guard():
     assert better({"realworld": 23.4, "bicubic": 25.6}, pretrained, pretrained, 0.5)
     assert not better({"realworld": 24.0, "bicubic": 25.4}, pretrained, pretrained, 0.5)  # forgot too much
     assert not better({"realworld": 22.9, "bicubic": 26.1}, pretrained, pretrained, 0.5)  # no gain
+
+
+def test_a_start_no_checkpoint_beat_is_shipped_with_what_the_run_found(tmp_path):
+    from segsr_gui.engine.nets.weights import load_model, save_model
+    from segsr_gui.training.restorer import ship_start
+
+    start = restorer_model(zero_head=True)
+    save_model(start, tmp_path / "start-x", training={"iterations": 10, "wall_clock_minutes": 1.0},
+               restorer={"licence": "Apache-2.0"})
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "state.json").write_text(json.dumps({
+        "iteration": 40, "seconds": 120.0, "best": None,
+        "init": {"name": "start-x", "val_psnr": 24.5, "val_miou": 0.3, "val_psnr_steps": [24.5, 24.5]}}))
+    ship_start(run, tmp_path / "shipped", log=lambda *_: None)
+    shipped = load_model(tmp_path / "shipped.safetensors")
+    assert torch.equal(shipped.model.srdm.unet.head.weight, start.srdm.unet.head.weight)
+    assert shipped.manifest["validation"]["val_psnr"] == 24.5
+    assert "40 iterations" in shipped.manifest["training"]["refinement_run"]
+    assert shipped.manifest["restorer"] == {"licence": "Apache-2.0"}
+    (run / "state.json").write_text(json.dumps({"iteration": 40, "seconds": 1.0, "best": {"iteration": 20},
+                                                "init": {"name": "start-x"}}))
+    with pytest.raises(ValueError, match="beat the start"):
+        ship_start(run, tmp_path / "again", log=lambda *_: None)

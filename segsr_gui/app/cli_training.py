@@ -79,6 +79,17 @@ def cmd_build_start(args) -> int:
     return 0
 
 
+def cmd_ship_start(args) -> int:
+    from segsr_gui.training.restorer import ship_start
+
+    try:
+        ship_start(args.run, args.ship)
+    except (SegSRError, ValueError, OSError, KeyError) as exc:
+        _fail(str(exc))
+        return EXIT_USAGE
+    return 0
+
+
 def _add_restorer_commands(sub) -> None:
     ft = sub.add_parser("fine-tune-restorer", help="fine-tune the pretrained SPAN x4 for real-world damage")
     ft.add_argument("--pretrained", default="pretrained/span_x4_ch48.safetensors", metavar="FILE")
@@ -94,6 +105,10 @@ def _add_restorer_commands(sub) -> None:
     bs.add_argument("--restorer", required=True, metavar="FILE", help="restorer.safetensors")
     bs.add_argument("--out", required=True, metavar="FILE", help="the start model to write")
     bs.set_defaults(func=cmd_build_start)
+    ss = sub.add_parser("ship-start", help="ship a refinement run's start model when no checkpoint beat it")
+    ss.add_argument("run", metavar="RUN_DIR", help="the refinement run's folder (state.json)")
+    ss.add_argument("--ship", required=True, metavar="MODEL", help="the model path to write")
+    ss.set_defaults(func=cmd_ship_start)
 
 
 def add_training_commands(sub) -> None:

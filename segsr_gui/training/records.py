@@ -118,8 +118,8 @@ def training_record(cfg: TrainConfig, meta: dict, train_images: int) -> dict:
                                     f"iterations, {init['wall_clock_minutes']} min, {init['precision']})")
         record["iterations"] += init["iterations"]
         record["wall_clock_minutes"] = round(record["wall_clock_minutes"] + init["wall_clock_minutes"], 1)
-        if not init["precision"].endswith(record["precision"]):
+        if init["precision"] and not init["precision"].endswith(record["precision"]):
             record["precision"] = f"{init['precision']}, then {record['precision']}"
-        else:
+        elif init["precision"]:
             record["precision"] = init["precision"]
     return record

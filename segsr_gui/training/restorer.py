@@ -210,7 +210,34 @@ def build_start_model(base, restorer_weights, out_path, log=print, pretrained_ma
     torch.nn.init.zeros_(model.srdm.unet.head.weight)
     torch.nn.init.zeros_(model.srdm.unet.head.bias)
     log(f"start model from {loaded.name} + {Path(restorer_weights).name}, SRDM head at zero")
+    earlier = loaded.manifest.get("training", {})
     return save_model(model, out_path, training={
-        "iterations": 0, "wall_clock_minutes": 0.0, "precision": "",
-        "data": f"{loaded.name}'s nets, restorer {Path(restorer_weights).name}; SRDM head zeroed"},
+        # the nets' own history: the start continues it
+        "iterations": int(earlier.get("iterations", 0)),
+        "wall_clock_minutes": float(earlier.get("wall_clock_minutes", 0.0)),
+        "precision": earlier.get("precision", "fp32"),
+        "data": f"{loaded.name}'s nets (sha256 {loaded.manifest['sha256'][:12]}: {earlier.get('data', '')}), "
+                f"restorer {Path(restorer_weights).name}; SRDM head zeroed"},
         restorer=restorer_provenance(restorer_weights, pretrained_manifest))
+
+
+def ship_start(run_dir, ship, log=print) -> dict:
+    """Ship a refinement run's start model when no checkpoint of the run beat it on val:
+    the restorer with an identity refinement is then the best this budget found. The
+    manifest says so, with the run's budget and the start's validation scores."""
+    from segsr_gui.engine.nets.weights import load_model, save_model
+
+    meta = json.loads((Path(run_dir) / "state.json").read_text())
+    if meta.get("best"):
+        raise ValueError(f"{run_dir}: a checkpoint beat the start (iteration {meta['best']['iteration']}); "
+                         "it was shipped already")
+    init = meta["init"]
+    start = load_model(Path(run_dir).parent / f"{init['name']}.safetensors")
+    training = dict(start.manifest.get("training", {}))
+    training["refinement_run"] = (f"{meta['iteration']} iterations, {meta['seconds'] / 60:.1f} min: no validation "
+                                  f"score beat the start's, so the start is shipped (SRDM head at zero)")
+    validation = {"iteration": 0, "val_psnr": init["val_psnr"], "val_miou": init.get("val_miou"),
+                  "val_psnr_steps": init.get("val_psnr_steps", [])}
+    log(f"shipping the start {init['name']} as {ship}")
+    return save_model(start.model, ship, training=training, validation=validation,
+                      restorer=start.manifest["restorer"])
