@@ -129,7 +129,7 @@ def build_rows(args) -> list[Row]:
     if args.old_models and "old" in wanted:
         for name, label in names.items():
             path = Path(args.old_models) / f"{name}.safetensors"
-            row = model_row(f"old:{name}", path, f"{label}, today's model [{path}]", args.precision)
+            row = model_row(f"old:{name}", path, f"{label}, first model (bicubic start) [{path.name}]", args.precision)
             row.sets = ("real_world",)
             rows.append(row)
     return [r for r in rows if r.key in wanted | {"bicubic"} or r.key.startswith("old:")]
