@@ -105,46 +105,51 @@ def cmd_upscale(args) -> int:
         return _cmd_upscale(args)
 
 
-def _cmd_upscale(args) -> int:
-    from segsr_gui.app.batch import CLI_HINTS, PlannedItem, RunParams, run_batch
+def _upscale_setup(args):
+    """The model, device, steps and export options the arguments ask for, or one sentence
+    saying why they cannot run (nothing is read or written before they are checked)."""
     from segsr_gui.app.export import ExportOptions
-    from segsr_gui.io.atomic import check_writable_folder
     from segsr_gui.engine.inference.pipeline import resolve_device
     from segsr_gui.engine.inference.runner import MIN_TILE
     from segsr_gui.engine.nets.weights import load_model
+    from segsr_gui.io.atomic import check_writable_folder
 
     if args.tile is not None and 0 < args.tile < MIN_TILE:
-        _fail(f"--tile must be 0 (no tiling) or at least {MIN_TILE} pixels, got {args.tile}.")
-        return EXIT_USAGE
+        return f"--tile must be 0 (no tiling) or at least {MIN_TILE} pixels, got {args.tile}."
     if not 1 <= args.quality <= 100:
-        _fail(f"--quality must be between 1 and 100, got {args.quality}.")
-        return EXIT_USAGE
+        return f"--quality must be between 1 and 100, got {args.quality}."
     try:
         device = resolve_device(args.device)
         loaded = load_model(args.model, device=device)
     except SegSRError as exc:
-        _fail(str(exc))
-        return EXIT_USAGE
+        return str(exc)
     steps = args.steps or loaded.model.config.schedule.steps
     if not 1 <= steps <= 50:
-        _fail(f"--steps must be between 1 and 50, got {steps}.")
-        return EXIT_USAGE
+        return f"--steps must be between 1 and 50, got {steps}."
     options = ExportOptions(args.format, args.masks, args.overwrite, args.quality, args.lossless,
                             args.class_masks, args.coco)
     if options.wants_segmentation and not loaded.model.has_segmentation:
-        _fail(f"Model {loaded.name} has no segmentation, so it cannot write masks; "
-              "drop --masks/--class-masks/--coco or use a model with segmentation (segsr-x4).")
-        return EXIT_USAGE
+        return (f"Model {loaded.name} has no segmentation, so it cannot write masks; "
+                "drop --masks/--class-masks/--coco or use a model with segmentation (segsr-x4).")
     outdir = Path(args.output)
     problem = check_writable_folder(outdir)
     if problem:
-        _fail(problem)
-        return EXIT_USAGE
+        return problem
     for spec in args.inputs:
         if Path(spec).is_dir() and Path(spec).resolve() == outdir.resolve():
-            _fail(f"The output folder {outdir} is also an input folder; choose another output folder "
-                  "(-o) so results do not mix with the originals.")
-            return EXIT_USAGE
+            return (f"The output folder {outdir} is also an input folder; choose another output folder "
+                    "(-o) so results do not mix with the originals.")
+    return device, loaded, steps, options, outdir
+
+
+def _cmd_upscale(args) -> int:
+    from segsr_gui.app.batch import CLI_HINTS, PlannedItem, RunParams, run_batch
+
+    setup = _upscale_setup(args)
+    if isinstance(setup, str):
+        _fail(setup)
+        return EXIT_USAGE
+    device, loaded, steps, options, outdir = setup
     inputs, problems = collect_inputs(args.inputs, exclude=outdir)
     for p in problems:
         _fail(p)
@@ -166,13 +171,18 @@ def _cmd_upscale(args) -> int:
         _fail(printer.summary(not_started=True))
         return EXIT_INTERRUPTED
     printer.close()
+    return _report(printer, outcome, args.benchmark)
+
+
+def _report(printer, outcome: str, benchmark: bool) -> int:
+    """The closing lines of a finished (or disk-full) batch, and its exit status."""
     if outcome == "disk full":
         if printer.remaining:
             _fail("stopped early: free some space, then run the same command again; "
                   "finished photos are skipped.")
         _fail(printer.summary(not_started=True))
         return EXIT_FAILED_INPUTS
-    if args.benchmark and printer.timings:
+    if benchmark and printer.timings:
         _fail(f"{len(printer.timings)} steps, mean {1000 * sum(printer.timings) / len(printer.timings):.0f} ms/step")
     _fail(printer.summary())
     return 0 if printer.failed == 0 else EXIT_FAILED_INPUTS

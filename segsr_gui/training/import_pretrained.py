@@ -158,6 +158,32 @@ def read_members(archive: Path, spec: dict, names: list[str]) -> dict[str, bytes
 
 # ------------------------------------------------------------------ import
 
+def _manifest(spec: dict, package_file: str, digest: str, members: dict, st_path: Path, layers, sd: dict,
+              cfg: dict) -> dict:
+    """What the imported weights' manifest records: source, version, file, sha256s, licence."""
+    prefix = spec.get("prefix", "")
+    return {
+        "name": spec["model"],
+        "source_package": spec["package"],
+        "version": spec["version"],
+        "package_file": package_file,
+        "package_sha256": digest,
+        "files_inside": [prefix + spec["param"], prefix + spec["bin"]],
+        "param_sha256": hashlib.sha256(members[spec["param"]]).hexdigest(),
+        "bin_sha256": hashlib.sha256(members[spec["bin"]]).hexdigest(),
+        "safetensors": st_path.name,
+        "safetensors_sha256": sha256_file(st_path),
+        "licence": spec["licence"],
+        "licence_source": spec["licence_source"],
+        "licence_files": sorted([*spec.get("licence_members", {}).values(), *spec["repo_licences"]]),
+        "upstream": spec["upstream"],
+        "param_count": int(param_count(layers, ("Convolution",))),
+        "tensor_count_incl_buffers": int(sum(v.size for v in sd.values())),
+        "config": cfg,
+        "inputs": spec["inputs"],
+    }
+
+
 def import_one(key: str, out: Path, dl_dir: Path, check: bool, image: str | None,
                log: Log = print) -> bool:
     """Fetch, verify and convert model ``key`` into ``out``; False if its parity check failed."""
@@ -202,26 +228,7 @@ def import_one(key: str, out: Path, dl_dir: Path, check: bool, image: str | None
             "source": f"{spec['package']}=={spec['version']}",
             "member": spec.get("prefix", "") + spec["bin"],
             "licence": spec["licence"], "config": cfg}, sort_keys=True)}), overwrite=True)
-    manifest = {
-        "name": spec["model"],
-        "source_package": spec["package"],
-        "version": spec["version"],
-        "package_file": archive.name,
-        "package_sha256": digest,
-        "files_inside": [spec.get("prefix", "") + spec["param"], spec.get("prefix", "") + spec["bin"]],
-        "param_sha256": hashlib.sha256(members[spec["param"]]).hexdigest(),
-        "bin_sha256": hashlib.sha256(members[spec["bin"]]).hexdigest(),
-        "safetensors": st_path.name,
-        "safetensors_sha256": sha256_file(st_path),
-        "licence": spec["licence"],
-        "licence_source": spec["licence_source"],
-        "licence_files": sorted([*lic.values(), *spec["repo_licences"]]),
-        "upstream": spec["upstream"],
-        "param_count": int(n_conv),
-        "tensor_count_incl_buffers": int(sum(v.size for v in sd.values())),
-        "config": cfg,
-        "inputs": spec["inputs"],
-    }
+    manifest = _manifest(spec, archive.name, digest, members, st_path, layers, sd, cfg)
     if check:
         manifest["check"] = parity_check(key, param, binf, sd, cfg, image, log)
     write_atomic(out / f"{spec['model']}.json",

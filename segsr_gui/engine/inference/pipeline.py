@@ -145,11 +145,7 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
         tile = MIN_TILE  # a smaller tile could not hold the overlap
     boxes = plan_tiles(h, w, tile, overlap, align=model.stride)
     lr_all = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1))).float()[None] * 2 - 1
-    image_acc = torch.zeros(3, h * scale, w * scale)
-    # Class probabilities are blended in half precision: enough to pick the argmax, and it
-    # halves the largest buffer of a big run (11 channels at output size).
-    prob_acc = torch.zeros(k, h * scale, w * scale, dtype=torch.float16) if model.has_segmentation else None
-    weight_acc = torch.zeros(1, h * scale, w * scale)
+    blend = _Blend(h, w, scale, k if model.has_segmentation else 0)
     for tile_index, box in enumerate(boxes):
         lr = lr_all[..., box.top:box.top + box.height, box.left:box.left + box.width]
         with torch.inference_mode():
@@ -159,24 +155,41 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
                                 colour_sigma=colour_sigma, origin=(box.top * scale, box.left * scale),
                                 precision=precision, mirror=mirror):
             yield Progress(last, tile_index, len(boxes), box)
-        hr = box.scaled(scale)
-        weight = feather_weight(box, h, w, overlap, scale, margin)[0]
+        blend.add(last, box, feather_weight(box, h, w, overlap, scale, margin)[0])
+    return blend.result()
+
+
+class _Blend:
+    """The whole photo's sums of feathered tile outputs: image and class probabilities.
+    Probabilities are blended in half precision: enough to pick the argmax, and it halves
+    the largest buffer of a big run (K channels at output size)."""
+
+    def __init__(self, h: int, w: int, scale: int, num_classes: int):
+        self.scale = scale
+        self.image = torch.zeros(3, h * scale, w * scale)
+        self.probs = torch.zeros(num_classes, h * scale, w * scale, dtype=torch.float16) if num_classes else None
+        self.weight = torch.zeros(1, h * scale, w * scale)
+
+    def add(self, last: StepResult, box: Box, weight: torch.Tensor) -> None:
+        hr = box.scaled(self.scale)
         rows = slice(hr.top, hr.top + hr.height)
         cols = slice(hr.left, hr.left + hr.width)
-        image_acc[:, rows, cols] += last.x0_hat[0, :, :hr.height, :hr.width].cpu() * weight
-        if prob_acc is not None:
+        self.image[:, rows, cols] += last.x0_hat[0, :, :hr.height, :hr.width].cpu() * weight
+        if self.probs is not None:
             probs = torch.softmax(last.s0_hat[0, :, :hr.height, :hr.width], dim=0).cpu()
-            prob_acc[:, rows, cols] += (probs * weight).half()
-        weight_acc[:, rows, cols] += weight
-    image_acc /= weight_acc
-    image = ((image_acc + 1) / 2).clamp_(0, 1).permute(1, 2, 0).contiguous().numpy()
-    del image_acc
-    class_map = confidence = None
-    if prob_acc is not None:
-        best, ids = prob_acc.max(0)
-        class_map = ids.to(torch.uint8).numpy()
-        confidence = (best.float() / weight_acc[0] * 255).round_().clamp_(0, 255).to(torch.uint8).numpy()
-    return UpscaleResult(image, class_map, confidence)
+            self.probs[:, rows, cols] += (probs * weight).half()
+        self.weight[:, rows, cols] += weight
+
+    def result(self) -> UpscaleResult:
+        self.image /= self.weight
+        image = ((self.image + 1) / 2).clamp_(0, 1).permute(1, 2, 0).contiguous().numpy()
+        self.image = None
+        class_map = confidence = None
+        if self.probs is not None:
+            best, ids = self.probs.max(0)
+            class_map = ids.to(torch.uint8).numpy()
+            confidence = (best.float() / self.weight[0] * 255).round_().clamp_(0, 255).to(torch.uint8).numpy()
+        return UpscaleResult(image, class_map, confidence)
 
 
 def upscale(rgb: np.ndarray, model, steps: int | None = None, seed: int = 0,
