@@ -32,6 +32,9 @@ def unshipped_lines(t: dict) -> list[str]:
 
 def budget_line(t: dict) -> str:
     """The training budget; a continued model names the model it started from."""
+    if t.get("refinement_run"):
+        return ("- budget: the restorer's fine-tuning (below), then a refinement run on top of it; "
+                "no checkpoint of that run beat its start, which is what ships (see refinement)")
     run = (f"{t.get('run_iterations', t.get('iterations'))} iterations of batch {t.get('batch')} "
            f"({t.get('crop_hr')}px HR crops), {t.get('run_wall_clock_minutes', t.get('wall_clock_minutes'))} "
            f"min wall clock on {t.get('machine')}")
@@ -39,7 +42,7 @@ def budget_line(t: dict) -> str:
         return f"- budget: a run of {run}, {t.get('precision')}; the 2 cores were shared with other work"
     return (f"- budget: {t['iterations']} iterations in the shipped weights' history, {t.get('wall_clock_minutes')} "
             f"min in all: it started from {t['continued_from']}, then a run of {run} (learning rate "
-            f"{t.get('lr')}); precision {t.get('precision')}; the 2 cores were shared with other work")
+            f"{t.get('lr')}); precision {str(t.get('precision')).removeprefix(', then ')}; the 2 cores were shared with other work")
 
 
 def class_bias_lines(m: dict) -> list[str]:
@@ -93,11 +96,18 @@ def model_lines(name: str) -> list[str]:
               f"- training data: {t.get('data')}"
               + (f"; photometric jitter on {t['photometric_jitter']}" if t.get("photometric_jitter") else ""),
               budget_line(t),
-              f"- validation (selection): {t.get('validation')}, every {t.get('val_every', 250)} iterations; the shipped weights "
-              f"are the EMA weights of iteration {(m.get('validation') or {}).get('iteration')}, the best "
-              f"validation score (final PSNR, plus 10 x mIoU for the full model)",
+              *selection_lines(m, t),
               *val_steps_lines(m), *restorer_lines(m), *unshipped_lines(t), ""]
     return lines
+
+
+def selection_lines(m: dict, t: dict) -> list[str]:
+    if t.get("refinement_run"):
+        return ["- validation (selection): CamVid val, 6 fixed images, each Real-ESRGAN-degraded and bicubic; "
+                "score: final PSNR plus 10 x mIoU"]
+    return [f"- validation (selection): {t.get('validation')}, every {t.get('val_every', 250)} iterations; the shipped "
+            f"weights are the EMA weights of iteration {(m.get('validation') or {}).get('iteration')}, the best "
+            f"validation score (final PSNR, plus 10 x mIoU for the full model)"]
 
 
 def val_steps_lines(m: dict) -> list[str]:
