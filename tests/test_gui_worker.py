@@ -253,7 +253,7 @@ def test_estimated_shares_sample_the_exact_argmax():
 
 def test_a_long_run_bounds_the_frames_waiting_for_their_class_ids(qtbot, request_):
     """Each waiting frame holds its step's logits: past LAZY_FRAMES the oldest are made."""
-    from segsr_gui.ui.worker import LAZY_FRAMES
+    from segsr_gui.ui.frames import LAZY_FRAMES
 
     request_.steps = LAZY_FRAMES + 4
     frames, out = run_to_end(qtbot, request_)

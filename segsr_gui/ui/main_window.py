@@ -29,7 +29,8 @@ from segsr_gui.ui.step_scrubber import StepScrubber
 from segsr_gui.ui.theme import apply_theme
 from segsr_gui.ui.view_composer import Photo, ViewChoices, ViewComposer
 from segsr_gui.ui.view_panel import ViewPanel
-from segsr_gui.ui.worker import JobRunner, RunOutput, RunRequest, StepFrame, UpscaleWorker
+from segsr_gui.ui.frames import StepFrame
+from segsr_gui.ui.worker import JobRunner, RunOutput, RunRequest, UpscaleWorker
 
 log = logging.getLogger(__name__)
 

@@ -45,7 +45,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
 from segsr_gui.ui.convert import PREVIEW_MAX_SIDE, ClassLayer, preview_classes, preview_rgb, qimage_pixels, rgb_to_qimage
-from segsr_gui.ui.frames import LAZY_FRAMES, FrameCollector, StepFrame, known_fractions, whole_step_preview  # noqa: F401
+from segsr_gui.ui.frames import FrameCollector, known_fractions
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +139,10 @@ def run_reporting_errors(worker: QObject, body: Callable[[], None], failure: str
         worker.done.emit()
 
 
+class _Aborted(Exception):
+    """Raised from the step callback to leave the run at the next step (``drain`` closes it)."""
+
+
 class UpscaleWorker(QObject):
     started = Signal(object)  # RunStart
     yielded = Signal(object)  # StepFrame
@@ -214,30 +218,32 @@ class UpscaleWorker(QObject):
 
     def _drain(self, gen, collector: FrameCollector, loaded, steps: int, t0: float):
         """Iterate the run, emitting frames; (result or None when aborted, seconds spent on frames)."""
+        from segsr_gui.engine.inference.drain import drain
+
         started, frame_seconds = False, 0.0
+
+        def on_progress(p) -> None:
+            nonlocal started, frame_seconds
+            if self._abort.is_set():
+                raise _Aborted
+            if not started:
+                self.started.emit(RunStart(loaded.name, loaded.classes, loaded.palette, steps, p.tiles,
+                                           loaded.model.has_segmentation))
+                started = True
+            if not collector.wanted(p):
+                return
+            frame_start = time.perf_counter()
+            frame = collector.add(p, frame_start - t0)
+            if frame is not None:
+                self._coloured(frame.classes)
+                self.yielded.emit(frame)
+            frame_seconds += time.perf_counter() - frame_start
+
         try:
-            while True:
-                try:
-                    p = next(gen)
-                except StopIteration as stop:
-                    return stop.value, frame_seconds
-                if self._abort.is_set():
-                    self.aborted.emit()
-                    return None, frame_seconds
-                if not started:
-                    self.started.emit(RunStart(loaded.name, loaded.classes, loaded.palette, steps, p.tiles,
-                                                    loaded.model.has_segmentation))
-                    started = True
-                if not collector.wanted(p):
-                    continue
-                frame_start = time.perf_counter()
-                frame = collector.add(p, frame_start - t0)
-                if frame is not None:
-                    self._coloured(frame.classes)
-                    self.yielded.emit(frame)
-                frame_seconds += time.perf_counter() - frame_start
-        finally:
-            gen.close()
+            return drain(gen, on_progress), frame_seconds
+        except _Aborted:
+            self.aborted.emit()
+            return None, frame_seconds
 
     def _finish(self, result, collector: FrameCollector, loaded, steps: int, t0: float,
                 frame_seconds: float) -> None:
