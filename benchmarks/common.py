@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 import zlib
 from pathlib import Path
 from typing import Callable
@@ -144,3 +145,13 @@ def sequence_note(seg: dict) -> str:
     return ", ".join(([f"the training split holds frames of {', '.join(inside)}"] if inside else [])
                      + ([f"none of {', '.join(outside)}"] if outside else []))
 
+
+def best_of(fn: Callable[[], object], repeats: int) -> float:
+    """The best wall time of ``repeats`` calls of ``fn`` (this machine is shared: the
+    minimum is the least disturbed run)."""
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best

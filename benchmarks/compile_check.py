@@ -26,19 +26,11 @@ import torch  # noqa: E402
 
 
 from speed import test_image  # noqa: E402
-from common import cpu_label, result_path, write_report
+from common import best_of, cpu_label, result_path, write_report
 from segsr_gui.engine.inference.pipeline import upscale  # noqa: E402
 from segsr_gui.engine.diffusion.precision import describe  # noqa: E402
 from segsr_gui.engine.nets.weights import load_model  # noqa: E402
 
-
-def best_of(fn, repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def main() -> int:

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from common import DATA, RUNS, header, header_line, result_path, write_report
+from common import DATA, RUNS, best_of, header, header_line, result_path, write_report
 from segsr_gui.engine.inference.pipeline import (DEFAULT_MARGIN, DEFAULT_OVERLAP, MIN_TILE, min_tile,  # noqa: E402
                                                  tile_overlap, upscale)
 from segsr_gui.engine.diffusion.precision import describe  # noqa: E402
@@ -103,14 +103,6 @@ def whole_process(args, threads: int) -> dict:
     return out
 
 
-def timed(fn, repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
 
 def edge_profile(model, rgb: np.ndarray, width: int = 128) -> dict:
     """How far a tile border disturbs the chain: the max image difference (/255) and the
@@ -179,10 +171,10 @@ def in_process_vs_peer(model, peer, args) -> dict:
         rgb = test_image(size)
         repeats = args.repeats if size > 128 else args.small_repeats
         upscale(rgb, model, tile=0)  # warm-up: oneDNN builds its kernels for this size once
-        entry = {"segsr_seconds": min(timed(lambda: upscale(rgb, model, tile=0), 1) for _ in range(repeats))}
+        entry = {"segsr_seconds": best_of(lambda: upscale(rgb, model, tile=0), repeats)}
         if peer is not None:
             peer(rgb)  # and ncnn its own
-            theirs = min(timed(lambda: peer(rgb), 1) for _ in range(repeats if size <= 128 else 1))
+            theirs = best_of(lambda: peer(rgb), repeats if size <= 128 else 1)
             entry.update(peer_seconds=theirs, ratio=entry["segsr_seconds"] / theirs)
         out[f"vs_peer_{size}"] = entry
         print(size, entry, file=sys.stderr, flush=True)
@@ -195,8 +187,8 @@ def precision_check(model, repeats: int) -> dict:
     a, b = upscale(rgb, model, tile=0, precision="fp32"), upscale(rgb, model, tile=0)  # also the warm-ups
     full = reduced = float("inf")
     for _ in range(repeats):
-        full = min(full, timed(lambda: upscale(rgb, model, tile=0, precision="fp32"), 1))
-        reduced = min(reduced, timed(lambda: upscale(rgb, model, tile=0), 1))
+        full = min(full, best_of(lambda: upscale(rgb, model, tile=0, precision="fp32"), 1))
+        reduced = min(reduced, best_of(lambda: upscale(rgb, model, tile=0), 1))
     return {"fp32_seconds": full, "reduced_seconds": reduced, "speedup": full / reduced,
             "max_abs_diff_255": float(np.abs(a.image - b.image).max() * 255),
             "mean_abs_diff_255": float(np.abs(a.image - b.image).mean() * 255),
@@ -239,7 +231,7 @@ def in_process(report: dict, args, threads: int) -> None:
     report["per_megapixel"] = {}
     for size in (64, 128, 256):
         rgb = test_image(size, seed=1)
-        report["per_megapixel"][size] = timed(lambda: upscale(rgb, model, tile=0), 1) / ((4 * size) ** 2 / 1e6)
+        report["per_megapixel"][size] = best_of(lambda: upscale(rgb, model, tile=0), 1) / ((4 * size) ** 2 / 1e6)
     report["tile_edge_profile"] = edge_profile(model, np.ascontiguousarray(test_image(192, seed=3)[:96]))
     report["tiling_512"] = tiling_check(model, args.margins)
     report["big_tiled"] = child_peak_memory(args.model, args.big)

@@ -36,8 +36,7 @@ class ChainScores:
 def sampler_input(model, lr: np.ndarray) -> torch.Tensor:
     """The sampler's ``y`` for a whole LR image (float32 (H, W, 3) in [0, 1]), untiled."""
     x = torch.from_numpy(np.ascontiguousarray(lr.transpose(2, 0, 1)))[None] * 2 - 1
-    with torch.inference_mode():
-        return pipeline_input(model, x)
+    return pipeline_input(model, x)
 
 
 def chain_scores(model, lrs: list[np.ndarray], hqs: list[np.ndarray], labels: list[np.ndarray] | None,

@@ -140,23 +140,23 @@ def _align4(n: int) -> int:
     return (n + 3) & ~3
 
 
+# Layers with a weight blob and an optional bias: the param ids of (weight element count,
+# bias flag); param 0 is the output channel count, the bias's length.
+_CONV_TYPES = ("Convolution", "ConvolutionDepthWise", "Deconvolution", "DeconvolutionDepthWise",
+               "Convolution1D", "Convolution3D")
+_WEIGHT_PARAMS = {**{t: (6, 5) for t in _CONV_TYPES}, "InnerProduct": (2, 1)}
+
+
 # Layers whose weights we know how to read. Each entry returns the list of
 # (weight name, kind, element count) to read in file order.
 def _weight_plan(layer: Layer) -> list[tuple[str, str, int]]:
     t, p = layer.type, layer.p
-    if t in ("Convolution", "ConvolutionDepthWise", "Deconvolution",
-             "DeconvolutionDepthWise", "Convolution1D", "Convolution3D"):
+    if t in _WEIGHT_PARAMS:
+        count_key, bias_key = _WEIGHT_PARAMS[t]
         if p(8, 0):
             raise NotImplementedError(f"{layer.name}: int8 scale terms not supported")
-        plan = [("weight", "tagged", int(p(6)))]
-        if p(5, 0):
-            plan.append(("bias", "raw", int(p(0))))
-        return plan
-    if t == "InnerProduct":
-        if p(8, 0):
-            raise NotImplementedError(f"{layer.name}: int8 scale terms not supported")
-        plan = [("weight", "tagged", int(p(2)))]
-        if p(1, 0):
+        plan = [("weight", "tagged", int(p(count_key)))]
+        if p(bias_key, 0):
             plan.append(("bias", "raw", int(p(0))))
         return plan
     if t == "MemoryData":

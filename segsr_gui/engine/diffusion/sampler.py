@@ -110,8 +110,11 @@ def iter_sample(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int
     net = _InPrecision(model, y.device, precision)
     kw = dict(seed=seed, noise_scale=noise_scale, colour_sigma=colour_sigma, origin=origin)
     if mirror:
-        steps = _mirrored(iter_chain(_OneChainAtATime(net, 2), torch.cat([y, y.flip(-1)]), schedule, **kw),
-                          _shown_for(model, y, colour_sigma))
+        # _mirrored shows both chains' mean against the photo's own start, so the inner
+        # chain's shown estimates go unused: no colour-fix blur of the doubled batch
+        both = iter_chain(_OneChainAtATime(net, 2), torch.cat([y, y.flip(-1)]), schedule,
+                          **{**kw, "colour_sigma": 0.0})
+        steps = _mirrored(both, _shown_for(model, y, colour_sigma))
     else:
         steps = iter_chain(net, y, schedule, **kw)
     for result in steps:

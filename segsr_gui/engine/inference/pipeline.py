@@ -107,6 +107,7 @@ def pad_to_multiple(lr: torch.Tensor, multiple: int) -> torch.Tensor:
     return F.pad(lr, (0, pw, 0, ph), mode=mode)
 
 
+@torch.inference_mode()
 def sampler_input(model, lr: torch.Tensor) -> torch.Tensor:
     """The sampler's ``y`` for an LR image or tile (B, 3, H, W) in [-1, 1]: padded to the
     model's stride, then its first estimate (the restorer's output, or bicubic)."""
@@ -148,8 +149,7 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
     blend = _Blend(h, w, scale, k if model.has_segmentation else 0)
     for tile_index, box in enumerate(boxes):
         lr = lr_all[..., box.top:box.top + box.height, box.left:box.left + box.width]
-        with torch.inference_mode():
-            y = sampler_input(model, lr.to(dev))
+        y = sampler_input(model, lr.to(dev))
         last = None
         for last in iter_sample(model, y, schedule, seed=seed, noise_scale=noise_scale,
                                 colour_sigma=colour_sigma, origin=(box.top * scale, box.left * scale),
