@@ -69,10 +69,17 @@ def cmd_fine_tune_restorer(args) -> int:
 
 
 def cmd_build_start(args) -> int:
+    from segsr_gui.training.encoder_start import build_encoder_start
     from segsr_gui.training.restorer import build_start_model
 
+    if bool(args.restorer) == bool(args.encoder) or bool(args.encoder) != bool(args.config):
+        _fail("give --restorer FILE, or --encoder FILE with --config FILE")
+        return EXIT_USAGE
     try:
-        build_start_model(args.base, args.restorer, args.out)
+        if args.encoder:
+            build_encoder_start(args.base, args.config, args.encoder, args.out)
+        else:
+            build_start_model(args.base, args.restorer, args.out)
     except (SegSRError, ValueError, OSError) as exc:
         _fail(str(exc))
         return EXIT_USAGE
@@ -102,7 +109,10 @@ def _add_restorer_commands(sub) -> None:
     bs = sub.add_parser("build-start", help="a shipped model's nets + a restorer, SRDM head at zero "
                                             "(the start of `segsr train --init`)")
     bs.add_argument("base", metavar="MODEL", help="the shipped model whose nets are kept")
-    bs.add_argument("--restorer", required=True, metavar="FILE", help="restorer.safetensors")
+    bs.add_argument("--restorer", default=None, metavar="FILE", help="restorer.safetensors")
+    bs.add_argument("--encoder", default=None, metavar="FILE",
+                    help="pretrained/squeezenet_v1.1.safetensors: SegDM's encoder (with --config)")
+    bs.add_argument("--config", default=None, metavar="TOML", help="the new architecture (with --encoder)")
     bs.add_argument("--out", required=True, metavar="FILE", help="the start model to write")
     bs.set_defaults(func=cmd_build_start)
     ss = sub.add_parser("ship-start", help="ship a refinement run's start model when no checkpoint beat it")

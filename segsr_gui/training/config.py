@@ -31,12 +31,16 @@ class TrainConfig:
     warmup: int = 0
     # SegDM and the bridge's image-to-SegDM half learn at lr * seg_lr_scale (1 = one rate for all)
     seg_lr_scale: float = 1.0
+    # a pretrained SegDM encoder's backbone learns at a further encoder_lr_scale of that
+    encoder_lr_scale: float = 1.0
     bf16: bool = True
     seed: int = 0
     bicubic_share: float = 0.2
     old_photo_share: float = 0.2
     photometric: float = 0.0  # share of crops with random exposure and colour (data.photometric_jitter)
+    scale_jitter: float = 0.0  # crops are resized by a factor in [1/(1+j), 1+j] (data.CropSampler)
     # "median" weighs the cross-entropy by median frequency balancing (data.median_frequency_weights)
+    # "sqrt_median" by its square root
     class_balance: str = "none"
     model: ModelConfig = field(default_factory=ModelConfig)
 

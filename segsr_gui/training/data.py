@@ -79,12 +79,16 @@ class CropSampler:
     """Random HR crops (with labels) and their degraded LR inputs, for training.
 
     ``photometric``: the share of crops given ``photometric_jitter`` (0 = none, as the
-    first models were trained)."""
+    first models were trained). ``scale_jitter`` j: each crop is cut at ``crop * f`` and
+    resized to ``crop`` for a log-uniform f in [1/(1+j), 1+j] (bicubic image, nearest
+    labels), so objects appear at more sizes than CamVid's one camera gives (0 = none)."""
 
     def __init__(self, data: LabelledImages, crop: int, scale: int = 4,
-                 mix: DegradationMix = DegradationMix(), seed: int = 0, photometric: float = 0.0):
+                 mix: DegradationMix = DegradationMix(), seed: int = 0, photometric: float = 0.0,
+                 scale_jitter: float = 0.0):
         self.data, self.crop, self.scale, self.mix = data, crop, scale, mix
         self.photometric = photometric
+        self.scale_jitter = scale_jitter
         self.rng = np.random.default_rng(seed)
         # Its own stream: with the jitter on or off, a seed gives the same crops and degradations.
         self.jitter_rng = np.random.default_rng([seed, 1])
@@ -95,10 +99,16 @@ class CropSampler:
         for _ in range(size):
             i = int(self.rng.integers(len(self.data.images)))
             img, lab = self.data.images[i], self.data.labels[i]
-            top = int(self.rng.integers(img.shape[0] - self.crop + 1)) // self.scale * self.scale
-            left = int(self.rng.integers(img.shape[1] - self.crop + 1)) // self.scale * self.scale
-            hq = img[top:top + self.crop, left:left + self.crop].astype(np.float32) / 255
-            lab = lab[top:top + self.crop, left:left + self.crop]
+            size = self.crop
+            if self.scale_jitter:
+                f = float(np.exp(self.jitter_rng.uniform(-1, 1) * np.log1p(self.scale_jitter)))
+                size = min(int(round(self.crop * f)), *img.shape[:2])
+            top = int(self.rng.integers(img.shape[0] - size + 1)) // self.scale * self.scale
+            left = int(self.rng.integers(img.shape[1] - size + 1)) // self.scale * self.scale
+            img, lab = img[top:top + size, left:left + size], lab[top:top + size, left:left + size]
+            if size != self.crop:
+                img, lab = resized_crop(img, lab, self.crop)
+            hq = img.astype(np.float32) / 255
             if self.rng.random() < 0.5:
                 hq, lab = hq[:, ::-1], lab[:, ::-1]
             if self.photometric and self.jitter_rng.random() < self.photometric:
@@ -108,6 +118,13 @@ class CropSampler:
             hqs.append(target)
             labels.append(np.ascontiguousarray(lab))
         return np.stack(lqs), np.stack(hqs), np.stack(labels)
+
+
+def resized_crop(img: np.ndarray, lab: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """An image crop (bicubic) and its labels (nearest, so no class is invented) at size x size."""
+    image = Image.fromarray(img).resize((size, size), Image.Resampling.BICUBIC)
+    labels = Image.fromarray(lab).resize((size, size), Image.Resampling.NEAREST)
+    return np.asarray(image), np.asarray(labels)
 
 
 def _class_pixels(labels: list[np.ndarray], num_classes: int) -> tuple[np.ndarray, np.ndarray]:

@@ -41,6 +41,10 @@ def load_state(folder: Path, model, ema, opt) -> dict:
     return meta
 
 
+# what a model file's manifest says of pretrained parts, carried to the models trained from it
+PROVENANCE_FIELDS = ("restorer", "seg_encoder")
+
+
 def initial_weights(model, ema, spec: str) -> dict:
     """Start both the net and its EMA from a shipped model (continued training); returns
     what the manifest records of it. The architectures must match exactly."""
@@ -61,7 +65,7 @@ def initial_weights(model, ema, spec: str) -> dict:
             "iterations": int(earlier.get("iterations", 0)),
             "wall_clock_minutes": float(earlier.get("wall_clock_minutes", 0.0)),
             "precision": earlier.get("precision", ""),
-            **({"restorer": loaded.manifest["restorer"]} if "restorer" in loaded.manifest else {})}
+            **{k: loaded.manifest[k] for k in PROVENANCE_FIELDS if k in loaded.manifest}}
 
 
 def record_unshipped_run(ship: str, cfg: TrainConfig, meta: dict, config_path) -> dict:
@@ -108,11 +112,16 @@ def training_record(cfg: TrainConfig, meta: dict, train_images: int) -> dict:
     }
     if cfg.seg_lr_scale != 1.0 and cfg.model.bridge:
         record["seg_lr_scale"] = f"x{cfg.seg_lr_scale:g} for SegDM" + (" (this run only)" if init else "")
+    if cfg.encoder_lr_scale != 1.0 and cfg.model.seg_encoder:
+        record["encoder_lr_scale"] = f"x{cfg.encoder_lr_scale:g} of SegDM's rate for the pretrained encoder"
+    if cfg.scale_jitter:
+        record["scale_jitter"] = f"crops resized by a factor in [1/{1 + cfg.scale_jitter:g}, {1 + cfg.scale_jitter:g}]"
     if cfg.photometric:
         record["photometric_jitter"] = (f"{cfg.photometric:.0%} of crops: random gamma, gain, saturation, "
                                         "white balance" + (" (this run only)" if init else ""))
     if cfg.class_balance != "none" and cfg.model.bridge:
-        record["seg_class_weights"] = "median frequency balancing" + (" (this run only)" if init else "")
+        kind = {"median": "median frequency balancing", "sqrt_median": "square root of median frequency balancing"}
+        record["seg_class_weights"] = kind[cfg.class_balance] + (" (this run only)" if init else "")
     if init:
         record["continued_from"] = (f"{init['name']} (sha256 {init['sha256'][:12]}, {init['iterations']} "
                                     f"iterations, {init['wall_clock_minutes']} min, {init['precision']})")

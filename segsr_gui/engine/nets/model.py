@@ -33,6 +33,9 @@ class ModelConfig:
         bridge_channels: feature channels of both bridge directions.
         seg_pool: SegDM and the bridge work at LR/seg_pool on the pooled class state
             (see ``SegDM``); 0 = the original unshuffled HR class path, costlier.
+        seg_encoder: "" = SegDM sees the image only through the bridge; "squeezenet" = also
+            through a pretrained SqueezeNet v1.1 reading the clean estimate (``seg_encoder.py``;
+            needs seg_pool >= 1); seg_encoder_channels: the width of its feature map.
         sft_hidden: each SFT layer has a hidden 1x1 layer (the original) or not.
         kappa_seg: noise scale of the class state (the image's is schedule.kappa).
         schedule: the ResShift schedule used by default (its ``steps`` is the default step count).
@@ -57,6 +60,8 @@ class ModelConfig:
     seg_blocks: int = 2
     bridge_channels: int = 32
     seg_pool: int = 0
+    seg_encoder: str = ""
+    seg_encoder_channels: int = 64
     sft_hidden: bool = True
     kappa_seg: float = 0.5
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
@@ -101,11 +106,14 @@ class SegSRModel(nn.Module):
         if c.restorer not in ("", "span"):
             raise ValueError(f"restorer must be '' (bicubic) or 'span', not {c.restorer!r}")
         self.restorer = SPAN(c.restorer_channels, c.scale, c.restorer_blocks) if c.restorer else None
+        if c.seg_encoder not in ("", "squeezenet"):
+            raise ValueError(f"seg_encoder must be '' or 'squeezenet', not {c.seg_encoder!r}")
         if c.bridge:
             self.bridge = DualModalityBridge(c.num_classes, c.scale, c.bridge_channels, c.bridge_channels,
                                              c.seg_pool)
             self.segdm = SegDM(c.num_classes, c.scale, c.seg_width, c.seg_mult, c.seg_blocks,
-                               c.bridge_channels, c.seg_pool)
+                               c.bridge_channels, c.seg_pool,
+                               c.seg_encoder_channels if c.seg_encoder else 0)
         else:
             self.bridge = None
             self.segdm = None
@@ -140,7 +148,7 @@ class SegSRModel(nn.Module):
             # 2. The class probabilities condition SRDM's SFT layers.
             if c.seg_pool:  # pool first: the same numbers, 1/64 of the arithmetic
                 s_scaled = scale_state(self.segdm.pool_state(s_t) - 1.0 / c.num_classes, eta, c.kappa_seg)
-                coarse = self.segdm.forward_coarse(s_scaled, image_feat, level)
+                coarse = self.segdm.forward_coarse(s_scaled, image_feat, level, x0_prev)
                 cond = self.bridge.class_condition(coarse)
                 s0_logits = upsample(coarse, c.scale * c.seg_pool)
             else:
