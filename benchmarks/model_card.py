@@ -63,14 +63,15 @@ def intro_lines() -> list[str]:
              "## What they are", "",
              "Both restore first, then refine: a SPAN x4 restorer (pretrained, Apache-2.0, fine-tuned here for "
              "real-world and old-photo damage) makes the first estimate, and the residual-shift chain starts "
-             "from it (docs/design.md). Their SRDM, SegDM and bridge start from the first models' nets "
+             "from it (docs/design.md). Their SRDM and bridge start from the first models' nets "
              "(trained from scratch on CamVid; docs/training-history.md), with SRDM's output head at zero.", "",
-             "- `segsr-x4`: the restorer, then SRDM (compact UNet on pixel-unshuffled HR states) + SegDM (compact UNet predicting "
-             "11 CamVid class logits; with `seg_pool` > 0 it reads the class state pooled to LR/seg_pool and its "
-             "logits are upsampled bilinearly to output size) + the Dual-Modality Bridge (image features into SegDM; "
-             "class probabilities into SRDM's SFT layers), on ResShift's residual-shifting schedule.",
+             "- `segsr-x4`: the restorer, then SRDM (compact UNet on pixel-unshuffled HR states) + SegDM (an "
+             "ImageNet-pretrained SqueezeNet v1.1, BSD-2-Clause, reading the current clean estimate at output size, "
+             "and a compact UNet at LR that meets its features with the diffusing class state and predicts 11 "
+             "CamVid class logits, upsampled bilinearly to output size) + the Dual-Modality Bridge (image features "
+             "into SegDM; class probabilities into SRDM's SFT layers), on ResShift's residual-shifting schedule.",
              "- `srdm-only-x4`: the ablation: the same code with the bridge off (no SegDM, no class map), "
-             "trained on the same data for the same number of iterations.", "",
+             "trained on the same data, crops and number of iterations.", "",
              "Classes (CamVid, street scenes): sky, building, pole, road, pavement, tree, sign/symbol, fence, car, "
              "pedestrian, bicyclist. Anything else (faces, interiors, animals) gets one of these labels anyway.", ""]
 
@@ -86,7 +87,8 @@ def model_lines(name: str) -> list[str]:
               f"- parameters: {m.get('parameters'):,}; sha256 `{m['sha256'][:16]}...`",
               f"- architecture: {m['config'].get('sr_width')}-wide SRDM"
               + (f", {m['config'].get('seg_width')}-wide SegDM at LR/{m['config'].get('seg_pool') or 1} "
-                 f"({'pooled class state' if m['config'].get('seg_pool') else 'unshuffled HR class state'})"
+                 f"({'pooled class state' if m['config'].get('seg_pool') else 'unshuffled HR class state'}"
+                 + (", pretrained SqueezeNet v1.1 encoder" if m['config'].get('seg_encoder') else "") + ")"
                  if m.get("bridge") else ", no SegDM"),
               f"- default sampler: {m.get('steps')} steps, noise scale {m.get('noise_scale')}, colour fix "
               f"{m['config'].get('colour_sigma', 0)} px (0 = off) "
@@ -94,11 +96,31 @@ def model_lines(name: str) -> list[str]:
               f"min_noise {m['schedule']['min_noise']}); chosen on: {m.get('default_chosen_on', 'training config')}",
               *class_bias_lines(m),
               f"- training data: {t.get('data')}"
-              + (f"; photometric jitter on {t['photometric_jitter']}" if t.get("photometric_jitter") else ""),
+              + (f"; photometric jitter on {t['photometric_jitter']}" if t.get("photometric_jitter") else "")
+              + "".join(f"; {label} {t[key]}" for key, label in SEG_TRAINING if t.get(key)),
               budget_line(t),
               *selection_lines(m, t),
-              *val_steps_lines(m), *restorer_lines(m), *unshipped_lines(t), ""]
+              *val_steps_lines(m), *restorer_lines(m), *encoder_lines(m), *unshipped_lines(t), ""]
     return lines
+
+
+# the class side's training choices a manifest may record, and how the card names them
+SEG_TRAINING = (("scale_jitter", "scale jitter:"), ("seg_class_weights", "class weights:"),
+                ("seg_lr_scale", "learning rate"), ("encoder_lr_scale", "encoder learning rate"))
+
+
+def encoder_lines(m: dict) -> list[str]:
+    """Where SegDM's pretrained encoder comes from."""
+    e = m.get("seg_encoder")
+    if not e:
+        return []
+    pre = e.get("pretrained", {})
+    check = pre.get("check", {})
+    return [f"- SegDM's encoder: {e.get('architecture')}; ImageNet weights from `{pre.get('source_package')}=="
+            f"{pre.get('version')}` ({pre.get('package_file')}, sha256 `{str(pre.get('package_sha256'))[:16]}...`, "
+            f"files {', '.join(pre.get('files_inside', []))}), licence {e.get('licence')}; port checked against "
+            f"ncnn on {check.get('input')}: max relative difference {check.get('max_rel_diff', 0):.1e}, same top-1 "
+            f"class ({check.get('top1_torch')})"]
 
 
 def selection_lines(m: dict, t: dict) -> list[str]:
@@ -167,6 +189,10 @@ def quality_lines(quality: dict, name: str = "quality") -> list[str]:
         lines += [f"| {kind} | " + " | ".join(f"{100 * v:.1f}" for v in e["iou"]) + f" | {100 * e['miou']:.1f}% |"
                   for kind, e in by_kind.items()]
         lines.append("")
+        if any(e.get("miou_by_step") for e in by_kind.values()):
+            lines += ["mIoU per sampler step (default chain): " + "; ".join(
+                f"{kind} LR " + " → ".join(f"{100 * v:.1f}%" for v in e["miou_by_step"])
+                for kind, e in by_kind.items() if e.get("miou_by_step")) + ".", ""]
         if seg.get("sequences"):
             note = sequence_note(seg)
             lines += ["mIoU by CamVid sequence: " + "; ".join(

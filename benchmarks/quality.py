@@ -47,7 +47,7 @@ def reference_pass(rows, data: Path, sets: list[str], limit: int) -> dict:
     from segsr_gui.training.data import make_lr
     from segsr_gui.training.metrics import confusion, psnr_y, ssim_y
 
-    results, confs = {}, {}
+    results, confs, step_confs = {}, {}, {}
     for set_name in sets:
         hqs, labels, names = load_set(data, set_name, limit)
         for kind in LR_KINDS:
@@ -64,16 +64,19 @@ def reference_pass(rows, data: Path, sets: list[str], limit: int) -> dict:
                         by_seq = confs.setdefault(row.key, {}).setdefault(kind, {})
                         seq = name.split("_")[0]  # "Seq05VD_f00000" -> "Seq05VD"
                         by_seq[seq] = by_seq.get(seq, 0) + confusion(out.class_map, labels[i], 11, IGNORE_ID)
+                        by_step = step_confs.setdefault(row.key, {}).setdefault(kind, {})
+                        for step, class_map in enumerate(getattr(out, "step_class_maps", [])):
+                            by_step[step] = by_step.get(step, 0) + confusion(class_map, labels[i], 11, IGNORE_ID)
                 print(f"{set_name} {kind} {i + 1}/{len(hqs)} " + " ".join(
                     f"{k}={v['psnr'][-1]:.2f}" for k, v in cells.items()), file=sys.stderr, flush=True)
             results.setdefault(set_name, {})[kind] = {
                 key: {"psnr": float(np.mean(v["psnr"])), "ssim": float(np.mean(v["ssim"])), "images": len(hqs)}
                 for key, v in cells.items()}
-    return {"results": results, "confusions": confs}
+    return {"results": results, "confusions": confs, "step_confusions": step_confs}
 
 
-def segmentation_summary(confs: dict, data: Path, images: int) -> dict:
-    """mIoU, IoU per class and mIoU per CamVid sequence of each segmenting row, and which
+def segmentation_summary(confs: dict, data: Path, images: int, step_confs: dict | None = None) -> dict:
+    """mIoU, IoU per class, mIoU per CamVid sequence and per step of each segmenting row, and which
     sequences the train and val splits hold (a test sequence seen in training may score
     differently from one no split holds)."""
     from segsr_gui.classes import CAMVID_CLASSES
@@ -88,7 +91,8 @@ def segmentation_summary(confs: dict, data: Path, images: int) -> dict:
             conf = sum(by_seq.values())
             out["models"].setdefault(key, {})[kind] = {
                 "miou": miou(conf), "iou": [float(v) for v in class_iou(conf)[0]],
-                "miou_by_sequence": {seq: miou(c) for seq, c in sorted(by_seq.items())}}
+                "miou_by_sequence": {seq: miou(c) for seq, c in sorted(by_seq.items())},
+                "miou_by_step": [miou(c) for _, c in sorted((step_confs or {}).get(key, {}).get(kind, {}).items())]}
             out["sequences"] = {seq: sum(n.startswith(seq + "_") for n in names) for seq in sorted(by_seq)}
     return out
 
@@ -168,7 +172,7 @@ def main(argv=None) -> int:
     report["results"] = passed["results"]
     if "CamVid-test" in args.sets:
         images = next(iter(passed["results"]["CamVid-test"]["bicubic"].values()))["images"]
-        report["segmentation"] = segmentation_summary(passed["confusions"], data, images)
+        report["segmentation"] = segmentation_summary(passed["confusions"], data, images, passed["step_confusions"])
     if not args.no_noref:
         out = Path(args.out)
         report["noref"] = noref_pass(rows, data / "real_world", args.max_images, niqe_file,

@@ -65,6 +65,14 @@ def segmentation_tables(report: dict) -> list[str]:
         for kind, e in by_kind.items():
             lines.append(f"| {report['rows'][key]} | {kind} | " + " | ".join(
                 f"{100 * e['miou_by_sequence'][q]:.1f}%" if q in e["miou_by_sequence"] else DASH for q in seqs) + " |")
+    steps = [(key, kind, e["miou_by_step"]) for key, by_kind in seg["models"].items()
+             for kind, e in by_kind.items() if e.get("miou_by_step")]
+    if steps:
+        lines += ["", "By sampler step (mIoU of each step's class map, the model's default chain):", "",
+                  "| model | LR | " + " | ".join(f"step {i + 1}" for i in range(len(steps[0][2]))) + " |",
+                  "|---|---|" + "---|" * len(steps[0][2])]
+        lines += [f"| {report['rows'][key]} | {kind} | " + " | ".join(f"{100 * m:.1f}%" for m in by_step) + " |"
+                  for key, kind, by_step in steps]
     return lines + [""]
 
 

@@ -79,19 +79,42 @@ def ncnn_runner(net) -> Callable[[np.ndarray], np.ndarray]:
     return lambda lr: np.asarray(net(to_uint8(lr)), dtype=np.float32) / 255
 
 
+@dataclass
+class ModelOutput:
+    """A model row's output: the pipeline's image and class map, and for an untiled photo the
+    class map of every step (the chain's promise that each step's classes hold or improve)."""
+
+    image: np.ndarray
+    class_map: Optional[np.ndarray]
+    step_class_maps: list = field(default_factory=list)
+
+
 def model_row(key: str, spec, label: str, precision: str) -> Row:
     """A model through the app's pipeline: untiled up to 512 LR px a side (as the SR sets),
     tiles chosen from free memory beyond (the larger real photos)."""
-    from segsr_gui.engine.inference.pipeline import upscale
+    from segsr_gui.engine.inference.drain import drain
+    from segsr_gui.engine.inference.pipeline import iter_upscale
     from segsr_gui.engine.nets.weights import load_model
+    from segsr_gui.io.masks import class_ids
 
     loaded = load_model(spec)
     model = loaded.model
     manifest = {k: loaded.manifest.get(k) for k in ("name", "sha256", "steps", "noise_scale")}
     manifest["restorer"] = getattr(model, "restorer", None) is not None
-    return Row(key, label, lambda lr: upscale(lr, model, seed=0, tile=0 if max(lr.shape[:2]) <= 512 else None,
-                                              precision=precision),
-               segmenting=model.has_segmentation, manifest=manifest)
+
+    def run(lr: np.ndarray) -> ModelOutput:
+        h, w = (model.config.scale * n for n in lr.shape[:2])
+        maps = []
+
+        def keep(progress) -> None:
+            if progress.tiles == 1 and progress.step.s0_hat is not None:
+                maps.append(class_ids(progress.step.s0_hat[0, :, :h, :w].float().numpy()))
+
+        result = drain(iter_upscale(lr, model, seed=0, tile=0 if max(lr.shape[:2]) <= 512 else None,
+                                    precision=precision), keep)
+        return ModelOutput(result.image, result.class_map, maps)
+
+    return Row(key, label, run, segmenting=model.has_segmentation, manifest=manifest)
 
 
 def peer_rows(assets: Path, threads: int, peer_everywhere: bool, span: Path) -> list[Row]:

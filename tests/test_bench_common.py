@@ -36,3 +36,16 @@ def test_quality_table_marks_cells_not_run():
               "seconds": {"bicubic": 0.0, "realesrgan": 1.0}}
     text = render(report)
     assert "| Real-ESRGAN | 30.00 / 0.9000 | – |" in text
+
+
+def test_segmentation_table_shows_the_class_map_of_every_step():
+    render = load("quality_render").segmentation_tables
+    entry = {"miou": 0.45, "iou": [0.5] * 11, "miou_by_sequence": {"Seq05VD": 0.45},
+             "miou_by_step": [0.40, 0.44, 0.45, 0.447]}
+    report = {"rows": {"segsr-x4": "SegSR"},
+              "segmentation": {"images": 3, "classes": [f"c{i}" for i in range(11)], "sequences": {"Seq05VD": 3},
+                               "models": {"segsr-x4": {"realworld": entry}}}}
+    text = "\n".join(render(report))
+    assert "| SegSR | realworld | 40.0% | 44.0% | 45.0% | 44.7% |" in text
+    del entry["miou_by_step"]
+    assert "By sampler step" not in "\n".join(render(report))
