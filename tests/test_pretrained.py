@@ -3,6 +3,7 @@ two PyTorch ports, offline (tiny synthetic ncnn files written here; no downloads
 data-driven check of the imported SPAN x4 on Set5."""
 from __future__ import annotations
 
+import json
 import struct
 from pathlib import Path
 
@@ -269,6 +270,11 @@ def test_committed_licence_files():
     for spec in SPECS.values():
         assert spec["sha256"] in notice and f"{spec['package']}=={spec['version']}" in notice
     assert "models/segsr-x4.safetensors" in notice and "models/srdm-only-x4.safetensors" in notice
+    # every shipped model carrying the SqueezeNet weights is named in SqueezeNet's section
+    squeeze_section = notice.split("SqueezeNet v1.1 --", 1)[1]
+    for manifest in (LICENSES_DIR.parent / "models").glob("*.json"):
+        if "seg_encoder" in json.loads(manifest.read_text()):
+            assert f"models/{manifest.stem}.safetensors" in squeeze_section
 
 
 def test_import_pretrained_errors_are_one_line(tmp_path, capsys):
