@@ -70,8 +70,9 @@ def intro_lines() -> list[str]:
              "and a compact UNet at LR that meets its features with the diffusing class state and predicts 11 "
              "CamVid class logits, upsampled bilinearly to output size) + the Dual-Modality Bridge (image features "
              "into SegDM; class probabilities into SRDM's SFT layers), on ResShift's residual-shifting schedule.",
-             "- `srdm-only-x4`: the ablation: the same code with the bridge off (no SegDM, no class map), "
-             "trained on the same data, crops and number of iterations.", "",
+             "- `srdm-only-x4`: the ablation: the same code, restorer and data with the bridge off (no SegDM, "
+             "no class map). Its refinement had a smaller budget than `segsr-x4`'s (see the budget lines): the "
+             "comparison of the two images is not at equal budget.", "",
              "Classes (CamVid, street scenes): sky, building, pole, road, pavement, tree, sign/symbol, fence, car, "
              "pedestrian, bicyclist. Anything else (faces, interiors, animals) gets one of these labels anyway.", ""]
 
@@ -136,9 +137,9 @@ def val_steps_lines(m: dict) -> list[str]:
     v = m.get("validation") or {}
     lines = []
     if v.get("val_psnr_steps"):
-        lines.append("- validation PSNR per step (dB): " + " → ".join(f"{p:.3f}" for p in v["val_psnr_steps"]))
+        lines.append("- validation PSNR per step (dB; the training's 4-step chain): " + " → ".join(f"{p:.3f}" for p in v["val_psnr_steps"]))
     if v.get("val_miou_steps"):
-        lines.append("- validation mIoU per step: " + " → ".join(f"{100 * p:.1f}%" for p in v["val_miou_steps"]))
+        lines.append("- validation mIoU per step (the training's 4-step chain): " + " → ".join(f"{100 * p:.1f}%" for p in v["val_miou_steps"]))
     elif v.get("val_miou") is not None:
         lines.append(f"- validation mIoU (final step): {100 * v['val_miou']:.1f}%")
     if m.get("training", {}).get("refinement_run"):
@@ -218,8 +219,14 @@ def noref_lines(quality: dict) -> list[str]:
 
 
 LIMITS = ["## Limits", "",
-              "- Short CPU training: the refinement and the class map are far from the published SegSR quality.",
-              "- Street-scene classes only; the class map of a portrait or an interior is not meaningful.",
+              "- Short CPU training: the refinement and the class map are far from the published SegSR quality. "
+              "From damaged LR the class map misses thin and small things most: pole, sign, fence, pedestrian and "
+              "bicyclist stay near or under 10% IoU on CamVid test (tables above).",
+              "- Street-scene classes only; the class map of a portrait or an interior is not meaningful. On old "
+              "photos sky and trees come out as such, but there is no class for sand, water or grass (a beach is "
+              "mostly \"road\"), and people in old scans are rarely found (docs/screenshots/class-maps-old-photos.jpg).",
+              "- The refinement trades a little: on CamVid val it gains 0.035 dB over the restorer's output with "
+              "real-world LR and loses 0.08 dB with clean bicubic LR (benchmarks/results/refinement_gain.md).",
               "- Trained on CamVid frames (480x360 video stills); other content is out of distribution.",
               "- Outside street scenes the full model's wrong class map steers its restoration and shifts coarse colour "
               "and brightness; the colour fix (the photo's low-frequency band kept, "
@@ -228,7 +235,7 @@ LIMITS = ["## Limits", "",
               "- Grayscale/sepia inputs keep their tone: the model does not colourise; the restorer makes faded "
               "sepia scans warmer and more saturated (crops in benchmarks/results/), and the colour fix keeps the "
               "restorer's low frequencies, not the scan's.",
-              "- The restorer is softer than the pretrained SPAN on clean, sharp photos (Set5 clean LR 29.8 vs "
+              "- The restorer is softer than the pretrained SPAN on clean, sharp photos (Set5 clean LR 29.3 for segsr-x4, 29.7 for the ablation, vs "
               "32.2 dB, quality.md).", ""]
 
 

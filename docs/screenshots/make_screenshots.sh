@@ -9,9 +9,9 @@ OUT=docs/screenshots
 PY=${PYTHON:-.venv/bin/python}
 export QT_QPA_PLATFORM=xcb SEGSR_STUDIO_CONFIG_DIR=$(mktemp -d)
 shot() { xvfb-run -a -s "-screen 0 1400x900x24" "$PY" -m segsr_gui.ui.app --model "$MODEL" --seed 1 "$@" "$PHOTO"; }
-shot --theme dark  --screenshot $OUT/dark-mid-run.png --screenshot-step 2 --steps 4
+shot --theme dark  --screenshot $OUT/dark-mid-run.png --screenshot-step 2
 shot --theme dark  --screenshot $OUT/dark-after-run-overlay-split.png --layer overlay --compare split
-shot --theme light --screenshot $OUT/light-mid-run.png --screenshot-step 2 --steps 4
+shot --theme light --screenshot $OUT/light-mid-run.png --screenshot-step 2
 shot --theme light --screenshot $OUT/light-after-run-overlay-split.png --layer overlay --compare split
 shot --theme dark  --screenshot $OUT/dark-side-by-side.png --compare side
 shot --theme dark  --screenshot $OUT/dark-mask-only.png --layer mask
