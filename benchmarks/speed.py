@@ -244,7 +244,7 @@ def goals(report: dict, big: int) -> dict:
         g["`segsr upscale` vs Real-ESRGAN x4plus, 256x256 photo, whole process (<= 0.5x)"] = (
             f"{p['ratio']:.2f}x ({p['segsr_seconds']:.1f} s vs {p['peer_seconds']:.1f} s)", p["ratio"] <= 0.5)
     mp = report["process_1mp"]
-    g[f"`segsr upscale`, {mp['lr'][0]}x{mp['lr'][1]} photo (1 MP), whole process"] = (
+    g[f"`segsr upscale`, {mp['lr'][0]}x{mp['lr'][1]} photo ({mp['lr'][0] * mp['lr'][1] / 1e6:.2g} MP), whole process"] = (
         f"{mp['segsr_seconds']:.1f} s", None)
     if "big_tiled" in report and "peak_rss_gib" in report["big_tiled"]:
         rss = report["big_tiled"]["peak_rss_gib"]
