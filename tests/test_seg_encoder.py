@@ -173,3 +173,21 @@ def test_scale_jitter_gives_crops_of_one_size_from_several_and_invents_no_class(
     assert not np.array_equal(plain[2], jittered[2])
     present = set(np.unique(np.stack(data.labels)))
     assert set(np.unique(jittered[2])) <= present
+
+
+def test_build_start_on_the_command_line_keeps_an_existing_file_unless_told(tmp_path, capsys):
+    from segsr_gui.app.cli import main
+
+    _base_and_encoder_files(tmp_path)
+    (tmp_path / "enc.toml").write_text(TOML)
+    args = ["build-start", str(tmp_path / "base.safetensors"), "--config", str(tmp_path / "enc.toml"),
+            "--encoder", str(tmp_path / "squeeze.safetensors"), "--out", str(tmp_path / "start")]
+    assert main(args) == 0
+    first = (tmp_path / "start.safetensors").read_bytes()
+    (tmp_path / "start.safetensors").write_bytes(b"mine")
+    assert main(args) != 0
+    assert "--overwrite" in capsys.readouterr().err
+    assert (tmp_path / "start.safetensors").read_bytes() == b"mine"
+    assert main(args + ["--overwrite"]) == 0
+    assert (tmp_path / "start.safetensors").read_bytes() == first
+    assert main(args[:2] + ["--encoder", str(tmp_path / "squeeze.safetensors"), "--out", str(tmp_path / "x")]) != 0

@@ -75,6 +75,10 @@ def cmd_build_start(args) -> int:
     if bool(args.restorer) == bool(args.encoder) or bool(args.encoder) != bool(args.config):
         _fail("give --restorer FILE, or --encoder FILE with --config FILE")
         return EXIT_USAGE
+    out = Path(args.out).with_suffix(".safetensors")
+    if out.exists() and not args.overwrite:
+        _fail(f"{out} exists; pass --overwrite to replace it")
+        return EXIT_USAGE
     try:
         if args.encoder:
             build_encoder_start(args.base, args.config, args.encoder, args.out)
@@ -113,6 +117,7 @@ def _add_restorer_commands(sub) -> None:
     bs.add_argument("--encoder", default=None, metavar="FILE",
                     help="pretrained/squeezenet_v1.1.safetensors: SegDM's encoder (with --config)")
     bs.add_argument("--config", default=None, metavar="TOML", help="the new architecture (with --encoder)")
+    bs.add_argument("--overwrite", action="store_true", help="replace an existing start model")
     bs.add_argument("--out", required=True, metavar="FILE", help="the start model to write")
     bs.set_defaults(func=cmd_build_start)
     ss = sub.add_parser("ship-start", help="ship a refinement run's start model when no checkpoint beat it")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import torch
 from safetensors.torch import load_file
 
 from segsr_gui.training.config import load_config
@@ -38,6 +39,7 @@ def build_encoder_start(base, config_path, encoder_weights, out_path, log=print)
     if not config.seg_encoder:
         raise ValueError(f"{config_path} asks for no seg_encoder; nothing to start")
     loaded = load_model(base)
+    torch.manual_seed(0)  # the fresh layers' start is part of the recipe: the same file every time
     model = SegSRModel(config)
     own = model.state_dict()
     kept = {k: v for k, v in loaded.model.state_dict().items() if k in own and own[k].shape == v.shape}
