@@ -117,9 +117,8 @@ def encoder_lines(m: dict) -> list[str]:
         return []
     pre = e.get("pretrained", {})
     check = pre.get("check", {})
-    return [f"- SegDM's encoder: {e.get('architecture')}; ImageNet weights from `{pre.get('source_package')}=="
-            f"{pre.get('version')}` ({pre.get('package_file')}, sha256 `{str(pre.get('package_sha256'))[:16]}...`, "
-            f"files {', '.join(pre.get('files_inside', []))}), licence {e.get('licence')}; port checked against "
+    return [f"- SegDM's encoder: {e.get('architecture')}; ImageNet weights from {package_text(pre)}, "
+            f"licence {e.get('licence')}; port checked against "
             f"ncnn on {check.get('input')}: max relative difference {check.get('max_rel_diff', 0):.1e}, same top-1 "
             f"class ({check.get('top1_torch')})"]
 
@@ -147,15 +146,20 @@ def val_steps_lines(m: dict) -> list[str]:
     return lines
 
 
+def package_text(pre: dict) -> str:
+    """The registry package an imported net came from: name, version, file, sha256, members."""
+    return (f"`{pre.get('source_package')}=={pre.get('version')}` ({pre.get('package_file')}, sha256 "
+            f"`{str(pre.get('package_sha256'))[:16]}...`, files {', '.join(pre.get('files_inside', []))})")
+
+
 def restorer_lines(m: dict) -> list[str]:
     """Where the restorer comes from and what its fine-tuning measured."""
     r = m.get("restorer")
     if not r:
         return []
     pre, tune = r.get("pretrained", {}), r.get("fine_tuning", {})
-    lines = [f"- restorer: {r.get('architecture')}; pretrained weights from `{pre.get('source_package')}=="
-             f"{pre.get('version')}` ({pre.get('package_file')}, sha256 `{str(pre.get('package_sha256'))[:16]}...`, "
-             f"files {', '.join(pre.get('files_inside', []))}), licence {r.get('licence')}"]
+    lines = [f"- restorer: {r.get('architecture')}; pretrained weights from {package_text(pre)}, "
+             f"licence {r.get('licence')}"]
     if tune:
         best, start = tune.get("best", {}), tune.get("pretrained_val_psnr", {})
         lines.append(f"- restorer fine-tuning: {tune.get('iterations')} iterations, {tune.get('wall_clock_minutes')} "

@@ -99,14 +99,14 @@ class CropSampler:
         for _ in range(size):
             i = int(self.rng.integers(len(self.data.images)))
             img, lab = self.data.images[i], self.data.labels[i]
-            size = self.crop
+            side = self.crop  # of the cut, before any resize to ``crop``
             if self.scale_jitter:
                 f = float(np.exp(self.jitter_rng.uniform(-1, 1) * np.log1p(self.scale_jitter)))
-                size = min(int(round(self.crop * f)), *img.shape[:2])
-            top = int(self.rng.integers(img.shape[0] - size + 1)) // self.scale * self.scale
-            left = int(self.rng.integers(img.shape[1] - size + 1)) // self.scale * self.scale
-            img, lab = img[top:top + size, left:left + size], lab[top:top + size, left:left + size]
-            if size != self.crop:
+                side = min(int(round(self.crop * f)), *img.shape[:2])
+            top = int(self.rng.integers(img.shape[0] - side + 1)) // self.scale * self.scale
+            left = int(self.rng.integers(img.shape[1] - side + 1)) // self.scale * self.scale
+            img, lab = img[top:top + side, left:left + side], lab[top:top + side, left:left + side]
+            if side != self.crop:
                 img, lab = resized_crop(img, lab, self.crop)
             hq = img.astype(np.float32) / 255
             if self.rng.random() < 0.5:

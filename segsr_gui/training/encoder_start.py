@@ -10,22 +10,20 @@ provenance (package, version, sha256, licence, the port's check) next to the res
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file
 
 from segsr_gui.training.config import load_config
-from segsr_gui.training.restorer import PROVENANCE_KEYS
+from segsr_gui.training.restorer import pretrained_summary
 
 
 def encoder_provenance(encoder_weights) -> dict:
-    manifest_path = Path(encoder_weights).with_suffix(".json")
-    pretrained = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    pretrained = pretrained_summary(Path(encoder_weights).with_suffix(".json"))
     return {
         "architecture": "SqueezeNet v1.1 features (fire3/5/9) + a feature pyramid (engine/nets/seg_encoder.py)",
-        "pretrained": {k: pretrained[k] for k in PROVENANCE_KEYS if k in pretrained},
+        "pretrained": pretrained,
         "licence": pretrained.get("licence", "BSD-2-Clause") + " (licenses/LICENSE-SqueezeNet)",
     }
 

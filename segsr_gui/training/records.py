@@ -41,8 +41,8 @@ def load_state(folder: Path, model, ema, opt) -> dict:
     return meta
 
 
-# what a model file's manifest says of pretrained parts, carried to the models trained from it
-PROVENANCE_FIELDS = ("restorer", "seg_encoder")
+# the pretrained parts a model file's manifest describes (provenance), carried to the models trained from it
+PRETRAINED_PARTS = ("restorer", "seg_encoder")
 
 
 def initial_weights(model, ema, spec: str) -> dict:
@@ -65,7 +65,7 @@ def initial_weights(model, ema, spec: str) -> dict:
             "iterations": int(earlier.get("iterations", 0)),
             "wall_clock_minutes": float(earlier.get("wall_clock_minutes", 0.0)),
             "precision": earlier.get("precision", ""),
-            **{k: loaded.manifest[k] for k in PROVENANCE_FIELDS if k in loaded.manifest}}
+            **{k: loaded.manifest[k] for k in PRETRAINED_PARTS if k in loaded.manifest}}
 
 
 def record_unshipped_run(ship: str, cfg: TrainConfig, meta: dict, config_path) -> dict:

@@ -174,17 +174,24 @@ PROVENANCE_KEYS = ("name", "source_package", "version", "package_file", "package
                    "safetensors_sha256", "licence", "licence_source", "upstream", "param_count", "check")
 
 
+def pretrained_summary(manifest_path) -> dict:
+    """An imported net's manifest (``segsr import-pretrained``), cut to what a model's manifest
+    repeats of it; {} when the file is missing."""
+    path = Path(manifest_path)
+    pretrained = json.loads(path.read_text()) if path.is_file() else {}
+    return {k: pretrained[k] for k in PROVENANCE_KEYS if k in pretrained}
+
+
 def restorer_provenance(restorer_weights, pretrained_manifest=None) -> dict:
     """What a model's manifest says of its restorer: the pretrained net (package, version,
     file, sha256, licence, the port's check against ncnn) and its fine-tuning here."""
     record_path = Path(restorer_weights).with_suffix(".json")
     tuning = json.loads(record_path.read_text()) if record_path.is_file() else {}
-    pretrained_manifest = Path(pretrained_manifest or tuning.get("pretrained_manifest")
-                               or "pretrained/span_x4_ch48.json")
-    pretrained = json.loads(pretrained_manifest.read_text()) if pretrained_manifest.is_file() else {}
+    pretrained = pretrained_summary(pretrained_manifest or tuning.get("pretrained_manifest")
+                                    or "pretrained/span_x4_ch48.json")
     return {
         "architecture": "SPAN x4, 48 channels, 6 blocks (engine/nets/span.py)",
-        "pretrained": {k: pretrained[k] for k in PROVENANCE_KEYS if k in pretrained},
+        "pretrained": pretrained,
         "fine_tuning": {k: tuning[k] for k in ("data", "iterations", "wall_clock_minutes", "best",
                                                  "pretrained_val_psnr", "config", "threads", "torch")
                         if k in tuning},

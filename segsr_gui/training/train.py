@@ -27,7 +27,7 @@ from segsr_gui.classes import IGNORE_ID
 from segsr_gui.training.config import TrainConfig, learning_rate, load_config
 from segsr_gui.training.curves import write_curves
 from segsr_gui.training.records import (
-    PROVENANCE_FIELDS, initial_weights, load_state, record_unshipped_run, save_state, training_record,
+    PRETRAINED_PARTS, initial_weights, load_state, record_unshipped_run, save_state, training_record,
 )
 from segsr_gui.training.data import (
     CropSampler, LabelledImages, labels_or_ignore, load_camvid, make_lr, median_frequency_weights,
@@ -288,7 +288,7 @@ class _Run:
                             "val_miou": scores.final_miou if scores.miou else None,
                             "val_psnr_steps": scores.psnr, "val_miou_steps": scores.miou}
             record = training_record(self.cfg, meta, len(self.train.images))
-            extra = {k: meta["init"][k] for k in PROVENANCE_FIELDS if (meta["init"] or {}).get(k)}
+            extra = {k: meta["init"][k] for k in PRETRAINED_PARTS if (meta["init"] or {}).get(k)}
             save_model(self.ema, self.out / "best", training=record, **extra)
             if self.ship:
                 save_model(self.ema, self.ship, training=record, validation=meta["best"], **extra)
