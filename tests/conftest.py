@@ -20,16 +20,49 @@ def tiny_config(bridge: bool = True, steps: int = 3):
                        schedule=ScheduleConfig(steps=steps), noise_scale=1.0)
 
 
-def make_tiny_model(bridge: bool = True, seed: int = 0):
-    """A small random model whose output is not plain bicubic (the SR head starts at zero)."""
+def make_tiny_model(bridge: bool = True, seed: int = 0, **config_changes):
+    """A small random model whose output is not plain bicubic (the SR head starts at zero);
+    ``config_changes`` replace fields of ``tiny_config``."""
+    from dataclasses import replace
+
     from segsr_gui.engine.nets.model import SegSRModel
 
     torch.manual_seed(seed)
-    model = SegSRModel(tiny_config(bridge))
+    model = SegSRModel(replace(tiny_config(bridge), **config_changes))
     with torch.no_grad():
         for p in model.parameters():
             p.add_(0.02 * torch.randn_like(p))
     return model.eval()
+
+
+# A training config small enough for a test run (tests/test_train.py, tests/test_seg_encoder.py).
+TINY_TRAIN_TOML = """
+[train]
+name = "tiny"
+batch = 2
+crop = 32
+lr = 1e-3
+val_every = 2
+val_images = 2
+bicubic_share = 0.5
+old_photo_share = 0.25
+
+[model]
+bridge = true
+sr_width = 8
+sr_mult = [1, 2]
+sr_blocks = 1
+seg_width = 8
+seg_mult = [1, 2]
+seg_blocks = 1
+bridge_channels = 8
+seg_pool = 2
+sft_hidden = false
+noise_scale = 0.0
+
+[schedule]
+steps = 3
+"""
 
 
 @pytest.fixture(scope="session")

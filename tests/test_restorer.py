@@ -10,7 +10,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from conftest import tiny_config
+from conftest import make_tiny_model, tiny_config
 from segsr_gui.engine.diffusion.schedule import ResShiftSchedule
 from segsr_gui.engine.inference.pipeline import upscale
 from segsr_gui.engine.nets.model import SegSRModel, bicubic_up
@@ -65,10 +65,7 @@ def test_the_start_model_keeps_a_shipped_models_nets_and_begins_as_the_restorer(
     from segsr_gui.engine.nets.weights import load_model, save_model
     from segsr_gui.training.restorer import build_start_model
 
-    base = SegSRModel(tiny_config())
-    with torch.no_grad():
-        for p in base.parameters():
-            p.add_(0.02 * torch.randn_like(p))
+    base = make_tiny_model()
     save_model(base, tmp_path / "base")
     span = SPAN()
     save_file({k: v.contiguous() for k, v in span.state_dict().items()}, str(tmp_path / "span.safetensors"))

@@ -10,7 +10,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from conftest import tiny_config
+from conftest import TINY_TRAIN_TOML, make_tiny_model, tiny_config
 from segsr_gui.engine.nets.model import SegSRModel
 from segsr_gui.engine.nets.seg_encoder import SqueezeEncoder
 from segsr_gui.engine.nets.squeezenet import SqueezeNet
@@ -75,11 +75,7 @@ def test_a_tiny_photo_and_a_tiled_one_upscale_with_the_encoder():
 def _base_and_encoder_files(tmp_path):
     from segsr_gui.engine.nets.weights import save_model
 
-    torch.manual_seed(1)
-    base = SegSRModel(replace(tiny_config(), seg_pool=2))
-    with torch.no_grad():
-        for p in base.parameters():
-            p.add_(0.02 * torch.randn_like(p))
+    base = make_tiny_model(seed=1, seg_pool=2, sft_hidden=False)
     save_model(base, tmp_path / "base")
     imagenet = SqueezeNet()
     save_file({k: v.contiguous() for k, v in imagenet.state_dict().items()}, str(tmp_path / "squeeze.safetensors"))
@@ -88,36 +84,29 @@ def _base_and_encoder_files(tmp_path):
     return base, imagenet
 
 
-TOML = """
+# the shared tiny config, its SegDM on the encoder (the config's ``base`` inheritance)
+ENCODER_TOML = """base = "tiny.toml"
+
 [train]
 name = "tiny-enc"
-batch = 2
 crop = 48
-lr = 1e-3
 seg_lr_scale = 2.0
 encoder_lr_scale = 0.1
 scale_jitter = 0.25
 class_balance = "sqrt_median"
-val_every = 2
-val_images = 2
 
 [model]
-bridge = true
-sr_width = 8
-sr_mult = [1, 2]
-sr_blocks = 1
-seg_width = 8
-seg_mult = [1, 2]
-seg_blocks = 1
-bridge_channels = 8
 seg_pool = 1
 seg_encoder = "squeezenet"
 seg_encoder_channels = 8
-noise_scale = 0.0
-
-[schedule]
-steps = 3
 """
+
+
+def _configs(tmp_path):
+    """(the tiny config, the encoder config) written to files."""
+    (tmp_path / "tiny.toml").write_text(TINY_TRAIN_TOML)
+    (tmp_path / "enc.toml").write_text(ENCODER_TOML)
+    return tmp_path / "tiny.toml", tmp_path / "enc.toml"
 
 
 def test_the_start_keeps_fitting_nets_loads_imagenet_weights_and_trains(tmp_path, camvid_like):
@@ -128,7 +117,7 @@ def test_the_start_keeps_fitting_nets_loads_imagenet_weights_and_trains(tmp_path
     from segsr_gui.training.train import run_training
 
     base, imagenet = _base_and_encoder_files(tmp_path)
-    (tmp_path / "enc.toml").write_text(TOML)
+    _configs(tmp_path)
     build_encoder_start(tmp_path / "base.safetensors", tmp_path / "enc.toml", tmp_path / "squeeze.safetensors",
                         tmp_path / "start", log=lambda *_: None)
     start = load_model(tmp_path / "start.safetensors")
@@ -155,9 +144,9 @@ def test_build_start_needs_a_config_with_an_encoder(tmp_path):
     from segsr_gui.training.encoder_start import build_encoder_start
 
     _base_and_encoder_files(tmp_path)
-    (tmp_path / "plain.toml").write_text(TOML.replace('seg_encoder = "squeezenet"\n', ""))
+    plain, _ = _configs(tmp_path)
     with pytest.raises(ValueError, match="no seg_encoder"):
-        build_encoder_start(tmp_path / "base.safetensors", tmp_path / "plain.toml",
+        build_encoder_start(tmp_path / "base.safetensors", plain,
                             tmp_path / "squeeze.safetensors", tmp_path / "start", log=lambda *_: None)
 
 
@@ -179,7 +168,7 @@ def test_build_start_on_the_command_line_keeps_an_existing_file_unless_told(tmp_
     from segsr_gui.app.cli import main
 
     _base_and_encoder_files(tmp_path)
-    (tmp_path / "enc.toml").write_text(TOML)
+    _configs(tmp_path)
     args = ["build-start", str(tmp_path / "base.safetensors"), "--config", str(tmp_path / "enc.toml"),
             "--encoder", str(tmp_path / "squeeze.safetensors"), "--out", str(tmp_path / "start")]
     assert main(args) == 0

@@ -7,33 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-TOML = """
-[train]
-name = "tiny"
-batch = 2
-crop = 32
-lr = 1e-3
-val_every = 2
-val_images = 2
-bicubic_share = 0.5
-old_photo_share = 0.25
-
-[model]
-bridge = true
-sr_width = 8
-sr_mult = [1, 2]
-sr_blocks = 1
-seg_width = 8
-seg_mult = [1, 2]
-seg_blocks = 1
-bridge_channels = 8
-seg_pool = 2
-sft_hidden = false
-noise_scale = 0.0
-
-[schedule]
-steps = 3
-"""
+from conftest import TINY_TRAIN_TOML as TOML
 
 
 def test_train_logs_selects_resumes_and_ships(tmp_path, camvid_like):
