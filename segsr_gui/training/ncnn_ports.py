@@ -1,6 +1,7 @@
 """Lifting the weights of ncnn graphs onto the project's PyTorch modules: SPAN x4
-(``engine/nets/span.py``) and SqueezeNet v1.1 (``engine/nets/squeezenet.py``), by the
-order of the graphs' layers (``ncnn_file`` parses them)."""
+(``engine/nets/span.py``), Real-ESRGAN x4plus (``engine/nets/rrdbnet.py``) and SqueezeNet
+v1.1 (``engine/nets/squeezenet.py``), by the order of the graphs' layers (``ncnn_file``
+parses them)."""
 
 from __future__ import annotations
 
@@ -109,9 +110,39 @@ def squeezenet_from_ncnn(layers: list[Layer], rgb01_input: bool = True):
     return model.eval()
 
 
+def rrdbnet_state_dict_from_ncnn(layers: list[Layer]) -> tuple[dict[str, np.ndarray], dict]:
+    """Map an RRDBNet x4 ncnn graph (Real-ESRGAN x4plus) onto ``RRDBNet``, convolutions in
+    graph order; checks what the module assumes of the graph: LeakyReLU 0.2 exactly on the
+    convolutions that have it in the module, two nearest x2 resizes, 0.2 residual scalings."""
+    from segsr_gui.engine.nets.rrdbnet import conv_keys
+
+    convs = [L for L in layers if L.type == "Convolution"]
+    blocks = (len(convs) - 6) // 15
+    if len(convs) != 15 * blocks + 6 or blocks < 1:
+        raise ValueError(f"{len(convs)} convolutions do not make an RRDBNet x4")
+    cfg = {"channels": int(convs[0].p(0)), "blocks": blocks, "growth": int(convs[1].p(0)), "scale": 4}
+    keys = conv_keys(blocks)
+    plain = {"conv_first", "conv_body", "conv_last"}
+    for key, L in zip(keys, convs, strict=True):
+        wants_lrelu = key not in plain and not key.endswith("convs.4")
+        has_lrelu = L.p(9, 0) == 2 and abs(float((L.p(10) or [0.0])[0]) - 0.2) < 1e-6
+        if wants_lrelu != has_lrelu:
+            raise ValueError(f"convolution {L.name} ({key}): activation does not match RRDBNet")
+    resizes = [L for L in layers if L.type == "Interp"]
+    if len(resizes) != 2 or any(L.p(0) != 1 or float(L.p(1)) != 2.0 for L in resizes):
+        raise ValueError("expected two nearest x2 resizes")
+    sd: dict[str, np.ndarray] = {}
+    for key, L in zip(keys, convs):
+        sd[f"{key}.weight"] = conv_weight(L)
+        sd[f"{key}.bias"] = L.weights["bias"].reshape(-1)
+    return sd, cfg
+
+
 def convert(key: str, layers: list[Layer]) -> tuple[dict[str, np.ndarray], dict]:
     """(state dict as numpy, constructor config) for model ``key``."""
     if key == "span":
         return span_state_dict_from_ncnn(layers), span_config_from_ncnn(layers)
+    if key == "x4plus":
+        return rrdbnet_state_dict_from_ncnn(layers)
     num_classes = int([L for L in layers if L.type == "Convolution"][-1].p(0))
     return squeezenet_state_dict_from_ncnn(layers), {"num_classes": num_classes}
