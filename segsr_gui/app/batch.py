@@ -165,6 +165,7 @@ class RunParams:
     colour_sigma: Optional[float] = None
     precision: str = "auto"
     mirror: bool = False
+    strength: Optional[float] = None  # restoration strength 0..1; None = Auto
 
 
 def upscale_one(path: Path, target: Path, loaded, options, params: RunParams, *,
@@ -189,7 +190,7 @@ def upscale_one(path: Path, target: Path, loaded, options, params: RunParams, *,
     gen = iter_upscale_retrying(image.rgb, loaded.model, steps=params.steps, seed=params.seed,
                                 tile=params.tile, device=params.device, colour_sigma=params.colour_sigma,
                                 precision=params.precision, mirror=params.mirror,
-                                on_retry=retry)
+                                strength=params.strength, on_retry=retry)
 
     def on_step(progress) -> None:
         on_progress(progress)
@@ -199,6 +200,8 @@ def upscale_one(path: Path, target: Path, loaded, options, params: RunParams, *,
     result = drain(gen, on_step)
     if cancelled():  # asked after the last step: still nothing written
         raise Cancelled
+    if result.strength is not None and result.strength.auto and loaded.model.has_strength:
+        on_note(f"{path.name}: restoration strength {result.strength.describe()}")
     return export.export_result(image, result, target, path.stem, options, loaded.name, loaded.classes,
                                 loaded.palette, loaded.manifest.get("sha256"))
 

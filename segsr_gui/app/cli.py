@@ -1,7 +1,7 @@
 """The ``segsr`` command: upscale photos, describe a model, train one, import pretrained weights.
 
     segsr upscale INPUT... -o OUTDIR [--model FILE] [--steps N] [--seed S]
-                  [--colours model|keep|free] [--tile PX] [--device auto|cpu|cuda]
+                  [--strength auto|0..1] [--colours model|keep|free] [--tile PX] [--device auto|cpu|cuda]
                   [--precision auto|fp32] [--mirror] [--masks]
                   [--format png|jpg|webp|tiff] [--quality Q] [--lossless]
                   [--class-masks] [--coco] [--overwrite]
@@ -123,6 +123,17 @@ def _upscale_setup(args):
         loaded = load_model(args.model, device=device)
     except SegSRError as exc:
         return str(exc)
+    from segsr_gui.engine.inference.pipeline import parse_strength
+
+    try:
+        args.strength_value = parse_strength(args.strength)
+    except ValueError as exc:
+        return f"--{exc}."
+    model = loaded.model
+    wants_clean = model.has_strength and (args.strength_value is None or args.strength_value > 0)
+    if wants_clean and loaded.missing_expert:
+        return (f"{loaded.missing_expert[0].upper()}{loaded.missing_expert[1:]} "
+                "(or pass --strength 0 for the faithful expert alone).")
     steps = args.steps or loaded.model.config.schedule.steps
     if not 1 <= steps <= 50:
         return f"--steps must be between 1 and 50, got {steps}."
@@ -158,7 +169,7 @@ def _cmd_upscale(args) -> int:
     plan = [PlannedItem(i, path, outdir / rel, clashes.get(path), input_files)
             for i, (path, rel) in enumerate(inputs)]
     params = RunParams(steps, args.seed, args.tile, str(device), COLOUR_MODES[args.colours], args.precision,
-                       args.mirror)
+                       args.mirror, args.strength_value)
     if args.benchmark:
         _fail(f"note: running on {device} in {describe(device, args.precision)}")
     printer = _Printer(plan, args.quiet, args.benchmark, failed=len(problems))
@@ -258,6 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("-o", "--output", required=True, metavar="OUTDIR")
     up.add_argument("--model", default=None, help="model name or .safetensors file (default segsr-x4)")
     up.add_argument("--steps", type=int, default=None)
+    up.add_argument("--strength", default="auto", metavar="auto|0..1",
+                    help="restoration strength: 0 keeps the photo as it is (sharp, grain kept), 1 removes "
+                         "grain, noise and JPEG blocks; auto (default) picks it from the photo's damage")
     up.add_argument("--colours", choices=list(COLOUR_MODES), default="model",
                     help="keep: the photo's coarse colours and brightness stay, only detail comes from the "
                          "model; free: the model may change them; model (default): the model's own default")

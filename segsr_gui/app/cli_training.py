@@ -75,16 +75,30 @@ def cmd_build_start(args) -> int:
     if bool(args.restorer) == bool(args.encoder) or bool(args.encoder) != bool(args.config):
         _fail("give --restorer FILE, or --encoder FILE with --config FILE")
         return EXIT_USAGE
-    out = Path(args.out).with_suffix(".safetensors")
-    if out.exists() and not args.overwrite:
-        _fail(f"{out} exists; pass --overwrite to replace it")
-        return EXIT_USAGE
     try:
         if args.encoder:
-            build_encoder_start(args.base, args.config, args.encoder, args.out)
+            build_encoder_start(args.base, args.config, args.encoder, args.out, overwrite=args.overwrite)
         else:
-            build_start_model(args.base, args.restorer, args.out)
+            build_start_model(args.base, args.restorer, args.out, overwrite=args.overwrite)
+    except FileExistsError as exc:
+        _fail(str(exc))
+        return EXIT_USAGE
     except (SegSRError, ValueError, OSError) as exc:
+        _fail(str(exc))
+        return EXIT_USAGE
+    return 0
+
+
+def cmd_build_experts(args) -> int:
+    from segsr_gui.training.experts_start import build_experts_model
+
+    try:
+        build_experts_model(args.base, args.out, args.damage, args.pretrained, args.tone_sigma,
+                            bridge=False if args.no_classes else None, overwrite=args.overwrite)
+    except FileExistsError as exc:
+        _fail(str(exc))
+        return EXIT_USAGE
+    except (SegSRError, ValueError, OSError, KeyError) as exc:
         _fail(str(exc))
         return EXIT_USAGE
     return 0
@@ -120,6 +134,17 @@ def _add_restorer_commands(sub) -> None:
     bs.add_argument("--overwrite", action="store_true", help="replace an existing start model")
     bs.add_argument("--out", required=True, metavar="FILE", help="the start model to write")
     bs.set_defaults(func=cmd_build_start)
+    be = sub.add_parser("build-experts", help="a model on the two pretrained experts (faithful SPAN, clean "
+                                              "x4plus) with Auto strength; the classes from MODEL")
+    be.add_argument("base", metavar="MODEL", help="the shipped model whose SegDM and sampler defaults are kept")
+    be.add_argument("--damage", required=True, metavar="FILE", help="the damage estimator (training/damage.py)")
+    be.add_argument("--pretrained", default="pretrained", metavar="DIR", help="segsr import-pretrained's folder")
+    be.add_argument("--tone-sigma", type=float, default=16.0, metavar="PX",
+                    help="tone guard: the band below this many HR pixels comes from the photo (0 = off)")
+    be.add_argument("--no-classes", action="store_true", help="no SegDM: the experts alone (the ablation)")
+    be.add_argument("--overwrite", action="store_true", help="replace an existing model")
+    be.add_argument("--out", required=True, metavar="FILE", help="the model to write")
+    be.set_defaults(func=cmd_build_experts)
     ss = sub.add_parser("ship-start", help="ship a refinement run's start model when no checkpoint beat it")
     ss.add_argument("run", metavar="RUN_DIR", help="the refinement run's folder (state.json)")
     ss.add_argument("--ship", required=True, metavar="MODEL", help="the model path to write")

@@ -117,6 +117,15 @@ def _json(obj, indent: int | None = 2) -> bytes:
     return (json.dumps(obj, indent=indent, separators=None if indent else (",", ":")) + "\n").encode()
 
 
+def strength_record(result: UpscaleResult) -> dict | None:
+    """What the legend says of the restoration strength a result was made with."""
+    used = result.strength
+    if used is None:
+        return None
+    return {"value": round(used.value, 4), "auto": used.auto,
+            "damage": None if used.damage is None else round(used.damage, 4)}
+
+
 def encode_outputs(source: LoadedImage, result: UpscaleResult, outdir: Path, stem: str,
                    options: ExportOptions, model_name: str, classes, palette,
                    model_sha256: str | None = None) -> dict[str, tuple[Path, bytes]]:
@@ -136,7 +145,7 @@ def encode_outputs(source: LoadedImage, result: UpscaleResult, outdir: Path, ste
         blobs["classes"] = (paths["classes"], palette_png(class_map, palette))
         blobs["overlay"] = (paths["overlay"], _png(overlay(result.image, class_map, palette)))
         blobs["legend"] = (paths["legend"], _json(legend(class_map, classes, palette, model_name,
-                                                         model_sha256)))
+                                                         model_sha256, strength_record(result))))
     if options.class_masks:
         for suffix, data in class_mask_pngs(class_map, classes).items():
             blobs[suffix] = (outdir / f"{stem}_{suffix}.png", data)

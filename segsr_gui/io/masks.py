@@ -91,13 +91,15 @@ def class_fractions(class_map: np.ndarray, num_classes: int) -> np.ndarray:
 
 
 def legend(class_map: np.ndarray, classes: Sequence[str], palette: Sequence[Sequence[int]],
-           model_name: str, model_sha256: str | None = None) -> dict:
-    """The JSON legend: id, name, colour, pixel count and share per class, model name."""
+           model_name: str, model_sha256: str | None = None, strength: dict | None = None) -> dict:
+    """The JSON legend: id, name, colour, pixel count and share per class, model name, and
+    the restoration strength the photo was made with (value 0..1, whether Auto chose it)."""
     counts = class_counts(class_map, len(classes))
     total = max(1, int(class_map.size))
     return {
         "model": model_name,
         "model_sha256": model_sha256,
+        "restoration_strength": strength,
         "width": int(class_map.shape[1]),
         "height": int(class_map.shape[0]),
         "classes": [{"id": i, "name": name, "color": list(map(int, palette[i])),

@@ -28,7 +28,7 @@ def encoder_provenance(encoder_weights) -> dict:
     }
 
 
-def build_encoder_start(base, config_path, encoder_weights, out_path, log=print) -> dict:
+def build_encoder_start(base, config_path, encoder_weights, out_path, log=print, overwrite: bool = False) -> dict:
     """Write the start model (see the module docstring); returns its manifest."""
     from segsr_gui.engine.nets.model import SegSRModel
     from segsr_gui.engine.nets.weights import load_model, save_model
@@ -48,7 +48,7 @@ def build_encoder_start(base, config_path, encoder_weights, out_path, log=print)
                     and not k.startswith("segdm.encoder.backbone.")})
     log(f"start model from {loaded.name}: {len(kept)} tensors kept, SqueezeNet loaded, fresh: {', '.join(fresh)}")
     earlier = loaded.manifest.get("training", {})
-    return save_model(model, out_path, training={
+    return save_model(model, out_path, overwrite=overwrite, training={
         "iterations": 0,
         "wall_clock_minutes": 0.0,
         "precision": earlier.get("precision", "bf16"),

@@ -199,7 +199,8 @@ def restorer_provenance(restorer_weights, pretrained_manifest=None) -> dict:
     }
 
 
-def build_start_model(base, restorer_weights, out_path, log=print, pretrained_manifest=None):
+def build_start_model(base, restorer_weights, out_path, log=print, pretrained_manifest=None,
+                      overwrite: bool = False):
     """The starting point of a restore-then-refine model: the nets of the shipped model
     ``base`` (name or file), the fine-tuned restorer, and SRDM's output head at zero, so the
     model returns exactly the restorer's output until training moves it (the refinement
@@ -218,7 +219,7 @@ def build_start_model(base, restorer_weights, out_path, log=print, pretrained_ma
     torch.nn.init.zeros_(model.srdm.unet.head.bias)
     log(f"start model from {loaded.name} + {Path(restorer_weights).name}, SRDM head at zero")
     earlier = loaded.manifest.get("training", {})
-    return save_model(model, out_path, training={
+    return save_model(model, out_path, overwrite=overwrite, training={
         # the nets' own history: the start continues it
         "iterations": int(earlier.get("iterations", 0)),
         "wall_clock_minutes": float(earlier.get("wall_clock_minutes", 0.0)),
@@ -246,5 +247,5 @@ def ship_start(run_dir, ship, log=print) -> dict:
     validation = {"iteration": 0, "val_psnr": init["val_psnr"], "val_miou": init.get("val_miou"),
                   "val_psnr_steps": init.get("val_psnr_steps", [])}
     log(f"shipping the start {init['name']} as {ship}")
-    return save_model(start.model, ship, training=training, validation=validation,
+    return save_model(start.model, ship, overwrite=True, training=training, validation=validation,
                       restorer=start.manifest["restorer"])

@@ -289,9 +289,11 @@ class _Run:
                             "val_psnr_steps": scores.psnr, "val_miou_steps": scores.miou}
             record = training_record(self.cfg, meta, len(self.train.images))
             extra = {k: meta["init"][k] for k in PRETRAINED_PARTS if (meta["init"] or {}).get(k)}
-            save_model(self.ema, self.out / "best", training=record, **extra)
+            # the run's own best checkpoint, and the model it was asked to --ship: both are
+            # replaced by every better checkpoint
+            save_model(self.ema, self.out / "best", overwrite=True, training=record, **extra)
             if self.ship:
-                save_model(self.ema, self.ship, training=record, validation=meta["best"], **extra)
+                save_model(self.ema, self.ship, overwrite=True, training=record, validation=meta["best"], **extra)
                 self.log(f"shipped {self.ship}")
         save_state(self.out, self.model, self.ema, self.opt, meta)
 

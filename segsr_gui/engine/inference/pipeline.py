@@ -13,6 +13,7 @@ import torch.nn.functional as F
 
 from segsr_gui.engine.diffusion.sampler import StepResult, iter_sample
 from segsr_gui.engine.diffusion.schedule import ResShiftSchedule
+from segsr_gui.engine.nets.damage import strength_from_damage
 from segsr_gui.engine.inference.drain import drain
 from segsr_gui.engine.inference.tiling import Box, feather_weight, plan_tiles
 
@@ -56,6 +57,7 @@ class Progress:
     tile_index: int
     tiles: int
     box: Box
+    strength: Optional["Strength"] = None
 
 
 @dataclass
@@ -67,6 +69,50 @@ class UpscaleResult:
     image: np.ndarray
     class_map: Optional[np.ndarray]
     confidence: Optional[np.ndarray] = None
+    strength: Optional["Strength"] = None
+
+
+@dataclass(frozen=True)
+class Strength:
+    """The restoration strength a run used: ``value`` 0 (faithful) .. 1 (clean), and whether
+    Auto chose it (from ``damage``, the photo's estimated damage)."""
+
+    value: float
+    auto: bool
+    damage: Optional[float] = None
+
+    def describe(self) -> str:
+        percent = f"{round(self.value * 100)} %"
+        return f"Auto ({percent})" if self.auto else percent
+
+
+def parse_strength(text) -> Optional[float]:
+    """``"auto"`` -> None, a number in 0..1 -> that float; anything else raises ValueError
+    with a sentence a user can act on."""
+    if text is None or (isinstance(text, str) and text.strip().lower() == "auto"):
+        return None
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise ValueError(f"strength must be 'auto' or a number from 0 to 1, not {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"strength must be from 0 (faithful) to 1 (clean), not {value:g}")
+    return value
+
+
+def resolve_strength(model, lr: torch.Tensor, strength: Optional[float]) -> Strength:
+    """The strength of a run: ``strength`` as given, or (None = Auto) the model's estimate
+    from the whole photo ``lr`` (1, 3, H, W) in [-1, 1], so every tile uses the same one.
+    A model without a clean expert has only the faithful one: 0."""
+    if not getattr(model, "has_strength", False):
+        return Strength(0.0, False)
+    if strength is not None:
+        return Strength(float(strength), False)
+    if model.damage is None:
+        return Strength(0.0, True)
+    damage = model.damage_of(lr)
+    low, high = model.config.auto_strength
+    return Strength(strength_from_damage(damage, low, high), True, damage)
 
 
 def available_memory() -> int:
@@ -108,17 +154,17 @@ def pad_to_multiple(lr: torch.Tensor, multiple: int) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def sampler_input(model, lr: torch.Tensor) -> torch.Tensor:
+def sampler_input(model, lr: torch.Tensor, strength: float = 0.0, precision: str = "fp32") -> torch.Tensor:
     """The sampler's ``y`` for an LR image or tile (B, 3, H, W) in [-1, 1]: padded to the
-    model's stride, then its first estimate (the restorer's output, or bicubic)."""
-    return model.first_estimate(pad_to_multiple(lr, model.stride))
+    model's stride, then its first estimate (the experts' blend, or bicubic)."""
+    return model.first_estimate(pad_to_multiple(lr, model.stride), strength, precision)
 
 
 def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int = 0,
                  tile: int | None = None, noise_scale: float | None = None,
                  colour_sigma: float | None = None, device: str = "cpu", precision: str = "auto",
-                 mirror: bool = False, overlap: int = DEFAULT_OVERLAP, margin: int = DEFAULT_MARGIN
-                 ) -> Generator[Progress, None, UpscaleResult]:
+                 mirror: bool = False, overlap: int = DEFAULT_OVERLAP, margin: int = DEFAULT_MARGIN,
+                 strength: Optional[float] = None) -> Generator[Progress, None, UpscaleResult]:
     """Upscale ``rgb`` (float32 (H, W, 3) in [0, 1]); yields ``Progress`` per step and tile,
     returns an ``UpscaleResult`` (``StopIteration.value``).
 
@@ -130,6 +176,8 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
         precision: "auto" (reduced where the hardware has it) or "fp32"; see ``precision.py``.
         mirror: average with a second chain on the mirrored photo (twice the time;
             ``sampler.iter_sample``).
+        strength: restoration strength 0 (faithful) .. 1 (clean); None = Auto, from the
+            photo's estimated damage (``resolve_strength``).
     """
     if rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"expected an (H, W, 3) array, got shape {rgb.shape}")
@@ -146,17 +194,20 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
         tile = MIN_TILE  # a smaller tile could not hold the overlap
     boxes = plan_tiles(h, w, tile, overlap, align=model.stride)
     lr_all = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1))).float()[None] * 2 - 1
+    used = resolve_strength(model, lr_all.to(dev), strength)
     blend = _Blend(h, w, scale, k if model.has_segmentation else 0)
     for tile_index, box in enumerate(boxes):
         lr = lr_all[..., box.top:box.top + box.height, box.left:box.left + box.width]
-        y = sampler_input(model, lr.to(dev))
+        y = sampler_input(model, lr.to(dev), used.value, precision)
         last = None
         for last in iter_sample(model, y, schedule, seed=seed, noise_scale=noise_scale,
                                 colour_sigma=colour_sigma, origin=(box.top * scale, box.left * scale),
                                 precision=precision, mirror=mirror):
-            yield Progress(last, tile_index, len(boxes), box)
+            yield Progress(last, tile_index, len(boxes), box, used)
         blend.add(last, box, feather_weight(box, h, w, overlap, scale, margin)[0])
-    return blend.result()
+    result = blend.result()
+    result.strength = used
+    return result
 
 
 class _Blend:

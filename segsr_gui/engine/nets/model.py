@@ -8,11 +8,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from segsr_gui.engine.nets.damage import DamageEstimator, strength_from_damage
 from segsr_gui.engine.nets.span import SPAN
 from segsr_gui.engine.nets.bridge import DualModalityBridge
 from segsr_gui.engine.nets import SegDM, SRDM
 from segsr_gui.engine.nets.segdm import upsample
+from segsr_gui.engine.diffusion.colour_fix import keep_low_frequencies
+from segsr_gui.engine.diffusion.precision import autocast
 from segsr_gui.engine.diffusion.schedule import ScheduleConfig, scale_state
+from segsr_gui.errors import WeightsError
 
 
 def bicubic_up(lr: torch.Tensor, scale: int) -> torch.Tensor:
@@ -44,6 +48,17 @@ class ModelConfig:
         restorer: the SRDM's first stage, whose output ``y`` the chain starts from: "" =
             bicubic upsampling (the first models), "span" = a SPAN x4 net (``nets/span.py``,
             pretrained, fine-tuned here); restorer_channels, restorer_blocks: its size.
+        clean_expert: "" = the restorer alone; "x4plus" = a second, *clean* expert (Real-ESRGAN
+            x4plus, ``nets/rrdbnet.py``) blended with the restorer (the *faithful* expert) by the
+            restoration strength: 0 = faithful, 1 = clean. Its 67 MB of weights are not in the
+            model file: ``segsr import-pretrained`` converts them at set-up and the loader
+            attaches them (``attach_clean_expert``), checking the sha256 the manifest records.
+        damage_estimator: the model carries ``nets/damage.py`` for Auto strength;
+            auto_strength: its (low, high) thresholds, chosen on validation.
+        tone_sigma: HR pixels; the blended first estimate takes its band below this from the
+            bicubic-enlarged photo, so no expert shifts the photo's tones (0 = off).
+        refine_image: False = the chain's image estimate is the first estimate at every step
+            (an exact identity; SRDM is not run) while SegDM still refines the classes.
         class_bias: per-class offsets added to the class logits the sampler yields (logit
             adjustment: -tau log(prior), chosen on validation by benchmarks/chain.py); () = none.
             The chain's own class state keeps the raw logits, so the image is unchanged.
@@ -71,19 +86,25 @@ class ModelConfig:
     restorer: str = ""
     restorer_channels: int = 48
     restorer_blocks: int = 6
+    clean_expert: str = ""
+    damage_estimator: bool = False
+    auto_strength: tuple = (0.0, 1.0)
+    tone_sigma: float = 0.0
+    refine_image: bool = True
 
     def to_dict(self) -> dict:
         data = asdict(self)
-        for key in ("sr_mult", "seg_mult", "class_bias"):
+        for key in ("sr_mult", "seg_mult", "class_bias", "auto_strength"):
             data[key] = list(data[key])
         return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "ModelConfig":
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        for key in ("sr_mult", "seg_mult", "class_bias"):
+        for key in ("sr_mult", "seg_mult", "class_bias", "auto_strength"):
             if key in known:
-                known[key] = tuple(float(v) for v in known[key]) if key == "class_bias" else tuple(known[key])
+                floats = key in ("class_bias", "auto_strength")
+                known[key] = tuple(float(v) for v in known[key]) if floats else tuple(known[key])
         if "schedule" in known:
             known["schedule"] = ScheduleConfig.from_dict(known["schedule"])
         return cls(**known)
@@ -102,10 +123,17 @@ class SegSRModel(nn.Module):
         self.config = config
         c = config
         cond = c.bridge_channels if c.bridge else 0
-        self.srdm = SRDM(c.scale, c.sr_width, c.sr_mult, c.sr_blocks, cond, c.sft_hidden)
+        # without image refinement the chain's image is the first estimate: no SRDM to carry
+        self.srdm = SRDM(c.scale, c.sr_width, c.sr_mult, c.sr_blocks, cond, c.sft_hidden) if c.refine_image else None
         if c.restorer not in ("", "span"):
             raise ValueError(f"restorer must be '' (bicubic) or 'span', not {c.restorer!r}")
         self.restorer = SPAN(c.restorer_channels, c.scale, c.restorer_blocks) if c.restorer else None
+        if c.clean_expert not in ("", "x4plus") or (c.clean_expert and not c.restorer):
+            raise ValueError(f"clean_expert must be '' or 'x4plus' (beside a restorer), not {c.clean_expert!r}")
+        self.damage = DamageEstimator() if c.damage_estimator else None
+        # a plain dict: nn.Module does not register what it holds, so the clean expert's
+        # weights stay out of the model file and its state dict
+        self._external: dict[str, nn.Module] = {}
         if c.seg_encoder not in ("", "squeezenet"):
             raise ValueError(f"seg_encoder must be '' or 'squeezenet', not {c.seg_encoder!r}")
         if c.bridge:
@@ -124,16 +152,68 @@ class SegSRModel(nn.Module):
 
     @property
     def stride(self) -> int:
-        strides = [self.srdm.stride] + ([self.segdm.stride] if self.segdm is not None else [])
-        return max(strides)
+        nets = [net for net in (self.srdm, self.segdm) if net is not None]
+        return max([net.stride for net in nets], default=1)
 
-    def first_estimate(self, lr: torch.Tensor) -> torch.Tensor:
+    def attach_clean_expert(self, net: nn.Module) -> None:
+        self._external["clean"] = net.eval().requires_grad_(False)
+
+    @property
+    def clean_expert(self) -> nn.Module | None:
+        return self._external.get("clean")
+
+    @property
+    def has_strength(self) -> bool:
+        """Whether the restoration strength means anything for this model."""
+        return bool(self.config.clean_expert)
+
+    def _apply(self, fn, *args, **kwargs):
+        # .to(device) and friends reach the clean expert too
+        for net in self._external.values():
+            net._apply(fn, *args, **kwargs)
+        return super()._apply(fn, *args, **kwargs)
+
+    @torch.inference_mode()
+    def damage_of(self, lr: torch.Tensor, chunk: int = 512) -> float:
+        """The damage estimate (0..1) of a whole LR photo (1, 3, H, W) in [-1, 1], read in
+        chunks so a big photo needs no more memory than a 512x512 one."""
+        if self.damage is None:
+            raise ValueError("this model has no damage estimator, so no Auto strength")
+        total, cells = 0.0, 0
+        for top in range(0, lr.shape[-2], chunk):
+            for left in range(0, lr.shape[-1], chunk):
+                part = (lr[..., top:top + chunk, left:left + chunk] + 1) / 2
+                n = max(1, (part.shape[-2] // 8) * (part.shape[-1] // 8))
+                total += float(self.damage.damage(part)[0]) * n
+                cells += n
+        return total / cells
+
+    def auto_strength(self, lr: torch.Tensor) -> float:
+        low, high = self.config.auto_strength
+        return strength_from_damage(self.damage_of(lr), low, high)
+
+    def first_estimate(self, lr: torch.Tensor, strength: float = 0.0, precision: str = "fp32") -> torch.Tensor:
         """The chain's start ``y`` (B, 3, sH, sW) in [-1, 1] from the LR image (B, 3, H, W) in
-        [-1, 1]: the restorer's output, so the first preview already has its quality, or
-        bicubic upsampling for a model without one."""
+        [-1, 1]: the experts' output blended by ``strength`` (0 = the restorer alone), so the
+        first preview already has their quality, or bicubic for a model without a restorer."""
+        c = self.config
         if self.restorer is None:
-            return bicubic_up(lr, self.config.scale)
-        return (self.restorer((lr + 1) / 2) * 2 - 1).clamp(-1, 1)
+            return bicubic_up(lr, c.scale)
+        strength = float(strength) if c.clean_expert else 0.0
+        if strength > 0 and self.clean_expert is None:
+            raise WeightsError("The clean expert (Real-ESRGAN x4plus) is not installed; run "
+                               "`segsr import-pretrained --only x4plus`, or use strength 0.")
+        lr01 = (lr + 1) / 2
+        with autocast(lr.device, precision):
+            out = 0.0
+            if strength < 1:
+                out = (1 - strength) * self.restorer(lr01).float()
+            if strength > 0:
+                out = out + strength * self.clean_expert(lr01).float()
+        y = (out * 2 - 1).clamp(-1, 1)
+        if c.tone_sigma > 0:
+            y = keep_low_frequencies(y, bicubic_up(lr, c.scale), c.tone_sigma)
+        return y
 
     def forward(self, x_t, s_t, y, x0_prev, eta):
         c = self.config
@@ -149,11 +229,13 @@ class SegSRModel(nn.Module):
             if c.seg_pool:  # pool first: the same numbers, 1/64 of the arithmetic
                 s_scaled = scale_state(self.segdm.pool_state(s_t) - 1.0 / c.num_classes, eta, c.kappa_seg)
                 coarse = self.segdm.forward_coarse(s_scaled, image_feat, level, x0_prev)
-                cond = self.bridge.class_condition(coarse)
+                cond = self.bridge.class_condition(coarse) if self.srdm is not None else None
                 s0_logits = upsample(coarse, c.scale * c.seg_pool)
             else:
                 s_scaled = scale_state(s_t - 1.0 / c.num_classes, eta, c.kappa_seg)
                 s0_logits = self.segdm(s_scaled, image_feat, level)
-                cond = self.bridge.class_condition(s0_logits)
+                cond = self.bridge.class_condition(s0_logits) if self.srdm is not None else None
+        if self.srdm is None:
+            return y, s0_logits
         x0_hat = self.srdm(x_scaled, y, x0_prev, level, cond)
         return x0_hat, s0_logits

@@ -45,6 +45,7 @@ class LoadedModel:
     model: SegSRModel
     manifest: dict
     path: Path
+    missing_expert: str = ""  # why the clean expert is not attached ("" = it is, or none is needed)
 
     @property
     def name(self) -> str:
@@ -91,6 +92,52 @@ def read_manifest(weights_path: Path) -> dict:
     return manifest
 
 
+CLEAN_EXPERT_FILE = "realesrgan_x4plus.safetensors"
+
+
+def pretrained_dirs() -> list[Path]:
+    """Where ``segsr import-pretrained`` output is looked for, in order: ``$SEGSR_PRETRAINED``,
+    ``pretrained/`` of a source checkout, the user's data folder (``platformdirs``)."""
+    import platformdirs
+
+    dirs = [Path(os.environ["SEGSR_PRETRAINED"])] if os.environ.get("SEGSR_PRETRAINED") else []
+    dirs.append(Path(__file__).resolve().parents[3] / "pretrained")
+    dirs.append(Path(platformdirs.user_data_dir("segsr-studio", appauthor=False)) / "pretrained")
+    return dirs
+
+
+def find_clean_expert(expected_sha256: str | None) -> tuple[Path | None, str]:
+    """(path, "") of the first clean-expert file whose sha256 is the expected one, or
+    (None, why not) when none is installed or none matches."""
+    seen = []
+    for folder in pretrained_dirs():
+        path = folder / CLEAN_EXPERT_FILE
+        if path.is_file():
+            if expected_sha256 is None or sha256_of(path) == expected_sha256:
+                return path, ""
+            seen.append(str(path))
+    if seen:
+        return None, f"{seen[0]} does not match the model's manifest (sha256); run segsr import-pretrained again"
+    return None, "the clean expert (Real-ESRGAN x4plus) is not installed; run `segsr import-pretrained --only x4plus`"
+
+
+def attach_clean_expert(model: SegSRModel, manifest: dict) -> str:
+    """Load and attach the clean expert a model's manifest names; "" or why it is missing."""
+    from segsr_gui.engine.nets.rrdbnet import RRDBNet
+
+    recorded = manifest.get("clean_expert", {})
+    path, why = find_clean_expert(recorded.get("safetensors_sha256"))
+    if path is None:
+        return why
+    try:
+        net = RRDBNet(**recorded.get("config", {}))
+        net.load_state_dict(load_file(str(path)))
+    except (SafetensorError, OSError, ValueError, RuntimeError, TypeError) as exc:
+        return f"{path} cannot be loaded as the clean expert ({exc})"
+    model.attach_clean_expert(net)
+    return ""
+
+
 def load_model(spec: str | os.PathLike | None = None, device: str | torch.device = "cpu") -> LoadedModel:
     """Verify and load a model; every failure is a ``WeightsError`` with one clear message."""
     path = resolve_model_path(spec)
@@ -120,12 +167,14 @@ def load_model(spec: str | os.PathLike | None = None, device: str | torch.device
                            f"manifest ({len(missing)} missing, {len(unexpected)} unexpected, "
                            f"{len(wrong)} mis-shaped tensors, e.g. {detail}).")
     model.load_state_dict(state)
+    missing_expert = attach_clean_expert(model, manifest) if config.clean_expert else ""
     model.eval().to(device)
-    return LoadedModel(model, manifest, path)
+    return LoadedModel(model, manifest, path, missing_expert)
 
 
-def save_model(model: SegSRModel, path: str | os.PathLike, **manifest_fields) -> dict:
-    """Write weights and manifest atomically (temporary files renamed into place)."""
+def save_model(model: SegSRModel, path: str | os.PathLike, overwrite: bool = False, **manifest_fields) -> dict:
+    """Write weights and manifest atomically (temporary files renamed into place). An
+    existing model is replaced only with ``overwrite``; otherwise ``FileExistsError``."""
     path = Path(path).with_suffix(".safetensors")
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().float().contiguous().cpu() for k, v in model.state_dict().items()}
@@ -147,7 +196,7 @@ def save_model(model: SegSRModel, path: str | os.PathLike, **manifest_fields) ->
     }
     write_files_atomic([(path, weights),
                         (path.with_suffix(".json"), (json.dumps(manifest, indent=2) + "\n").encode("utf-8"))],
-                       overwrite=True)
+                       overwrite=overwrite)
     return manifest
 
 

@@ -1,0 +1,145 @@
+"""Training the damage estimator (``engine/nets/damage.py``) behind Auto strength.
+
+Clean examples are Pillow-bicubic LR crops of CamVid train frames (some first shrunk up to
+2x, so they are as sharp as a good photo, some saved as high-quality JPEG, which is no
+damage a user would want removed); damaged examples are the same crops through the
+project's degradations (Real-ESRGAN's second-order pipeline, the old-photo flavour). The
+bank is made once (the degradations cost more than the training), then the net trains on
+it with flips. Validation is whole CamVid val frames with fixed seeds; the two thresholds
+of ``strength_from_damage`` are read off it: ``low`` above the 95th percentile of clean
+frames' damage, ``high`` at the median of damaged ones.
+
+    python -m segsr_gui.training.damage --data ../shared/data --out runs/damage
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors.torch import save
+
+from segsr_gui.engine.diffusion.precision import bf16_supported
+from segsr_gui.engine.nets.damage import DamageEstimator
+from segsr_gui.io.atomic import write_files_atomic
+from segsr_gui.training.data import load_camvid
+from segsr_gui.training.degrade import bicubic, jpeg, old_photo, realesrgan, resize
+
+CROP = 256  # HR pixels; the LR examples are 64x64
+
+
+def clean_lr(hq: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    lr = bicubic(hq)
+    return jpeg(lr, int(rng.integers(88, 99))) if rng.random() < 0.3 else lr
+
+
+def damaged_lr(hq: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    return realesrgan(hq, rng) if rng.random() < 0.6 else old_photo(hq, rng)[0]
+
+
+def random_crop(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A CROP x CROP float crop, from a window up to 2x larger shrunk (sharper, like a photo)."""
+    h, w = image.shape[:2]
+    side = int(min(h, w, CROP * rng.uniform(1.0, 2.0)))
+    top, left = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
+    crop = image[top:top + side, left:left + side].astype(np.float32) / 255
+    return crop if side == CROP else resize(crop, CROP, CROP, "area")
+
+
+def make_bank(images: list[np.ndarray], count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` LR examples (N, 3, 64, 64) and labels (N,): half clean, half damaged."""
+    rng = np.random.default_rng(seed)
+    xs, ys = [], []
+    for i in range(count):
+        hq = random_crop(images[int(rng.integers(len(images)))], rng)
+        label = i % 2
+        xs.append((damaged_lr if label else clean_lr)(hq, rng).transpose(2, 0, 1))
+        ys.append(label)
+    return np.stack(xs).astype(np.float32), np.asarray(ys, np.float32)
+
+
+def validation(data_root, seed: int = 2000) -> dict[str, list[np.ndarray]]:
+    """Whole CamVid val frames as LR: clean, Real-ESRGAN-damaged and old-photo, fixed seeds."""
+    val = load_camvid(data_root, "val")
+    frames = [im.astype(np.float32)[:360 // 4 * 4, :480 // 4 * 4] / 255 for im in val.images]
+    out: dict[str, list[np.ndarray]] = {"clean": [], "realworld": [], "old_photo": []}
+    for i, hq in enumerate(frames):
+        rng = np.random.default_rng(seed + i)
+        out["clean"].append(clean_lr(hq, rng))
+        out["realworld"].append(realesrgan(hq, rng))
+        out["old_photo"].append(old_photo(hq, rng)[0])
+    return out
+
+
+@torch.no_grad()
+def damages(net: DamageEstimator, lrs: list[np.ndarray]) -> np.ndarray:
+    return np.array([float(net.damage(torch.from_numpy(lr.transpose(2, 0, 1).copy())[None])[0]) for lr in lrs])
+
+
+def train(data_root, out_dir, bank_size: int = 4000, iters: int = 3000, batch: int = 64, seed: int = 0,
+          log=print) -> dict:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    start = time.time()
+    xs, ys = make_bank(load_camvid(data_root, "train").images, bank_size, seed)
+    log(f"bank of {len(xs)} examples in {time.time() - start:.0f} s")
+    net = DamageEstimator()
+    opt = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-4)
+    rng = np.random.default_rng(seed + 1)
+    xs_t, ys_t = torch.from_numpy(xs), torch.from_numpy(ys)
+    for it in range(iters):
+        for group in opt.param_groups:
+            group["lr"] = 2e-3 * 0.5 * (1 + np.cos(np.pi * it / iters))
+        idx = torch.from_numpy(rng.integers(0, len(xs), batch))
+        x = xs_t[idx]
+        if rng.random() < 0.5:
+            x = x.flip(-1)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16_supported()):
+            logits = net(x)
+        target = ys_t[idx].view(-1, 1, 1, 1).expand_as(logits)
+        loss = F.binary_cross_entropy_with_logits(logits.float(), target)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if (it + 1) % 250 == 0:
+            log(f"it {it + 1} loss {float(loss):.4f} ({time.time() - start:.0f} s)")
+    net.eval()
+    val = {kind: damages(net, lrs) for kind, lrs in validation(data_root).items()}
+    low = float(np.percentile(val["clean"], 95))
+    high = float(max(low + 0.05, np.median(np.concatenate([val["realworld"], val["old_photo"]]))))
+    record = {
+        "thresholds": {"low": round(low, 4), "high": round(high, 4)},
+        "validation": {kind: {"mean": float(v.mean()), "p5": float(np.percentile(v, 5)),
+                              "p50": float(np.median(v)), "p95": float(np.percentile(v, 95))}
+                       for kind, v in val.items()},
+        "bank": bank_size, "iterations": iters, "batch": batch, "seed": seed,
+        "minutes": round((time.time() - start) / 60, 1), "threads": torch.get_num_threads(),
+        "data": "CamVid train crops (clean: Pillow bicubic, 30% then JPEG 88-98; damaged: Real-ESRGAN "
+                "second-order 60%, old-photo 40%); validation: the 101 CamVid val frames",
+    }
+    log(json.dumps(record, indent=1))
+    state = {k: v.detach().float().contiguous() for k, v in net.state_dict().items()}
+    write_files_atomic([(out / "damage.safetensors", save(state)),
+                        (out / "damage.json", (json.dumps(record, indent=1) + "\n").encode())], overwrite=True)
+    return record
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--bank", type=int, default=4000)
+    parser.add_argument("--iters", type=int, default=3000)
+    args = parser.parse_args(argv)
+    train(args.data, args.out, args.bank, args.iters)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

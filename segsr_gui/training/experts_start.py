@@ -1,0 +1,79 @@
+"""A model whose first stage is the two pretrained experts (docs/design.md, "two experts and
+a strength"): the *faithful* SPAN x4 as shipped and the *clean* Real-ESRGAN x4plus, blended
+by the restoration strength, Auto from the damage estimator (``training/damage.py``).
+
+The shipped model ``base`` gives everything else (SegDM, its SqueezeNet encoder, the bridge,
+the sampler's defaults). The restorer slot gets the imported SPAN weights unchanged; the clean
+expert stays outside the model file (67 MB) and is named in the manifest by its sha256; the
+image refinement is switched off (``refine_image``), so the image is exactly the experts'
+blend at every step while SegDM still refines the classes.
+
+    segsr build-experts segsr-x4 --damage runs/damage/damage.safetensors --out models/segsr-x4
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from safetensors.torch import load_file
+
+from segsr_gui.training.restorer import pretrained_summary
+
+TONE_SIGMA = 16.0  # HR pixels; chosen on the old-photo checks (docs/experts.md)
+
+
+def expert_provenance(weights, architecture: str, licence_file: str) -> dict:
+    pretrained = pretrained_summary(Path(weights).with_suffix(".json"))
+    return {"architecture": architecture, "pretrained": pretrained, "weights_unchanged": True,
+            "licence": f"{pretrained.get('licence', '?')} (licenses/{licence_file}, licenses/NOTICE)"}
+
+
+def build_experts_model(base, out_path, damage_weights, pretrained_dir="pretrained", tone_sigma=TONE_SIGMA,
+                        bridge: bool | None = None, overwrite: bool = False, log=print) -> dict:
+    """Write the experts model; ``bridge`` False drops the classes (the ablation)."""
+    from segsr_gui.engine.nets.model import ModelConfig, SegSRModel
+    from segsr_gui.engine.nets.weights import load_model, save_model, sha256_of
+
+    pretrained = Path(pretrained_dir)
+    span, x4plus = pretrained / "span_x4_ch48.safetensors", pretrained / "realesrgan_x4plus.safetensors"
+    for path in (span, x4plus, Path(damage_weights)):
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing (segsr import-pretrained; training/damage.py)")
+    record = json.loads(Path(damage_weights).with_suffix(".json").read_text())
+    loaded = load_model(base)
+    base_config = loaded.model.config.to_dict()
+    config = ModelConfig.from_dict({
+        **base_config, "restorer": "span", "clean_expert": "x4plus", "damage_estimator": True,
+        "auto_strength": [record["thresholds"]["low"], record["thresholds"]["high"]],
+        "tone_sigma": tone_sigma, "refine_image": False, "colour_sigma": 0.0,
+        "bridge": base_config["bridge"] if bridge is None else bridge})
+    model = SegSRModel(config)
+    own = model.state_dict()
+    kept = {k: v for k, v in loaded.model.state_dict().items()
+            if k in own and own[k].shape == v.shape and not k.startswith("restorer.")}
+    model.load_state_dict(kept, strict=False)
+    model.restorer.load_state_dict(load_file(str(span)))
+    model.damage.load_state_dict(load_file(str(damage_weights)))
+    log(f"{out_path}: {len(kept)} tensors of {loaded.name}, SPAN and the damage estimator; "
+        f"clean expert {x4plus.name} by reference")
+    x4plus_config = json.loads(x4plus.with_suffix(".json").read_text())["config"]
+    extra = {k: loaded.manifest[k] for k in ("seg_encoder", "class_bias", "chain_val") if k in loaded.manifest}
+    if not config.bridge:
+        extra.pop("seg_encoder", None)
+    return save_model(
+        model, out_path, overwrite=overwrite,
+        training={"data": f"no training of the image side: SPAN and Real-ESRGAN x4plus as shipped; classes: "
+                          f"{loaded.name}'s SegDM (sha256 {loaded.manifest['sha256'][:12]}: "
+                          f"{loaded.manifest.get('training', {}).get('data', '')})",
+                  "classes_from": loaded.manifest.get("training", {}), "damage_estimator": record},
+        restorer=expert_provenance(span, "SPAN x4, 48 channels, 6 blocks (engine/nets/span.py): the faithful "
+                                         "expert, weights as shipped", "LICENSE-SPAN"),
+        clean_expert={**expert_provenance(x4plus, "Real-ESRGAN x4plus, RRDBNet 23 blocks (engine/nets/rrdbnet.py): "
+                                                  "the clean expert, weights as shipped", "LICENSE-Real-ESRGAN"),
+                      "file": x4plus.name, "safetensors_sha256": sha256_of(x4plus),
+                      "config": x4plus_config,
+                      "installed_by": "segsr import-pretrained --only x4plus (packaging/setup.sh runs it)"},
+        strength={"default": "auto", "auto_thresholds": list(config.auto_strength),
+                  "tone_sigma_hr_px": tone_sigma},
+        **extra)

