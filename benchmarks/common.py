@@ -3,14 +3,13 @@ written from one report dict), the machine line of a report header, the fixed pe
 8-bit RGB loading of any photo, Pillow bicubic x4 and labelled side-by-side crops.
 
 The scripts run as ``python benchmarks/NAME.py`` and import this module as ``common`` (their own
-folder is first on ``sys.path``); the one line below lets them import ``segsr_gui`` from a
-checkout that is not installed.
+folder is first on ``sys.path``); they import ``segsr_gui`` as the installed package
+(``bash packaging/setup.sh`` installs the checkout into ``.venv``, editable).
 """
 
 from __future__ import annotations
 
 import json
-import sys
 import time
 import zlib
 from pathlib import Path
@@ -19,7 +18,6 @@ from typing import Callable
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the only sys.path edit of the benchmarks
 RESULTS = ROOT / "benchmarks" / "results"
 DATA = ROOT.parent / "shared" / "data"
 RUNS = ROOT / "runs"  # ignored by git: caches, downloaded assets, old models

@@ -262,6 +262,7 @@ class MainWindow(QMainWindow):
 
     def _run_started(self, start) -> None:
         self._live_meta = start
+        self.run_panel.strength.show_picked(start.strength)
         self._update_view()
 
     def _run_retrying(self, tile: int, note: str) -> None:

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QHBoxLayout, Q
 
 from segsr_gui.engine.inference.pipeline import MIN_TILE
 from segsr_gui.ui.settings import RunSettings
+from segsr_gui.ui.strength_control import StrengthControl
 
 
 class TileSizeBox(QSpinBox):
@@ -61,6 +62,7 @@ class RunPanel(QWidget):
         self.seed.setToolTip("The same seed gives the same result; change it for another variant.")
         self.random_seed.toggled.connect(lambda on: self.seed.setEnabled(not on))
         self.tile = TileSizeBox()
+        self.strength = StrengthControl()
         self.colours = QComboBox()
         for label, value in (("Model default", "model"), ("Keep the photo's colours", "keep"),
                              ("Let the model change them", "free")):
@@ -90,6 +92,7 @@ class RunPanel(QWidget):
         seed_row.addWidget(self.random_seed)
         form = QFormLayout()
         form.addRow("Model", self.model)
+        form.addRow("Strength", self.strength)
         form.addRow("Steps", self.steps)
         form.addRow("Seed", seed_row)
         form.addRow("Colours", self.colours)
@@ -154,6 +157,7 @@ class RunPanel(QWidget):
         self.preview_every.setValue(s.preview_every)
         self.colours.setCurrentIndex(max(0, self.colours.findData(s.colours)))
         self.mirror.setChecked(s.mirror)
+        self.strength.set_value(None if s.strength_auto else s.strength, manual=s.strength)
 
     def store(self, s: RunSettings) -> None:
         if self.model.count():
@@ -166,10 +170,12 @@ class RunPanel(QWidget):
         s.preview_every = self.preview_every.value()
         s.colours = self.colours.currentData()
         s.mirror = self.mirror.isChecked()
+        s.strength_auto = self.strength.value() is None
+        s.strength = self.strength.manual_value()
 
     def set_running(self, running: bool) -> None:
         self.run_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
-        for w in (self.model, self.steps, self.seed, self.random_seed, self.colours, self.mirror, self.tile,
-                  self.device, self.preview_every):
+        for w in (self.model, self.strength, self.steps, self.seed, self.random_seed, self.colours, self.mirror,
+                  self.tile, self.device, self.preview_every):
             w.setEnabled(not running and (w is not self.seed or not self.random_seed.isChecked()))

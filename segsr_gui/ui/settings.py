@@ -45,6 +45,8 @@ class RunSettings:
         colours: ``Literal["model", "keep", "free"]``: the model's default colour fix, keep the
             photo's coarse colours, or let the model change them.
         mirror: also restore the mirrored photo and average the two (twice the time).
+        strength_auto: Auto restoration strength (from the photo's damage); otherwise
+            ``strength`` 0 (faithful) .. 1 (clean), also where the slider stands under Auto.
     """
 
     model: str = "segsr-x4"
@@ -56,6 +58,8 @@ class RunSettings:
     preview_every: int = 1
     colours: Literal["model", "keep", "free"] = "model"
     mirror: bool = False
+    strength_auto: bool = True
+    strength: float = 0.7
 
 
 @dataclass
@@ -96,7 +100,8 @@ _SECTIONS = {"run": RunSettings, "view": ViewSettings, "files": FileSettings, "w
 _CHOICES = {("run", "device"): DEVICES, ("run", "seed_mode"): SEED_MODES, ("run", "colours"): COLOURS,
             ("view", "theme"): THEMES, ("view", "original_upsampler"): UPSAMPLERS}
 _RANGES = {("run", "steps"): (0, 50), ("run", "seed"): (0, 2**31 - 1), ("run", "tile"): (0, 4096),
-           ("run", "preview_every"): (1, 50), ("view", "overlay_opacity"): (0.0, 1.0)}
+           ("run", "preview_every"): (1, 50), ("run", "strength"): (0.0, 1.0),
+           ("view", "overlay_opacity"): (0.0, 1.0)}
 
 
 def run_params(r: RunSettings):
@@ -104,7 +109,8 @@ def run_params(r: RunSettings):
     from segsr_gui.app.batch import RunParams
     from segsr_gui.engine.diffusion.colour_fix import COLOUR_MODES
 
-    return RunParams(r.steps or None, r.seed, r.tile or None, r.device, COLOUR_MODES[r.colours], mirror=r.mirror)
+    return RunParams(r.steps or None, r.seed, r.tile or None, r.device, COLOUR_MODES[r.colours], mirror=r.mirror,
+                     strength=None if r.strength_auto else r.strength)
 
 
 def migrate(data: dict) -> dict:

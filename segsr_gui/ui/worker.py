@@ -78,13 +78,14 @@ class RunRequest:
     colour_sigma: Optional[float] = None  # None = the model's default
     precision: str = "auto"  # see precision.py
     mirror: bool = False  # average with a chain on the mirrored photo (sampler.iter_sample)
+    strength: Optional[float] = None  # restoration strength 0..1; None = Auto
 
     @classmethod
     def from_params(cls, rgb: np.ndarray, model_path: Path, params, preview_every: int = 1) -> "RunRequest":
         """A request with the batch's ``RunParams``: one photo and a batch run the same way."""
         return cls(rgb, model_path, steps=params.steps, seed=params.seed, tile=params.tile,
                    device=params.device, preview_every=preview_every, colour_sigma=params.colour_sigma,
-                   precision=params.precision, mirror=params.mirror)
+                   precision=params.precision, mirror=params.mirror, strength=params.strength)
 
 
 @dataclass
@@ -95,6 +96,7 @@ class RunStart:
     steps: int
     tiles: int
     segments: bool = True  # the model finds classes (srdm-only-x4 does not)
+    strength: object = None  # pipeline.Strength the run uses (None: the model has one expert)
 
 
 @dataclass
@@ -211,7 +213,7 @@ class UpscaleWorker(QObject):
 
         gen = iter_upscale_retrying(req.rgb, model, steps=steps, seed=req.seed, tile=req.tile, device=device,
                                     colour_sigma=req.colour_sigma, precision=req.precision, mirror=req.mirror,
-                                    on_retry=retry)
+                                    strength=req.strength, on_retry=retry)
         result, frame_seconds = self._drain(gen, collector, loaded, steps, t0)
         if result is not None:
             self._finish(result, collector, loaded, steps, t0, frame_seconds)
@@ -227,8 +229,9 @@ class UpscaleWorker(QObject):
             if self._abort.is_set():
                 raise _Aborted
             if not started:
+                used = p.strength if loaded.model.has_strength else None
                 self.started.emit(RunStart(loaded.name, loaded.classes, loaded.palette, steps, p.tiles,
-                                           loaded.model.has_segmentation))
+                                           loaded.model.has_segmentation, used))
                 started = True
             if not collector.wanted(p):
                 return
