@@ -617,3 +617,24 @@ def test_file_dialogs_show_whole_columns(qtbot, env):
     for column in range(header.count()):  # Name, Size, Type, Date Modified
         assert header.sectionSize(column) >= max(tree.sizeHintForColumn(column), header.sectionSizeHint(column))
     dialog.close()
+
+
+def test_comparing_runs_with_different_step_counts(qtbot, window, photo):
+    """#32.1: Left = Right = a 3-step run while a 4-step run was scrubbed to 4/4: no crash; the
+    scrubber follows the run that is shown, with its own step count."""
+    open_photo(qtbot, window, photo)
+    assert run_to_end(qtbot, window) == "done"  # run 1: 3 steps
+    window.run_panel.steps.setValue(4)
+    assert run_to_end(qtbot, window) == "done"  # run 2: 4 steps, the scrubber at 4/4
+    assert window.scrubber.label.text() == "Step 4/4"
+    window.view_panel.set_value("left", "run:1")
+    window.view_panel.set_value("right", "run:1")
+    main, run1 = window.viewer.main, window.runs[1]
+    assert main.right is run1.image and main.right_label == "Restored (run 1)"
+    assert window.view_panel.layer.isEnabled()
+    assert window.scrubber.slider.maximum() == 2 and window.scrubber.label.text() == "Step 3/3"
+    window.scrubber.set_value(1)
+    assert window.scrubber.label.text() == "Step 2/3" and main.right is run1.frames[1].image
+    window.view_panel.set_value("right", "run:2")
+    assert window.scrubber.slider.maximum() == 3 and window.scrubber.label.text() == "Step 4/4"
+    assert main.right is window.runs[0].image

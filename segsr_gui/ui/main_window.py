@@ -57,6 +57,7 @@ class MainWindow(QMainWindow):
         self._live: Optional[StepFrame] = None
         self._live_meta = None
         self._run_photo = None
+        self._scrubbed: Optional[str] = None  # the source key whose steps the scrubber holds
         self.composer = ViewComposer()
         self.opener = PhotoOpener(self, self.jobs, self.settings)
 
@@ -331,7 +332,8 @@ class MainWindow(QMainWindow):
         self._update_view()
 
     def _update_scrubber(self) -> None:
-        run = self.history.by_key(self.view_panel.value("right"))
+        self._scrubbed = self.view_panel.value("right")
+        run = self.history.by_key(self._scrubbed)
         # a tiled run's frames are whole-photo frames too: one per step, every tile at that step
         labels = [f"Step {f.index + 1}/{f.total}" for f in run.frames] if run is not None else []
         self.scrubber.set_frames(labels)
@@ -347,6 +349,8 @@ class MainWindow(QMainWindow):
         if self.photo is None:
             self.viewer.set_images(None, None, "", "")
             return
+        if self.view_panel.value("right") != self._scrubbed:  # the scrubber follows the run shown
+            self._update_scrubber()
         choices = self._choices()
         if self._worker is not None:
             self._worker.show_noisy(choices.state == "noisy")

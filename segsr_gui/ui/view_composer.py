@@ -66,8 +66,9 @@ class ViewComposer:
         if run is None:
             return None, None, None, "", True
         label = f"Restored (run {run.id})" if len(runs) > 1 else "Restored"
-        frame_i = choices.step if key == choices.right else len(run.frames) - 1
-        last = frame_i >= len(run.frames) - 1
+        last_i = len(run.frames) - 1
+        frame_i = min(choices.step, last_i) if key == choices.right else last_i
+        last = frame_i >= last_i
         frame = run.frames[frame_i] if run.frames else None
         if state == "noisy" and frame is not None and frame.noisy_image() is not None:
             return frame.noisy_image(), frame.classes, frame, label + f" \u00b7 noisy x\u209c step {frame_i + 1}", True
