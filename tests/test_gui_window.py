@@ -128,12 +128,41 @@ def test_cancel_mid_run_keeps_window_usable(qtbot, env, tiny_model_file, photo):
     assert len(window.runs) == 1 and len(window.runs[0].frames) == 12
 
 
-def test_close_during_run_stops_worker(qtbot, env, tiny_model_file, photo):
+def answer_question(qtbot, button_text: str, seen: list) -> None:
+    """Click ``button_text`` in the next message box the window opens (noting its text)."""
+    from PySide6.QtCore import QTimer
+
+    tries = [250]  # 5 s, then give up (so a test that never asks fails instead of clicking later)
+
+    def click():
+        boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
+        if not boxes:
+            tries[0] -= 1
+            if tries[0]:
+                QTimer.singleShot(20, click)
+            return
+        seen.append(boxes[0].text())
+        next(b for b in boxes[0].buttons() if b.text() == button_text).click()
+
+    QTimer.singleShot(0, click)
+
+
+def test_close_during_run_asks_then_stops_worker(qtbot, env, tiny_model_file, photo):
+    """#32.2: closing (or Quit) during a run asks first; "Keep running" keeps the run."""
+    from segsr_gui.ui.confirm import KEEP_RUNNING, STOP_AND_QUIT
+
     window = make_window(qtbot, tiny_model_file, steps=30)
     open_photo(qtbot, window, photo)
     with qtbot.waitSignal(window.stepShown, timeout=TIMEOUT):
         window.start_run()
+    seen = []
+    answer_question(qtbot, KEEP_RUNNING, seen)
+    window.actions_["quit"].trigger()
+    assert seen == ["A restore is running. Stop it and quit?"]
+    assert window.isVisible() and window.running and window.jobs.busy
+    answer_question(qtbot, STOP_AND_QUIT, seen)
     window.close()
+    assert len(seen) == 2 and not window.isVisible()
     assert not window.jobs.busy
 
 

@@ -18,6 +18,7 @@ from segsr_gui.ui.actions import build_actions, build_toolbar
 from segsr_gui.ui.batch_panel import BatchPanel
 from segsr_gui.ui.compare_view import CompareView
 from segsr_gui.ui.about import open_log_folder, show_about
+from segsr_gui.ui.confirm import ask_stop_and_quit
 from segsr_gui.ui.error_dialog import show_error
 from segsr_gui.ui.hold_to_flip import HoldToFlip
 from segsr_gui.ui.export_flow import ExportFlow
@@ -408,6 +409,9 @@ class MainWindow(QMainWindow):
         show_about(self)
 
     def closeEvent(self, event) -> None:
+        if not ask_stop_and_quit(self, self.running, self.batch_panel.running):
+            event.ignore()
+            return
         self.store_settings()
         self.flip_keys.remove()
         self.batch_panel.shutdown()
