@@ -667,3 +667,19 @@ def test_comparing_runs_with_different_step_counts(qtbot, window, photo):
     window.view_panel.set_value("right", "run:2")
     assert window.scrubber.slider.maximum() == 3 and window.scrubber.label.text() == "Step 4/4"
     assert main.right is window.runs[0].image
+
+
+def test_rgba_photo_without_transparent_pixels_is_exported_as_rgba(qtbot, window, env):
+    """#32.6: an RGBA photo keeps its alpha channel even when no pixel is transparent."""
+    from PIL import Image
+
+    rgba = np.full((12, 14, 4), 255, np.uint8)
+    rgba[..., 0] = np.arange(14, dtype=np.uint8)[None] * 15
+    Image.fromarray(rgba).save(env / "opaque.png")
+    open_photo(qtbot, window, env / "opaque.png")
+    run_to_end(qtbot, window)
+    with qtbot.waitSignal(window.exported, timeout=TIMEOUT):
+        assert window.export_to(env / "out", "opaque", "png")
+    out = Image.open(env / "out" / "opaque_x4.png")
+    assert out.mode == "RGBA" and out.size == (56, 48)
+    assert np.asarray(out)[..., 3].min() == 255
