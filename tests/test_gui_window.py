@@ -683,3 +683,40 @@ def test_rgba_photo_without_transparent_pixels_is_exported_as_rgba(qtbot, window
     out = Image.open(env / "out" / "opaque_x4.png")
     assert out.mode == "RGBA" and out.size == (56, 48)
     assert np.asarray(out)[..., 3].min() == 255
+
+
+def _canvas_colours(canvas, points) -> list:
+    """The colours on screen at image points of ``canvas`` (grabbed as drawn)."""
+    shot = canvas.grab().toImage()
+    ratio = shot.devicePixelRatio()
+    out = []
+    for x, y in points:
+        v = canvas.to_view(QPointF(x, y))
+        out.append(shot.pixelColor(int(v.x() * ratio), int(v.y() * ratio)).getRgb()[:3])
+    return out
+
+
+def test_transparent_areas_are_drawn_over_a_checkerboard(qtbot, window, env):
+    """#32.5: the viewer draws a photo's transparent area over a checkerboard (before and
+    after the run), its opaque area as it is."""
+    from PIL import Image
+
+    from segsr_gui.ui.image_canvas import CHECKER
+
+    rgba = np.zeros((12, 16, 4), np.uint8)
+    rgba[..., 0] = 230  # red under the transparent half
+    rgba[:, 8:] = (20, 200, 40, 255)  # opaque green
+    Image.fromarray(rgba).save(env / "cut.png")
+    open_photo(qtbot, window, env / "cut.png")
+    checker = {c.getRgb()[:3] for c in CHECKER}
+    canvas = window.viewer.main
+    # scene pixels (x4): the transparent half is x < 32, the opaque one x >= 32
+    transparent = [(x + 0.5, y + 0.5) for x in range(2, 28, 3) for y in range(4, 44, 3)]
+    for stage in ("before the run", "after the run"):
+        seen = _canvas_colours(canvas, transparent)
+        assert set(seen) <= checker and len(set(seen)) == 2, stage
+        r, g, b = _canvas_colours(canvas, [(50.5, 24.5)])[0]
+        assert g > 150 and r < 100, stage
+        if stage == "before the run":
+            run_to_end(qtbot, window)
+            window.view_panel.set_value("compare", "off")

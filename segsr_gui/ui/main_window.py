@@ -174,8 +174,9 @@ class MainWindow(QMainWindow):
         self.openFailed.emit(message)
 
     def _photo_opened(self, value) -> None:
-        path, loaded, lr, bicubic = value
+        path, loaded, lr, bicubic, cover = value
         self.photo, self.photo_path, self._shown = loaded, path, Photo(lr, bicubic)
+        self.viewer.set_transparency(cover)
         w, h = loaded.size
         self.history.clear()  # run numbers count this photo's runs
         self._live = None
