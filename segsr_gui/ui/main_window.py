@@ -371,7 +371,8 @@ class MainWindow(QMainWindow):
         self.viewer.set_overlay(overlay, self.view_panel.opacity.value() / 100, scene.layer)
         # read after the overlay: a live frame's shares are exact once its class ids are made
         shares_of = scene.shares_of
-        self.legend.set_shares(getattr(shares_of, "shares", None), getattr(shares_of, "shares_estimated", False))
+        self.legend.set_shares(getattr(shares_of, "shares", None), getattr(shares_of, "shares_estimated", False),
+                               getattr(shares_of, "shares_note", ""))
 
     def _update_coords(self, pt) -> None:
         self.coords_label.setText("" if pt is None else f"x {int(pt.x())}, y {int(pt.y())}")
