@@ -88,7 +88,7 @@ class MainWindow(QMainWindow):
         build_toolbar(self, self.actions_)
         self.recent_menu = self.menus["&File"].addMenu("Open &recent")
         self.menus["&File"].insertMenu(self.actions_["paste"], self.recent_menu)
-        self.batch_panel = BatchPanel(self.jobs, self._batch_run_config)
+        self.batch_panel = BatchPanel(self.jobs, self._batch_run_config, self.settings.files)
         self.batch_dock = parts.batch_dock(self, self.batch_panel)
         self.exporter = ExportFlow(self, self.jobs, self.settings)
 
@@ -108,6 +108,7 @@ class MainWindow(QMainWindow):
         self.batch_dock.visibilityChanged.connect(self.actions_["batch"].setChecked)
         self.batch_panel.message.connect(self._batch_message)
         self.batch_panel.runningChanged.connect(self._batch_running)
+        self.batch_panel.masks_box.toggled.connect(self.set_export_masks)  # one setting, two places
         self.batch_dock.setVisible(self.batch_panel.pending > 0)
         if self.batch_panel.pending:
             self.statusBar().showMessage(f"The batch queue has {self.batch_panel.pending} photos to do; "
@@ -142,7 +143,8 @@ class MainWindow(QMainWindow):
         self.run_panel.load(s.run)
         self.view_panel.opacity.setValue(int(round(s.view.overlay_opacity * 100)))
         self.view_panel.set_value("upsampler", s.view.original_upsampler)
-        self.actions_["export_masks"].setChecked(s.files.export_masks)
+        # one setting; a batch left half-way keeps its own, so its photos all get the same files
+        self.set_export_masks(self.batch_panel.queue.masks if self.batch_panel.pending else s.files.export_masks)
         self.actions_["light"].setChecked(s.view.theme == "light")
 
     def store_settings(self) -> None:
@@ -382,7 +384,10 @@ class MainWindow(QMainWindow):
 
     # ---- export --------------------------------------------------------------------
     def set_export_masks(self, on: bool) -> None:
+        """File > Export class masks too and the batch's Class masks box: one setting."""
         self.settings.files.export_masks = bool(on)
+        self.actions_["export_masks"].setChecked(bool(on))
+        self.batch_panel.masks_box.setChecked(bool(on))
 
     def current_run(self) -> Optional[RunOutput]:
         return self.history.by_key(self.view_panel.value("right")) or self.history.newest
