@@ -758,3 +758,51 @@ def test_live_shares_of_a_tiled_run_count_finished_tiles_and_are_marked(qtbot, e
     texts = [window.legend.item(i, 1).text() for i in range(window.legend.rowCount())]
     assert window.legend.horizontalHeaderItem(1).text() == "Share"
     assert all(t.endswith(" %") and "\u2248" not in t for t in texts)
+
+
+def test_export_without_classes_says_why_there_are_no_masks(qtbot, env, tiny_model_file, photo):
+    """#32.7: a model without classes, masks ticked: the photo is saved and the status bar
+    says why no masks were written."""
+    from conftest import make_tiny_model
+    from segsr_gui.engine.nets.weights import save_model
+
+    plain = env / "models" / "plain"
+    save_model(make_tiny_model(bridge=False), plain, training={"note": "test"})
+    window = make_window(qtbot, plain.with_suffix(".safetensors"), seed=7)
+    assert window.actions_["export_masks"].isChecked()
+    open_photo(qtbot, window, photo)
+    run_to_end(qtbot, window)
+    messages = []
+    window.exporter.message.connect(messages.append)
+    with qtbot.waitSignal(window.exported, timeout=TIMEOUT) as done:
+        assert window.export_to(env / "out", "photo", "png")
+    assert [p.name for p in done.args[0]] == ["photo_x4.png"]
+    assert "No class masks" in messages[-1] and "plain does not find classes" in messages[-1]
+
+
+def test_plain_words_for_the_noisy_view_and_the_models(qtbot, env, tiny_model_file):
+    """#32.7: no "x\u209c" in the View panel (the entry says what it shows) and each model in
+    the picker has a line saying what it is for, from its manifest or its fields."""
+    from conftest import make_tiny_model
+    from segsr_gui.engine.nets.weights import save_model
+    from segsr_gui.ui import settings as settings_mod
+    from segsr_gui.ui.main_window import MainWindow
+    from segsr_gui.ui.model_picker import DESCRIPTION_ROLE
+
+    folder = env / "models"
+    save_model(make_tiny_model(), folder / "described", description="Test model: restores and labels, quickly")
+    save_model(make_tiny_model(bridge=False), folder / "plain", training={"note": "test"})
+    window = MainWindow(settings_mod.load(), models=[("described", folder / "described.safetensors"),
+                                                      ("plain", folder / "plain.safetensors")])
+    qtbot.addWidget(window)
+    box = window.view_panel.state
+    texts = [box.itemText(i) for i in range(box.count())]
+    assert not any("\u209c" in t for t in texts) and "Noisy in-between image" in texts
+    tip = box.itemData(texts.index("Noisy in-between image"), Qt.ItemDataRole.ToolTipRole)
+    assert "noise" in tip and "step" in tip
+    picker = window.run_panel.model
+    lines = [picker.itemData(i, DESCRIPTION_ROLE) for i in range(picker.count())]
+    assert lines[0] == "Test model: restores and labels, quickly"
+    assert "finds no classes" in lines[1] and "3 steps a run" in lines[1]
+    row = picker.view().sizeHintForRow(0)
+    assert row >= 2 * picker.fontMetrics().height()  # the name and, under it, the line
