@@ -1,5 +1,5 @@
-"""What the window's batch queue says about a run: the time left and the closing summary.
-Qt-free; the panel feeds it the batch's events and shows its sentences.
+"""What the window's batch queue says: the time left of a run, its closing summary, and
+what was added. Qt-free; the panel feeds it the batch's events and shows its sentences.
 
 The time left is the pixels still to do at this run's pace (seconds per pixel of the
 photos done), not photos times the mean photo: a batch of small photos followed by big
@@ -67,6 +67,18 @@ class TimeLeft:
     def text(self, now: float) -> str:
         seconds = self.seconds(now)
         return ESTIMATING if seconds is None else f"about {duration(seconds)} left"
+
+
+def added(added: int, found: int, problems: list[str]) -> str:
+    """The sentence after photos were added: how many, how many were queued already, and
+    the first few problems."""
+    text = f"Added {added} photo{'s' if added != 1 else ''} to the batch"
+    if found > added:
+        text += f" ({found - added} already queued)"
+    text += "."
+    if problems:
+        text += " " + " ".join(problems[:3]) + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else "")
+    return text
 
 
 HEADS = {"finished": "Batch finished", "stopped": "Batch stopped", "cancelled": "Batch cancelled",

@@ -228,12 +228,7 @@ class BatchPanel(QWidget):
         self._fill_table()
         self._show_overall(self._finished_count())
         self._refused = False
-        text = f"Added {added} photo{'s' if added != 1 else ''} to the batch"
-        if len(found) > added:
-            text += f" ({len(found) - added} already queued)"
-        text += "."
-        if problems:
-            text += " " + " ".join(problems[:3]) + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else "")
+        text = batch_report.added(added, len(found), problems)
         self.summary_label.setText(text)
         self.message.emit(text)
         self.photosAdded.emit(added)
@@ -296,13 +291,11 @@ class BatchPanel(QWidget):
         snapshot = queue.BatchQueue.from_dict(self.queue.to_dict())  # read on the worker thread
         worker = BatchWorker(plan, model_path, self.queue.export_options(), params,
                              snapshot.output_folder_problem)
-        worker.itemStarted.connect(self._item_started)
-        worker.itemProgress.connect(self._item_progress)
-        worker.itemFinished.connect(self._item_finished)
-        worker.note.connect(self._note)
-        worker.finished.connect(self._batch_ended)
-        worker.errored.connect(self._batch_failed)
-        worker.done.connect(self._worker_done)
+        for signal, slot in ((worker.itemStarted, self._item_started), (worker.itemProgress, self._item_progress),
+                             (worker.itemFinished, self._item_finished), (worker.note, self._note),
+                             (worker.finished, self._batch_ended), (worker.errored, self._batch_failed),
+                             (worker.done, self._worker_done)):
+            signal.connect(slot)
         self._worker = worker
         self._run = {"done": 0, "skipped": 0, "failed": 0, "outcome": None, "notes": {},
                      "earlier": self._finished_count()}

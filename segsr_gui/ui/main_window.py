@@ -15,7 +15,6 @@ from segsr_gui.app.runs import LIVE, ORIGINAL, RunHistory, run_key
 from segsr_gui.ui import settings as settings_mod
 from segsr_gui.ui import window_parts as parts
 from segsr_gui.ui.actions import build_actions, build_toolbar
-from segsr_gui.ui.batch_panel import BatchPanel
 from segsr_gui.ui.compare_view import CompareView
 from segsr_gui.ui.about import open_log_folder, show_about
 from segsr_gui.ui.confirm import ask_stop_and_quit
@@ -30,6 +29,7 @@ from segsr_gui.ui.step_scrubber import StepScrubber
 from segsr_gui.ui.theme import apply_theme
 from segsr_gui.ui.view_composer import Photo, ViewChoices, ViewComposer
 from segsr_gui.ui.view_panel import ViewPanel
+from segsr_gui.ui.window_batch import NO_MODEL, WindowBatch
 from segsr_gui.ui.frames import StepFrame
 from segsr_gui.ui.worker import JobRunner, RunOutput, RunRequest, UpscaleWorker
 
@@ -83,13 +83,13 @@ class MainWindow(QMainWindow):
                                     ("Classes found", self.legend, "legendDock")):
             parts.add_dock(self, title, widget, name)
         self.progress = ProgressWidget()
-        self.coords_label, self.zoom_label = parts.status_widgets(self, self.progress)
+        self.coords_label, self.zoom_label = parts.status_widgets(self, self.progress, self.viewer)
         self.actions_ = build_actions(self)
         build_toolbar(self, self.actions_)
         self.recent_menu = self.menus["&File"].addMenu("Open &recent")
         self.menus["&File"].insertMenu(self.actions_["paste"], self.recent_menu)
-        self.batch_panel = BatchPanel(self.jobs, self._batch_run_config, self.settings.files)
-        self.batch_dock = parts.batch_dock(self, self.batch_panel)
+        self.batch = WindowBatch(self)
+        self.batch_panel, self.batch_dock = self.batch.panel, self.batch.dock
         self.exporter = ExportFlow(self, self.jobs, self.settings)
 
     def _wire(self) -> None:
@@ -98,44 +98,16 @@ class MainWindow(QMainWindow):
         self.view_panel.changed.connect(self._update_view)
         self.scrubber.stepSelected.connect(lambda _: self._update_view())
         self.legend.visibilityChanged.connect(lambda _: self._update_view())
-        self.viewer.cursorMoved.connect(self._update_coords)
-        self.viewer.zoomChanged.connect(self._update_zoom)
         self.exporter.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.opener.message.connect(self.statusBar().showMessage)
         self.opener.opened.connect(self._photo_opened)
         self.opener.failed.connect(self._open_failed)
         self.exporter.exported.connect(self.exported)
-        self.batch_dock.visibilityChanged.connect(self.actions_["batch"].setChecked)
-        self.batch_panel.message.connect(self._batch_message)
-        self.batch_panel.runningChanged.connect(self._batch_running)
-        self.batch_panel.masks_box.toggled.connect(self.set_export_masks)  # one setting, two places
-        self.batch_dock.setVisible(self.batch_panel.pending > 0)
-        if self.batch_panel.pending:
-            self.statusBar().showMessage(f"The batch queue has {self.batch_panel.pending} photos to do; "
-                                         "press Start in the Batch queue to resume.", 10000)
+        self.batch.wire()
         self.flip_keys = HoldToFlip(self, self.viewer.set_flipped)
-
-    def _batch_running(self, running: bool) -> None:
-        if not self.running:  # a photo's own run keeps its progress display
-            self.progress.reset("Batch queue running (progress below)" if running
-                                else "Ready: press F5 (Restore photo)")
-
-    def _batch_message(self, text: str) -> None:
-        self.statusBar().showMessage(text, 10000)
 
     def show_batch(self, on: bool) -> None:
         self.batch_dock.setVisible(bool(on))
-
-    def _batch_run_config(self):
-        """The model and run settings the batch uses: the ones of the Restore panel."""
-        if self.running:
-            return "A photo is being restored; wait for it to finish (or cancel it), then start the batch."
-        path = self.run_panel.model_path()
-        if path is None:
-            return ("No model is installed. Put a model (NAME.safetensors and NAME.json) into the models "
-                    "folder, or pick a model file in the Restore panel.")
-        self.store_settings()
-        return path, settings_mod.run_params(self.settings.run)
 
     # ---- settings ------------------------------------------------------------------
     def _apply_settings(self) -> None:
@@ -235,8 +207,7 @@ class MainWindow(QMainWindow):
             return
         path = self.run_panel.find_model(self.settings.run.model)
         if path is None:
-            show_error(self, "No model is installed. Put a model (NAME.safetensors and NAME.json) into "
-                             "the models folder, or pick a model file.", title="No model")
+            show_error(self, NO_MODEL, title="No model")
             return
         if self.run_panel.random_seed.isChecked():
             self.run_panel.seed.setValue(random.randrange(2**31 - 1))
@@ -375,12 +346,6 @@ class MainWindow(QMainWindow):
         shares_of = scene.shares_of
         self.legend.set_shares(getattr(shares_of, "shares", None), getattr(shares_of, "shares_estimated", False),
                                getattr(shares_of, "shares_note", ""))
-
-    def _update_coords(self, pt) -> None:
-        self.coords_label.setText("" if pt is None else f"x {int(pt.x())}, y {int(pt.y())}")
-
-    def _update_zoom(self, zoom: float) -> None:
-        self.zoom_label.setText(f"Zoom {zoom * 100:.0f} %")
 
     # ---- export --------------------------------------------------------------------
     def set_export_masks(self, on: bool) -> None:
