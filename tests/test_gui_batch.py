@@ -258,8 +258,11 @@ def test_output_folder_hint_goes_when_a_folder_is_chosen(qtbot, env, photos, tin
     add(qtbot, panel, photos)
     qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
     assert panel.summary_label.text() == "Choose an output folder first."
+    messages = []
+    panel.message.connect(messages.append)
     panel.set_output_folder(env / "out")
     assert "Choose an output folder" not in panel.summary_label.text()
+    assert messages == ["Output folder chosen; press Start."]  # the status bar's hint is replaced too
 
 
 def _window(qtbot, model_file):

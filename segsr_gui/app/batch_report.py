@@ -97,8 +97,7 @@ def summary(outcome: str, counts: dict[str, int], queued: int, failed: int, earl
     if queued:
         text += f"; {queued} still to do (press Start to go on)"
     if failed:
-        text += "; Retry failed tries " + ("the failed photo" if failed == 1 else f"the {failed} failed photos") + \
-            " again"
+        text += f"; press Retry failed to try {'it' if failed == 1 else f'the {failed} failed photos'} again"
     if outcome != "failed" and earlier:
         text += f" ({earlier} finished in earlier runs)"
     return text + "."

@@ -91,29 +91,24 @@ class BatchPanel(QWidget):
                                        "to do. Press Start to resume; finished photos are not redone.")
 
     def _lay_out(self) -> None:
-        sources = QHBoxLayout()
+        sources, target, controls = QHBoxLayout(), QHBoxLayout(), QHBoxLayout()
         for w in (self.add_photos_button, self.add_folder_button, self.clear_button, self.retry_button):
             sources.addWidget(w)
         sources.addStretch(1)
-        sources.addWidget(QLabel("Format"))
-        sources.addWidget(self.format_box)
-        sources.addWidget(self.masks_box)
-        sources.addWidget(self.overwrite_box)
-        target = QHBoxLayout()
+        for w in (QLabel("Format"), self.format_box, self.masks_box, self.overwrite_box):
+            sources.addWidget(w)
         target.addWidget(self.output_button)
         target.addWidget(self.output_label, 1)
-        controls = QHBoxLayout()
         controls.addWidget(self.bar, 1)
-        controls.addWidget(self.eta_label)
-        for w in (self.start_button, self.stop_button, self.cancel_button):
+        for w in (self.eta_label, self.start_button, self.stop_button, self.cancel_button):
             controls.addWidget(w)
         column = QVBoxLayout(self)
         column.setContentsMargins(4, 4, 4, 4)
-        column.addLayout(sources)
-        column.addLayout(target)
-        column.addWidget(self.table, 1)
-        column.addLayout(controls)
-        column.addWidget(self.summary_label)
+        for part in (sources, target, self.table, controls, self.summary_label):
+            if isinstance(part, QHBoxLayout):
+                column.addLayout(part)
+            else:
+                column.addWidget(part, 1 if part is self.table else 0)
 
     def _wire(self) -> None:
         self.add_photos_button.clicked.connect(self.add_photos_dialog)
@@ -247,9 +242,10 @@ class BatchPanel(QWidget):
         self.queue.output_folder = str(Path(folder).resolve())
         self._save()
         self._show_output_folder()
-        if self._refused:  # "Choose an output folder first." no longer holds
+        if self._refused:  # "Choose an output folder first." no longer holds, here or in the status bar
             self._refused = False
             self.summary_label.setText("Output folder chosen; press Start." if self.pending else "")
+            self.message.emit(self.summary_label.text() or f"Output folder: {self.queue.output_folder}")
 
     def retry_failed(self) -> None:
         """Queue the failed photos again, on purpose, and start."""
