@@ -43,6 +43,7 @@ class MainWindow(QMainWindow):
     runFinished = Signal(str)  # "done" | "cancelled" | "failed"
     busyChanged = Signal(bool)
     exported = Signal(list)
+    quiet_close = False  # True: close mid-run without asking (the screenshot mode)
 
     def __init__(self, settings: Optional[settings_mod.Settings] = None, models=None, parent=None):
         super().__init__(parent)
@@ -381,7 +382,7 @@ class MainWindow(QMainWindow):
         show_about(self)
 
     def closeEvent(self, event) -> None:
-        if not ask_stop_and_quit(self, self.running, self.batch_panel.running):
+        if not self.quiet_close and not ask_stop_and_quit(self, self.running, self.batch_panel.running):
             event.ignore()
             return
         self.store_settings()
