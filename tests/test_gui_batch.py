@@ -303,3 +303,21 @@ def test_class_masks_are_one_setting_in_the_batch_and_the_file_menu(qtbot, env, 
     assert window.batch_panel.queue.masks is False
     action.trigger()
     assert box.isChecked() and window.settings.files.export_masks and window.batch_panel.queue.masks
+
+
+def test_a_model_without_classes_writes_the_photos_and_says_why(qtbot, env, photos, tiny_model_file):
+    """#32.7: Class masks ticked with a model that finds no classes: as an export does, the batch
+    writes the photos and says why there are no masks (it did not start before)."""
+    from conftest import make_tiny_model
+    from segsr_gui.app.batch import RunParams
+    from segsr_gui.engine.nets.weights import save_model
+
+    plain = save_model(make_tiny_model(bridge=False), env / "models" / "plain", training={"note": "test"})
+    panel = make_panel(qtbot, tiny_model_file)
+    panel.run_config = lambda: (env / "models" / "plain.safetensors", RunParams(steps=1, device="cpu"))
+    add(qtbot, panel, photos / "a.png")
+    panel.set_output_folder(env / "out")
+    panel.masks_box.setChecked(True)
+    assert run(qtbot, panel) == "finished"
+    assert panel.row_states() == ["done"] and sorted(p.name for p in (env / "out").iterdir()) == ["a_x4.png"]
+    assert f"the model {plain['name']} does not find classes" in panel.summary_label.text()

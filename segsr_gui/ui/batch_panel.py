@@ -381,6 +381,7 @@ class BatchPanel(QWidget):
         run, outcome = self._run, self._run["outcome"] or "failed"
         text = batch_report.summary(outcome, run, self.pending, self.queue.counts()[batch.FAILED], run["earlier"],
                                     run.get("error", "").rstrip("."))
+        text = " ".join([text] + run["notes"].pop(-1, []))  # notes about the whole batch
         self._show_overall(self._finished_count())
         self.summary_label.setText(text)
         self.message.emit(text)
