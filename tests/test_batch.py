@@ -295,3 +295,22 @@ def test_stop_and_cancel_leave_the_rest_queued(tmp_path, monkeypatch, tiny_model
     assert [i.state for i in q.items] == ["done", "queued", "queued"]
     assert len(_state(out)) == 1  # the first photo's image; nothing of the cancelled one
     assert events[-1].kind == "end" and events[-1].reason == "cancelled"
+
+
+def test_time_left_and_summary_of_the_window_batch():
+    """#32.3/#32.7: time left from the pixels still to do; failed photos are not "still to do"."""
+    from segsr_gui.app.batch_report import TimeLeft, summary
+
+    pace = TimeLeft({0: 100, 1: 1600, 2: 0})  # an unknown size counts as the mean of the known
+    assert pace.seconds(0.0) is None
+    pace.start(0, 0.0)
+    pace.progress(0.5)
+    assert pace.seconds(1.0) == pytest.approx((50 + 1600 + 850) * 1.0 / 50)
+    pace.finish(0, "done", 2.0)
+    pace.start(1, 10.0)
+    pace.finish(1, "queued", 1.0)  # cancelled: still to do
+    assert pace.seconds(11.0) == pytest.approx((1600 + 850) * 2.0 / 100)
+    assert pace.text(11.0) == "about 49 s left"
+    text = summary("finished", {"done": 0, "skipped": 0, "failed": 1}, 0, 1, 0)
+    assert text == "Batch finished: 0 done, 0 skipped, 1 failed; press Retry failed to try it again."
+    assert "2 still to do" in summary("stopped", {"done": 1, "skipped": 0, "failed": 0}, 2, 0, 3)

@@ -19,3 +19,10 @@ def test_no_qt_import_outside_ui():
                 names = [node.module]
             offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] in ("PySide6", "qdarkstyle", "shiboken6")]
     assert not offenders, offenders
+
+
+def test_the_window_files_stay_small():
+    """#32.8: the window and the batch panel only compose; each stays under 400 lines."""
+    for name in ("main_window.py", "batch_panel.py"):
+        lines = (PACKAGE / "ui" / name).read_text(encoding="utf-8").count("\n")
+        assert lines < 400, f"{name}: {lines} lines"

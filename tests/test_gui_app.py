@@ -32,6 +32,30 @@ def test_screenshot_mode_runs_and_saves(qapp, env, tiny_model_file, photo):
     assert (env / "log" / "segsr-studio.log").exists()
 
 
+def test_screenshot_mid_run_closes_without_a_question(qapp, env, tiny_model_file, photo):
+    """#32.2: the window asks before closing mid-run, but the screenshot mode does not."""
+    from PySide6.QtCore import QTimer
+
+    from segsr_gui.ui.app import main
+
+    asked = []
+
+    def close_questions():  # a question would wait for a user for ever: note it and close it
+        for w in QApplication.topLevelWidgets():
+            if isinstance(w, QMessageBox) and w.isVisible():
+                asked.append(w.text())
+                w.reject()
+
+    timer = QTimer()
+    timer.timeout.connect(close_questions)
+    timer.start(200)
+    out = env / "mid.png"
+    code = main(["--screenshot", str(out), "--screenshot-step", "1", "--steps", "12", "--model",
+                 str(tiny_model_file), "--size", "800x600", str(photo)])
+    timer.stop()
+    assert code == 0 and asked == [] and not QImage(str(out)).isNull()
+
+
 def test_missing_model_gives_dialog(qtbot, env, photo):
     from segsr_gui.ui import settings as settings_mod
     from segsr_gui.ui.main_window import MainWindow

@@ -89,7 +89,10 @@ def test_a_folder_runs_to_the_end(qtbot, env, photos, tiny_model_file):
 
     panel.overwrite_box.setChecked(True)  # the failed photo is retried; the done ones stay done
     before = outputs(out)
-    assert run(qtbot, panel) == "finished"
+    with qtbot.waitSignal(panel.batchFinished, timeout=TIMEOUT) as blocker:
+        qtbot.mouseClick(panel.retry_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not panel.jobs.busy)
+    assert blocker.args == ["finished"]
     assert panel.row_states() == ["done"] * 3 and "1 done, 0 skipped, 0 failed" in panel.summary_label.text()
     after = outputs(out)
     assert after["a_x4.png"] == before["a_x4.png"] and after["b_x4.png"][0] != b"the user's own file"
@@ -197,3 +200,124 @@ def test_format_choice_and_what_it_cannot_keep(qtbot, env, tiny_model_file):
     assert Image.open(env / "out" / "glass_x4.jpg").size == (64, 64)
     from segsr_gui.app.queue import BatchQueue
     assert BatchQueue.load().format == "jpg"  # the choice is kept with the queue
+
+
+def test_a_failed_photo_counts_as_failed_not_still_to_do(qtbot, env, tiny_model_file):
+    """#32.3: a broken file fails; it is not "still to do", Start does not fail it again, and
+    Retry failed tries it again on purpose (also after a restart)."""
+    from segsr_gui.ui.batch_panel import BatchPanel
+
+    (env / "broken.jpg").write_text("a text file renamed .jpg")
+    panel = make_panel(qtbot, tiny_model_file)
+    add(qtbot, panel, env / "broken.jpg")
+    panel.set_output_folder(env / "out")
+    assert run(qtbot, panel) == "finished"
+    text = panel.summary_label.text()
+    assert panel.row_states() == ["failed"] and panel.pending == 0
+    assert "0 done, 0 skipped, 1 failed" in text and "still to do" not in text and "Retry failed" in text
+    assert panel.retry_button.isEnabled()
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    assert not panel.running and panel.row_states() == ["failed"]
+    assert "1 photo failed" in panel.summary_label.text() and "Retry failed" in panel.summary_label.text()
+    again = BatchPanel(panel.jobs, panel.run_config)  # after a restart: nothing to resume
+    qtbot.addWidget(again)
+    assert again.pending == 0 and "still to do" not in again.summary_label.text()
+    with qtbot.waitSignal(panel.batchFinished, timeout=TIMEOUT):
+        qtbot.mouseClick(panel.retry_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not panel.jobs.busy)
+    assert panel.row_states() == ["failed"] and "0 done, 0 skipped, 1 failed" in panel.summary_label.text()
+
+
+def test_time_left_counts_the_pixels_still_to_do(qtbot, env, tiny_model_file, monkeypatch):
+    """#32.7: after a small photo, two photos 16 times its size take 32 times as long."""
+    src = env / "src"
+    src.mkdir()
+    for name, side in (("a_small.png", 16), ("b_big.png", 64), ("c_big.png", 64)):
+        Image.new("RGB", (side, side), (90, 100, 110)).save(src / name)
+    panel = make_panel(qtbot, tiny_model_file)
+    add(qtbot, panel, src)
+    panel.set_output_folder(env / "out")
+    monkeypatch.setattr(panel.jobs, "start", lambda worker: None)  # the test reports for the worker
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    worker = panel._worker
+    assert panel.running and panel.eta_label.text() == "estimating time left\u2026"
+    worker.itemStarted.emit(0)
+    worker.itemFinished.emit(0, "done", "", 2.0)
+    assert panel.eta_label.text() == "about 64 s left"
+    worker.itemStarted.emit(1)
+    worker.itemProgress.emit(1, 0.5)
+    assert panel.eta_label.text() == "about 48 s left"
+    worker.finished.emit("stopped")
+    worker.done.emit()
+    assert not panel.running
+
+
+def test_output_folder_hint_goes_when_a_folder_is_chosen(qtbot, env, photos, tiny_model_file):
+    """#32.7: "Choose an output folder first." does not stay once one is chosen."""
+    panel = make_panel(qtbot, tiny_model_file)
+    add(qtbot, panel, photos)
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    assert panel.summary_label.text() == "Choose an output folder first."
+    messages = []
+    panel.message.connect(messages.append)
+    panel.set_output_folder(env / "out")
+    assert "Choose an output folder" not in panel.summary_label.text()
+    assert messages == ["Output folder chosen; press Start."]  # the status bar's hint is replaced too
+
+
+def _window(qtbot, model_file):
+    from segsr_gui.ui import settings as settings_mod
+    from segsr_gui.ui.main_window import MainWindow
+
+    s = settings_mod.load()
+    s.run.model, s.run.steps = str(model_file), 1
+    window = MainWindow(s, models=[])
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def test_batch_dialogs_start_in_the_last_photo_folder(qtbot, env, photos, tiny_model_file, monkeypatch):
+    """#32.7: Add photos and Choose output folder open where the last photo came from."""
+    from PySide6.QtWidgets import QFileDialog
+
+    window = _window(qtbot, tiny_model_file)
+    with qtbot.waitSignal(window.photoLoaded, timeout=TIMEOUT):
+        window.open_path(photos / "1972" / "c.png")
+    seen = []
+    monkeypatch.setattr(QFileDialog, "exec", lambda dialog: seen.append(dialog.directory().absolutePath()) and 0)
+    panel = window.batch_panel
+    panel.add_photos_dialog()
+    panel.add_folder_dialog()
+    panel.choose_output_dialog()
+    assert seen == [str(photos / "1972")] * 3
+
+
+def test_class_masks_are_one_setting_in_the_batch_and_the_file_menu(qtbot, env, tiny_model_file):
+    """#32.7: the batch's Class masks box and File > Export class masks too are one setting."""
+    window = _window(qtbot, tiny_model_file)
+    action, box = window.actions_["export_masks"], window.batch_panel.masks_box
+    assert action.isChecked() and box.isChecked()  # one default
+    box.setChecked(False)
+    assert not action.isChecked() and not window.settings.files.export_masks
+    assert window.batch_panel.queue.masks is False
+    action.trigger()
+    assert box.isChecked() and window.settings.files.export_masks and window.batch_panel.queue.masks
+
+
+def test_a_model_without_classes_writes_the_photos_and_says_why(qtbot, env, photos, tiny_model_file):
+    """#32.7: Class masks ticked with a model that finds no classes: as an export does, the batch
+    writes the photos and says why there are no masks (it did not start before)."""
+    from conftest import make_tiny_model
+    from segsr_gui.app.batch import RunParams
+    from segsr_gui.engine.nets.weights import save_model
+
+    plain = save_model(make_tiny_model(bridge=False), env / "models" / "plain", training={"note": "test"})
+    panel = make_panel(qtbot, tiny_model_file)
+    panel.run_config = lambda: (env / "models" / "plain.safetensors", RunParams(steps=1, device="cpu"))
+    add(qtbot, panel, photos / "a.png")
+    panel.set_output_folder(env / "out")
+    panel.masks_box.setChecked(True)
+    assert run(qtbot, panel) == "finished"
+    assert panel.row_states() == ["done"] and sorted(p.name for p in (env / "out").iterdir()) == ["a_x4.png"]
+    assert f"the model {plain['name']} does not find classes" in panel.summary_label.text()

@@ -128,12 +128,41 @@ def test_cancel_mid_run_keeps_window_usable(qtbot, env, tiny_model_file, photo):
     assert len(window.runs) == 1 and len(window.runs[0].frames) == 12
 
 
-def test_close_during_run_stops_worker(qtbot, env, tiny_model_file, photo):
+def answer_question(qtbot, button_text: str, seen: list) -> None:
+    """Click ``button_text`` in the next message box the window opens (noting its text)."""
+    from PySide6.QtCore import QTimer
+
+    tries = [250]  # 5 s, then give up (so a test that never asks fails instead of clicking later)
+
+    def click():
+        boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
+        if not boxes:
+            tries[0] -= 1
+            if tries[0]:
+                QTimer.singleShot(20, click)
+            return
+        seen.append(boxes[0].text())
+        next(b for b in boxes[0].buttons() if b.text() == button_text).click()
+
+    QTimer.singleShot(0, click)
+
+
+def test_close_during_run_asks_then_stops_worker(qtbot, env, tiny_model_file, photo):
+    """#32.2: closing (or Quit) during a run asks first; "Keep running" keeps the run."""
+    from segsr_gui.ui.confirm import KEEP_RUNNING, STOP_AND_QUIT
+
     window = make_window(qtbot, tiny_model_file, steps=30)
     open_photo(qtbot, window, photo)
     with qtbot.waitSignal(window.stepShown, timeout=TIMEOUT):
         window.start_run()
+    seen = []
+    answer_question(qtbot, KEEP_RUNNING, seen)
+    window.actions_["quit"].trigger()
+    assert seen == ["A restore is running. Stop it and quit?"]
+    assert window.isVisible() and window.running and window.jobs.busy
+    answer_question(qtbot, STOP_AND_QUIT, seen)
     window.close()
+    assert len(seen) == 2 and not window.isVisible()
     assert not window.jobs.busy
 
 
@@ -441,14 +470,17 @@ def test_tiled_run_counts_and_paints_no_class_where_no_tile_has_been(qtbot, env,
         ids = f.classes.ids
         right = ids[:, -ids.shape[1] // 10:]
         assert (right == NO_CLASS).all() and (ids[:, :ids.shape[1] // 3] != NO_CLASS).all()
-        known = ids[ids != NO_CLASS]
-        assert np.allclose(f.shares, class_fractions(known, len(f.shares)))
         overlay = window.viewer.main.overlay
         assert overlay.pixelColor(overlay.width() - 1, overlay.height() // 2).alpha() == 0
         assert overlay.pixelColor(2, overlay.height() // 2).alpha() == 255
         texts = [window.legend.item(i, 1).text() for i in range(window.legend.rowCount())]
-        total_percent = sum(float(t.split()[-2]) for t in texts)
-        assert abs(total_percent - 100) < 1
+        if index < total - 1:  # #32.4: no tile is finished yet, so no shares
+            assert f.shares is None and set(texts) == {"\u2013"}
+        else:
+            known = ids[ids != NO_CLASS]
+            assert np.allclose(f.shares, class_fractions(known, len(f.shares)))
+            total_percent = sum(float(t.split()[-2]) for t in texts)
+            assert abs(total_percent - 100) <= 0.5 * len(texts)  # whole percents: an estimate
         checked.append(index)
 
     window.stepShown.connect(on_step)
@@ -617,3 +649,160 @@ def test_file_dialogs_show_whole_columns(qtbot, env):
     for column in range(header.count()):  # Name, Size, Type, Date Modified
         assert header.sectionSize(column) >= max(tree.sizeHintForColumn(column), header.sectionSizeHint(column))
     dialog.close()
+
+
+def test_comparing_runs_with_different_step_counts(qtbot, window, photo):
+    """#32.1: Left = Right = a 3-step run while a 4-step run was scrubbed to 4/4: no crash; the
+    scrubber follows the run that is shown, with its own step count."""
+    open_photo(qtbot, window, photo)
+    assert run_to_end(qtbot, window) == "done"  # run 1: 3 steps
+    window.run_panel.steps.setValue(4)
+    assert run_to_end(qtbot, window) == "done"  # run 2: 4 steps, the scrubber at 4/4
+    assert window.scrubber.label.text() == "Step 4/4"
+    window.view_panel.set_value("left", "run:1")
+    window.view_panel.set_value("right", "run:1")
+    main, run1 = window.viewer.main, window.runs[1]
+    assert main.right is run1.image and main.right_label == "Restored (run 1)"
+    assert window.view_panel.layer.isEnabled()
+    assert window.scrubber.slider.maximum() == 2 and window.scrubber.label.text() == "Step 3/3"
+    window.scrubber.set_value(1)
+    assert window.scrubber.label.text() == "Step 2/3" and main.right is run1.frames[1].image
+    window.view_panel.set_value("right", "run:2")
+    assert window.scrubber.slider.maximum() == 3 and window.scrubber.label.text() == "Step 4/4"
+    assert main.right is window.runs[0].image
+
+
+def test_rgba_photo_without_transparent_pixels_is_exported_as_rgba(qtbot, window, env):
+    """#32.6: an RGBA photo keeps its alpha channel even when no pixel is transparent."""
+    from PIL import Image
+
+    rgba = np.full((12, 14, 4), 255, np.uint8)
+    rgba[..., 0] = np.arange(14, dtype=np.uint8)[None] * 15
+    Image.fromarray(rgba).save(env / "opaque.png")
+    open_photo(qtbot, window, env / "opaque.png")
+    run_to_end(qtbot, window)
+    with qtbot.waitSignal(window.exported, timeout=TIMEOUT):
+        assert window.export_to(env / "out", "opaque", "png")
+    out = Image.open(env / "out" / "opaque_x4.png")
+    assert out.mode == "RGBA" and out.size == (56, 48)
+    assert np.asarray(out)[..., 3].min() == 255
+
+
+def _canvas_colours(canvas, points) -> list:
+    """The colours on screen at image points of ``canvas`` (grabbed as drawn)."""
+    shot = canvas.grab().toImage()
+    ratio = shot.devicePixelRatio()
+    out = []
+    for x, y in points:
+        v = canvas.to_view(QPointF(x, y))
+        out.append(shot.pixelColor(int(v.x() * ratio), int(v.y() * ratio)).getRgb()[:3])
+    return out
+
+
+def test_transparent_areas_are_drawn_over_a_checkerboard(qtbot, window, env):
+    """#32.5: the viewer draws a photo's transparent area over a checkerboard (before and
+    after the run), its opaque area as it is."""
+    from PIL import Image
+
+    from segsr_gui.ui.image_canvas import CHECKER
+
+    rgba = np.zeros((12, 16, 4), np.uint8)
+    rgba[..., 0] = 230  # red under the transparent half
+    rgba[:, 8:] = (20, 200, 40, 255)  # opaque green
+    Image.fromarray(rgba).save(env / "cut.png")
+    open_photo(qtbot, window, env / "cut.png")
+    checker = {c.getRgb()[:3] for c in CHECKER}
+    canvas = window.viewer.main
+    # scene pixels (x4): the transparent half is x < 32, the opaque one x >= 32
+    transparent = [(x + 0.5, y + 0.5) for x in range(2, 28, 3) for y in range(4, 44, 3)]
+    for stage in ("before the run", "after the run"):
+        seen = _canvas_colours(canvas, transparent)
+        assert set(seen) <= checker and len(set(seen)) == 2, stage
+        r, g, b = _canvas_colours(canvas, [(50.5, 24.5)])[0]
+        assert g > 150 and r < 100, stage
+        if stage == "before the run":
+            run_to_end(qtbot, window)
+            window.view_panel.set_value("compare", "off")
+
+
+def test_live_shares_of_a_tiled_run_count_finished_tiles_and_are_marked(qtbot, env, tiny_model_file, wide_photo):
+    """#32.4: during a tiled run the legend's shares come from the finished tiles only, every
+    one marked "\u2248", and the header says how many tiles they count; the result's are exact."""
+    from segsr_gui.engine.inference.pipeline import MIN_TILE
+    from segsr_gui.io.masks import class_fractions
+    from segsr_gui.ui.frames import NO_CLASS
+
+    window = make_window(qtbot, tiny_model_file, seed=7, tile=MIN_TILE)
+    open_photo(qtbot, window, wide_photo)
+    seen, first_tile = [], {}
+
+    def on_step(index, total):
+        f = window._live
+        texts = [window.legend.item(i, 1).text() for i in range(window.legend.rowCount())]
+        header = window.legend.horizontalHeaderItem(1).text()
+        seen.append((f.tile_index, index, header))
+        if f.tile_index == 0 and index == total - 1:
+            first_tile["ids"] = f.classes.ids.copy()
+        if f.tile_index == 0 and index < total - 1:
+            assert set(texts) == {"\u2013"} and header == "Share (after the first tile)"
+        else:
+            assert all(t.startswith("\u2248 ") for t in texts), texts
+            assert header == f"Share ({1 if f.tile_index == 0 or index < total - 1 else 2}/2 tiles done)"
+        if f.tile_index == 1 and index < total - 1:  # the second tile's early steps do not count
+            done = first_tile["ids"][first_tile["ids"] != NO_CLASS]
+            assert np.allclose(f.shares, class_fractions(done, len(f.shares)))
+
+    window.stepShown.connect(on_step)
+    assert run_to_end(qtbot, window) == "done"
+    assert [s[:2] for s in seen] == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]
+    texts = [window.legend.item(i, 1).text() for i in range(window.legend.rowCount())]
+    assert window.legend.horizontalHeaderItem(1).text() == "Share"
+    assert all(t.endswith(" %") and "\u2248" not in t for t in texts)
+
+
+def test_export_without_classes_says_why_there_are_no_masks(qtbot, env, tiny_model_file, photo):
+    """#32.7: a model without classes, masks ticked: the photo is saved and the status bar
+    says why no masks were written."""
+    from conftest import make_tiny_model
+    from segsr_gui.engine.nets.weights import save_model
+
+    plain = env / "models" / "plain"
+    save_model(make_tiny_model(bridge=False), plain, training={"note": "test"})
+    window = make_window(qtbot, plain.with_suffix(".safetensors"), seed=7)
+    assert window.actions_["export_masks"].isChecked()
+    open_photo(qtbot, window, photo)
+    run_to_end(qtbot, window)
+    messages = []
+    window.exporter.message.connect(messages.append)
+    with qtbot.waitSignal(window.exported, timeout=TIMEOUT) as done:
+        assert window.export_to(env / "out", "photo", "png")
+    assert [p.name for p in done.args[0]] == ["photo_x4.png"]
+    assert "No class masks" in messages[-1] and "plain does not find classes" in messages[-1]
+
+
+def test_plain_words_for_the_noisy_view_and_the_models(qtbot, env, tiny_model_file):
+    """#32.7: no "x\u209c" in the View panel (the entry says what it shows) and each model in
+    the picker has a line saying what it is for, from its manifest or its fields."""
+    from conftest import make_tiny_model
+    from segsr_gui.engine.nets.weights import save_model
+    from segsr_gui.ui import settings as settings_mod
+    from segsr_gui.ui.main_window import MainWindow
+    from segsr_gui.ui.model_picker import DESCRIPTION_ROLE
+
+    folder = env / "models"
+    save_model(make_tiny_model(), folder / "described", description="Test model: restores and labels, quickly")
+    save_model(make_tiny_model(bridge=False), folder / "plain", training={"note": "test"})
+    window = MainWindow(settings_mod.load(), models=[("described", folder / "described.safetensors"),
+                                                      ("plain", folder / "plain.safetensors")])
+    qtbot.addWidget(window)
+    box = window.view_panel.state
+    texts = [box.itemText(i) for i in range(box.count())]
+    assert not any("\u209c" in t for t in texts) and "Noisy in-between image" in texts
+    tip = box.itemData(texts.index("Noisy in-between image"), Qt.ItemDataRole.ToolTipRole)
+    assert "noise" in tip and "step" in tip
+    picker = window.run_panel.model
+    lines = [picker.itemData(i, DESCRIPTION_ROLE) for i in range(picker.count())]
+    assert lines[0] == "Test model: restores and labels, quickly"
+    assert "finds no classes" in lines[1] and "3 steps a run" in lines[1]
+    row = picker.view().sizeHintForRow(0)
+    assert row >= 2 * picker.fontMetrics().height()  # the name and, under it, the line

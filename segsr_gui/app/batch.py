@@ -219,10 +219,25 @@ def fraction_of(progress) -> float:
 
 
 # ---- the window's queue -------------------------------------------------------------
-def find_photos(paths: list[str | os.PathLike], output_folder: str = "") -> tuple[list[tuple[str, str]], list[str]]:
+def photo_pixels(path: str | os.PathLike) -> int:
+    """Width times height from the file's header (nothing decoded); 0 when unreadable."""
+    import warnings
+
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(path) as im:
+                return im.size[0] * im.size[1]
+    except Exception:  # noqa: BLE001 - a photo that cannot be read fails later, with its reason
+        return 0
+
+
+def find_photos(paths: list[str | os.PathLike], output_folder: str = "") -> tuple[list[tuple[str, str, int]], list[str]]:
     """Photos under ``paths`` (folders recursive, image types only, nothing inside the
-    output folder) as (absolute path, output sub-folder) pairs, and one sentence per
-    problem. Touches the disk only: the window calls it off its GUI thread."""
+    output folder) as (absolute path, output sub-folder, pixels) triples, and one sentence
+    per problem. Touches the disk only: the window calls it off its GUI thread."""
     from segsr_gui.io.read import IMAGE_SUFFIXES
 
     found, problems = collect_inputs([str(p) for p in paths], exclude=Path(output_folder) if output_folder else None)
@@ -231,7 +246,7 @@ def find_photos(paths: list[str | os.PathLike], output_folder: str = "") -> tupl
         if path.suffix.lower() not in IMAGE_SUFFIXES:
             problems.append(f"{path}: not a photo this app reads (PNG, JPEG, WebP, TIFF, BMP, GIF).")
         else:
-            photos.append((str(path.resolve()), rel.as_posix()))
+            photos.append((str(path.resolve()), rel.as_posix(), photo_pixels(path)))
     return photos, problems
 
 

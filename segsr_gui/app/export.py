@@ -88,7 +88,7 @@ def export_notes(source: LoadedImage, options: ExportOptions) -> list[str]:
     """What the chosen format cannot keep, in sentences for the user."""
     notes = []
     name = source.path.name if source.path else "the photo"
-    if source.alpha is not None and options.format == "jpg":
+    if source.alpha is not None and source.alpha.min() < 1.0 and options.format == "jpg":
         notes.append(f"{name} has transparency, which JPEG cannot store; it is dropped "
                      "(choose --format png, webp or tiff to keep it).")
     if source.bit_depth == 16 and options.format in ("jpg", "webp"):

@@ -22,6 +22,7 @@ class QueueItem:
     subfolder: str = "."  # output sub-folder, relative to the output folder (mirrors the input)
     state: str = QUEUED
     reason: str = ""  # why it failed or was skipped
+    pixels: int = 0  # width x height, for the time left (0: not known)
 
     @property
     def path(self) -> Path:
@@ -49,16 +50,23 @@ class BatchQueue:
         found, problems = find_photos(paths, self.output_folder)
         return self.add_found(found), problems
 
-    def add_found(self, found: list[tuple[str, str]]) -> int:
+    def add_found(self, found: list[tuple]) -> int:
         """Add ``find_photos`` results that are not queued yet; returns how many."""
         known = {item.source for item in self.items}
         added = 0
-        for source, sub in found:
+        for source, sub, *pixels in found:
             if source not in known:
                 known.add(source)
-                self.items.append(QueueItem(source, sub))
+                self.items.append(QueueItem(source, sub, pixels=pixels[0] if pixels else 0))
                 added += 1
         return added
+
+    def retry_failed(self) -> int:
+        """Queue the failed photos again (the user asked to); returns how many."""
+        failed = [item for item in self.items if item.state == FAILED]
+        for item in failed:
+            item.state, item.reason = QUEUED, ""
+        return len(failed)
 
     def clear_finished(self) -> int:
         """Drop done and skipped photos (failed ones stay, to be retried); returns how many."""
@@ -100,9 +108,7 @@ class BatchQueue:
         """The photos a Start runs, in order: queued ones (and failed ones, retried).
         Done photos are never redone; name clashes count every photo in the queue."""
         if retry_failed:
-            for item in self.items:
-                if item.state == FAILED:
-                    item.state, item.reason = QUEUED, ""
+            self.retry_failed()
         clashes = name_clashes([(item.path, Path(item.subfolder)) for item in self.items])
         inputs = {item.path.resolve() for item in self.items}
         return [PlannedItem(i, item.path, self.target_of(item), clashes.get(item.path), inputs)
@@ -141,7 +147,8 @@ class BatchQueue:
             if Path(sub).is_absolute() or ".." in Path(sub).parts:  # outputs stay inside the output folder
                 sub = "."
             reason = raw.get("reason") if isinstance(raw.get("reason"), str) and state != QUEUED else ""
-            queue.items.append(QueueItem(raw["source"], sub, state, reason))
+            pixels = raw.get("pixels") if isinstance(raw.get("pixels"), int) and raw["pixels"] > 0 else 0
+            queue.items.append(QueueItem(raw["source"], sub, state, reason, pixels))
         if isinstance(data.get("output_folder"), str):
             queue.output_folder = data["output_folder"]
         if data.get("format") in FORMATS:

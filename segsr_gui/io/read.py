@@ -33,7 +33,7 @@ class LoadedImage:
     """A photo ready for the engine, with what its output must keep."""
 
     rgb: np.ndarray  # float32 (H, W, 3) in [0, 1]
-    alpha: Optional[np.ndarray] = None  # float32 (H, W) in [0, 1]
+    alpha: Optional[np.ndarray] = None  # float32 (H, W) in [0, 1]; kept even when fully opaque
     grayscale: bool = False
     bit_depth: int = 8
     exif: Optional[bytes] = None
@@ -174,8 +174,6 @@ def _load(path: Path) -> LoadedImage:
                 rgb, alpha = rgba[..., :3], rgba[..., 3]
             else:
                 rgb = np.asarray(im.convert("RGB"), dtype=np.float32) / 255
-    if alpha is not None and alpha.min() >= 1.0:
-        alpha = None  # fully opaque: nothing to carry
     exif.pop(ORIENTATION_TAG, None)
     exif_bytes = exif.tobytes() if len(exif) else None
     return LoadedImage(np.ascontiguousarray(rgb, dtype=np.float32), alpha, grayscale, bit_depth,

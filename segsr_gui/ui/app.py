@@ -91,6 +91,7 @@ def _screenshot(app, window, image: Path | None, out: Path, at_step: int) -> int
     status = {"code": 1}
     loop = QEventLoop()  # a local loop: this also works inside an application that is already running
     app.setQuitOnLastWindowClosed(False)
+    window.quiet_close = True  # a capture mid-run ends the run without a question
 
     def grab(*_):
         app.processEvents()

@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy,
                                QVBoxLayout, QWidget)
 
-from segsr_gui.app import batch, queue
+from segsr_gui.app import batch, batch_report, queue
 from segsr_gui.ui.batch_table import BatchTable
 from segsr_gui.ui.batch_worker import BatchWorker
 from segsr_gui.ui.file_dialogs import ask_folder, ask_open
@@ -32,26 +32,20 @@ BAR_STEPS = 1000  # the progress bar's resolution
 RunConfig = Callable[[], Union[tuple[Path, "batch.RunParams"], str]]
 
 
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{max(1, round(seconds))} s"
-    if seconds < 5400:
-        return f"{round(seconds / 60)} min"
-    return f"{seconds / 3600:.1f} h"
-
-
 class BatchPanel(QWidget):
     message = Signal(str)  # for the status bar
     photosAdded = Signal(int)
     batchFinished = Signal(str)  # outcome: finished | stopped | cancelled | disk full | failed
     runningChanged = Signal(bool)
 
-    def __init__(self, jobs, run_config: RunConfig, parent=None):
+    def __init__(self, jobs, run_config: RunConfig, files=None, parent=None):
+        """``files``: the settings' files section, whose ``last_open_dir`` the dialogs start in."""
         super().__init__(parent)
-        self.jobs, self.run_config = jobs, run_config
+        self.jobs, self.run_config, self.files = jobs, run_config, files
         self.queue = queue.BatchQueue.load()
         self._worker: Optional[BatchWorker] = None
         self._save_warned = False
+        self._refused = False  # the summary says why Start did nothing
 
         self.add_photos_button = QPushButton("Add photos\u2026")
         self.add_folder_button = QPushButton("Add folder\u2026")
@@ -83,6 +77,8 @@ class BatchPanel(QWidget):
         self.cancel_button.setToolTip("Stop at once; the current photo is queued again and nothing of it is written")
         self.clear_button = QPushButton("Clear finished")
         self.clear_button.setToolTip("Remove done and skipped photos from the list (failed ones stay, to retry)")
+        self.retry_button = QPushButton("Retry failed")
+        self.retry_button.setToolTip("Queue the photos that failed again and start")
         self.summary_label = QLabel("")
         self.summary_label.setWordWrap(True)
         self._lay_out()
@@ -90,41 +86,36 @@ class BatchPanel(QWidget):
         self._fill_table()
         self._show_overall(self._finished_count())
         self._set_running(False)
-        waiting = self.queue.counts()[batch.QUEUED] + self.queue.counts()[batch.FAILED]
-        if self.queue.items and waiting:
-            self.summary_label.setText(f"Queue restored: {waiting} of {len(self.queue.items)} photos still to "
-                                       "do. Press Start to resume; finished photos are not redone.")
+        if self.pending:
+            self.summary_label.setText(f"Queue restored: {self.pending} of {len(self.queue.items)} photos still "
+                                       "to do. Press Start to resume; finished photos are not redone.")
 
     def _lay_out(self) -> None:
-        sources = QHBoxLayout()
-        for w in (self.add_photos_button, self.add_folder_button, self.clear_button):
+        sources, target, controls = QHBoxLayout(), QHBoxLayout(), QHBoxLayout()
+        for w in (self.add_photos_button, self.add_folder_button, self.clear_button, self.retry_button):
             sources.addWidget(w)
         sources.addStretch(1)
-        sources.addWidget(QLabel("Format"))
-        sources.addWidget(self.format_box)
-        sources.addWidget(self.masks_box)
-        sources.addWidget(self.overwrite_box)
-        target = QHBoxLayout()
+        for w in (QLabel("Format"), self.format_box, self.masks_box, self.overwrite_box):
+            sources.addWidget(w)
         target.addWidget(self.output_button)
         target.addWidget(self.output_label, 1)
-        controls = QHBoxLayout()
         controls.addWidget(self.bar, 1)
-        controls.addWidget(self.eta_label)
-        for w in (self.start_button, self.stop_button, self.cancel_button):
+        for w in (self.eta_label, self.start_button, self.stop_button, self.cancel_button):
             controls.addWidget(w)
         column = QVBoxLayout(self)
         column.setContentsMargins(4, 4, 4, 4)
-        column.addLayout(sources)
-        column.addLayout(target)
-        column.addWidget(self.table, 1)
-        column.addLayout(controls)
-        column.addWidget(self.summary_label)
+        for part in (sources, target, self.table, controls, self.summary_label):
+            if isinstance(part, QHBoxLayout):
+                column.addLayout(part)
+            else:
+                column.addWidget(part, 1 if part is self.table else 0)
 
     def _wire(self) -> None:
         self.add_photos_button.clicked.connect(self.add_photos_dialog)
         self.add_folder_button.clicked.connect(self.add_folder_dialog)
         self.output_button.clicked.connect(self.choose_output_dialog)
         self.clear_button.clicked.connect(self.clear_finished)
+        self.retry_button.clicked.connect(self.retry_failed)
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop_after_current)
         self.cancel_button.clicked.connect(self.cancel_now)
@@ -141,13 +132,14 @@ class BatchPanel(QWidget):
 
     @property
     def pending(self) -> int:
-        counts = self.queue.counts()
-        return counts[batch.QUEUED] + counts[batch.FAILED]
+        """Photos still to do; failed ones are not, until the user retries them."""
+        return self.queue.counts()[batch.QUEUED]
 
     def _set_running(self, running: bool) -> None:
         for w in (self.add_photos_button, self.add_folder_button, self.output_button, self.clear_button,
                   self.format_box, self.masks_box, self.overwrite_box):
             w.setEnabled(not running)  # the queue's indices and options are fixed while it runs
+        self.retry_button.setEnabled(not running and self.queue.counts()[batch.FAILED] > 0)
         self.start_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
         self.cancel_button.setEnabled(running)
@@ -191,14 +183,25 @@ class BatchPanel(QWidget):
         return [item.state for item in self.queue.items]
 
     # ---- adding ----------------------------------------------------------------------
+    def photo_folder(self) -> str:
+        """Where the dialogs start: the last folder photos came from, else the home folder."""
+        last = getattr(self.files, "last_open_dir", "")
+        return last if last and Path(last).is_dir() else str(Path.home())
+
+    def _remember_folder(self, folder) -> None:
+        if self.files is not None:
+            self.files.last_open_dir = str(folder)
+
     def add_photos_dialog(self) -> None:
-        files = ask_open(self, "Add photos to the batch", str(Path.home()), PHOTO_FILTER, many=True)
+        files = ask_open(self, "Add photos to the batch", self.photo_folder(), PHOTO_FILTER, many=True)
         if files:
+            self._remember_folder(Path(files[0]).parent)
             self.add_paths(files)
 
     def add_folder_dialog(self) -> None:
-        folder = ask_folder(self, "Add a folder of photos (sub-folders too)", str(Path.home()))
+        folder = ask_folder(self, "Add a folder of photos (sub-folders too)", self.photo_folder())
         if folder:
+            self._remember_folder(folder)
             self.add_paths([folder])
 
     def add_paths(self, paths: list) -> None:
@@ -219,12 +222,8 @@ class BatchPanel(QWidget):
         self._save()
         self._fill_table()
         self._show_overall(self._finished_count())
-        text = f"Added {added} photo{'s' if added != 1 else ''} to the batch"
-        if len(found) > added:
-            text += f" ({len(found) - added} already queued)"
-        text += "."
-        if problems:
-            text += " " + " ".join(problems[:3]) + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else "")
+        self._refused = False
+        text = batch_report.added(added, len(found), problems)
         self.summary_label.setText(text)
         self.message.emit(text)
         self.photosAdded.emit(added)
@@ -233,7 +232,8 @@ class BatchPanel(QWidget):
         self._refuse(f"Could not add: {message}")
 
     def choose_output_dialog(self) -> None:
-        start = self.queue.output_folder or str(Path.home())
+        start = self.queue.output_folder if Path(self.queue.output_folder or "/nowhere").is_dir() else \
+            self.photo_folder()
         folder = ask_folder(self, "Choose the output folder", start)
         if folder:
             self.set_output_folder(folder)
@@ -242,6 +242,17 @@ class BatchPanel(QWidget):
         self.queue.output_folder = str(Path(folder).resolve())
         self._save()
         self._show_output_folder()
+        if self._refused:  # "Choose an output folder first." no longer holds, here or in the status bar
+            self._refused = False
+            self.summary_label.setText("Output folder chosen; press Start." if self.pending else "")
+            self.message.emit(self.summary_label.text() or f"Output folder: {self.queue.output_folder}")
+
+    def retry_failed(self) -> None:
+        """Queue the failed photos again, on purpose, and start."""
+        if not self.running and self.queue.retry_failed():
+            self._fill_table()
+            self._show_overall(self._finished_count())
+            self.start()
 
     def clear_finished(self) -> None:
         removed = self.queue.clear_finished()
@@ -265,26 +276,26 @@ class BatchPanel(QWidget):
             self._refuse(config)
             return
         model_path, params = config
-        plan = self.queue.plan()  # failed photos are retried
-        self._fill_table()
+        plan = self.queue.plan(retry_failed=False)  # failed photos wait for Retry failed
         if not plan:
-            self._refuse("Nothing left to do: every photo in the list is finished. Add more, or clear the list.")
+            failed = self.queue.counts()[batch.FAILED]
+            self._refuse(f"Nothing queued: {failed} photo{'s' if failed != 1 else ''} failed; press Retry failed "
+                         "to try again." if failed else
+                         "Nothing left to do: every photo in the list is finished. Add more, or clear the list.")
             return
         self._save()
         snapshot = queue.BatchQueue.from_dict(self.queue.to_dict())  # read on the worker thread
         worker = BatchWorker(plan, model_path, self.queue.export_options(), params,
                              snapshot.output_folder_problem)
-        worker.itemStarted.connect(self._item_started)
-        worker.itemProgress.connect(self._item_progress)
-        worker.itemFinished.connect(self._item_finished)
-        worker.note.connect(self._note)
-        worker.finished.connect(self._batch_ended)
-        worker.errored.connect(self._batch_failed)
-        worker.done.connect(self._worker_done)
+        for signal, slot in ((worker.itemStarted, self._item_started), (worker.itemProgress, self._item_progress),
+                             (worker.itemFinished, self._item_finished), (worker.note, self._note),
+                             (worker.finished, self._batch_ended), (worker.errored, self._batch_failed),
+                             (worker.done, self._worker_done)):
+            signal.connect(slot)
         self._worker = worker
-        self._run = {"done": 0, "skipped": 0, "failed": 0, "t0": time.monotonic(), "photo_t0": None,
-                     "fraction": 0.0, "seconds": [], "outcome": None, "notes": {},
+        self._run = {"done": 0, "skipped": 0, "failed": 0, "outcome": None, "notes": {},
                      "earlier": self._finished_count()}
+        self._time_left = batch_report.TimeLeft({p.index: self.queue.items[p.index].pixels for p in plan})
         self._shown = self._finished_count()
         self._show_overall(self._shown)
         self.summary_label.setText(f"Restoring {len(plan)} photo{'s' if len(plan) != 1 else ''}\u2026")
@@ -292,6 +303,7 @@ class BatchPanel(QWidget):
         self.jobs.start(worker)
 
     def _refuse(self, text: str) -> None:
+        self._refused = True
         self.summary_label.setText(text)
         self.message.emit(text)
 
@@ -318,11 +330,11 @@ class BatchPanel(QWidget):
         self._save()  # a quit now leaves it "running": it is queued again on the next start
         self._show_row(index)
         self.table.scrollToItem(self.table.item(index, 0))
-        self._run["photo_t0"], self._run["fraction"] = time.monotonic(), 0.0
+        self._time_left.start(index, time.monotonic())
 
     def _item_progress(self, index: int, fraction: float) -> None:
-        self._run["fraction"] = max(self._run["fraction"], fraction)  # a retry restarts a photo's steps
-        self._show_overall(self._finished_count() + self._run["fraction"])
+        self._time_left.progress(fraction)
+        self._show_overall(self._finished_count() + self._time_left.fraction)
 
     def _item_finished(self, index: int, state: str, reason: str, seconds: float) -> None:
         if state == batch.DONE and not reason:
@@ -332,9 +344,7 @@ class BatchPanel(QWidget):
         self._show_row(index)
         if state in (batch.DONE, batch.SKIPPED, batch.FAILED):
             self._run[state] += 1
-        if state == batch.DONE:
-            self._run["seconds"].append(seconds)
-        self._run["photo_t0"], self._run["fraction"] = None, 0.0
+        self._time_left.finish(index, state, seconds)
         self._show_overall(self._finished_count())
 
     def _finished_count(self) -> int:
@@ -347,20 +357,7 @@ class BatchPanel(QWidget):
             value = self._shown = max(self._shown, value)
         self.bar.setValue(int(BAR_STEPS * value / total) if total else 0)
         self.bar.setFormat(f"{value:.1f} / {total} photos" if self.running else f"{int(value)} / {total} photos")
-        self.eta_label.setText(self._eta() if self.running else "")
-
-    def _eta(self) -> str:
-        """Time left from this run's finished photos (or the current photo's pace)."""
-        run = self._run
-        left = sum(item.state in (batch.QUEUED, batch.RUNNING) for item in self.queue.items) - run["fraction"]
-        per_photo = None
-        if run["seconds"]:
-            per_photo = sum(run["seconds"]) / len(run["seconds"])
-        elif run["photo_t0"] is not None and run["fraction"] > 0.05:
-            per_photo = (time.monotonic() - run["photo_t0"]) / run["fraction"]
-        if per_photo is None:
-            return "estimating time left\u2026"
-        return f"about {_duration(max(left, 0) * per_photo)} left"
+        self.eta_label.setText(self._time_left.text(time.monotonic()) if self.running else "")
 
     def _batch_ended(self, outcome: str) -> None:
         self._run["outcome"] = outcome
@@ -382,19 +379,9 @@ class BatchPanel(QWidget):
         self._save()
         self._set_running(False)
         run, outcome = self._run, self._run["outcome"] or "failed"
-        counts = f"{run['done']} done, {run['skipped']} skipped, {run['failed']} failed"
-        left = self.pending
-        head = {"finished": "Batch finished", "stopped": "Batch stopped", "cancelled": "Batch cancelled",
-                "disk full": "Batch stopped: the disk is full; free some space and press Start again",
-                "failed": "The batch could not start"}.get(outcome, "Batch ended")
-        text = f"{head}: {counts}"
-        if outcome == "failed" and run.get("error"):
-            text = f"{head}: {run['error']}"
-        elif left:
-            text += f"; {left} still to do (press Start to go on)"
-        if outcome != "failed" and run["earlier"]:
-            text += f" ({run['earlier']} finished in earlier runs)"
-        text += "."
+        text = batch_report.summary(outcome, run, self.pending, self.queue.counts()[batch.FAILED], run["earlier"],
+                                    run.get("error", "").rstrip("."))
+        text = " ".join([text] + run["notes"].pop(-1, []))  # notes about the whole batch
         self._show_overall(self._finished_count())
         self.summary_label.setText(text)
         self.message.emit(text)

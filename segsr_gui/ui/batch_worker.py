@@ -20,6 +20,7 @@ nothing written (exports are atomic).
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -64,9 +65,10 @@ class BatchWorker(QObject):
             raise SegSRError(problem)
         device = str(resolve_device(self.params.device))
         loaded = load_model_cached(self.model_path, device)
-        if self.options.wants_segmentation and not loaded.model.has_segmentation:
-            raise SegSRError(f"Model {loaded.name} has no segmentation, so it cannot write masks; "
-                             "untick \u201cClass masks\u201d or use a model with segmentation (segsr-x4).")
+        if self.options.wants_segmentation and not loaded.model.has_segmentation:  # as an export does
+            self.options = replace(self.options, masks=False, class_masks=False, coco=False)
+            self.note.emit(-1, f"No class masks: the model {loaded.name} does not find classes, so only the "
+                               "photos are written.")
         self.params.device = device
         run_batch(self.plan, loaded, self.options, self.params, self._emit,
                   stop_after_current=self._stop.is_set, cancel_now=self._cancel.is_set)

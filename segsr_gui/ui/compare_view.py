@@ -64,6 +64,10 @@ class CompareView(QWidget):
         self.main.set_overlay(overlay, opacity, layer)
         self.side_right.set_overlay(overlay, opacity, layer)
 
+    def set_transparency(self, cover: Optional[QImage]) -> None:
+        for canvas in self.canvases():
+            canvas.set_transparency(cover)
+
     def set_mode(self, mode: str) -> None:
         if mode not in MODES:
             raise ValueError(f"compare mode must be one of {MODES}, got {mode!r}")

@@ -26,6 +26,7 @@ class ExportFlow(QObject):
     def __init__(self, parent: QWidget, jobs, settings):
         super().__init__(parent)
         self.window, self.jobs, self.settings = parent, jobs, settings
+        self._note = ""  # said after the files are saved
 
     def folder(self) -> Path:
         """The last export folder, else a ``restored`` folder in Pictures (made now, so the
@@ -66,6 +67,8 @@ class ExportFlow(QObject):
         elif choice == "keep":
             stem = free_stem(stem, outdir, options)
         self.settings.files.last_export_dir = str(outdir)
+        self._note = "" if options.masks or not self.settings.files.export_masks else \
+            f" No class masks: the model {run.model_name} does not find classes (segment with a model that does)."
         args = (photo, run.result, outdir, stem, options, run.model_name, run.classes_names, run.palette,
                 run.model_sha)
         worker = TaskWorker(lambda: export_result(*args))
@@ -76,7 +79,7 @@ class ExportFlow(QObject):
         return True
 
     def _exported(self, written: dict) -> None:
-        self.message.emit("Saved " + ", ".join(p.name for p in written.values()))
+        self.message.emit("Saved " + ", ".join(p.name for p in written.values()) + "." + self._note)
         self.exported.emit(list(written.values()))
 
     def _failed(self, message: str, details: str) -> None:

@@ -5,7 +5,8 @@ An untiled run gives one frame per previewed step. A tiled run works through the
 tile by tile, all steps of one tile before the next, so its frames are put together here:
 
 * the live frame: a preview-sized canvas holding each tile's newest state (the bicubic
-  enlargement where no tile has been yet) and the class ids of the tiles done so far;
+  enlargement where no tile has been yet) and the class ids of the tiles reached so far;
+  its shares count the finished tiles only, and are marked as an estimate;
 * one whole-photo frame per kept step: every tile at that step, filled in as the tiles
   reach it, so that after the run the scrubber moves by step over the whole photo.
 
@@ -59,11 +60,19 @@ class StepFrame:
     noisy: Optional[QImage] = None
     x_t: object = field(default=None, repr=False)  # (1, 3, h, w) tensor, cropped, for ``noisy_image``
     shares_estimated: bool = False
+    tiles_done: Optional[int] = None  # a tiled run's live frame: its shares count these tiles only
+
+    @property
+    def shares_note(self) -> str:
+        """What the shares are based on, when not the whole step."""
+        if self.tiles_done is None:
+            return ""
+        return f"{self.tiles_done}/{self.tiles} tiles done" if self.tiles_done else "after the first tile"
 
     @property
     def shares(self) -> Optional[np.ndarray]:
-        """Fraction of pixels per class: exact once the class ids are made."""
-        if self.shares_estimated and self.classes is not None and self.classes.made:
+        """Fraction of pixels per class: exact once the class ids are made (an untiled step)."""
+        if self.shares_estimated and self.tiles_done is None and self.classes is not None and self.classes.made:
             self.given_shares = known_fractions(self.classes.ids, len(self.given_shares))
             self.shares_estimated = False
         return self.given_shares
@@ -147,6 +156,10 @@ class TiledPreview:
         self.live = self.bicubic.copy()
         self.live_noisy: Optional[np.ndarray] = None
         self.ids = np.full((self.full[1], self.full[0]), NO_CLASS, np.uint8) if segments else None
+        # the class ids of the tiles that have finished all their steps: the live shares count
+        # these only (an early step's classes are far from the result's)
+        self.final_ids = None if self.ids is None else self.ids.copy()
+        self.tiles_done, self.final_shares = 0, None
         self.kept = set(kept_steps)
         step_size = preview_size(*self.full, step_frame_side(*self.full, len(self.kept)))
         self.step_base = resize_rgb(self.bicubic, step_size, Image.BILINEAR)
@@ -174,13 +187,17 @@ class TiledPreview:
             tile_ids = step_ids(p.step, hr.height, hr.width, out=self.ids[rows, cols])
         if p.step.index in self.kept:
             self._paste_step(p.step.index, hr, tile, tile_ids, tile_noisy, elapsed)
-        cls = shares = None
+        cls = None
         if tile_ids is not None:
             cls = preview_classes(self.ids, self.palette, reused=True)
-            shares = known_fractions(self.ids, self.num_classes)
+            if p.step.index == p.step.total - 1:  # this tile is finished
+                self.final_ids[rows, cols] = tile_ids
+                self.tiles_done += 1
+                self.final_shares = known_fractions(self.final_ids, self.num_classes)
         live_noisy = rgb_to_qimage(self.live_noisy) if noisy else None
         return StepFrame(p.step.index, p.step.total, p.tile_index, p.tiles, rgb_to_qimage(self.live), cls,
-                         shares, elapsed, live_noisy)
+                         self.final_shares, elapsed, live_noisy, shares_estimated=cls is not None,
+                         tiles_done=self.tiles_done if cls is not None else None)
 
     def _paste_step(self, index: int, hr, tile, tile_ids, tile_noisy, elapsed: float) -> None:
         canvas = self._step(index)

@@ -10,13 +10,25 @@ from __future__ import annotations
 from typing import Optional
 
 from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from segsr_gui.ui.view_transform import ZOOM_STEP, ViewTransform
 
 PLACEHOLDER = "Open a photo to begin\n\nFile \u25b8 Open (Ctrl+O), drag a photo here, or paste one (Ctrl+V)"
 SPLIT_GRAB_PX = 10
+CHECKER_PX = 8  # the transparency checkerboard's squares, in screen pixels
+CHECKER = (QColor(204, 204, 204), QColor(153, 153, 153))
+
+
+def checker_brush() -> QBrush:
+    tile = QPixmap(2 * CHECKER_PX, 2 * CHECKER_PX)
+    tile.fill(CHECKER[0])
+    p = QPainter(tile)
+    p.fillRect(0, 0, CHECKER_PX, CHECKER_PX, CHECKER[1])
+    p.fillRect(CHECKER_PX, CHECKER_PX, CHECKER_PX, CHECKER_PX, CHECKER[1])
+    p.end()
+    return QBrush(tile)
 
 
 class ImageCanvas(QWidget):
@@ -40,6 +52,8 @@ class ImageCanvas(QWidget):
         self.right_label = "Restored"
         self.left_smooth = True
         self.overlay: Optional[QImage] = None  # ARGB, drawn over the right image
+        self.cover: Optional[QImage] = None  # Alpha8: 255 where the photo is transparent (or None)
+        self._checker: Optional[QBrush] = None
         self.overlay_opacity = 0.45
         self.layer = "photo"  # photo | overlay | mask
         self.flipped = False
@@ -63,6 +77,11 @@ class ImageCanvas(QWidget):
 
     def set_mode(self, mode: str) -> None:
         self.mode = mode
+        self.update()
+
+    def set_transparency(self, cover: Optional[QImage]) -> None:
+        """The photo's transparency (Alpha8, 255 = transparent), shown as a checkerboard."""
+        self.cover = cover
         self.update()
 
     def set_flipped(self, flipped: bool) -> None:
@@ -155,6 +174,7 @@ class ImageCanvas(QWidget):
         if show_left_only:
             if self.left is not None:
                 self._draw(p, self.left, target, self.left_smooth, zoom)
+                self._draw_transparency(p, target, zoom)
             self._label(p, self.left_label, left=True)
             return
         if self.mode == "split" and self.left is not None:
@@ -162,6 +182,7 @@ class ImageCanvas(QWidget):
             p.save()
             p.setClipRect(QRectF(0, 0, max(0.0, sx), self.height()))
             self._draw(p, self.left, target, self.left_smooth, zoom)
+            self._draw_transparency(p, target, zoom)
             p.restore()
             p.save()
             p.setClipRect(QRectF(sx, 0, max(0.0, self.width() - sx), self.height()))
@@ -187,6 +208,27 @@ class ImageCanvas(QWidget):
             p.setOpacity(self.overlay_opacity)
             self._draw(p, self.overlay, target, False, zoom)
             p.setOpacity(1.0)
+        self._draw_transparency(p, target, zoom)
+
+    def _draw_transparency(self, p: QPainter, target: QRectF, zoom: float) -> None:
+        """A checkerboard over what is painted, as opaque as the photo is transparent: the
+        same as drawing the photo with its alpha over a checkerboard, as image viewers do."""
+        if self.cover is None:
+            return
+        rect = target.intersected(QRectF(self.rect())).toAlignedRect()
+        if rect.isEmpty():
+            return
+        layer = QImage(rect.size(), QImage.Format.Format_ARGB32_Premultiplied)
+        layer.fill(Qt.GlobalColor.transparent)
+        lp = QPainter(layer)
+        lp.translate(-rect.topLeft())  # widget coordinates: the squares stay put when panning
+        self._draw(lp, self.cover, target, True, zoom)
+        lp.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceIn)
+        if self._checker is None:
+            self._checker = checker_brush()
+        lp.fillRect(rect, self._checker)
+        lp.end()
+        p.drawImage(rect.topLeft(), layer)
 
     def _divider(self, p: QPainter, x: float) -> None:
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)

@@ -52,9 +52,13 @@ class LegendWidget(QTableWidget):
                               if names else 0)
         self.blockSignals(False)
 
-    def set_shares(self, shares, estimated: bool = False) -> None:
+    def set_shares(self, shares, estimated: bool = False, note: str = "") -> None:
         """Show each class's share; classes absent from the image are greyed out. An estimate
-        (a live step whose class map is not made yet) is shown as such, to the whole percent."""
+        (a live step whose class map is not made yet, or a tiled run's finished tiles) is shown
+        as such, to the whole percent; ``note`` says what the shares are based on."""
+        header = "Share" + (f" ({note})" if note else "")
+        if self.horizontalHeaderItem(1).text() != header:
+            self.horizontalHeaderItem(1).setText(header)
         for i in range(self.rowCount()):
             known = shares is not None and i < len(shares)
             if not known:

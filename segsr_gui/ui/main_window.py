@@ -15,9 +15,9 @@ from segsr_gui.app.runs import LIVE, ORIGINAL, RunHistory, run_key
 from segsr_gui.ui import settings as settings_mod
 from segsr_gui.ui import window_parts as parts
 from segsr_gui.ui.actions import build_actions, build_toolbar
-from segsr_gui.ui.batch_panel import BatchPanel
 from segsr_gui.ui.compare_view import CompareView
 from segsr_gui.ui.about import open_log_folder, show_about
+from segsr_gui.ui.confirm import ask_stop_and_quit
 from segsr_gui.ui.error_dialog import show_error
 from segsr_gui.ui.hold_to_flip import HoldToFlip
 from segsr_gui.ui.export_flow import ExportFlow
@@ -29,6 +29,7 @@ from segsr_gui.ui.step_scrubber import StepScrubber
 from segsr_gui.ui.theme import apply_theme
 from segsr_gui.ui.view_composer import Photo, ViewChoices, ViewComposer
 from segsr_gui.ui.view_panel import ViewPanel
+from segsr_gui.ui.window_batch import NO_MODEL, WindowBatch
 from segsr_gui.ui.frames import StepFrame
 from segsr_gui.ui.worker import JobRunner, RunOutput, RunRequest, UpscaleWorker
 
@@ -42,6 +43,7 @@ class MainWindow(QMainWindow):
     runFinished = Signal(str)  # "done" | "cancelled" | "failed"
     busyChanged = Signal(bool)
     exported = Signal(list)
+    quiet_close = False  # True: close mid-run without asking (the screenshot mode)
 
     def __init__(self, settings: Optional[settings_mod.Settings] = None, models=None, parent=None):
         super().__init__(parent)
@@ -57,6 +59,7 @@ class MainWindow(QMainWindow):
         self._live: Optional[StepFrame] = None
         self._live_meta = None
         self._run_photo = None
+        self._scrubbed: Optional[str] = None  # the source key whose steps the scrubber holds
         self.composer = ViewComposer()
         self.opener = PhotoOpener(self, self.jobs, self.settings)
 
@@ -81,13 +84,13 @@ class MainWindow(QMainWindow):
                                     ("Classes found", self.legend, "legendDock")):
             parts.add_dock(self, title, widget, name)
         self.progress = ProgressWidget()
-        self.coords_label, self.zoom_label = parts.status_widgets(self, self.progress)
+        self.coords_label, self.zoom_label = parts.status_widgets(self, self.progress, self.viewer)
         self.actions_ = build_actions(self)
         build_toolbar(self, self.actions_)
         self.recent_menu = self.menus["&File"].addMenu("Open &recent")
         self.menus["&File"].insertMenu(self.actions_["paste"], self.recent_menu)
-        self.batch_panel = BatchPanel(self.jobs, self._batch_run_config)
-        self.batch_dock = parts.batch_dock(self, self.batch_panel)
+        self.batch = WindowBatch(self)
+        self.batch_panel, self.batch_dock = self.batch.panel, self.batch.dock
         self.exporter = ExportFlow(self, self.jobs, self.settings)
 
     def _wire(self) -> None:
@@ -96,43 +99,16 @@ class MainWindow(QMainWindow):
         self.view_panel.changed.connect(self._update_view)
         self.scrubber.stepSelected.connect(lambda _: self._update_view())
         self.legend.visibilityChanged.connect(lambda _: self._update_view())
-        self.viewer.cursorMoved.connect(self._update_coords)
-        self.viewer.zoomChanged.connect(self._update_zoom)
         self.exporter.message.connect(lambda text: self.statusBar().showMessage(text, 10000))
         self.opener.message.connect(self.statusBar().showMessage)
         self.opener.opened.connect(self._photo_opened)
         self.opener.failed.connect(self._open_failed)
         self.exporter.exported.connect(self.exported)
-        self.batch_dock.visibilityChanged.connect(self.actions_["batch"].setChecked)
-        self.batch_panel.message.connect(self._batch_message)
-        self.batch_panel.runningChanged.connect(self._batch_running)
-        self.batch_dock.setVisible(self.batch_panel.pending > 0)
-        if self.batch_panel.pending:
-            self.statusBar().showMessage(f"The batch queue has {self.batch_panel.pending} photos to do; "
-                                         "press Start in the Batch queue to resume.", 10000)
+        self.batch.wire()
         self.flip_keys = HoldToFlip(self, self.viewer.set_flipped)
-
-    def _batch_running(self, running: bool) -> None:
-        if not self.running:  # a photo's own run keeps its progress display
-            self.progress.reset("Batch queue running (progress below)" if running
-                                else "Ready: press F5 (Restore photo)")
-
-    def _batch_message(self, text: str) -> None:
-        self.statusBar().showMessage(text, 10000)
 
     def show_batch(self, on: bool) -> None:
         self.batch_dock.setVisible(bool(on))
-
-    def _batch_run_config(self):
-        """The model and run settings the batch uses: the ones of the Restore panel."""
-        if self.running:
-            return "A photo is being restored; wait for it to finish (or cancel it), then start the batch."
-        path = self.run_panel.model_path()
-        if path is None:
-            return ("No model is installed. Put a model (NAME.safetensors and NAME.json) into the models "
-                    "folder, or pick a model file in the Restore panel.")
-        self.store_settings()
-        return path, settings_mod.run_params(self.settings.run)
 
     # ---- settings ------------------------------------------------------------------
     def _apply_settings(self) -> None:
@@ -140,7 +116,8 @@ class MainWindow(QMainWindow):
         self.run_panel.load(s.run)
         self.view_panel.opacity.setValue(int(round(s.view.overlay_opacity * 100)))
         self.view_panel.set_value("upsampler", s.view.original_upsampler)
-        self.actions_["export_masks"].setChecked(s.files.export_masks)
+        # one setting; a batch left half-way keeps its own, so its photos all get the same files
+        self.set_export_masks(self.batch_panel.queue.masks if self.batch_panel.pending else s.files.export_masks)
         self.actions_["light"].setChecked(s.view.theme == "light")
 
     def store_settings(self) -> None:
@@ -172,8 +149,9 @@ class MainWindow(QMainWindow):
         self.openFailed.emit(message)
 
     def _photo_opened(self, value) -> None:
-        path, loaded, lr, bicubic = value
+        path, loaded, lr, bicubic, cover = value
         self.photo, self.photo_path, self._shown = loaded, path, Photo(lr, bicubic)
+        self.viewer.set_transparency(cover)
         w, h = loaded.size
         self.history.clear()  # run numbers count this photo's runs
         self._live = None
@@ -230,8 +208,7 @@ class MainWindow(QMainWindow):
             return
         path = self.run_panel.find_model(self.settings.run.model)
         if path is None:
-            show_error(self, "No model is installed. Put a model (NAME.safetensors and NAME.json) into "
-                             "the models folder, or pick a model file.", title="No model")
+            show_error(self, NO_MODEL, title="No model")
             return
         if self.run_panel.random_seed.isChecked():
             self.run_panel.seed.setValue(random.randrange(2**31 - 1))
@@ -332,7 +309,8 @@ class MainWindow(QMainWindow):
         self._update_view()
 
     def _update_scrubber(self) -> None:
-        run = self.history.by_key(self.view_panel.value("right"))
+        self._scrubbed = self.view_panel.value("right")
+        run = self.history.by_key(self._scrubbed)
         # a tiled run's frames are whole-photo frames too: one per step, every tile at that step
         labels = [f"Step {f.index + 1}/{f.total}" for f in run.frames] if run is not None else []
         self.scrubber.set_frames(labels)
@@ -348,6 +326,8 @@ class MainWindow(QMainWindow):
         if self.photo is None:
             self.viewer.set_images(None, None, "", "")
             return
+        if self.view_panel.value("right") != self._scrubbed:  # the scrubber follows the run shown
+            self._update_scrubber()
         choices = self._choices()
         if self._worker is not None:
             self._worker.show_noisy(choices.state == "noisy")
@@ -366,17 +346,15 @@ class MainWindow(QMainWindow):
         self.viewer.set_overlay(overlay, self.view_panel.opacity.value() / 100, scene.layer)
         # read after the overlay: a live frame's shares are exact once its class ids are made
         shares_of = scene.shares_of
-        self.legend.set_shares(getattr(shares_of, "shares", None), getattr(shares_of, "shares_estimated", False))
-
-    def _update_coords(self, pt) -> None:
-        self.coords_label.setText("" if pt is None else f"x {int(pt.x())}, y {int(pt.y())}")
-
-    def _update_zoom(self, zoom: float) -> None:
-        self.zoom_label.setText(f"Zoom {zoom * 100:.0f} %")
+        self.legend.set_shares(getattr(shares_of, "shares", None), getattr(shares_of, "shares_estimated", False),
+                               getattr(shares_of, "shares_note", ""))
 
     # ---- export --------------------------------------------------------------------
     def set_export_masks(self, on: bool) -> None:
+        """File > Export class masks too and the batch's Class masks box: one setting."""
         self.settings.files.export_masks = bool(on)
+        self.actions_["export_masks"].setChecked(bool(on))
+        self.batch_panel.masks_box.setChecked(bool(on))
 
     def current_run(self) -> Optional[RunOutput]:
         return self.history.by_key(self.view_panel.value("right")) or self.history.newest
@@ -405,6 +383,9 @@ class MainWindow(QMainWindow):
         show_about(self)
 
     def closeEvent(self, event) -> None:
+        if not self.quiet_close and not ask_stop_and_quit(self, self.running, self.batch_panel.running):
+            event.ignore()
+            return
         self.store_settings()
         self.flip_keys.remove()
         self.batch_panel.shutdown()

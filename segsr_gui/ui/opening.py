@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Optional
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QMenu, QWidget
@@ -20,8 +21,20 @@ SCALE = 4
 OPEN_FILTER = "Photos (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp *.gif);;All files (*)"
 
 
+def transparency_cover(alpha) -> Optional[QImage]:
+    """An Alpha8 QImage, 255 where the photo is transparent; None for an opaque photo."""
+    if alpha is None or alpha.min() >= 1.0:
+        return None
+    h, w = alpha.shape
+    cover = QImage(w, h, QImage.Format.Format_Alpha8)
+    rows = np.frombuffer(cover.bits(), np.uint8).reshape(h, cover.bytesPerLine())
+    rows[:, :w] = np.rint(255 * (1 - np.clip(alpha, 0, 1))).astype(np.uint8)
+    return cover
+
+
 def open_photo(path: Path):
-    """Worker side: (path, LoadedImage, the photo as a QImage, its bicubic x4 preview)."""
+    """Worker side: (path, LoadedImage, the photo as a QImage, its bicubic x4 preview, its
+    transparency cover or None)."""
     from PIL import Image
 
     from segsr_gui.io.read import load_image
@@ -30,7 +43,7 @@ def open_photo(path: Path):
     lr8 = to_uint8(loaded.rgb)
     w, h = loaded.size
     bicubic = resize_rgb(lr8, preview_size(w * SCALE, h * SCALE), Image.BICUBIC)
-    return path, loaded, rgb_to_qimage(lr8), rgb_to_qimage(bicubic)
+    return path, loaded, rgb_to_qimage(lr8), rgb_to_qimage(bicubic), transparency_cover(loaded.alpha)
 
 
 class PastedImages:

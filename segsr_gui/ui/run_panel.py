@@ -8,7 +8,9 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QPushButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
+from segsr_gui.app.model_info import describe
 from segsr_gui.engine.inference.pipeline import MIN_TILE
+from segsr_gui.ui.model_picker import set_description, show_descriptions
 from segsr_gui.ui.settings import RunSettings
 from segsr_gui.ui.strength_control import StrengthControl
 
@@ -50,8 +52,8 @@ class RunPanel(QWidget):
     def __init__(self, models: list[tuple[str, Path]], parent=None):
         super().__init__(parent)
         self.model = QComboBox()
-        self.model.setToolTip("Which trained model restores the photo.\n"
-                              "segsr-x4 also finds sky, road, buildings\u2026; srdm-only-x4 restores only.")
+        self.model.setToolTip("Which trained model restores the photo (the list says what each one does).")
+        show_descriptions(self.model)
         self.model.setPlaceholderText("No model installed")
         self.set_models(models)
         self.steps = QSpinBox(minimum=0, maximum=50)
@@ -112,6 +114,7 @@ class RunPanel(QWidget):
         self.model.clear()
         for name, path in models:
             self.model.addItem(name, str(path))
+            set_description(self.model, self.model.count() - 1, describe(path))
         if current:
             self.select_model(current)
 
@@ -123,6 +126,7 @@ class RunPanel(QWidget):
                 return
         if spec.endswith(".safetensors"):
             self.model.addItem(Path(spec).stem, spec)
+            set_description(self.model, self.model.count() - 1, describe(spec))
             self.model.setCurrentIndex(self.model.count() - 1)
 
     def model_spec(self) -> str:

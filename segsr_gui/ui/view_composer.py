@@ -66,11 +66,12 @@ class ViewComposer:
         if run is None:
             return None, None, None, "", True
         label = f"Restored (run {run.id})" if len(runs) > 1 else "Restored"
-        frame_i = choices.step if key == choices.right else len(run.frames) - 1
-        last = frame_i >= len(run.frames) - 1
+        last_i = len(run.frames) - 1
+        frame_i = min(choices.step, last_i) if key == choices.right else last_i
+        last = frame_i >= last_i
         frame = run.frames[frame_i] if run.frames else None
         if state == "noisy" and frame is not None and frame.noisy_image() is not None:
-            return frame.noisy_image(), frame.classes, frame, label + f" \u00b7 noisy x\u209c step {frame_i + 1}", True
+            return frame.noisy_image(), frame.classes, frame, label + f" \u00b7 noisy in-between, step {frame_i + 1}", True
         if last or frame is None:
             return run.image, run.classes, run, label, True
         return frame.image, frame.classes, frame, label + f" \u00b7 step {frame.index + 1}", True
@@ -110,7 +111,7 @@ class ViewComposer:
         if f.tiles > 1:
             label += f", tile {f.tile_index + 1}/{f.tiles}"
         if state == "noisy" and noisy is None:  # a tiled run records x_t only while it is shown
-            label += " \u00b7 noisy state from the next tile on"
+            label += " \u00b7 noisy in-between image from the next tile on"
         return right, f.classes, f, label
 
     @staticmethod

@@ -8,7 +8,11 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QSlid
 LAYERS = (("No colours", "photo"), ("Colour by class", "overlay"), ("Class colours only", "mask"))
 COMPARES = (("Split slider", "split"), ("Side by side", "side"), ("Difference", "difference"),
             ("Off (restored only)", "off"))
-STATES = (("Restored photo", "estimate"), ("Noisy working state (x\u209c)", "noisy"), ("Photo before", "before"))
+STATES = (("Restored photo", "estimate"), ("Noisy in-between image", "noisy"), ("Photo before", "before"))
+STATE_TIPS = {"estimate": "The model's best guess of the restored photo at this step.",
+              "noisy": "What the model is still working on: the photo with the noise it has not removed "
+                       "yet. It gets cleaner with every step; the last step has none left.",
+              "before": "The photo before restoring, enlarged (its classes can still be coloured over it)."}
 LAYER_TIP = "Colour the photo by what the model recognises (sky, road, \u2026)."
 
 
@@ -32,9 +36,9 @@ class ViewPanel(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.state = _combo(STATES, "What the right side shows at each step: the model's current best guess "
-                                    "of the restored photo, the noisy state it is refining, or the photo "
-                                    "before (enlarged; its classes can still be overlaid).")
+        self.state = _combo(STATES, "What the right side shows at each step (point at an entry for more).")
+        for i, (_, key) in enumerate(STATES):
+            self.state.setItemData(i, STATE_TIPS[key], Qt.ItemDataRole.ToolTipRole)
         self.layer = _combo(LAYERS, LAYER_TIP)
         self.opacity = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=100, value=45)
         self.opacity.setToolTip("How strongly the class colours cover the photo.")

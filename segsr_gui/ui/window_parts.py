@@ -32,13 +32,16 @@ def add_dock(window: QMainWindow, title: str, widget: QWidget, name: str,
     return dock
 
 
-def status_widgets(window: QMainWindow, progress: QWidget) -> tuple[QLabel, QLabel]:
-    """(coordinates label, zoom label), placed with ``progress`` at the status bar's right."""
+def status_widgets(window: QMainWindow, progress: QWidget, viewer) -> tuple[QLabel, QLabel]:
+    """(coordinates label, zoom label), placed with ``progress`` at the status bar's right and
+    following ``viewer``'s cursor and zoom."""
     zoom, coords = QLabel(""), QLabel("")
     coords.setMinimumWidth(150)
     progress.setFixedWidth(PROGRESS_WIDTH)
     for widget in (coords, zoom, progress):
         window.statusBar().addPermanentWidget(widget)
+    viewer.cursorMoved.connect(lambda pt: coords.setText("" if pt is None else f"x {int(pt.x())}, y {int(pt.y())}"))
+    viewer.zoomChanged.connect(lambda z: zoom.setText(f"Zoom {z * 100:.0f} %"))
     return coords, zoom
 
 
