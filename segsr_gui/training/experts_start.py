@@ -21,6 +21,7 @@ from safetensors.torch import load_file
 from segsr_gui.training.restorer import pretrained_summary
 
 TONE_SIGMA = 16.0  # HR pixels; chosen on the old-photo checks (docs/experts.md)
+LATTICE_SIGMA = 4.0  # LR pixels (nets/lattice.py)
 
 
 def expert_provenance(weights, architecture: str, licence_file: str) -> dict:
@@ -46,7 +47,7 @@ def build_experts_model(base, out_path, damage_weights, pretrained_dir="pretrain
     config = ModelConfig.from_dict({
         **base_config, "restorer": "span", "clean_expert": "x4plus", "damage_estimator": True,
         "auto_strength": [record["thresholds"]["low"], record["thresholds"]["high"]],
-        "tone_sigma": tone_sigma, "refine_image": False, "colour_sigma": 0.0,
+        "tone_sigma": tone_sigma, "lattice_sigma": LATTICE_SIGMA, "refine_image": False, "colour_sigma": 0.0,
         "bridge": base_config["bridge"] if bridge is None else bridge})
     model = SegSRModel(config)
     own = model.state_dict()
@@ -75,5 +76,5 @@ def build_experts_model(base, out_path, damage_weights, pretrained_dir="pretrain
                       "config": x4plus_config,
                       "installed_by": "segsr import-pretrained --only x4plus (packaging/setup.sh runs it)"},
         strength={"default": "auto", "auto_thresholds": list(config.auto_strength),
-                  "tone_sigma_hr_px": tone_sigma},
+                  "tone_sigma_hr_px": tone_sigma, "lattice_sigma_lr_px": LATTICE_SIGMA},
         **extra)

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from segsr_gui.engine.nets.damage import DamageEstimator, strength_from_damage
+from segsr_gui.engine.nets.lattice import remove_lattice
 from segsr_gui.engine.nets.span import SPAN
 from segsr_gui.engine.nets.bridge import DualModalityBridge
 from segsr_gui.engine.nets import SegDM, SRDM
@@ -55,6 +56,8 @@ class ModelConfig:
             attaches them (``attach_clean_expert``), checking the sha256 the manifest records.
         damage_estimator: the model carries ``nets/damage.py`` for Auto strength;
             auto_strength: its (low, high) thresholds, chosen on validation.
+        lattice_sigma: LR pixels; the blended first estimate loses the 4-pixel lattice the
+            experts' upsamplers leave (``nets/lattice.py``; 0 = off).
         tone_sigma: HR pixels; the blended first estimate takes its band below this from the
             bicubic-enlarged photo, so no expert shifts the photo's tones (0 = off).
         refine_image: False = the chain's image estimate is the first estimate at every step
@@ -89,6 +92,7 @@ class ModelConfig:
     clean_expert: str = ""
     damage_estimator: bool = False
     auto_strength: tuple = (0.0, 1.0)
+    lattice_sigma: float = 0.0
     tone_sigma: float = 0.0
     refine_image: bool = True
 
@@ -210,7 +214,10 @@ class SegSRModel(nn.Module):
                 out = (1 - strength) * self.restorer(lr01).float()
             if strength > 0:
                 out = out + strength * self.clean_expert(lr01).float()
-        y = (out * 2 - 1).clamp(-1, 1)
+        y = out * 2 - 1
+        if c.lattice_sigma > 0:
+            y = remove_lattice(y, c.lattice_sigma, c.scale)
+        y = y.clamp(-1, 1)
         if c.tone_sigma > 0:
             y = keep_low_frequencies(y, bicubic_up(lr, c.scale), c.tone_sigma)
         return y
