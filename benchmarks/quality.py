@@ -146,7 +146,8 @@ def parse_args(argv):
     ap.add_argument("--peer-everywhere", action="store_true", help="run Real-ESRGAN on every set (slow)")
     ap.add_argument("--no-peers", action="store_true", help="bicubic and the models only")
     ap.add_argument("--rows", nargs="+", help="only these rows: bicubic span srmd realesrgan srdm-only-x4 "
-                    "segsr-x4 old (e.g. the peers alone, to fill runs/peer_cache ahead of a run)")
+                    "segsr-x4 (Auto), segsr-x4@0, segsr-x4@1 (strength 0 / 1), old (e.g. the peers alone, to "
+                    "fill runs/peer_cache ahead of a run)")
     ap.add_argument("--no-noref", action="store_true", help="skip the real photos' NIQE/BRISQUE table")
     ap.add_argument("--precision", default="auto", help="the nets' precision (auto: as the app runs)")
     ap.add_argument("--out", default=result_path("quality"))

@@ -89,7 +89,7 @@ class ModelOutput:
     step_class_maps: list = field(default_factory=list)
 
 
-def model_row(key: str, spec, label: str, precision: str) -> Row:
+def model_row(key: str, spec, label: str, precision: str, strength: Optional[float] = None) -> Row:
     """A model through the app's pipeline: untiled up to 512 LR px a side (as the SR sets),
     tiles chosen from free memory beyond (the larger real photos)."""
     from segsr_gui.engine.inference.drain import drain
@@ -101,6 +101,7 @@ def model_row(key: str, spec, label: str, precision: str) -> Row:
     model = loaded.model
     manifest = {k: loaded.manifest.get(k) for k in ("name", "sha256", "steps", "noise_scale")}
     manifest["restorer"] = getattr(model, "restorer", None) is not None
+    manifest["strength"] = "auto" if strength is None else strength
 
     def run(lr: np.ndarray) -> ModelOutput:
         h, w = (model.config.scale * n for n in lr.shape[:2])
@@ -111,7 +112,7 @@ def model_row(key: str, spec, label: str, precision: str) -> Row:
                 maps.append(class_ids(progress.step.s0_hat[0, :, :h, :w].float().numpy()))
 
         result = drain(iter_upscale(lr, model, seed=0, tile=0 if max(lr.shape[:2]) <= 512 else None,
-                                    precision=precision), keep)
+                                    precision=precision, strength=strength), keep)
         return ModelOutput(result.image, result.class_map, maps)
 
     return Row(key, label, run, segmenting=model.has_segmentation, manifest=manifest)
@@ -141,14 +142,19 @@ def peer_rows(assets: Path, threads: int, peer_everywhere: bool, span: Path) -> 
 def build_rows(args) -> list[Row]:
     """bicubic, the peers, the ablation, full SegSR; with ``--old-models``, today's pair too (those
     run on the real photos only); ``--rows`` keeps some of them (bicubic always)."""
-    wanted = set(args.rows or ["bicubic", "span", "srmd", "realesrgan", "srdm-only-x4", "segsr-x4", "old"])
+    wanted = set(args.rows or ["bicubic", "span", "srmd", "realesrgan", "segsr-x4@0", "segsr-x4@1", "segsr-x4",
+                               "old"])
     rows = [Row("bicubic", "Bicubic (Pillow)", bicubic_up)]
     if not args.no_peers and wanted & {"span", "srmd", "realesrgan"}:
         rows += peer_rows(Path(args.assets), torch.get_num_threads(), args.peer_everywhere, Path(args.span))
     names = {"srdm-only-x4": "SRDM-only ablation", "segsr-x4": "SegSR (full)"}
     for name, label in names.items():
         if name in wanted:
-            rows.append(model_row(name, name, f"{label} [{name}]", args.precision))
+            rows.append(model_row(name, name, f"{label}, Auto strength (the default) [{name}]", args.precision))
+        for strength in (0, 1):  # the two experts, each alone
+            if f"{name}@{strength}" in wanted:
+                rows.append(model_row(f"{name}@{strength}", name, f"{label}, strength {strength} [{name}]",
+                                      args.precision, float(strength)))
     if args.old_models and "old" in wanted:
         for name, label in names.items():
             path = Path(args.old_models) / f"{name}.safetensors"

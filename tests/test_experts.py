@@ -298,3 +298,26 @@ def test_lattice_removal_takes_out_a_4_pixel_pattern_and_keeps_the_photo():
     assert grid_peak(latticed) > 10 and grid_peak(cleaned) < 1.5
     kept = remove_lattice(as_tensor(photo), 4.0)[0].permute(1, 2, 0).numpy()
     assert np.abs(kept - photo).mean() < 0.5 / 255
+
+
+def test_tiled_runs_compute_the_experts_once_per_pixel_and_agree_with_untiled():
+    model = _two_expert_model(tone_sigma=8.0)
+    seen = []
+    clean = model.clean_expert
+    model.attach_clean_expert(_Counting(clean, seen))
+    rgb = np.random.default_rng(7).random((320, 336, 3)).astype(np.float32)
+    whole = upscale(rgb, model, strength=0.5, tile=0, precision="fp32", steps=1).image
+    seen.clear()
+    tiled = upscale(rgb, model, strength=0.5, tile=304, precision="fp32", steps=1)
+    assert np.abs(tiled.image - whole).max() < 2 / 255
+    assert sum(seen) <= 1.5 * 320 * 336  # the pieces plus their context rings, not the tiles' overlaps
+
+
+class _Counting(torch.nn.Module):
+    def __init__(self, net, seen):
+        super().__init__()
+        self.net, self.seen = net, seen
+
+    def forward(self, x):
+        self.seen.append(x.shape[-2] * x.shape[-1])
+        return self.net(x)

@@ -200,6 +200,11 @@ class SegSRModel(nn.Module):
         """The chain's start ``y`` (B, 3, sH, sW) in [-1, 1] from the LR image (B, 3, H, W) in
         [-1, 1]: the experts' output blended by ``strength`` (0 = the restorer alone), so the
         first preview already has their quality, or bicubic for a model without a restorer."""
+        return self.finish_estimate(self.expert_blend(lr, strength, precision), lr)
+
+    def expert_blend(self, lr: torch.Tensor, strength: float = 0.0, precision: str = "fp32") -> torch.Tensor:
+        """The experts' outputs blended by ``strength``, in [-1, 1] scale, not clamped (what
+        ``finish_estimate`` turns into the first estimate); bicubic without a restorer."""
         c = self.config
         if self.restorer is None:
             return bicubic_up(lr, c.scale)
@@ -214,7 +219,13 @@ class SegSRModel(nn.Module):
                 out = (1 - strength) * self.restorer(lr01).float()
             if strength > 0:
                 out = out + strength * self.clean_expert(lr01).float()
-        y = out * 2 - 1
+        return out * 2 - 1
+
+    def finish_estimate(self, y: torch.Tensor, lr: torch.Tensor) -> torch.Tensor:
+        """The lattice removed, clamped, the photo's tones kept (``lr``: the LR photo of ``y``)."""
+        c = self.config
+        if self.restorer is None:
+            return y
         if c.lattice_sigma > 0:
             y = remove_lattice(y, c.lattice_sigma, c.scale)
         y = y.clamp(-1, 1)

@@ -1,0 +1,97 @@
+"""Blind comparison sheets: the same crop from every method, shuffled, labelled by letters only.
+
+    python benchmarks/old_photos.py            # first: writes every method's output
+    python benchmarks/blind_sheet.py [--out runs/blind] [--crops-per-photo 2] [--size 192]
+
+For each photo, ``--crops-per-photo`` crops of ``--size`` output pixels are cut where the photo
+has detail (the bicubic output's local contrast above its median, positions drawn with a fixed
+seed); each sheet shows one crop from every method in a shuffled order, enlarged 2x with nearest
+neighbour, under the letters A, B, C... The key (which letter is which method) goes to
+``OUT/key.json``, apart from the sheets, so a viewer who never opens it ranks them blind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from common import RUNS
+
+OUTPUTS = RUNS / "old-photos"
+METHODS = {
+    "bicubic": "bicubic",
+    "SPAN x4 as shipped": "SPAN_x4_as_shipped",
+    "realesr-general-x4v3": "realesr-general-x4v3_(ncnn)",
+    "Real-ESRGAN x4plus": "Real-ESRGAN_x4plus_(ncnn)",
+    "ours (Auto)": "segsr-x4,_Auto_(the_default)",
+}
+PHOTOS = ["old_a", "old_b", "old_c", "old_scratch_a", "0014", "wolf_gray"]
+
+
+def crop_boxes(image: np.ndarray, count: int, size: int, rng: np.random.Generator) -> list[tuple[int, int]]:
+    """``count`` top-left corners of crops with detail, not overlapping much."""
+    gray = image.mean(axis=2)
+    h, w = gray.shape
+    candidates = [(t, l) for t in range(0, h - size + 1, size // 2) for l in range(0, w - size + 1, size // 2)]
+    contrast = np.array([gray[t:t + size, l:l + size].std() for t, l in candidates])
+    rich = [c for c, v in zip(candidates, contrast) if v >= np.median(contrast)]
+    picked: list[tuple[int, int]] = []
+    for i in rng.permutation(len(rich)):
+        t, l = rich[i]
+        if all(abs(t - a) >= size or abs(l - b) >= size for a, b in picked):
+            picked.append((t, l))
+        if len(picked) == count:
+            break
+    return picked
+
+
+def sheet(crops: list[np.ndarray], letters: str, scale: int = 2) -> Image.Image:
+    side = crops[0].shape[0] * scale
+    out = Image.new("RGB", ((side + 8) * len(crops), side + 28), (32, 32, 32))
+    draw = ImageDraw.Draw(out)
+    for i, (crop, letter) in enumerate(zip(crops, letters)):
+        tile = Image.fromarray(crop).resize((side, side), Image.NEAREST)
+        out.paste(tile, (i * (side + 8), 24))
+        draw.text((i * (side + 8) + side // 2 - 4, 5), letter, fill=(240, 240, 240))
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=str(RUNS / "blind"))
+    ap.add_argument("--crops-per-photo", type=int, default=2)
+    ap.add_argument("--size", type=int, default=192, help="crop side in output pixels")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(args.seed)
+    key, number = {}, 0
+    for photo in PHOTOS:
+        paths = {label: OUTPUTS / folder / f"{photo}.png" for label, folder in METHODS.items()}
+        missing = [str(p) for p in paths.values() if not p.is_file()]
+        if missing:
+            print(f"{photo}: left out, {missing[0]} missing (run benchmarks/old_photos.py)", file=sys.stderr)
+            continue
+        images = {label: np.asarray(Image.open(p).convert("RGB")) for label, p in paths.items()}
+        for top, left in crop_boxes(images["bicubic"], args.crops_per_photo, args.size, rng):
+            number += 1
+            order = list(rng.permutation(len(METHODS)))
+            labels = [list(METHODS)[i] for i in order]
+            letters = "ABCDEFGH"[:len(labels)]
+            crops = [images[label][top:top + args.size, left:left + args.size] for label in labels]
+            sheet(crops, letters).save(out / f"sheet_{number:02d}.png")
+            key[f"sheet_{number:02d}"] = {"photo": photo, "box": [top, left, args.size],
+                                          "letters": dict(zip(letters, labels))}
+    (out / "key.json").write_text(json.dumps(key, indent=1))
+    print(f"{number} sheets in {out}; the key is {out / 'key.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
