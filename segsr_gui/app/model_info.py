@@ -7,6 +7,26 @@ import json
 from pathlib import Path
 
 
+def _config(weights: str | Path) -> dict:
+    try:
+        manifest = json.loads(Path(weights).with_suffix(".json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    config = manifest.get("config") if isinstance(manifest, dict) else None
+    return config if isinstance(config, dict) else {}
+
+
+def refines_image(weights: str | Path) -> bool:
+    """Whether the model's diffusion changes the image (so the colour fix means something);
+    the shipped models keep the experts' image and refine only the classes."""
+    return bool(_config(weights).get("refine_image", True))
+
+
+def has_strength(weights: str | Path) -> bool:
+    """Whether the model has two experts to blend (the restoration strength)."""
+    return bool(_config(weights).get("clean_expert"))
+
+
 def describe(weights: str | Path) -> str:
     """One line: the manifest's ``description`` when it has one, else what its fields say
     (whether it finds classes, its steps); empty when there is no readable manifest."""

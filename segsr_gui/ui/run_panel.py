@@ -8,7 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QPushButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
-from segsr_gui.app.model_info import describe
+from segsr_gui.app.model_info import describe, has_strength, refines_image
 from segsr_gui.engine.inference.pipeline import MIN_TILE
 from segsr_gui.ui.model_picker import set_description, show_descriptions
 from segsr_gui.ui.settings import RunSettings
@@ -71,6 +71,7 @@ class RunPanel(QWidget):
             self.colours.addItem(label, value)
         self.colours.setToolTip("Keep: brightness and colour stay as in the photo and only detail is added.\n"
                                 "The models learnt street scenes; on other photos they can shift colours.")
+        self.model.currentIndexChanged.connect(self._fit_model)
         self.mirror = QCheckBox("Also restore the mirror image (2\u00d7 slower)")
         self.mirror.setToolTip("Restores the photo and its left-right mirror and averages the two.\n"
                                "Class maps get cleaner (about 2 mIoU points on CamVid validation);\n"
@@ -183,3 +184,18 @@ class RunPanel(QWidget):
         for w in (self.model, self.strength, self.steps, self.seed, self.random_seed, self.colours, self.mirror,
                   self.tile, self.device, self.preview_every):
             w.setEnabled(not running and (w is not self.seed or not self.random_seed.isChecked()))
+        if not running:
+            self._fit_model()
+
+    def _fit_model(self, *_) -> None:
+        """Only what the chosen model uses is enabled: the strength needs two experts, the
+        colour fix a diffusion that changes the image (the shipped models keep the experts')."""
+        path = self.model_path()
+        if path is None:
+            return
+        self.strength.setEnabled(has_strength(path))
+        refines = refines_image(path)
+        self.colours.setEnabled(refines)
+        self.colours.setToolTip("Keep: brightness and colour stay as in the photo and only detail is added."
+                                if refines else "This model keeps the photo's tones by itself: its image is "
+                                "the experts' blend with the photo's own brightness and colour.")
