@@ -8,6 +8,11 @@ has detail (the bicubic output's local contrast above its median, positions draw
 seed); each sheet shows one crop from every method in a shuffled order, enlarged 2x with nearest
 neighbour, under the letters A, B, C... The key (which letter is which method) goes to
 ``OUT/key.json``, apart from the sheets, so a viewer who never opens it ranks them blind.
+
+    python benchmarks/blind_sheet.py --score RANKS.json [--viewer NAME]
+
+reads a viewer's ranking (``{"sheet_01": "CAEBD", ...}``, best first) against the key and
+writes the mean rank and first places of each method to ``benchmarks/results/blind_ranking``.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from common import RUNS
+from common import RUNS, result_path
 
 OUTPUTS = RUNS / "old-photos"
 METHODS = {
@@ -61,14 +66,43 @@ def sheet(crops: list[np.ndarray], letters: str, scale: int = 2) -> Image.Image:
     return out
 
 
+def score(ranks_file: Path, key_file: Path, viewer: str, out: str) -> None:
+    ranks, key = json.loads(ranks_file.read_text()), json.loads(key_file.read_text())
+    places: dict[str, list[int]] = {label: [] for label in METHODS}
+    for sheet_name, order in ranks.items():
+        letters = key[sheet_name]["letters"]
+        if sorted(order) != sorted(letters):
+            raise SystemExit(f"{sheet_name}: the ranking {order!r} must use each of {''.join(letters)} once")
+        for place, letter in enumerate(order, start=1):
+            places[letters[letter]].append(place)
+    table = {label: {"mean_rank": float(np.mean(p)), "first": p.count(1), "sheets": len(p)}
+             for label, p in places.items() if p}
+    report = {"viewer": viewer, "sheets": len(ranks), "photos": sorted({key[s]["photo"] for s in ranks}),
+              "methods": table, "ranks": ranks}
+    Path(out + ".json").write_text(json.dumps(report, indent=1))
+    lines = [f"# Blind ranking of {len(ranks)} crops ({viewer})", "",
+             f"Photos: {', '.join(report['photos'])}; sheets and key from `benchmarks/blind_sheet.py`, ranked "
+             "without the key (1 = best).", "", f"| method | mean rank (1-{len(METHODS)}) | ranked first |", "|---|---|---|"]
+    for label, row in sorted(table.items(), key=lambda kv: kv[1]["mean_rank"]):
+        lines.append(f"| {label} | {row['mean_rank']:.2f} | {row['first']} of {row['sheets']} |")
+    Path(out + ".md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(RUNS / "blind"))
+    ap.add_argument("--score", type=Path, help="a viewer's ranking JSON: score it against OUT/key.json")
+    ap.add_argument("--viewer", default="a viewer who did not see the key")
+    ap.add_argument("--result", default=result_path("blind_ranking"))
     ap.add_argument("--crops-per-photo", type=int, default=2)
     ap.add_argument("--size", type=int, default=192, help="crop side in output pixels")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
     out = Path(args.out)
+    if args.score:
+        score(args.score, out / "key.json", args.viewer, args.result)
+        return 0
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(args.seed)
     key, number = {}, 0

@@ -125,7 +125,9 @@ def test_setup_script_sets_up_once_then_starts_quietly(tmp_path):
     fakes = {"python": 'echo "python $*" >> "$CALLS"\n'
                        'case "$*" in *"pip install"*) for i in $(seq 80); do echo "SetuptoolsDeprecationWarning $i" >&2;'
                        ' done;; esac\n',
-             "segsr-gui": 'echo "gui $*" >> "$CALLS"\n'}
+             "segsr-gui": 'echo "gui $*" >> "$CALLS"\n',
+             # the clean expert's import (its real run downloads 45 MB): it leaves the file behind
+             "segsr": 'echo "segsr $*" >> "$CALLS"\nmkdir -p pretrained && touch pretrained/realesrgan_x4plus.safetensors\n'}
     for name, body in fakes.items():
         (bin_ / name).write_text("#!/bin/sh\n" + body)
         (bin_ / name).chmod(0o755)
@@ -142,7 +144,8 @@ def test_setup_script_sets_up_once_then_starts_quietly(tmp_path):
 
     lines, shown = setup("run", "old.png")
     assert sum("pip install" in line for line in lines) == 3 and lines[-1].startswith("gui old.png")
-    assert len(shown) == 1 and "setup.log" in shown[0]  # one line, no warnings
+    assert "segsr import-pretrained --only x4plus --out pretrained" in lines  # once, at set-up
+    assert len(shown) == 2 and "setup.log" in shown[0] and "clean expert" in shown[1]  # no warnings
     assert "SetuptoolsDeprecationWarning 80" in (repo / ".venv" / "setup.log").read_text()
     lines, shown = setup("run", "old.png")
     assert lines == ["gui old.png"] and shown == []  # set up already: straight to the app
