@@ -6,7 +6,8 @@ need none (``segsr_gui.training.photo_checks``) and by NIQE and BRISQUE.
 Rows: bicubic, SPAN x4 as shipped (the PyTorch port, fp32), realesr-general-x4v3 and
 Real-ESRGAN x4plus (both ncnn, 2 threads), and the model at strength 0 (the faithful expert),
 1 (the clean expert) and Auto (its default). Every output is saved under
-``runs/old-photos/ROW/PHOTO.png`` for ``blind_sheet.py``. Columns are means over the photos;
+``runs/old-photos/ROW/PHOTO.png`` for ``blind_sheet.py``; ``--reuse`` scores the saved outputs
+instead of making them again (the Auto row still estimates each photo's strength). Columns are means over the photos;
 the Auto row lists the strength it picked per photo. Needs ``python benchmarks/fetch.py``.
 """
 
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from common import DATA, RUNS, bicubic_up, header, header_line, result_path, to_uint8, write_report
 
@@ -43,6 +45,15 @@ def model_runner(model_spec: str, strength):
         result = upscale(lr, loaded.model, strength=strength)
         picked[name] = round(result.strength.value, 3)
         return result.image
+
+    def strength_only(lr: np.ndarray, name: str) -> None:
+        import torch
+
+        from segsr_gui.engine.inference.pipeline import resolve_strength
+        as_tensor = torch.from_numpy(lr.transpose(2, 0, 1).copy())[None] * 2 - 1
+        picked[name] = round(resolve_strength(loaded.model, as_tensor, strength).value, 3)
+
+    run.strength_only = strength_only
     return run, picked
 
 
@@ -79,7 +90,7 @@ def build_rows(args) -> dict:
     return rows, picked["Auto (the default)"]
 
 
-def score(rows, files, niqe_file: Path) -> dict:
+def score(rows, files, niqe_file: Path, reuse: bool = False) -> dict:
     from noref import brisque, niqe, set_default_niqe_params
     from segsr_gui.io.read import load_image
     from segsr_gui.training.photo_checks import photo_checks
@@ -89,16 +100,20 @@ def score(rows, files, niqe_file: Path) -> dict:
     for path in files:
         lr = load_image(path).rgb
         for label, run in rows.items():
-            start = time.perf_counter()
-            out = run(lr, path.stem)
-            table[label]["seconds"] += time.perf_counter() - start
+            saved = OUTPUTS / label.replace(" ", "_").replace("/", "-") / f"{path.stem}.png"
+            if reuse and saved.is_file():
+                out = np.asarray(Image.open(saved), np.float32) / 255
+                if label.endswith("Auto (the default)"):
+                    run.strength_only(lr, path.stem)
+            else:
+                start = time.perf_counter()
+                out = run(lr, path.stem)
+                table[label]["seconds"] += time.perf_counter() - start
+                saved.parent.mkdir(parents=True, exist_ok=True)
+                Image.fromarray(to_uint8(out)).save(saved)
             checks = photo_checks(out, lr)
             checks.update(niqe=niqe(out), brisque=brisque(out))
             table[label]["per_photo"][path.stem] = {k: round(float(v), 4) for k, v in checks.items()}
-            folder = OUTPUTS / label.replace(" ", "_").replace("/", "-")
-            folder.mkdir(parents=True, exist_ok=True)
-            from PIL import Image
-            Image.fromarray(to_uint8(out)).save(folder / f"{path.stem}.png")
             print(f"{path.stem} | {label} | " + " ".join(f"{k} {v:.2f}" for k, v in checks.items()), flush=True)
     for entry in table.values():
         entry["mean"] = {k: round(float(np.mean([p[k] for p in entry["per_photo"].values()])), 4) for k in CHECKS}
@@ -116,13 +131,13 @@ def render(report: dict) -> str:
              "at Y >= 234; grid = the high-passed Y spectrum at the 4- and 2-pixel periods against its "
              "neighbourhood, dB (worst photo in brackets).", "",
              "| method | NIQE | BRISQUE | LR consistency (dB) | tone shift | newly clipped | grid 4 px (dB) | "
-             "grid 2 px (dB) | worst grid | seconds |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "grid 2 px (dB) | worst grid |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for label, e in report["rows"].items():
         m = e["mean"]
         lines.append(f"| {label} | {m['niqe']:.2f} | {m['brisque']:.1f} | {m['lr_consistency']:.1f} | "
                      f"{m['tone_shift']:.2f} | {100 * m['newly_clipped']:.2f} % | {m['grid_peak_4']:.1f} | "
-                     f"{m['grid_peak_2']:.1f} | {e['worst']['grid_peak']:.1f} | {e['seconds']:.0f} |")
+                     f"{m['grid_peak_2']:.1f} | {e['worst']['grid_peak']:.1f} |")
     lines += ["", "Auto picked: " + ", ".join(f"{k} {100 * v:.0f} %" for k, v in report["auto_picked"].items()), ""]
     return "\n".join(lines)
 
@@ -133,6 +148,7 @@ def main(argv=None) -> int:
     ap.add_argument("--model", default="segsr-x4")
     ap.add_argument("--assets", default=str(RUNS / "bench-assets"), help="what benchmarks/fetch.py downloaded")
     ap.add_argument("--limit", type=int, default=0, help="only the first N photos (0 = all)")
+    ap.add_argument("--reuse", action="store_true", help="score the outputs saved by an earlier run")
     ap.add_argument("--out", default=result_path("old_photos"))
     args = ap.parse_args(argv)
     folder = Path(args.data) / "real_world"
@@ -140,7 +156,7 @@ def main(argv=None) -> int:
         raise SystemExit(f"{folder} missing: pass --data")
     files = photos(folder, args.limit)
     rows, auto_picked = build_rows(args)
-    table = score(rows, files, Path(args.assets) / "niqe_pris_params.npz")
+    table = score(rows, files, Path(args.assets) / "niqe_pris_params.npz", args.reuse)
     report = {**header(sys.argv), "folder": str(folder), "photos": [p.stem for p in files], "rows": table,
               "auto_picked": auto_picked}
     write_report(args.out, report, render)

@@ -1,5 +1,5 @@
-"""The README's one short table, from benchmarks/results/quality.json, quality_camvid.json
-and quality_noref.json (so every number in it comes from those runs).
+"""The README's one short table, from benchmarks/results/quality.json, quality_camvid.json and
+old_photos.json (so every number in it comes from those runs).
 
     python benchmarks/readme_table.py
 """
@@ -11,44 +11,38 @@ import sys
 
 from common import RESULTS
 
-ROWS = ["bicubic", "span", "srmd", "realesrgan", "srdm-only-x4", "segsr-x4"]
+# (label, key in quality*.json, row label in old_photos.json)
+ROWS = [
+    ("Bicubic", "bicubic", "bicubic"),
+    ("SPAN x4 as shipped", "span", "SPAN x4 as shipped"),
+    ("realesr-general-x4v3", None, "realesr-general-x4v3 (ncnn)"),
+    ("Real-ESRGAN x4plus", "realesrgan", "Real-ESRGAN x4plus (ncnn)"),
+    ("ours, strength 0 (faithful)", "segsr-x4@0", "segsr-x4, strength 0 (faithful expert)"),
+    ("ours, strength 1 (clean)", "segsr-x4@1", "segsr-x4, strength 1 (clean expert)"),
+    ("**ours, Auto (default)**", "segsr-x4", "segsr-x4, Auto (the default)"),
+]
 
 
-def psnr(report: dict, dataset: str, kind: str, key: str) -> str:
-    entry = report["results"].get(dataset, {}).get(kind, {}).get(key)
+def psnr(report: dict | None, dataset: str, kind: str, key: str | None) -> str:
+    entry = ((report or {}).get("results", {}).get(dataset, {}).get(kind, {}).get(key)) if key else None
     return f"{entry['psnr']:.2f}" if entry else "–"
 
 
-def niqe_brisque(report: dict, key: str) -> str:
-    scores = (report.get("noref") or {}).get("scores", {}).get(key)
-    if not scores:
-        return "– / –"
-    niqe = sum(s["niqe"] for s in scores.values()) / len(scores)
-    bq = [s["brisque"] for s in scores.values() if s.get("brisque") is not None]
-    return f"{niqe:.2f} / " + (f"{sum(bq) / len(bq):.1f}" if bq else "–")
-
-
-def miou(camvid: dict, key: str) -> str:
-    models = (camvid.get("segmentation") or {}).get("models", {})
-    entry = models.get(key, {}).get("realworld")
-    return f"{100 * entry['miou']:.1f}%" if entry else "–"
+def load(name: str) -> dict | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
 
 
 def main() -> int:
-    quality = json.loads((RESULTS / "quality.json").read_text())
-    camvid = json.loads((RESULTS / "quality_camvid.json").read_text())
-    noref = json.loads((RESULTS / "quality_noref.json").read_text())
-    labels = {**camvid["rows"], **quality["rows"]}
-    lines = ["| method | Set5, clean LR | Set5, damaged LR | CamVid test, damaged LR | CamVid test mIoU | "
-             "old photos NIQE / BRISQUE |", "|---|---|---|---|---|---|"]
-    for key in ROWS:
-        if key not in labels:
-            continue
-        lines.append(f"| {labels[key]} | {psnr(quality, 'Set5', 'bicubic', key)} | "
-                     f"{psnr(quality, 'Set5', 'realworld', key)} | {psnr(camvid, 'CamVid-test', 'realworld', key)} | "
-                     f"{miou(camvid, key)} | {niqe_brisque(noref, key)} |")
-    for key in (k for k in noref["rows"] if k.startswith("old:")):
-        lines.append(f"| {noref['rows'][key]} | – | – | – | – | {niqe_brisque(noref, key)} |")
+    quality, camvid, old = load("quality"), load("quality_camvid"), load("old_photos")
+    lines = ["| method | Set5 clean LR (dB) | CamVid damaged LR (dB) | old photos: NIQE | LR consistency (dB) | "
+             "tone shift | grid (dB) |", "|---|---|---|---|---|---|---|"]
+    for label, key, old_label in ROWS:
+        m = ((old or {}).get("rows", {}).get(old_label) or {}).get("mean")
+        olds = (f"{m['niqe']:.2f} | {m['lr_consistency']:.1f} | {m['tone_shift']:.2f} | "
+                f"{max(m['grid_peak_4'], m['grid_peak_2']):.1f}") if m else "– | – | – | –"
+        lines.append(f"| {label} | {psnr(quality, 'Set5', 'bicubic', key)} | "
+                     f"{psnr(camvid, 'CamVid-test', 'realworld', key)} | {olds} |")
     print("\n".join(lines))
     return 0
 

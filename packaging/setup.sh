@@ -51,5 +51,5 @@ case "$action" in
         # window test leaves for the event loop must not be processed between engine tests.
         export QT_QPA_PLATFORM=offscreen
         .venv/bin/python -m pytest -q --ignore-glob='tests/test_gui_*' "$@"
-        exec .venv/bin/python -m pytest -q tests/test_gui_app.py tests/test_gui_window.py tests/test_gui_worker.py tests/test_gui_batch.py "$@" ;;
+        exec .venv/bin/python -m pytest -q tests/test_gui_*.py "$@" ;;
 esac
