@@ -8,8 +8,9 @@ project's degradations (Real-ESRGAN's second-order pipeline, the old-photo flavo
 bank is made once (the degradations cost more than the training), then the net trains on
 it with flips. Validation is whole CamVid val frames and every fifth photo of ``--photos``
 (never trained on), with fixed seeds; the two thresholds of ``strength_from_damage`` are
-read off it: ``low`` at the 95th percentile of clean images' damage, ``high`` at the median
-of damaged ones.
+read off it (``thresholds``): the strength rises from 0 to 1 across the zone where clean and
+damaged validation images overlap, from the 95th percentile of the clean ones' damage to the
+5th percentile of the damaged ones'.
 
     python -m segsr_gui.training.damage --data ../shared/data --photos runs/wallpapers --out runs/damage
 """
@@ -107,6 +108,13 @@ def validation(data_root, photos: list[np.ndarray] = (), seed: int = 2000) -> di
     return out
 
 
+def thresholds(validation: dict) -> dict:
+    """(low, high) from the validation damage statistics (``record["validation"]``)."""
+    low = max(validation[k]["p95"] for k in validation if k.startswith("clean"))
+    high = min(validation[k]["p5"] for k in validation if not k.startswith("clean"))
+    return {"low": round(low, 4), "high": round(max(high, low + 0.05), 4)}
+
+
 @torch.no_grad()
 def damages(net: DamageEstimator, lrs: list[np.ndarray]) -> np.ndarray:
     return np.array([float(net.damage(torch.from_numpy(lr.transpose(2, 0, 1).copy())[None])[0]) for lr in lrs])
@@ -147,13 +155,11 @@ def train(data_root, out_dir, bank_size: int = 4000, iters: int = 3000, batch: i
             log(f"it {it + 1} loss {float(loss):.4f} ({time.time() - start:.0f} s)")
     net.eval()
     val = {kind: damages(net, lrs) for kind, lrs in validation(data_root, held_out).items()}
-    low = float(np.percentile(np.concatenate([val["clean"], val["clean_sharp"]]), 95))
-    high = float(max(low + 0.05, np.median(np.concatenate([val["realworld"], val["old_photo"]]))))
+    stats = {kind: {"mean": float(v.mean()), "p5": float(np.percentile(v, 5)),
+                    "p50": float(np.median(v)), "p95": float(np.percentile(v, 95))} for kind, v in val.items()}
     record = {
-        "thresholds": {"low": round(low, 4), "high": round(high, 4)},
-        "validation": {kind: {"mean": float(v.mean()), "p5": float(np.percentile(v, 5)),
-                              "p50": float(np.median(v)), "p95": float(np.percentile(v, 95))}
-                       for kind, v in val.items()},
+        "thresholds": thresholds(stats),
+        "validation": stats,
         "photos": {"folder": str(photos_dir or ""), "train": len(photos_train), "validation": len(held_out)},
         "bank": bank_size, "iterations": iters, "batch": batch, "seed": seed,
         "minutes": round((time.time() - start) / 60, 1), "threads": torch.get_num_threads(),

@@ -41,7 +41,11 @@ def build_experts_model(base, out_path, damage_weights, pretrained_dir="pretrain
     for path in (span, x4plus, Path(damage_weights)):
         if not path.is_file():
             raise FileNotFoundError(f"{path} is missing (segsr import-pretrained; training/damage.py)")
+    from segsr_gui.training.damage import thresholds
+
     record = json.loads(Path(damage_weights).with_suffix(".json").read_text())
+    # the thresholds follow from the recorded validation statistics by today's rule
+    record["thresholds"] = thresholds(record["validation"])
     loaded = load_model(base)
     base_config = loaded.model.config.to_dict()
     config = ModelConfig.from_dict({
