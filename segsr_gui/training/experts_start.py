@@ -66,8 +66,11 @@ def build_experts_model(base, out_path, damage_weights, pretrained_dir="pretrain
     extra = {k: loaded.manifest[k] for k in ("seg_encoder", "class_bias", "chain_val") if k in loaded.manifest}
     if not config.bridge:
         extra.pop("seg_encoder", None)
+    description = ("Two experts blended by the restoration strength (Auto), then the classes (11 street-scene "
+                   "classes) in a few steps" if config.bridge else
+                   "The same two experts and strength, no classes: faster")
     return save_model(
-        model, out_path, overwrite=overwrite,
+        model, out_path, overwrite=overwrite, description=description,
         training={"data": f"no training of the image side: SPAN and Real-ESRGAN x4plus as shipped; classes: "
                           f"{loaded.name}'s SegDM (sha256 {loaded.manifest['sha256'][:12]}: "
                           f"{loaded.manifest.get('training', {}).get('data', '')})",
