@@ -98,6 +98,7 @@ def main(argv=None) -> int:
     ap.add_argument("--crops-per-photo", type=int, default=2)
     ap.add_argument("--size", type=int, default=192, help="crop side in output pixels")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--photos", nargs="+", default=PHOTOS, help="stems of the photos in runs/old-photos/*/")
     args = ap.parse_args(argv)
     out = Path(args.out)
     if args.score:
@@ -106,7 +107,7 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(args.seed)
     key, number = {}, 0
-    for photo in PHOTOS:
+    for photo in args.photos:
         paths = {label: OUTPUTS / folder / f"{photo}.png" for label, folder in METHODS.items()}
         missing = [str(p) for p in paths.values() if not p.is_file()]
         if missing:
