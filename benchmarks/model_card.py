@@ -149,6 +149,7 @@ def main() -> int:
     lines += quality_lines(load(RESULTS / "quality.json"), load(RESULTS / "quality_camvid.json"))
     lines += old_photo_lines(load(RESULTS / "old_photos.json"))
     lines += blind_lines(load(RESULTS / "blind_ranking.json"))
+    lines += blind_lines(load(RESULTS / "blind_ranking_developer.json"))
     lines += speed_lines(load(RESULTS / "speed.json"), load(RESULTS / "expert_precision.json"))
     lines += LIMITS
     (ROOT / "models" / "MODEL_CARD.md").write_text("\n".join(lines))
