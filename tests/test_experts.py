@@ -321,3 +321,18 @@ class _Counting(torch.nn.Module):
     def forward(self, x):
         self.seen.append(x.shape[-2] * x.shape[-1])
         return self.net(x)
+
+
+def test_without_the_clean_expert_the_cli_says_what_to_run_and_strength_0_still_works(tmp_path, capsys,
+                                                                                       monkeypatch):
+    import segsr_gui.engine.nets.weights as weights
+
+    monkeypatch.setattr(weights, "pretrained_dirs", lambda: [tmp_path / "nothing-here"])
+    photo = tmp_path / "p.png"
+    Image.fromarray((np.random.default_rng(0).random((24, 24, 3)) * 255).astype(np.uint8)).save(photo)
+    assert main(["upscale", str(photo), "-o", str(tmp_path / "out"), "--strength", "1", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "import-pretrained --only x4plus" in err and "--strength 0" in err and "Traceback" not in err
+    assert not (tmp_path / "out" / "p_x4.png").exists()
+    assert main(["upscale", str(photo), "-o", str(tmp_path / "out"), "--strength", "0", "-q"]) == 0
+    assert (tmp_path / "out" / "p_x4.png").is_file()
