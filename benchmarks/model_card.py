@@ -92,14 +92,10 @@ def quality_lines(quality: dict, camvid: dict) -> list[str]:
 def old_photo_lines(old: dict) -> list[str]:
     if not old:
         return []
+    from old_photos import TABLE_HEAD, table_rows
+
     lines = [f"## Real old and low-quality photos, no original (`old_photos.py`, {len(old['photos'])} photos)", "",
-             "| method | NIQE | BRISQUE | LR consistency dB | tone shift | newly clipped | grid 4 / 2 px dB |",
-             "|---|---|---|---|---|---|---|"]
-    for label, e in old["rows"].items():
-        m = e["mean"]
-        lines.append(f"| {label} | {m['niqe']:.2f} | {m['brisque']:.1f} | {m['lr_consistency']:.1f} | "
-                     f"{m['tone_shift']:.2f} | {100 * m['newly_clipped']:.2f} % | {m['grid_peak_4']:.1f} / "
-                     f"{m['grid_peak_2']:.1f} |")
+             *TABLE_HEAD, *table_rows(old["rows"])]
     lines += ["", "Auto picked: " + ", ".join(f"{k} {100 * v:.0f} %" for k, v in old["auto_picked"].items()), ""]
     return lines
 

@@ -128,21 +128,28 @@ def score(rows, files, niqe_file: Path, reuse: bool = False) -> dict:
     return table
 
 
+def table_rows(rows: dict) -> list[str]:
+    """One Markdown row per method (means over the photos); also the model card's."""
+    lines = []
+    for label, e in rows.items():
+        m = e["mean"]
+        lines.append(f"| {label} | {m['niqe']:.2f} | {m['brisque']:.1f} | {m['lr_consistency']:.1f} | "
+                     f"{m['tone_shift']:.2f} | {100 * m['newly_clipped']:.2f} % | {m['grid_peak_4']:.1f} | "
+                     f"{m['grid_peak_2']:.1f} | {e['worst']['grid_peak']:.1f} |")
+    return lines
+
+
+TABLE_HEAD = ["| method | NIQE | BRISQUE | LR consistency (dB) | tone shift | newly clipped | grid 4 px (dB) | "
+              "grid 2 px (dB) | worst grid |", "|---|---|---|---|---|---|---|---|---|"]
+
+
 def render(report: dict) -> str:
     lines = ["# Old and low-quality photos, no original", "", header_line(report), "",
              f"Photos: {', '.join(report['photos'])} (`{report['folder']}`). Means over the photos; "
              "NIQE and BRISQUE lower is better; LR consistency = the output shrunk x4 (bicubic) against "
              "the input, PSNR-Y; tone shift = |mean Y change| of that, grey levels; clipped = new pixels "
              "at Y >= 234; grid = the high-passed Y spectrum at the 4- and 2-pixel periods against its "
-             "neighbourhood, dB (worst photo in brackets).", "",
-             "| method | NIQE | BRISQUE | LR consistency (dB) | tone shift | newly clipped | grid 4 px (dB) | "
-             "grid 2 px (dB) | worst grid |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for label, e in report["rows"].items():
-        m = e["mean"]
-        lines.append(f"| {label} | {m['niqe']:.2f} | {m['brisque']:.1f} | {m['lr_consistency']:.1f} | "
-                     f"{m['tone_shift']:.2f} | {100 * m['newly_clipped']:.2f} % | {m['grid_peak_4']:.1f} | "
-                     f"{m['grid_peak_2']:.1f} | {e['worst']['grid_peak']:.1f} |")
+             "neighbourhood, dB (worst photo in brackets).", "", *TABLE_HEAD, *table_rows(report["rows"])]
     lines += ["", "Auto picked: " + ", ".join(f"{k} {100 * v:.0f} %" for k, v in report["auto_picked"].items()), ""]
     return "\n".join(lines)
 

@@ -13,7 +13,6 @@ import torch.nn.functional as F
 
 from segsr_gui.engine.diffusion.sampler import StepResult, iter_sample
 from segsr_gui.engine.diffusion.schedule import ResShiftSchedule
-from segsr_gui.engine.nets.damage import strength_from_damage
 from segsr_gui.engine.inference.drain import drain
 from segsr_gui.engine.inference.tiling import Box, feather_weight, plan_tiles
 
@@ -111,8 +110,7 @@ def resolve_strength(model, lr: torch.Tensor, strength: Optional[float]) -> Stre
     if model.damage is None:
         return Strength(0.0, True)
     damage = model.damage_of(lr)
-    low, high = model.config.auto_strength
-    return Strength(strength_from_damage(damage, low, high), True, damage)
+    return Strength(model.strength_for(damage), True, damage)
 
 
 def available_memory() -> int:

@@ -192,9 +192,13 @@ class SegSRModel(nn.Module):
                 cells += n
         return total / cells
 
-    def auto_strength(self, lr: torch.Tensor) -> float:
+    def strength_for(self, damage: float) -> float:
+        """The strength Auto gives a photo of this ``damage`` (the model's thresholds)."""
         low, high = self.config.auto_strength
-        return strength_from_damage(self.damage_of(lr), low, high)
+        return strength_from_damage(damage, low, high)
+
+    def auto_strength(self, lr: torch.Tensor) -> float:
+        return self.strength_for(self.damage_of(lr))
 
     def first_estimate(self, lr: torch.Tensor, strength: float = 0.0, precision: str = "fp32") -> torch.Tensor:
         """The chain's start ``y`` (B, 3, sH, sW) in [-1, 1] from the LR image (B, 3, H, W) in
