@@ -1,10 +1,13 @@
 """The classes of the shipped models (CamVid, docs/design.md section 3) and their palette.
 
-Colours are the CamVid palette used by SegNet's CamVid release.
+Colours are the CamVid palette used by SegNet's CamVid release. Class 9 is CamVid's
+"pedestrian"; with the person prior it holds people of any size (portraits, groups), so it is
+called "person" (same id and colour, so older exports stay readable).
 """
 
 CAMVID_CLASSES = ["sky", "building", "pole", "road", "pavement", "tree", "sign/symbol",
-                  "fence", "car", "pedestrian", "bicyclist"]
+                  "fence", "car", "person", "bicyclist"]
+PERSON_ID = 9
 CAMVID_PALETTE = [(128, 128, 128), (128, 0, 0), (192, 192, 128), (128, 64, 128), (60, 40, 222),
                   (128, 128, 0), (192, 128, 128), (64, 64, 128), (64, 0, 128), (64, 64, 0),
                   (0, 128, 192)]

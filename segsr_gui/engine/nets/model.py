@@ -10,6 +10,7 @@ from torch import nn
 
 from segsr_gui.engine.nets.damage import DamageEstimator, strength_from_damage
 from segsr_gui.engine.nets.lattice import remove_lattice
+from segsr_gui.engine.nets.person_prior import person_probability
 from segsr_gui.engine.nets.span import SPAN
 from segsr_gui.engine.nets.bridge import DualModalityBridge
 from segsr_gui.engine.nets import SegDM, SRDM
@@ -62,6 +63,12 @@ class ModelConfig:
             bicubic-enlarged photo, so no expert shifts the photo's tones (0 = off).
         refine_image: False = the chain's image estimate is the first estimate at every step
             (an exact identity; SRDM is not run) while SegDM still refines the classes.
+        person_prior: "" = none; "selfie" = MediaPipe's selfie net (``nets/selfie.py``) marks
+            where people are, and its probability joins the class state at every step
+            (``person_prior.fuse_person``) as class ``person_class``. Like the clean expert its
+            weights are not in the model file (``segsr import-pretrained --only selfie``; the
+            loader attaches them, ``attach_person_prior``). person_window, person_merge: how the
+            photo is read (``person_prior.person_probability``).
         class_bias: per-class offsets added to the class logits the sampler yields (logit
             adjustment: -tau log(prior), chosen on validation by benchmarks/chain.py); () = none.
             The chain's own class state keeps the raw logits, so the image is unchanged.
@@ -95,6 +102,10 @@ class ModelConfig:
     lattice_sigma: float = 0.0
     tone_sigma: float = 0.0
     refine_image: bool = True
+    person_prior: str = ""
+    person_class: int = 9
+    person_window: int = 256
+    person_merge: str = "max"
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -138,6 +149,8 @@ class SegSRModel(nn.Module):
         # a plain dict: nn.Module does not register what it holds, so the clean expert's
         # weights stay out of the model file and its state dict
         self._external: dict[str, nn.Module] = {}
+        if c.person_prior not in ("", "selfie") or (c.person_prior and not c.bridge):
+            raise ValueError(f"person_prior must be '' or 'selfie' (with SegDM), not {c.person_prior!r}")
         if c.seg_encoder not in ("", "squeezenet"):
             raise ValueError(f"seg_encoder must be '' or 'squeezenet', not {c.seg_encoder!r}")
         if c.bridge:
@@ -165,6 +178,21 @@ class SegSRModel(nn.Module):
     @property
     def clean_expert(self) -> nn.Module | None:
         return self._external.get("clean")
+
+    def attach_person_prior(self, net: nn.Module) -> None:
+        self._external["person"] = net.eval().requires_grad_(False)
+
+    @property
+    def person_net(self) -> nn.Module | None:
+        return self._external.get("person")
+
+    def person_probability(self, lr: torch.Tensor) -> torch.Tensor | None:
+        """(1, 1, H, W) person probability of the LR photo (1, 3, H, W) in [-1, 1], or None
+        when the model has no person prior or it is not installed."""
+        if self.person_net is None:
+            return None
+        c = self.config
+        return person_probability(self.person_net, (lr + 1) / 2, c.person_window, c.person_merge)
 
     @property
     def has_strength(self) -> bool:

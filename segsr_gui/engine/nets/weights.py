@@ -46,6 +46,7 @@ class LoadedModel:
     manifest: dict
     path: Path
     missing_expert: str = ""  # why the clean expert is not attached ("" = it is, or none is needed)
+    missing_prior: str = ""  # why the person prior is not attached ("" = it is, or none is needed)
 
     @property
     def name(self) -> str:
@@ -93,6 +94,7 @@ def read_manifest(weights_path: Path) -> dict:
 
 
 CLEAN_EXPERT_FILE = "realesrgan_x4plus.safetensors"
+PERSON_PRIOR_FILE = "selfie_segmentation.safetensors"
 
 
 def pretrained_dirs() -> list[Path]:
@@ -106,19 +108,23 @@ def pretrained_dirs() -> list[Path]:
     return dirs
 
 
-def find_clean_expert(expected_sha256: str | None) -> tuple[Path | None, str]:
-    """(path, "") of the first clean-expert file whose sha256 is the expected one, or
-    (None, why not) when none is installed or none matches."""
+def find_pretrained(filename: str, expected_sha256: str | None, what: str, only: str) -> tuple[Path | None, str]:
+    """(path, "") of the first ``filename`` in ``pretrained_dirs()`` whose sha256 is the
+    expected one, or (None, why not) when none is installed or none matches."""
     seen = []
     for folder in pretrained_dirs():
-        path = folder / CLEAN_EXPERT_FILE
+        path = folder / filename
         if path.is_file():
             if expected_sha256 is None or sha256_of(path) == expected_sha256:
                 return path, ""
             seen.append(str(path))
     if seen:
         return None, f"{seen[0]} does not match the model's manifest (sha256); run segsr import-pretrained again"
-    return None, "the clean expert (Real-ESRGAN x4plus) is not installed; run `segsr import-pretrained --only x4plus`"
+    return None, f"{what} is not installed; run `segsr import-pretrained --only {only}`"
+
+
+def find_clean_expert(expected_sha256: str | None) -> tuple[Path | None, str]:
+    return find_pretrained(CLEAN_EXPERT_FILE, expected_sha256, "the clean expert (Real-ESRGAN x4plus)", "x4plus")
 
 
 def attach_clean_expert(model: SegSRModel, manifest: dict) -> str:
@@ -135,6 +141,35 @@ def attach_clean_expert(model: SegSRModel, manifest: dict) -> str:
     except (SafetensorError, OSError, ValueError, RuntimeError, TypeError) as exc:
         return f"{path} cannot be loaded as the clean expert ({exc})"
     model.attach_clean_expert(net)
+    return ""
+
+
+def load_selfie_net(path: Path):
+    """The selfie net of an imported file: its op list from the metadata, its weights."""
+    from safetensors import safe_open
+
+    from segsr_gui.engine.nets.selfie import SelfieNet
+
+    with safe_open(str(path), "pt") as f:
+        graph = json.loads((f.metadata() or {})["import"])["graph"]
+        tensors = {name: f.get_tensor(name) for name in f.keys()}
+    net = SelfieNet(graph["ops"], {k: list(v.shape) for k, v in tensors.items()}, graph["input"], graph["output"])
+    net.load_state_dict({f"weights.{SelfieNet.key(k)}": v for k, v in tensors.items()})
+    return net
+
+
+def attach_person_prior(model: SegSRModel, manifest: dict) -> str:
+    """Load and attach the person prior a model's manifest names; "" or why it is missing."""
+    recorded = manifest.get("person_prior", {})
+    path, why = find_pretrained(PERSON_PRIOR_FILE, recorded.get("safetensors_sha256"),
+                                "the person prior (MediaPipe selfie segmentation)", "selfie")
+    if path is None:
+        return why
+    try:
+        net = load_selfie_net(path)
+    except (SafetensorError, OSError, ValueError, RuntimeError, TypeError, KeyError, json.JSONDecodeError) as exc:
+        return f"{path} cannot be loaded as the person prior ({exc})"
+    model.attach_person_prior(net)
     return ""
 
 
@@ -168,8 +203,9 @@ def load_model(spec: str | os.PathLike | None = None, device: str | torch.device
                            f"{len(wrong)} mis-shaped tensors, e.g. {detail}).")
     model.load_state_dict(state)
     missing_expert = attach_clean_expert(model, manifest) if config.clean_expert else ""
+    missing_prior = attach_person_prior(model, manifest) if config.person_prior else ""
     model.eval().to(device)
-    return LoadedModel(model, manifest, path, missing_expert)
+    return LoadedModel(model, manifest, path, missing_expert, missing_prior)
 
 
 def save_model(model: SegSRModel, path: str | os.PathLike, overwrite: bool = False, **manifest_fields) -> dict:
