@@ -176,6 +176,8 @@ def _cmd_upscale(args) -> int:
             and args.strength_value != 0.0 and not args.quiet:
         _fail("note: the clean expert runs in fp32 here (no native bf16 on this CPU, or --precision fp32): "
               "about 1.5x slower than with bf16")
+    if loaded.missing_prior:  # a warning, not chatter: the class maps lack the people
+        _fail(f"note: people are not marked as 'person': {loaded.missing_prior}")
     printer = _Printer(plan, args.quiet, args.benchmark, failed=len(problems))
     try:
         outcome = run_batch(plan, loaded, options, params, printer.on_event, hints=CLI_HINTS)

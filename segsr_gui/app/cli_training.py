@@ -104,6 +104,18 @@ def cmd_build_experts(args) -> int:
     return 0
 
 
+def cmd_add_person_prior(args) -> int:
+    from segsr_gui.training.person_start import add_person_prior
+
+    try:
+        add_person_prior(args.base, args.out, args.data, args.wallpapers, args.pretrained, args.window,
+                         args.merge, args.weight, overwrite=args.overwrite)
+    except (SegSRError, ValueError, OSError, KeyError) as exc:
+        _fail(str(exc))
+        return EXIT_USAGE
+    return 0
+
+
 def cmd_ship_start(args) -> int:
     from segsr_gui.training.restorer import ship_start
 
@@ -145,6 +157,21 @@ def _add_restorer_commands(sub) -> None:
     be.add_argument("--overwrite", action="store_true", help="replace an existing model")
     be.add_argument("--out", required=True, metavar="FILE", help="the model to write")
     be.set_defaults(func=cmd_build_experts)
+    pp = sub.add_parser("add-person-prior", help="a model with the person prior (MediaPipe selfie "
+                                                 "segmentation) and its scene gate; MODEL's weights are kept")
+    pp.add_argument("base", metavar="MODEL", help="the model whose weights and settings are kept")
+    pp.add_argument("--data", required=True, metavar="DIR", help="the data folder (CamVid fits the gate)")
+    pp.add_argument("--wallpapers", default="runs/wallpapers", metavar="DIR",
+                    help="non-street photos for the gate's upper threshold (training/wallpapers.py)")
+    pp.add_argument("--out", required=True, metavar="FILE", help="the model to write")
+    pp.add_argument("--overwrite", action="store_true", help="replace an existing model")
+    pp.add_argument("--pretrained", default="pretrained", metavar="DIR", help="segsr import-pretrained's folder")
+    pp.add_argument("--window", type=int, default=256, metavar="PX",
+                    help="also read the photo in windows of this many pixels (0 = the whole photo only)")
+    pp.add_argument("--merge", choices=["max", "mean"], default="max", help="how the windows are merged")
+    pp.add_argument("--weight", type=float, default=0.0,
+                    help="0 = the prior wins where it is above 0.5; > 0 = its log-odds times this join SegDM's")
+    pp.set_defaults(func=cmd_add_person_prior)
     ss = sub.add_parser("ship-start", help="ship a refinement run's start model when no checkpoint beat it")
     ss.add_argument("run", metavar="RUN_DIR", help="the refinement run's folder (state.json)")
     ss.add_argument("--ship", required=True, metavar="MODEL", help="the model path to write")

@@ -1,35 +1,50 @@
 """Give a shipped model the person prior (docs/design.md, "people"): MediaPipe's selfie net,
 imported by ``segsr import-pretrained --only selfie``, joins SegDM's class state at every step
-as the class that CamVid calls "pedestrian", named "person" from here on (same id, 9).
+as the class that CamVid calls "pedestrian", named "person" from here on (same id, 9), as far
+as the scene gate lets it (``engine/nets/scene.py``, fitted by ``training/scene_gate.py``).
 
-Nothing is trained and the model's weights do not change (their sha256 stays valid): the
-manifest gains the prior's provenance and sha256 and the config switches it on.
+Nothing else changes: every tensor of ``base`` is kept; the model gains the gate's statistics,
+and its manifest the prior's provenance and sha256.
 
-    segsr add-person-prior models/segsr-x4
+    segsr add-person-prior models/segsr-x4 --data ../shared/data --wallpapers runs/wallpapers \\
+        --out models/segsr-x4 --overwrite
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from segsr_gui.classes import PERSON_ID
-from segsr_gui.engine.nets.weights import PERSON_PRIOR_FILE, read_manifest, resolve_model_path, sha256_of, update_manifest
 from segsr_gui.training.restorer import pretrained_summary
 
+# what save_model writes itself; every other field of the base manifest is carried over
+_OWN_FIELDS = {"manifest_version", "name", "classes", "palette", "scale", "bridge", "steps", "schedule",
+               "noise_scale", "config", "parameters", "sha256", "person_prior", "person_gate"}
 
-def add_person_prior(model, pretrained_dir="pretrained", window: int = 256, merge: str = "max", log=print) -> dict:
-    """Switch the person prior on in ``model``'s manifest; returns the new manifest."""
-    path = resolve_model_path(model)
+
+def add_person_prior(base, out, data, wallpapers, pretrained_dir="pretrained", window: int = 256,
+                     merge: str = "max", weight: float = 0.0, overwrite: bool = False, log=print) -> dict:
+    """Write ``base`` with the person prior switched on to ``out``; returns its manifest."""
+    from segsr_gui.engine.nets.model import ModelConfig, SegSRModel
+    from segsr_gui.engine.nets.weights import PERSON_PRIOR_FILE, load_model, save_model, sha256_of
+    from segsr_gui.training.scene_gate import fit_gate
+
     prior = Path(pretrained_dir) / PERSON_PRIOR_FILE
     if not prior.is_file():
         raise FileNotFoundError(f"{prior} is missing; run segsr import-pretrained --only selfie")
-    manifest = read_manifest(path)
-    if not manifest["config"].get("bridge", True):
-        raise ValueError(f"{path.name} has no classes (no SegDM), so no person class to fill")
-    classes = list(manifest.get("classes", []))
-    if len(classes) > PERSON_ID:
-        classes[PERSON_ID] = "person"
+    loaded = load_model(base)
+    if not loaded.model.has_segmentation:
+        raise ValueError(f"{loaded.name} has no classes (no SegDM), so no person class to fill")
+    scene, gate_record = fit_gate(loaded.model.segdm.encoder.backbone, data, wallpapers, log)
+    config = ModelConfig.from_dict({
+        **loaded.model.config.to_dict(), "person_prior": "selfie", "person_class": PERSON_ID,
+        "person_window": int(window), "person_merge": merge, "person_weight": float(weight),
+        "person_gate": [gate_record["street"], gate_record["elsewhere"]]})
+    model = SegSRModel(config)
+    missing, unexpected = model.load_state_dict(loaded.model.state_dict(), strict=False)
+    if unexpected or any(not k.startswith("scene.") for k in missing):
+        raise ValueError(f"{loaded.name} does not fit its own architecture ({missing[:1] or unexpected[:1]})")
+    model.scene.load_state_dict(scene.state_dict())
     pretrained = pretrained_summary(prior.with_suffix(".json"))
     record = {
         "architecture": "MediaPipe selfie segmentation (engine/nets/selfie.py): person vs background, "
@@ -40,8 +55,7 @@ def add_person_prior(model, pretrained_dir="pretrained", window: int = 256, merg
         "joins": "the class state at every step, as class 'person' (person_prior.fuse_person)",
         "installed_by": "segsr import-pretrained --only selfie (packaging/setup.sh runs it)",
     }
-    config = {**manifest["config"], "person_prior": "selfie", "person_class": PERSON_ID,
-              "person_window": int(window), "person_merge": merge}
-    log(f"{path.name}: person prior {prior.name} (sha256 {record['safetensors_sha256'][:12]}), "
-        f"window {window}, merge {merge}")
-    return update_manifest(path, classes=classes, config=config, person_prior=record)
+    carried = {k: v for k, v in loaded.manifest.items() if k not in _OWN_FIELDS}
+    log(f"{out}: {loaded.name} (sha256 {loaded.manifest['sha256'][:12]}) with the person prior "
+        f"{prior.name}, window {window}, merge {merge}, weight {weight:g}")
+    return save_model(model, out, overwrite=overwrite, **carried, person_prior=record, person_gate=gate_record)

