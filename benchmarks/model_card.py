@@ -5,7 +5,8 @@ the card comes from a file a script wrote.
 
 Reads models/*.json and, from benchmarks/results/: quality.json (the SR sets), quality_camvid.json
 (CamVid test and the class map), old_photos.json (real photos, no original), speed.json,
-expert_precision.json and blind_ranking.json (a blind look, ``blind_sheet.py --score``).
+expert_precision.json, blind_ranking.json (a blind look, ``blind_sheet.py --score``) and the
+person benchmarks' person.json, person_camvid.json and person_speed.json.
 """
 
 from __future__ import annotations
@@ -60,6 +61,17 @@ def model_lines(name: str) -> list[str]:
                   f"{t.get('data', '')[:200]}"]
     else:
         lines += ["- classes: none (the ablation: no SegDM; the same image as segsr-x4, faster)"]
+    if m.get("person_prior"):
+        prior, gate = m["person_prior"], m.get("person_gate", {})
+        pre = prior.get("pretrained", {})
+        check = pre.get("check", {})
+        lines += [f"- person prior: {prior.get('architecture')}; from `{pre.get('files_inside', ['?'])[-1]}` in "
+                  f"`{pre.get('source_package')}@{pre.get('version')}` (sha256 `{str(pre.get('package_sha256'))[:16]}...`), "
+                  f"{prior.get('licence')}; port checked against {check.get('runtime', '?')}: max |diff| "
+                  f"{check.get('max_abs_diff', float('nan')):.1e}. Read whole and in {c['person_window']} px windows "
+                  f"({c['person_merge']}), joined to {prior.get('joins')}",
+                  f"- scene gate: {gate.get('fit')}; closed up to {gate.get('street', 0):.2f} "
+                  f"({gate.get('street_from')}), open from {gate.get('elsewhere', 0):.2f} ({gate.get('elsewhere_from')})"]
     return lines + [""]
 
 
@@ -126,8 +138,37 @@ def speed_lines(speed: dict, precision: dict) -> list[str]:
     return lines + [""]
 
 
+def people_lines(person: dict, camvid: dict, speed: dict) -> list[str]:
+    """The person benchmark (references by a second model), CamVid with and without the prior, its cost."""
+    if not person:
+        return []
+    import person as bench
+
+    table = bench.summary(person["photos"])
+    lines = ["## People (`person.py`, `person_camvid.py`, `person_speed.py`)", "",
+             f"Person IoU against reference masks made by {person['references']['model']} (benchmark only, "
+             f"checked by eye; trusted masks only), class maps at strength {person['strength']}:", "",
+             "| photos | n | prior alone (whole photo) | class map without the prior | class map with it |",
+             "|---|---|---|---|---|"]
+    for group, r in table.items():
+        cells = [r.get("prior whole"), r.get("class map without"), r.get("class map with")]
+        lines.append(f"| {group} | {r['photos']} | " + " | ".join("–" if v is None else f"{v:.3f}" for v in cells) + " |")
+    lines.append("")
+    if camvid:
+        for kind, rows in camvid["results"].items():
+            lines.append(f"- CamVid test ({camvid['frames']} frames, {kind} LR): mIoU {100 * rows['without']['miou']:.1f} % "
+                         f"without the prior, {100 * rows['with']['miou']:.1f} % with it; person IoU "
+                         f"{100 * rows['without']['person_iou']:.1f} % / {100 * rows['with']['person_iou']:.1f} %")
+    if speed:
+        for name, r in speed["photos"].items():
+            lines.append(f"- whole `segsr upscale` of {name}: {r['without']:.1f} s without the prior, "
+                         f"{r['with']:.1f} s with it ({r['ratio']:.2f}x)")
+    return lines + [""]
+
+
 LIMITS = ["## Limitations", "",
-          "- The class map knows 11 street-scene classes (CamVid); people in portraits are not found as people.",
+          "- The class map knows 11 classes: CamVid's street-scene classes, with people (class 9, 'person') "
+          "also found by the person prior outside street scenes; small far-away figures are often missed.",
           "- The image is the experts' blend: the diffusion refines the class map only. A refinement of the "
           "image that beats the experts was not trained in this budget (docs/experts.md).",
           "- Auto reads fine, grain-like texture (foliage, gravel) as mild damage and picks a higher strength "
@@ -146,6 +187,8 @@ def main() -> int:
     lines += old_photo_lines(load(RESULTS / "old_photos.json"))
     lines += blind_lines(load(RESULTS / "blind_ranking.json"))
     lines += blind_lines(load(RESULTS / "blind_ranking_developer.json"))
+    lines += people_lines(load(RESULTS / "person.json"), load(RESULTS / "person_camvid.json"),
+                          load(RESULTS / "person_speed.json"))
     lines += speed_lines(load(RESULTS / "speed.json"), load(RESULTS / "expert_precision.json"))
     lines += LIMITS
     (ROOT / "models" / "MODEL_CARD.md").write_text("\n".join(lines))

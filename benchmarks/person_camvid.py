@@ -1,11 +1,15 @@
-"""Street scenes with and without the person prior: CamVid test mIoU and the person class's
-IoU (CamVid's "pedestrian"), from bicubic and real-world (damaged) LR, the same frames and
-LR inputs for both, at the default settings (Auto strength, the model's steps).
+"""Street scenes with and without the person prior: CamVid mIoU and the person class's IoU
+(CamVid's "pedestrian") from bicubic and real-world (damaged) LR, the same frames and LR inputs
+for every row.
 
-    python benchmarks/person_camvid.py [--max-images 30] [--model segsr-x4]
+    python benchmarks/person_camvid.py [--max-images 100]             # test: the shipped model
+    python benchmarks/person_camvid.py --split val --rows fusion --strength 0 --max-images 16 \\
+        --out benchmarks/results/person_fusion                         # how the prior joins (chosen here)
 
-"without" is the same model with its person prior detached, so the two rows differ only by
-the prior. Writes benchmarks/results/person_camvid.{json,md}.
+Rows ``shipped``: without the prior (the same model with it detached) and with it, at the
+default settings (Auto strength). Rows ``fusion``: the prior joined as a union or as weighted
+evidence, with and without the scene gate: the choice was made on val, never on a test image.
+Writes benchmarks/results/person_camvid.{json,md} (or ``--out``).
 """
 
 from __future__ import annotations
@@ -17,39 +21,56 @@ from pathlib import Path
 import numpy as np
 
 from common import DATA, header, header_line, result_path, seed_for, write_report
-from quality_rows import load_set
 
 KINDS = ["bicubic", "realworld"]
+# row: arguments of person_common.prior_switch's switch (None = the prior detached; gate () = none)
+ROWS = {
+    "shipped": {"without": None, "with": {}},
+    "fusion": {"without": None, "union, no gate": {"weight": 0.0, "gate": ()},
+               "evidence x1, no gate": {"weight": 1.0, "gate": ()},
+               "evidence x2, no gate": {"weight": 2.0, "gate": ()},
+               "union, scene gate (shipped)": {}},
+}
 
 
 def main(argv=None) -> int:
     from segsr_gui.classes import CAMVID_CLASSES, IGNORE_ID, PERSON_ID
-    from segsr_gui.engine.inference.pipeline import upscale
+    from segsr_gui.engine.inference.pipeline import parse_strength, upscale
     from segsr_gui.engine.nets.weights import load_model
-    from segsr_gui.training.data import make_lr
+    from segsr_gui.training.data import labels_or_ignore, load_camvid, make_lr
     from segsr_gui.training.metrics import class_iou, confusion, miou
     from person_common import prior_switch
+    from quality_rows import pick
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(DATA))
     ap.add_argument("--model", default="segsr-x4")
-    ap.add_argument("--max-images", type=int, default=30, help="evenly spaced test frames (0 = all 100)")
+    ap.add_argument("--split", choices=["test", "val"], default="test")
+    ap.add_argument("--rows", choices=list(ROWS), default="shipped")
+    ap.add_argument("--strength", default="auto")
+    ap.add_argument("--max-images", type=int, default=100, help="evenly spaced frames (0 = all)")
     ap.add_argument("--out", default=result_path("person_camvid"))
     args = ap.parse_args(argv)
     loaded = load_model(args.model)
     switch = prior_switch(loaded)
-    hqs, labels, names = load_set(Path(args.data), "CamVid-test", args.max_images)
-    confs = {(kind, row): 0 for kind in KINDS for row in ("without", "with")}
-    for i, (hq, label, name) in enumerate(zip(hqs, labels, names)):
+    strength = parse_strength(args.strength)
+    split = load_camvid(Path(args.data), args.split)
+    rows = ROWS[args.rows]
+    confs: dict = {}
+    chosen = pick(len(split.images), args.max_images)
+    for n, i in enumerate(chosen):
+        hq = split.images[i].astype(np.float32) / 255
+        label = labels_or_ignore(split.labels[i], 11)
         for kind in KINDS:
-            lr = make_lr(hq, kind, seed_for("CamVid-test", name))
-            for row in ("without", "with"):
-                switch(row == "with")
-                out = upscale(lr, loaded.model, seed=0, tile=0)
-                confs[kind, row] = confs[kind, row] + confusion(out.class_map, label, 11, IGNORE_ID)
-        print(f"{i + 1}/{len(hqs)} {name}", file=sys.stderr, flush=True)
+            lr = make_lr(hq, kind, seed_for(f"CamVid-{args.split}", split.names[i]))
+            for row, kwargs in rows.items():
+                switch(kwargs is not None, **(kwargs or {}))
+                out = upscale(lr, loaded.model, seed=0, tile=0, strength=strength)
+                confs[kind, row] = confs.get((kind, row), 0) + confusion(out.class_map, label, 11, IGNORE_ID)
+        print(f"{n + 1}/{len(chosen)} {split.names[i]}", file=sys.stderr, flush=True)
     report = {**header(sys.argv), "model": loaded.name, "model_sha256": loaded.manifest["sha256"],
-              "frames": len(hqs), "classes": CAMVID_CLASSES, "results": {}}
+              "split": args.split, "strength": args.strength, "frames": len(chosen),
+              "classes": CAMVID_CLASSES, "results": {}}
     for (kind, row), conf in confs.items():
         iou = class_iou(conf)[0]
         report["results"].setdefault(kind, {})[row] = {
@@ -59,9 +80,9 @@ def main(argv=None) -> int:
 
 
 def render(report: dict) -> str:
-    lines = ["# Person prior on street scenes (CamVid test)", "", header_line(report), "",
-             f"Model {report['model']}, {report['frames']} evenly spaced test frames, Auto strength. "
-             "'without' is the same model with the person prior detached.", "",
+    lines = [f"# The person prior on street scenes (CamVid {report['split']})", "", header_line(report), "",
+             f"Model {report['model']}, {report['frames']} evenly spaced {report['split']} frames, strength "
+             f"{report['strength']}. 'without' is the same model with the person prior detached.", "",
              "| LR | person prior | mIoU | person IoU |", "|---|---|---|---|"]
     for kind, rows in report["results"].items():
         for row, r in rows.items():

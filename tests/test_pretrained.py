@@ -251,9 +251,17 @@ def test_squeezenet_rgb01_equals_caffe_input():
 
 # --------------------------------------------------------------- the import command and its files
 
+def _pinned(spec) -> str:
+    """How a pinned package is written: pip's NAME==VERSION, npm's @SCOPE/NAME@VERSION."""
+    return f"{spec['package']}@{spec['version']}" if spec["dist"] == "npm" else f"{spec['package']}=={spec['version']}"
+
+
 def test_specs_pin_versions_and_full_sha256s():
     for spec in SPECS.values():
-        assert spec["filename"].startswith((spec["package"], spec["package"].replace("-", "_")))
+        name = spec["package"].rsplit("/", 1)[-1]  # npm tarballs drop the scope
+        assert spec["filename"].startswith((name, name.replace("-", "_")))
+        if spec["dist"] == "npm":
+            assert spec["url"].startswith("https://registry.npmjs.org/") and spec["url"].endswith(spec["filename"])
         assert spec["version"] in spec["filename"]
         assert len(spec["sha256"]) == 64 and int(spec["sha256"], 16) >= 0
         for name in spec["repo_licences"]:
@@ -268,7 +276,7 @@ def test_committed_licence_files():
     assert "zlib" not in squeeze and "android.toolchain" not in squeeze  # only SqueezeNet's section
     notice = (LICENSES_DIR / "NOTICE").read_text()
     for spec in SPECS.values():
-        assert spec["sha256"] in notice and f"{spec['package']}=={spec['version']}" in notice
+        assert spec["sha256"] in notice and _pinned(spec) in notice
     assert "models/segsr-x4.safetensors" in notice and "models/srdm-only-x4.safetensors" in notice
     # every shipped model carrying the SqueezeNet weights is named in SqueezeNet's section
     squeeze_section = notice.split("SqueezeNet v1.1 --", 1)[1]

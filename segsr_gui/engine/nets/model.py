@@ -197,8 +197,8 @@ class SegSRModel(nn.Module):
 
     def scene_gate(self, lr: torch.Tensor) -> tuple[float, float]:
         """(distance from SegDM's street scenes, the prior's gate 0..1) of the LR photo
-        (1, 3, H, W) in [-1, 1]; (0, 1) for a model without the gate."""
-        if self.scene is None:
+        (1, 3, H, W) in [-1, 1]; (0, 1) for a model without the gate (or with it switched off)."""
+        if self.scene is None or not self.config.person_gate:
             return 0.0, 1.0
         feats = scene_features(self.segdm.encoder.backbone, (lr + 1) / 2)
         distance = float(self.scene(feats)[0])
