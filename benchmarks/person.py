@@ -7,8 +7,9 @@ person prior alone read in each way, and for the class map with and without the 
 
 Only references marked trusted (by looking at each overlay) are scored; Set14/face.png, the same
 picture as Set5/head.png, is scored once. Each photo is the app's input as it is (its own
-resolution); the class map (x4) is scored at the photo's size (a pixel is a person when most of its
-4x4 block is). The prior rows read the photo as the model does (``person_probability``) and
+resolution) for the prior's readings; the class maps run on the photo shrunk to a long side of
+``--class-map-side`` (256 px: the CPU budget of this machine) and are scored at that size (a pixel
+is a person when most of its 4x4 block is) against the reference shrunk the same way. The prior rows read the photo as the model does (``person_probability``) and
 threshold at 0.5. ``--sheet`` writes person_sheet.png: photos with the class map's people in red.
 Writes benchmarks/results/person.{json,md}.
 """
@@ -37,6 +38,18 @@ def iou(pred: np.ndarray, ref: np.ndarray) -> float:
     return float(np.logical_and(pred, ref).sum() / union) if union else 1.0
 
 
+def shrink(rgb: np.ndarray, ref: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarray]:
+    """The photo and its reference with the long side at most ``side`` (0 = unchanged)."""
+    from PIL import Image
+
+    if not side or max(rgb.shape[:2]) <= side:
+        return rgb, ref
+    scale = side / max(rgb.shape[:2])
+    size = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
+    small = np.asarray(Image.fromarray(rgb).resize(size, Image.LANCZOS))
+    return small, np.asarray(Image.fromarray(ref.astype(np.uint8) * 255).resize(size, Image.BILINEAR)) >= 128
+
+
 def person_at_photo_size(class_map: np.ndarray, person: int, scale: int) -> np.ndarray:
     h, w = class_map.shape[0] // scale, class_map.shape[1] // scale
     blocks = (class_map[:h * scale, :w * scale] == person).reshape(h, scale, w, scale)
@@ -57,6 +70,8 @@ def main(argv=None) -> int:
     ap.add_argument("--strength", default="0", help="the class-map runs' strength (auto or 0..1)")
     ap.add_argument("--no-class-map", action="store_true", help="the prior's readings only (fast)")
     ap.add_argument("--sheet", action="store_true", help="also write person_sheet.png")
+    ap.add_argument("--class-map-side", type=int, default=256, metavar="PX",
+                    help="class maps of photos shrunk to at most this long side (the CPU budget; 0 = as they are)")
     ap.add_argument("--composites", action="store_true",
                     help="also the pasted small figures (the prior's readings only)")
     ap.add_argument("--out", default=result_path("person"))
@@ -87,13 +102,14 @@ def main(argv=None) -> int:
         distance, scene_gate = loaded.model.scene_gate(lr * 2 - 1)
         scores["scene distance"], scores["gate"] = distance, scene_gate
         if not args.no_class_map and kind != "small (pasted)":
+            small, small_ref = shrink(rgb, ref, args.class_map_side)
             for row in ("without", "with"):
                 switch(row == "with")
-                out = upscale(rgb.astype(np.float32) / 255, loaded.model, seed=0, strength=strength)
+                out = upscale(small.astype(np.float32) / 255, loaded.model, seed=0, strength=strength)
                 person = person_at_photo_size(out.class_map, PERSON_ID, scale)
-                scores[f"class map {row}"] = iou(person, ref)
+                scores[f"class map {row}"] = iou(person, small_ref)
                 if row == "with":
-                    sheet.append((path, rgb, person))
+                    sheet.append((path, small, person))
             switch(True)
         rows[path] = {"kind": kind, "size": list(rgb.shape[:2]), **scores}
         print(path, {k: round(v, 3) for k, v in scores.items() if not k.startswith("seconds")},
@@ -102,7 +118,7 @@ def main(argv=None) -> int:
     report = {**header(sys.argv), "model": loaded.name, "model_sha256": loaded.manifest["sha256"],
               "prior_config": {"window": config.person_window, "merge": config.person_merge,
                                "weight": config.person_weight},
-              "strength": args.strength, "references": {k: refs[k] for k in ("model", "wheel", "wheel_sha256")},
+              "strength": args.strength, "class_map_side": args.class_map_side, "references": {k: refs[k] for k in ("model", "wheel", "wheel_sha256")},
               "photos": rows}
     write_report(args.out, report, render)
     if args.sheet and sheet:
@@ -160,7 +176,8 @@ def render(report: dict) -> str:
              f"Model {report['model']}; its prior reads the photo whole and in {cfg['window']} px windows "
              f"({cfg['merge']}), joined with weight {cfg['weight']:g} (0 = union). References: "
              f"{report['references']['model']} ({report['references']['wheel']}), trusted masks only. "
-             f"Class maps at strength {report['strength']}. Mean IoU:", "",
+             f"Class maps at strength {report['strength']}, photos shrunk to a long side of "
+             f"{report.get('class_map_side') or 'their own'} px. Mean IoU:", "",
              "| photos | n | " + " | ".join(columns) + " |", "|---|---|" + "---|" * len(columns)]
     for group, r in table.items():
         lines.append(f"| {group} | {r['photos']} | " + " | ".join(_cell(r.get(c)) for c in columns) + " |")

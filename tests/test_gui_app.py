@@ -126,8 +126,9 @@ def test_setup_script_sets_up_once_then_starts_quietly(tmp_path):
                        'case "$*" in *"pip install"*) for i in $(seq 80); do echo "SetuptoolsDeprecationWarning $i" >&2;'
                        ' done;; esac\n',
              "segsr-gui": 'echo "gui $*" >> "$CALLS"\n',
-             # the clean expert's import (its real run downloads 45 MB): it leaves the file behind
-             "segsr": 'echo "segsr $*" >> "$CALLS"\nmkdir -p pretrained && touch pretrained/realesrgan_x4plus.safetensors\n'}
+             # the pretrained nets' import (its real run downloads 49 MB): it leaves the files behind
+             "segsr": 'echo "segsr $*" >> "$CALLS"\nmkdir -p pretrained && touch pretrained/realesrgan_x4plus.safetensors'
+                      ' pretrained/selfie_segmentation.safetensors\n'}
     for name, body in fakes.items():
         (bin_ / name).write_text("#!/bin/sh\n" + body)
         (bin_ / name).chmod(0o755)
@@ -144,11 +145,14 @@ def test_setup_script_sets_up_once_then_starts_quietly(tmp_path):
 
     lines, shown = setup("run", "old.png")
     assert sum("pip install" in line for line in lines) == 3 and lines[-1].startswith("gui old.png")
-    assert "segsr import-pretrained --only x4plus --out pretrained" in lines  # once, at set-up
-    assert len(shown) == 2 and "setup.log" in shown[0] and "clean expert" in shown[1]  # no warnings
+    assert "segsr import-pretrained --only x4plus --only selfie --out pretrained" in lines  # once, at set-up
+    assert len(shown) == 2 and "setup.log" in shown[0] and "pretrained nets" in shown[1]  # no warnings
     assert "SetuptoolsDeprecationWarning 80" in (repo / ".venv" / "setup.log").read_text()
     lines, shown = setup("run", "old.png")
     assert lines == ["gui old.png"] and shown == []  # set up already: straight to the app
+    (repo / "pretrained" / "selfie_segmentation.safetensors").unlink()  # a checkout from before the prior
+    lines, shown = setup("run", "old.png")
+    assert lines == ["segsr import-pretrained --only selfie --out pretrained", "gui old.png"] and len(shown) == 1
     (repo / "pyproject.toml").write_text("[project]\nname = 'x'\nversion = '2'\n")
     lines, shown = setup("test")
     assert sum("pip install" in line for line in lines) == 3
