@@ -146,8 +146,8 @@ def people_lines(person: dict, camvid: dict, speed: dict) -> list[str]:
 
     table = bench.summary(person["photos"])
     lines = ["## People (`person.py`, `person_camvid.py`, `person_speed.py`)", "",
-             f"Person IoU against reference masks made by {person['references']['model']} (benchmark only, "
-             f"checked by eye; trusted masks only), class maps at strength {person['strength']} on the photos "
+             f"Person IoU against reference masks made by {person['references']['model']} "
+             f"(checked by eye; trusted masks only), class maps at strength {person['strength']} on the photos "
              f"shrunk to a long side of {person.get('class_map_side') or 'their own'} px:", "",
              "| photos | n | prior alone (whole photo) | class map without the prior | class map with it |",
              "|---|---|---|---|---|"]

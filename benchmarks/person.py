@@ -156,12 +156,13 @@ def composites(refs: dict, data: Path, ref_dir: Path, side: int = 1024, fraction
 
 
 def summary(rows: dict) -> dict:
-    """Mean IoU per column, over all photos and per kind."""
+    """Mean IoU per column, over all real photos (not the pasted ones) and per kind."""
     columns = list(dict.fromkeys(k for r in rows.values() for k in r if k.startswith(("prior", "class map"))))
     kinds = sorted({r["kind"] for r in rows.values()})
     out = {}
-    for group in ["all", *kinds]:
-        chosen = [r for r in rows.values() if group == "all" or r["kind"] == group]
+    for group in ["all real photos", *kinds]:
+        chosen = [r for r in rows.values() if r["kind"] == group or
+                  (group == "all real photos" and r["kind"] != "small (pasted)")]
         out[group] = {"photos": len(chosen), **{c: float(np.mean([r[c] for r in chosen if c in r]))
                                                 if any(c in r for r in chosen) else None for c in columns}}
     return out
@@ -170,7 +171,7 @@ def summary(rows: dict) -> dict:
 def render(report: dict) -> str:
     rows = report["photos"]
     table = summary(rows)
-    columns = [c for c in table["all"] if c != "photos"]
+    columns = [c for c in table["all real photos"] if c != "photos"]
     cfg = report["prior_config"]
     lines = ["# People in the class map", "", header_line(report), "",
              f"Model {report['model']}; its prior reads the photo whole and in {cfg['window']} px windows "
