@@ -160,6 +160,8 @@ def people_lines(person: dict, camvid: dict, speed: dict) -> list[str]:
             lines.append(f"- CamVid test ({camvid['frames']} frames, {kind} LR): mIoU {100 * rows['without']['miou']:.1f} % "
                          f"without the prior, {100 * rows['with']['miou']:.1f} % with it; person IoU "
                          f"{100 * rows['without']['person_iou']:.1f} % / {100 * rows['with']['person_iou']:.1f} %")
+    lines += ["", "The class map's people (red) on the benchmark's photos: "
+              "![person sheet](../benchmarks/results/person_sheet.png)", ""]
     if speed:
         for name, r in speed["photos"].items():
             lines.append(f"- whole `segsr upscale` of {name}: {r['without']:.1f} s without the prior, "
