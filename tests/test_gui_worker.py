@@ -273,3 +273,15 @@ def test_tiled_step_frames_stay_within_their_memory_bound():
     for steps in (3, 15, 49):
         w, h = preview_size(*full, step_frame_side(*full, steps))
         assert steps * w * h * 4 <= STEP_FRAMES_BYTES and max(w, h) >= MIN_STEP_SIDE
+
+
+def test_a_run_without_the_person_prior_says_so_in_its_notes(qtbot, tmp_path, monkeypatch):
+    from segsr_gui.engine.nets import weights
+    from segsr_gui.ui import worker
+    from segsr_gui.ui.worker import RunRequest
+
+    monkeypatch.setattr(weights, "pretrained_dirs", lambda: [tmp_path / "empty"])
+    monkeypatch.setattr(worker, "_model_cache", {})  # the shipped model, loaded afresh without it
+    rgb = np.random.default_rng(0).random((16, 24, 3), dtype=np.float32)
+    _, out = run_to_end(qtbot, RunRequest(rgb, weights.resolve_model_path(None), steps=1, strength=0.0))
+    assert any("person" in note and "import-pretrained --only selfie" in note for note in out.notes)
