@@ -122,9 +122,8 @@ def selfie_net_from(ops: list[dict], weights: dict[str, np.ndarray], input: str,
 
     from segsr_gui.engine.nets.selfie import SelfieNet
 
-    net = SelfieNet(ops, {k: list(v.shape) for k, v in weights.items()}, input, output)
-    net.load_state_dict({f"weights.{SelfieNet.key(k)}": torch.from_numpy(v) for k, v in weights.items()})
-    return net.eval()
+    graph = {"ops": ops, "input": input, "output": output}
+    return SelfieNet.from_graph(graph, {k: torch.from_numpy(v) for k, v in weights.items()})
 
 
 def run_original(data: bytes, rgb256: np.ndarray) -> np.ndarray:

@@ -237,10 +237,11 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
         tile = MIN_TILE  # a smaller tile could not hold the overlap
     boxes = plan_tiles(h, w, tile, overlap, align=model.stride)
     lr_all = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1))).float()[None] * 2 - 1
-    used = resolve_strength(model, lr_all.to(dev), strength)
+    lr_dev = lr_all.to(dev)  # the whole photo, read once for the strength and the person prior
+    used = resolve_strength(model, lr_dev, strength)
     blend = _Blend(h, w, scale, k if model.has_segmentation else 0)
     experts = _ExpertCanvas(model, lr_all, used.value, precision)
-    person_lr = model.person_probability(lr_all.to(dev)) if model.has_segmentation else None
+    person_lr = model.person_probability(lr_dev) if model.has_segmentation else None
     for tile_index, box in enumerate(boxes):
         y = experts.tile(box, dev)
         last = None

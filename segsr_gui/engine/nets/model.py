@@ -70,9 +70,10 @@ class ModelConfig:
             weights are not in the model file (``segsr import-pretrained --only selfie``; the
             loader attaches them, ``attach_person_prior``). person_window, person_merge: how the
             photo is read (``person_prior.person_probability``); person_weight: how it joins
-            (``fuse_person``: 0 = union, > 0 = weighted evidence); person_gate: () = the prior always speaks, (street,
-            elsewhere) = only as far as the photo is unlike SegDM's street scenes
-            (``nets/scene.py``; the model then carries the fitted ``scene`` statistics).
+            (``fuse_person``: 0 = union, > 0 = weighted evidence); person_gate: () = the prior
+            always speaks, (street, elsewhere) = only as far as the photo is unlike SegDM's
+            street scenes (``nets/scene.py``; the model then carries the fitted ``scene``
+            statistics).
         class_bias: per-class offsets added to the class logits the sampler yields (logit
             adjustment: -tau log(prior), chosen on validation by benchmarks/chain.py); () = none.
             The chain's own class state keeps the raw logits, so the image is unchanged.

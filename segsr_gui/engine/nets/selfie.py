@@ -41,6 +41,14 @@ class SelfieNet(nn.Module):
         self.weights = nn.ParameterDict({self.key(name): nn.Parameter(torch.zeros(shape), requires_grad=False)
                                          for name, shape in shapes.items()})
 
+    @classmethod
+    def from_graph(cls, graph: dict, tensors: dict[str, torch.Tensor]) -> "SelfieNet":
+        """The net of an op list (``graph``: ``ops``, ``input``, ``output``) holding ``tensors``
+        (weights by their TFLite names)."""
+        net = cls(graph["ops"], {k: list(v.shape) for k, v in tensors.items()}, graph["input"], graph["output"])
+        net.load_state_dict({f"weights.{cls.key(k)}": v for k, v in tensors.items()})
+        return net.eval()
+
     @staticmethod
     def key(name: str) -> str:
         return name.replace("/", "__").replace(".", "_")

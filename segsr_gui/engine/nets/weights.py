@@ -153,9 +153,7 @@ def load_selfie_net(path: Path):
     with safe_open(str(path), "pt") as f:
         graph = json.loads((f.metadata() or {})["import"])["graph"]
         tensors = {name: f.get_tensor(name) for name in f.keys()}
-    net = SelfieNet(graph["ops"], {k: list(v.shape) for k, v in tensors.items()}, graph["input"], graph["output"])
-    net.load_state_dict({f"weights.{SelfieNet.key(k)}": v for k, v in tensors.items()})
-    return net
+    return SelfieNet.from_graph(graph, tensors)
 
 
 def attach_person_prior(model: SegSRModel, manifest: dict) -> str:
