@@ -59,6 +59,15 @@ class LegendWidget(QTableWidget):
         header = "Share" + (f" ({note})" if note else "")
         if self.horizontalHeaderItem(1).text() != header:
             self.horizontalHeaderItem(1).setText(header)
+        # a share's text and colour are no choice of the user's: itemChanged stays quiet, so no
+        # redraw (which may replace the rows) runs in the middle of this loop
+        self.blockSignals(True)
+        try:
+            self._show_shares(shares, estimated)
+        finally:
+            self.blockSignals(False)
+
+    def _show_shares(self, shares, estimated: bool) -> None:
         for i in range(self.rowCount()):
             known = shares is not None and i < len(shares)
             if not known:

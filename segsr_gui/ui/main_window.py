@@ -153,11 +153,11 @@ class MainWindow(QMainWindow):
         self.photo, self.photo_path, self._shown = loaded, path, Photo(lr, bicubic)
         self.viewer.set_transparency(cover)
         w, h = loaded.size
+        self.viewer.set_scene_size(w * SCALE, h * SCALE)  # first: every later redraw maps to B's frame
         self.history.clear()  # run numbers count this photo's runs
-        self._live = None
+        self._live, self._live_meta = None, None
         self.scrubber.set_frames([])
         self.legend.set_shares(None)
-        self.viewer.set_scene_size(w * SCALE, h * SCALE)
         if self.opener.remember(path):
             self._update_recent_menu()
         self.setWindowTitle(f"{path.name} \u2013 SegSR Studio")
