@@ -339,3 +339,39 @@ def test_class_fractions_are_each_ids_share_of_the_pixels():
     assert class_counts(ids, 4).tolist() == [2, 0, 4, 0]
     assert np.allclose(class_fractions(ids, 4), [2 / 6, 0, 4 / 6, 0])
     assert np.array_equal(class_fractions(np.zeros((0, 3), np.uint8), 4), np.zeros(4))
+
+
+def test_overlay_of_a_transparent_photo_keeps_its_alpha(tmp_path, tiny_model_file):
+    """#36 walkthrough 4: the overlay's transparent areas stay transparent (no restorer junk)."""
+    a = np.zeros((10, 12), np.uint8)
+    a[:, 6:] = 255
+    Image.fromarray(np.dstack([_pattern(), a])).save(tmp_path / "cut.png")
+    assert _run([tmp_path / "cut.png"], tmp_path / "out", tiny_model_file, "--masks") == 0
+    out = Image.open(tmp_path / "out" / "cut_overlay.png")
+    assert out.mode == "RGBA" and out.size == (48, 40)
+    alpha = np.asarray(out)[..., 3]
+    assert alpha[:, :20].max() < 10 and alpha[:, 28:].min() > 245
+    Image.fromarray(_pattern()).save(tmp_path / "plain.png")  # an opaque photo's overlay stays RGB
+    assert _run([tmp_path / "plain.png"], tmp_path / "out", tiny_model_file, "--masks") == 0
+    assert Image.open(tmp_path / "out" / "plain_overlay.png").mode == "RGB"
+
+
+def test_the_studio_setting_writes_what_the_cli_writes_with_both_mask_flags(tmp_path, tiny_model_file):
+    """#36 walkthrough 2: the window's and the batch's "class masks" = ``--masks --class-masks``."""
+    from segsr_gui.app.export import encode_outputs, studio_options
+    from segsr_gui.app.queue import BatchQueue
+    from segsr_gui.engine.inference.pipeline import upscale
+    from segsr_gui.engine.nets.weights import load_model
+
+    Image.fromarray(_pattern()).save(tmp_path / "p.png")
+    assert _run([tmp_path / "p.png"], tmp_path / "cli", tiny_model_file, "--masks", "--class-masks") == 0
+    cli = sorted(p.name for p in (tmp_path / "cli").iterdir())
+    loaded = load_model(tiny_model_file)
+    image = read.load_image(tmp_path / "p.png")
+    result = upscale(image.rgb, loaded.model, steps=1)
+    blobs = encode_outputs(image, result, tmp_path / "studio", "p", studio_options(masks=True), loaded.name,
+                           loaded.classes, loaded.palette)
+    studio = sorted(path.name for path, _ in blobs.values())
+    assert studio == cli and any(name.startswith("p_mask_") for name in studio)
+    assert BatchQueue(masks=True).export_options() == studio_options(masks=True)
+    assert studio_options(masks=False).wants_segmentation is False

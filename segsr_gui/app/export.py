@@ -53,6 +53,14 @@ class ExportOptions:
         return self.masks or self.class_masks or self.coco
 
 
+def studio_options(format: str = "png", masks: bool = False, overwrite: bool = False,
+                   quality: int = 95) -> ExportOptions:
+    """The window's and the batch's one "class masks" setting: what the command line writes with
+    ``--masks --class-masks`` (class map, overlay, legend and a black-and-white mask per class
+    present, ``NAME_mask_09_person.png`` among them)."""
+    return ExportOptions(format, masks, overwrite, quality, class_masks=masks)
+
+
 def output_paths(stem: str, outdir: Path, options: ExportOptions) -> dict[str, Path]:
     """The outputs whose names are known before the run (per-class masks are not:
     they depend on the classes found)."""
@@ -105,9 +113,13 @@ def _resize_alpha(alpha: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return np.clip(np.asarray(im), 0, 1)
 
 
-def _png(rgb8: np.ndarray) -> bytes:
+def _png(rgb8: np.ndarray, alpha: np.ndarray | None = None) -> bytes:
+    """PNG of uint8 RGB; with ``alpha`` (float, 0..1) an RGBA PNG, so what was transparent in the
+    photo stays transparent (its colour values are whatever the restorer made of them)."""
     from PIL import Image
 
+    if alpha is not None:
+        rgb8 = np.dstack([rgb8, np.round(np.clip(alpha, 0, 1) * 255).astype(np.uint8)])
     buf = io.BytesIO()
     Image.fromarray(rgb8).save(buf, "PNG")
     return buf.getvalue()
@@ -143,7 +155,7 @@ def encode_outputs(source: LoadedImage, result: UpscaleResult, outdir: Path, ste
     class_map = resize_class_map(class_map, (w, h))  # a no-op for the pipeline's maps
     if options.masks:
         blobs["classes"] = (paths["classes"], palette_png(class_map, palette))
-        blobs["overlay"] = (paths["overlay"], _png(overlay(result.image, class_map, palette)))
+        blobs["overlay"] = (paths["overlay"], _png(overlay(result.image, class_map, palette), alpha))
         blobs["legend"] = (paths["legend"], _json(legend(class_map, classes, palette, model_name,
                                                          model_sha256, strength_record(result))))
     if options.class_masks:

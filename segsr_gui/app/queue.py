@@ -81,9 +81,9 @@ class BatchQueue:
         return counts
 
     def export_options(self):
-        from segsr_gui.app.export import ExportOptions
+        from segsr_gui.app.export import studio_options
 
-        return ExportOptions(self.format, self.masks, self.overwrite, self.quality)
+        return studio_options(self.format, self.masks, self.overwrite, self.quality)
 
     def target_of(self, item: QueueItem) -> Path:
         return Path(self.output_folder) / item.subfolder

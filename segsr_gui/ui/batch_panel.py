@@ -60,7 +60,7 @@ class BatchPanel(QWidget):
         for text, key in FORMATS:
             self.format_box.addItem(text, key)
         self.masks_box = QCheckBox("Class masks")
-        self.masks_box.setToolTip("Also write the class map, overlay and legend of each photo")
+        self.masks_box.setToolTip("Also write the class map, overlay, legend and a mask per class of each photo")
         self.overwrite_box = QCheckBox("Overwrite existing")
         self.overwrite_box.setToolTip("Replace outputs that already exist (otherwise finished photos are "
                                       "skipped and other existing files are reported, never replaced). "

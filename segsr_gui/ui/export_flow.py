@@ -54,16 +54,17 @@ class ExportFlow(QObject):
     def export(self, photo, run, outdir: Path, stem: str, fmt: str = "png",
                ask: Optional[Callable[[list], str]] = None) -> bool:
         """Export ``run``; if outputs exist ask Replace / Keep both / Cancel (``ask`` for tests)."""
-        from segsr_gui.app.export import ExportOptions, existing_outputs, export_result
+        from segsr_gui.app.export import existing_outputs, export_result, studio_options
 
         outdir = Path(outdir)
-        options = ExportOptions(format=fmt, masks=self.settings.files.export_masks and run.classes is not None)
+        masks = self.settings.files.export_masks and run.classes is not None
+        options = studio_options(fmt, masks)
         existing = existing_outputs(stem, outdir, options)
         choice = (ask or self.ask_replace)(existing) if existing else "new"
         if choice == "cancel":
             return False
         if choice == "replace":
-            options = ExportOptions(format=fmt, masks=options.masks, overwrite=True)
+            options = studio_options(fmt, masks, overwrite=True)
         elif choice == "keep":
             stem = free_stem(stem, outdir, options)
         self.settings.files.last_export_dir = str(outdir)
