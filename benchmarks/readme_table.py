@@ -1,7 +1,7 @@
 """The README's one short table, from benchmarks/results/quality.json, quality_camvid.json and
 old_photos.json (so every number in it comes from those runs).
 
-    python benchmarks/readme_table.py
+    python -m benchmarks.readme_table
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 
-from common import RESULTS
+from benchmarks.common import RESULTS
 
 # (label, key in quality*.json, row label in old_photos.json)
 ROWS = [

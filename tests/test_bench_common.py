@@ -1,4 +1,4 @@
-"""Tests for benchmarks/common.py and quality_render.py: photo loading and the report's table."""
+"""Tests for benchmarks/common.py and quality/quality_render.py: photo loading and the report's table."""
 import numpy as np
 from PIL import Image
 
@@ -49,3 +49,29 @@ def test_segmentation_table_shows_the_class_map_of_every_step():
     assert "| SegSR | realworld | 40.0% | 44.0% | 45.0% | 44.7% |" in text
     del entry["miou_by_step"]
     assert "By sampler step" not in "\n".join(render(report))
+
+
+def test_report_command_names_the_module_and_reads_back_either_form(monkeypatch):
+    """A report says how to run it again (``python -m benchmarks.…``); the model card reads the
+    script from it, and from the older reports written as ``python benchmarks/NAME.py``."""
+    import sys
+    import types
+
+    main = types.ModuleType("__main__")
+    main.__spec__ = types.SimpleNamespace(name="benchmarks.quality.quality")
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    command = common.command_line(["/x/benchmarks/quality/quality.py", "--max-images", "3"])
+    assert command == "python -m benchmarks.quality.quality --max-images 3"
+    assert common.script_name(command) == "quality.py"
+    assert common.script_name("python benchmarks/quality.py --max-images 10") == "quality.py"
+    main.__spec__ = None  # run as a file
+    assert common.command_line(["benchmarks/readme_table.py"]) == "python benchmarks/readme_table.py"
+
+
+def test_each_script_name_is_one_module():
+    """``load(NAME)`` and the README's commands rely on one script of each name under benchmarks/."""
+    from _bench import module_name
+
+    assert module_name("peers") == "benchmarks.quality.peers"
+    assert module_name("person") == "benchmarks.people.person"
+    assert module_name("common") == "benchmarks.common"

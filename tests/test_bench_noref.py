@@ -1,4 +1,4 @@
-"""Tests for benchmarks/noref.py that need no downloads (synthetic images only)."""
+"""Tests for benchmarks/quality/noref.py that need no downloads (synthetic images only)."""
 import numpy as np
 import pytest
 from scipy.stats import gennorm

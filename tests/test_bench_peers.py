@@ -1,5 +1,5 @@
-"""Tests for benchmarks/peers.py: the input layout without downloads; model runs only where
-``python benchmarks/fetch.py`` has put the files (runs/bench-assets, or $BENCH_ASSETS)."""
+"""Tests for benchmarks/quality/peers.py: the input layout without downloads; model runs only where
+``python -m benchmarks.fetch`` has put the files (runs/bench-assets, or $BENCH_ASSETS)."""
 import os
 from pathlib import Path
 
@@ -39,11 +39,11 @@ def test_pins_are_sha256_and_name_their_members():
 
 def test_missing_model_files_say_how_to_fetch(tmp_path):
     pytest.importorskip("ncnn")
-    with pytest.raises(FileNotFoundError, match="benchmarks/fetch.py"):
+    with pytest.raises(FileNotFoundError, match="python -m benchmarks.fetch"):
         peers.RealESRGAN(tmp_path)
 
 
-@pytest.mark.skipif(not (ASSETS / "srmd_x4.bin").is_file(), reason="run python benchmarks/fetch.py first")
+@pytest.mark.skipif(not (ASSETS / "srmd_x4.bin").is_file(), reason="run python -m benchmarks.fetch first")
 def test_srmd_tiling_matches_whole_image():
     pytest.importorskip("ncnn")
     lr = np.random.default_rng(1).integers(0, 256, (40, 52, 3), dtype=np.uint8)

@@ -10,7 +10,7 @@ AGGD-based features per block and scale, and the distance of the image's
 multivariate Gaussian to the pristine one.
 
 The pristine model (``mu_pris_param``, ``cov_pris_param``, ``gaussian_window``)
-is NOT shipped here: :func:`fetch_niqe_params` (``python benchmarks/fetch.py``)
+is NOT shipped here: :func:`fetch_niqe_params` (``python -m benchmarks.fetch``)
 extracts ``niqe_pris_params.npz`` from the pinned basicsr 1.4.2 sdist (Apache-2.0) into an
 ignored folder; pass that path to :func:`load_niqe_params`.
 
@@ -67,7 +67,7 @@ def load_niqe_params(path: str | Path) -> NiqeParams:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(
-            f"{path} not found; run python benchmarks/fetch.py --out {path.parent} first"
+            f"{path} not found; run python -m benchmarks.fetch --out {path.parent} first"
         )
     with np.load(path) as z:
         mu = np.asarray(z["mu_pris_param"], dtype=np.float64).reshape(-1)

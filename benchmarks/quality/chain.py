@@ -1,7 +1,7 @@
 """Per-step quality of the sampler chain on CamVid val, and the choice of the
 default sampler settings (noise scale, colour fix, steps) made on it.
 
-    python benchmarks/chain.py --data ../shared/data [--models segsr-x4 srdm-only-x4]
+    python -m benchmarks.quality.chain --data ../shared/data [--models segsr-x4 srdm-only-x4]
         [--noise 0 0.5 1] [--colour-sigma 0 1 2 4 8] [--steps 4] [--images 24] [--write-default]
 
 For every model and setting: PSNR (Y, 4-px shave) and mIoU of ``x0_hat`` at each
@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from common import DATA, cpu_label, result_path, write_report
+from benchmarks.common import DATA, command_line, cpu_label, result_path, write_report
 from segsr_gui.classes import IGNORE_ID  # noqa: E402
 from segsr_gui.training.data import class_frequencies, labels_or_ignore, load_camvid, logit_adjustment, make_lr  # noqa: E402
 from segsr_gui.training.evaluate import chain_scores, sampler_input  # noqa: E402
@@ -147,7 +147,7 @@ def write_default(name: str, loaded, settings: dict, args, images: int, report: 
     update_manifest(
         loaded.path, noise_scale=noise, colour_sigma=sigma, steps=steps, schedule=schedule,
         default_chosen_on=(f"CamVid val, {images} images as {' and '.join(args.kinds)} LR, "
-                           "benchmarks/chain.py: best mean final PSNR + 10 x mIoU among settings "
+                           "benchmarks/quality/chain.py: best mean final PSNR + 10 x mIoU among settings "
                            f"that lose at most {MAX_PSNR_DROP} dB / {100 * MAX_MIOU_DROP} mIoU "
                            "points per step and end on their best step, if any do"),
         chain_val=best, config=config)
@@ -197,7 +197,7 @@ def main() -> int:
     lrs = {kind: [make_lr(hq, kind, seed=5000 + int(i)) for hq, i in zip(hqs, idx)] for kind in args.kinds}
     labels = [labels_or_ignore(val.labels[i], 11) for i in idx]
     report = {"machine": f"{cpu_label()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
-              "date": time.strftime("%Y-%m-%d"), "command": " ".join(["python"] + sys.argv),
+              "date": time.strftime("%Y-%m-%d"), "command": command_line(sys.argv),
               "images": len(idx), "precision": describe(torch.device("cpu"), args.precision), "runs": []}
     frequencies = class_frequencies(load_camvid(args.data, "train").labels, 11)  # the prior: train, not val
     for name in args.models:

@@ -2,10 +2,10 @@
 test for bicubic and real-world LR, CamVid test mIoU of the two models, and NIQE/BRISQUE on the
 real photos of ``real_world/`` (no originals), with labelled crops of three old photos.
 
-    python benchmarks/fetch.py                      # once: peers' model files, NIQE's parameters
+    python -m benchmarks.fetch                      # once: peers' model files, NIQE's parameters
     mkdir -p runs/old-models && for m in segsr-x4 srdm-only-x4; do for e in safetensors json; do
         git show a4f11df:models/$m.$e > runs/old-models/$m.$e; done; done   # "today's model"
-    python benchmarks/quality.py --old-models runs/old-models [--max-images N] [--peer-everywhere]
+    python -m benchmarks.quality.quality --old-models runs/old-models [--max-images N] [--peer-everywhere]
 
 The peers' outputs are cached (runs/peer_cache), so ``--rows span srmd realesrgan --out
 /tmp/peers`` run ahead fills the cache and a later full run spends its time on the models.
@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from common import DATA, RUNS, header, nearest_up, result_path, save_crops, seed_for, to_uint8, write_report
-from quality_render import render_markdown
-from quality_rows import SPAN_FILE, build_rows, image_of, load_real_world, load_set, run_row
+from benchmarks.common import DATA, RUNS, header, nearest_up, result_path, save_crops, seed_for, to_uint8, write_report
+from benchmarks.quality.quality_render import render_markdown
+from benchmarks.quality.quality_rows import SPAN_FILE, build_rows, image_of, load_real_world, load_set, run_row
 
 SETS = ["Set5", "Set14", "BSD68", "Urban100", "CamVid-test"]
 LR_KINDS = ["bicubic", "realworld"]
@@ -100,7 +100,7 @@ def segmentation_summary(confs: dict, data: Path, images: int, step_confs: dict 
 def noref_pass(rows, folder: Path, limit: int, niqe_file: Path, crops_prefix: str) -> dict:
     """NIQE and BRISQUE (lower is better) of every row's x4 output of each real photo, and the
     crops of three old photos. A metric that cannot run (BRISQUE without its package) is None."""
-    import noref
+    from benchmarks.quality import noref
 
     params = noref.load_niqe_params(niqe_file)
     try:
@@ -161,7 +161,7 @@ def main(argv=None) -> int:
     data = Path(args.data)
     niqe_file = Path(args.assets) / "niqe_pris_params.npz"
     if not args.no_noref and not niqe_file.is_file():  # fail now, not after hours of the other table
-        raise SystemExit(f"{niqe_file} missing: run python benchmarks/fetch.py --out {args.assets} (or pass --no-noref)")
+        raise SystemExit(f"{niqe_file} missing: run python -m benchmarks.fetch --out {args.assets} (or pass --no-noref)")
     rows = build_rows(args)
     report = {**header(sys.argv), "max_images": args.max_images, "precision": describe(torch.device("cpu"), args.precision),
               "data": {"sr_sets": str(data / "sr_bench"), "camvid": str(data / "camvid"),

@@ -1,9 +1,9 @@
 """People in the class map: person IoU on photos with people in ``../shared/data`` against the
-reference masks of ``benchmarks/person_refs.py`` (Robust Video Matting, benchmark only), for the
+reference masks of ``benchmarks/people/person_refs.py`` (Robust Video Matting, benchmark only), for the
 person prior alone read in each way, and for the class map with and without the prior.
 
-    python benchmarks/person_refs.py            # once: the reference masks (runs/person-refs)
-    python benchmarks/person.py [--strength 0] [--no-class-map] [--sheet]
+    python -m benchmarks.people.person_refs            # once: the reference masks (runs/person-refs)
+    python -m benchmarks.people.person [--strength 0] [--no-class-map] [--sheet]
 
 Only references marked trusted (by looking at each overlay) are scored; Set14/face.png, the same
 picture as Set5/head.png, is scored once. Each photo is the app's input as it is (its own
@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from common import DATA, RESULTS, RUNS, header, header_line, load_rgb8, result_path, write_report
+from benchmarks.common import DATA, RESULTS, RUNS, header, header_line, load_rgb8, result_path, write_report
 
 SKIP = {"sr_bench/Set14/face.png": "the same picture as Set5/head.png"}
 # how the prior reads the photo: (window, merge); (0, -) = the whole photo squashed to 256x256
@@ -61,7 +61,7 @@ def main(argv=None) -> int:
     from segsr_gui.engine.inference.pipeline import parse_strength, upscale
     from segsr_gui.engine.nets.person_prior import person_probability
     from segsr_gui.engine.nets.weights import load_model
-    from person_common import prior_switch
+    from benchmarks.people.person_common import prior_switch
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(DATA))

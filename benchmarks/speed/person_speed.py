@@ -1,7 +1,7 @@
 """What the person prior costs: whole-process ``segsr upscale`` time of a default run (Auto
 strength, the model's steps) with the prior and without it, alternating, in one run.
 
-    python benchmarks/person_speed.py [--repeats 3]
+    python -m benchmarks.speed.person_speed [--repeats 3]
 
 "without" is a copy of the model whose manifest switches the prior off (same weights), so
 both runs load the same files. Photos: the bundled sample (170x170, a damaged portrait) and
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import DATA, ROOT, header, header_line, result_path, write_report
+from benchmarks.common import DATA, ROOT, header, header_line, result_path, write_report
 
 PHOTOS = [ROOT / "resources" / "sample.png", DATA / "sr_bench" / "Set5" / "woman.png"]
 

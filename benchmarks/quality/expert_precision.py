@@ -1,6 +1,6 @@
 """bf16 against fp32 for the two experts on real photos: how far the outputs differ, and the time.
 
-    python benchmarks/expert_precision.py [--data ../shared/data] [--size 192]
+    python -m benchmarks.quality.expert_precision [--data ../shared/data] [--size 192]
 
 For each photo of ``real_world/`` a centred LR crop of ``--size`` pixels goes through SPAN x4 and
 Real-ESRGAN x4plus in fp32 and under bf16 autocast (what the app uses on a CPU with native bf16).
@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from common import DATA, ROOT, header, header_line, result_path, to_uint8, write_report
+from benchmarks.common import DATA, ROOT, header, header_line, result_path, to_uint8, write_report
 
 
 def experts() -> dict:

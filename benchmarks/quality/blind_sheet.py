@@ -1,7 +1,7 @@
 """Blind comparison sheets: the same crop from every method, shuffled, labelled by letters only.
 
-    python benchmarks/old_photos.py            # first: writes every method's output
-    python benchmarks/blind_sheet.py [--out runs/blind] [--crops-per-photo 2] [--size 192]
+    python -m benchmarks.quality.old_photos            # first: writes every method's output
+    python -m benchmarks.quality.blind_sheet [--out runs/blind] [--crops-per-photo 2] [--size 192]
 
 For each photo, ``--crops-per-photo`` crops of ``--size`` output pixels are cut where the photo
 has detail (the bicubic output's local contrast above its median, positions drawn with a fixed
@@ -9,7 +9,7 @@ seed); each sheet shows one crop from every method in a shuffled order, enlarged
 neighbour, under the letters A, B, C... The key (which letter is which method) goes to
 ``OUT/key.json``, apart from the sheets, so a viewer who never opens it ranks them blind.
 
-    python benchmarks/blind_sheet.py --score RANKS.json [--viewer NAME]
+    python -m benchmarks.quality.blind_sheet --score RANKS.json [--viewer NAME]
 
 reads a viewer's ranking (``{"sheet_01": "CAEBD", ...}``, best first) against the key and
 writes the mean rank and first places of each method to ``benchmarks/results/blind_ranking``.
@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from common import RUNS, result_path
+from benchmarks.common import RUNS, result_path
 
 OUTPUTS = RUNS / "old-photos"
 METHODS = {
@@ -81,7 +81,7 @@ def score(ranks_file: Path, key_file: Path, viewer: str, out: str) -> None:
               "methods": table, "ranks": ranks}
     Path(out + ".json").write_text(json.dumps(report, indent=1))
     lines = [f"# Blind ranking of {len(ranks)} crops ({viewer})", "",
-             f"Photos: {', '.join(report['photos'])}; sheets and key from `benchmarks/blind_sheet.py`, ranked "
+             f"Photos: {', '.join(report['photos'])}; sheets and key from `benchmarks/quality/blind_sheet.py`, ranked "
              "without the key (1 = best).", "", f"| method | mean rank (1-{len(METHODS)}) | ranked first |", "|---|---|---|"]
     for label, row in sorted(table.items(), key=lambda kv: kv[1]["mean_rank"]):
         lines.append(f"| {label} | {row['mean_rank']:.2f} | {row['first']} of {row['sheets']} |")
@@ -111,7 +111,7 @@ def main(argv=None) -> int:
         paths = {label: OUTPUTS / folder / f"{photo}.png" for label, folder in METHODS.items()}
         missing = [str(p) for p in paths.values() if not p.is_file()]
         if missing:
-            print(f"{photo}: left out, {missing[0]} missing (run benchmarks/old_photos.py)", file=sys.stderr)
+            print(f"{photo}: left out, {missing[0]} missing (run python -m benchmarks.quality.old_photos)", file=sys.stderr)
             continue
         images = {label: np.asarray(Image.open(p).convert("RGB")) for label, p in paths.items()}
         for top, left in crop_boxes(images["bicubic"], args.crops_per_photo, args.size, rng):

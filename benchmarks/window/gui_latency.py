@@ -6,8 +6,8 @@ and runs the whole pipeline on its worker thread with live previews, the class o
 and the split compare on show. The longest gap between ticks, minus the interval, is
 the longest block. Writes ``benchmarks/results/gui_latency.{md,json}``.
 
-    python benchmarks/gui_latency.py [--model NAME|FILE] [--image FILE] [--lr-size N]
-    python benchmarks/gui_latency.py --preview-overhead [--model segsr-x4] [--repeats 120]
+    python -m benchmarks.window.gui_latency [--model NAME|FILE] [--image FILE] [--lr-size N]
+    python -m benchmarks.window.gui_latency --preview-overhead [--model segsr-x4] [--repeats 120]
 
 ``--preview-overhead`` runs plain sampling and the window's own worker (previews at every
 step) back to back on a 128x128 photo, in the default photo view (the goal's figure) and in the
@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-from common import ROOT, cpu_label, cpu_name, result_path, write_report  # noqa: E402
+from benchmarks.common import ROOT, command_line, cpu_label, cpu_name, result_path, write_report  # noqa: E402
 
 GOAL_MS = 50.0
 TICK_MS = 5
@@ -198,7 +198,7 @@ def write_latency(report: dict, out: Path) -> None:
     lines = [
         "# GUI latency during a full run",
         "",
-        "Written by `benchmarks/gui_latency.py`. A 5 ms QTimer probe on the GUI thread while the real "
+        "Written by `benchmarks/window/gui_latency.py`. A 5 ms QTimer probe on the GUI thread while the real "
         "window (offscreen, dark theme, class overlay and split compare on show) opens a photo and runs "
         "the whole pipeline (model load included) on its worker thread; probing starts once the window "
         "is up and idle. Block = gap between probe ticks minus the interval. Wall time includes opening "
@@ -276,7 +276,7 @@ def test_photo(size: int):
     import numpy as np
     from PIL import Image
 
-    from common import DATA
+    from benchmarks.common import DATA
 
     files = sorted((DATA / "camvid" / "test").glob("*.png"))
     if files:
@@ -301,7 +301,7 @@ def preview_overhead(args) -> int:
     frames_only = [(b - c) / a for a, b, c in zip(runs["plain"], runs["previews"], runs["result_only"])]
     class_view = [b / a - 1 for a, b in zip(runs["plain"], runs["class_view"])]
     report = {"machine": f"{cpu_label()}, {torch.get_num_threads()} threads", "torch": torch.__version__,
-              "date": time.strftime("%Y-%m-%d"), "command": " ".join(["python"] + sys.argv), "model": loaded.name,
+              "date": time.strftime("%Y-%m-%d"), "command": command_line(sys.argv), "model": loaded.name,
               "accounted_overhead": float(np.median(accounted["previews"])),
               "accounted_class_view_overhead": float(np.median(accounted["class_view"])),
               "class_view_overhead": float(np.median(class_view)), "class_view_seconds": min(runs["class_view"]),

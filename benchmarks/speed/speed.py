@@ -1,6 +1,6 @@
 """Speed and memory of SegSR, as ratios measured in one run.
 
-    python benchmarks/speed.py [--quick] [--model segsr-x4] [--repeats 2] [--big 1024]
+    python -m benchmarks.speed.speed [--quick] [--model segsr-x4] [--repeats 2] [--big 1024]
 
 The goals' figures (all that ``--quick`` measures), each a whole process as a user starts it:
 
@@ -30,15 +30,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from common import DATA, RUNS, best_of, header, header_line, result_path, write_report
+from benchmarks.common import DATA, ROOT, RUNS, best_of, header, header_line, result_path, write_report
 from segsr_gui.engine.inference.pipeline import (DEFAULT_MARGIN, DEFAULT_OVERLAP, MIN_TILE, min_tile,  # noqa: E402
                                                  tile_overlap, upscale)
 from segsr_gui.engine.diffusion.precision import describe  # noqa: E402
 from segsr_gui.engine.inference.tiling import plan_tiles  # noqa: E402
 from segsr_gui.engine.nets.weights import load_model  # noqa: E402
-
-HERE = Path(__file__).resolve().parent
-
 
 def test_image(size: int, seed: int = 0, width: int = 0) -> np.ndarray:
     """A photo-like LR input: a real CamVid frame when available, else smooth noise."""
@@ -58,7 +55,9 @@ def segsr_command() -> list[str]:
     return [str(exe)] if exe.is_file() else [sys.executable, "-m", "segsr_gui.app.cli"]
 
 
-PEER_CODE = ("import sys;from PIL import Image;import numpy as np;from peers import RealESRGAN;"
+# run from ROOT (``cwd``), so that the child imports ``benchmarks.…`` as this process does
+PEER_CODE = ("import sys;from PIL import Image;import numpy as np;"
+             "from benchmarks.quality.peers import RealESRGAN;"
              "net=RealESRGAN(sys.argv[1],threads=int(sys.argv[2]));"
              "Image.fromarray(net(np.asarray(Image.open(sys.argv[3]).convert('RGB')))).save(sys.argv[4])")
 
@@ -68,7 +67,7 @@ def process_seconds(cmd: list[str], repeats: int) -> float:
     best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
-        done = subprocess.run(cmd, capture_output=True, text=True, cwd=HERE)
+        done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
         best = min(best, time.perf_counter() - start)
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} failed: {done.stderr.strip()[-400:]}")
@@ -151,13 +150,14 @@ def child_peak_memory(model: str, size: int, mirror: bool = False) -> dict:
     carries ``ru_maxrss`` across fork and exec, so a child of this (large) benchmark process
     would report the parent's size (it read 5.8 GiB where the run itself peaked at 1.6)."""
     code = (
-        "import time;from speed import test_image;from segsr_gui.engine.inference.pipeline import upscale;"
+        "import time;from benchmarks.speed.speed import test_image;"
+        "from segsr_gui.engine.inference.pipeline import upscale;"
         "from segsr_gui.engine.nets.weights import load_model;m=load_model(%r).model;"
         "rgb=test_image(%d);t=time.perf_counter();r=upscale(rgb,m,mirror=%r);"
         "hwm=[l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:')][0];"
         "print(time.perf_counter()-t, r.image.shape[0], hwm)"
     ) % (model, size, mirror)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=HERE)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     if out.returncode != 0:
         return {"error": out.stderr.strip().splitlines()[-1] if out.stderr else "failed"}
     seconds, side, rss_kb = out.stdout.split()
@@ -224,7 +224,7 @@ def in_process(report: dict, args, threads: int) -> None:
     peer = None
     if not args.no_peer:
         try:
-            import peers
+            from benchmarks.quality import peers
             peer = peers.RealESRGAN(args.assets, threads=threads)
         except Exception as exc:
             report["peer_error"] = str(exc)

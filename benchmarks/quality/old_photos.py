@@ -1,14 +1,14 @@
 """The old-photo table: real low-quality photos with no original, scored by the checks that
 need none (``segsr_gui.training.photo_checks``) and by NIQE and BRISQUE.
 
-    python benchmarks/old_photos.py [--data ../shared/data] [--model segsr-x4] [--limit N]
+    python -m benchmarks.quality.old_photos [--data ../shared/data] [--model segsr-x4] [--limit N]
 
 Rows: bicubic, SPAN x4 as shipped (the PyTorch port, fp32), realesr-general-x4v3 and
 Real-ESRGAN x4plus (both ncnn, 2 threads), and the model at strength 0 (the faithful expert),
 1 (the clean expert) and Auto (its default). Every output is saved under
 ``runs/old-photos/ROW/PHOTO.png`` for ``blind_sheet.py``; ``--reuse`` scores the saved outputs
 instead of making them again (the Auto row still estimates each photo's strength). Columns are means over the photos;
-the Auto row lists the strength it picked per photo. Needs ``python benchmarks/fetch.py``.
+the Auto row lists the strength it picked per photo. Needs ``python -m benchmarks.fetch``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from common import DATA, RUNS, bicubic_up, header, header_line, result_path, to_uint8, write_report
+from benchmarks.common import DATA, RUNS, bicubic_up, header, header_line, result_path, to_uint8, write_report
 
 OUTPUTS = RUNS / "old-photos"
 CHECKS = ("niqe", "brisque", "lr_consistency", "tone_shift", "newly_clipped", "grid_peak_4", "grid_peak_2")
@@ -81,7 +81,7 @@ def ncnn_runner(net):
 
 
 def build_rows(args) -> dict:
-    from peers import RealESRGAN, RealESRGeneral
+    from benchmarks.quality.peers import RealESRGAN, RealESRGeneral
 
     assets = Path(args.assets)
     rows = {"bicubic": lambda lr, name: bicubic_up(lr),
@@ -96,7 +96,7 @@ def build_rows(args) -> dict:
 
 
 def score(rows, files, niqe_file: Path, reuse: bool = False) -> dict:
-    from noref import brisque, niqe, set_default_niqe_params
+    from benchmarks.quality.noref import brisque, niqe, set_default_niqe_params
     from segsr_gui.io.read import load_image
     from segsr_gui.training.photo_checks import photo_checks
 

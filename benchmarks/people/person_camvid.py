@@ -2,8 +2,8 @@
 (CamVid's "pedestrian") from bicubic and real-world (damaged) LR, the same frames and LR inputs
 for every row.
 
-    python benchmarks/person_camvid.py [--max-images 100]             # test: the shipped model
-    python benchmarks/person_camvid.py --split val --rows fusion --strength 0 --max-images 16 \\
+    python -m benchmarks.people.person_camvid [--max-images 100]             # test: the shipped model
+    python -m benchmarks.people.person_camvid --split val --rows fusion --strength 0 --max-images 16 \\
         --out benchmarks/results/person_fusion                         # how the prior joins (chosen here)
 
 Rows ``shipped``: without the prior (the same model with it detached) and with it, at the
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from common import DATA, header, header_line, result_path, seed_for, write_report
+from benchmarks.common import DATA, header, header_line, result_path, seed_for, write_report
 
 KINDS = ["bicubic", "realworld"]
 # row: arguments of person_common.prior_switch's switch (None = the prior detached; gate () = none)
@@ -42,8 +42,8 @@ def main(argv=None) -> int:
     from segsr_gui.engine.nets.weights import load_model
     from segsr_gui.training.data import labels_or_ignore, load_camvid, make_lr
     from segsr_gui.training.metrics import class_iou, confusion, miou
-    from person_common import prior_switch
-    from quality_rows import pick
+    from benchmarks.people.person_common import prior_switch
+    from benchmarks.quality.quality_rows import pick
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", default=str(DATA))

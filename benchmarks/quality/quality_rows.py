@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from common import RUNS, bicubic_up, load_rgb8, to_uint8
+from benchmarks.common import RUNS, bicubic_up, load_rgb8, to_uint8
 
 CACHE = RUNS / "peer_cache"
 SPAN_FILE = Path(__file__).resolve().parents[1] / "pretrained" / "span_x4_ch48.safetensors"
@@ -127,7 +127,7 @@ def peer_rows(assets: Path, threads: int, peer_everywhere: bool, span: Path) -> 
     except Exception as exc:
         print(f"SPAN row left out: {exc}", file=sys.stderr)
     try:
-        import peers
+        from benchmarks.quality import peers
 
         rows.append(Row("srmd", "SRMD x4, noise map 5 (ncnn)",
                         ncnn_runner(peers.SRMD(assets, noise=5, threads=threads)), cache=True))

@@ -1,0 +1,1 @@
+"""Speed and memory: whole-process runs against Real-ESRGAN x4plus, and what the person prior costs."""
