@@ -14,13 +14,9 @@ pytestmark = pytest.mark.gui
 @pytest.fixture(scope="module")
 def person_model(tmp_path_factory):
     """A tiny model whose class logits favour class 9 (person), so the person mask is written."""
-    from conftest import make_tiny_model
-    from segsr_gui.engine.nets.weights import save_model
+    from _tiny_bias import save_biased_model
 
-    folder = tmp_path_factory.mktemp("person")
-    bias = tuple(3.0 if k == 9 else 0.0 for k in range(11))
-    save_model(make_tiny_model(class_bias=bias), folder / "person", training={"note": "random test weights"})
-    return folder / "person.safetensors"
+    return save_biased_model(tmp_path_factory.mktemp("person"), "person", {9: 3.0})
 
 
 def _cli_files(photo, model, out, steps: int) -> list[str]:

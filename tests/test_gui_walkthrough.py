@@ -12,15 +12,11 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture(scope="module")
 def absent_class_model(tmp_path_factory):
-    """A tiny model that never paints class 10, so the legend greys a class out after a run (the
-    state in which opening a second photo crashed the window)."""
-    from conftest import make_tiny_model
-    from segsr_gui.engine.nets.weights import save_model
+    """A tiny model that never paints class 10, so the legend has an absent class after a run
+    (the state in which opening a second photo crashed the window)."""
+    from _tiny_bias import save_biased_model
 
-    folder = tmp_path_factory.mktemp("absent")
-    bias = tuple([0.0] * 10 + [-50.0])
-    save_model(make_tiny_model(class_bias=bias), folder / "absent", training={"note": "random test weights"})
-    return folder / "absent.safetensors"
+    return save_biased_model(tmp_path_factory.mktemp("absent"), "absent", {10: -50.0})
 
 
 def _shares(window) -> list[str]:

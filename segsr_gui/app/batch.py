@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
+from segsr_gui.classes import full_palette
 from segsr_gui.errors import ImageSaveError, SegSRError
 
 
@@ -203,7 +204,7 @@ def upscale_one(path: Path, target: Path, loaded, options, params: RunParams, *,
     if result.strength is not None and result.strength.auto and loaded.model.has_strength:
         on_note(f"{path.name}: restoration strength {result.strength.describe()}")
     return export.export_result(image, result, target, path.stem, options, loaded.name, loaded.classes,
-                                loaded.palette, loaded.manifest.get("sha256"))
+                                full_palette(loaded.classes, loaded.palette), loaded.manifest.get("sha256"))
 
 
 def step_label(progress) -> str:

@@ -1,13 +1,18 @@
-"""The class legend: colour, name and share of the image per class, with a visibility box."""
+"""The class legend: colour, name and share of the image per class, with a visibility box.
+
+Rows are sorted by share (largest first) and classes absent from the image are hidden, so the
+list a user reads is the classes found; the boxes keep each class's choice by class id."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
+from segsr_gui.classes import full_palette
 
-ABSENT = QColor(128, 128, 128)  # absent classes: mid grey reads as dimmed on the dark and the light theme
+ABSENT_SHARE = 0.0005  # below this a class shows as 0.0 %: absent, its row hidden
+CLASS_ID = Qt.ItemDataRole.UserRole
 
 
 def _swatch(rgb) -> QIcon:
@@ -16,8 +21,14 @@ def _swatch(rgb) -> QIcon:
     return QIcon(pm)
 
 
+def _share_text(share, estimated: bool) -> str:
+    if share is None:
+        return "\u2013"
+    return f"\u2248 {100 * float(share):.0f} %" if estimated else f"{100 * float(share):.1f} %"
+
+
 class LegendWidget(QTableWidget):
-    visibilityChanged = Signal(list)  # list[bool], one per class
+    visibilityChanged = Signal(list)  # list[bool], one per class id
 
     def __init__(self, parent=None):
         super().__init__(0, 2, parent)
@@ -29,66 +40,95 @@ class LegendWidget(QTableWidget):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setToolTip("Untick a class to hide its colour in the overlay and the mask view.")
         self._names: list[str] = []
+        self._palette: list[tuple] = []
+        self._shown: list[bool] = []  # the boxes, by class id
+        self._shares = None
         self.itemChanged.connect(self._update_visibility)
 
     def set_classes(self, names, palette) -> None:
-        if list(names) == self._names and self.rowCount():
+        """The classes to list; a palette shorter than the list gets generated colours."""
+        palette = full_palette(names, palette or [])
+        if list(names) == self._names and palette == self._palette and self.rowCount():
             return
+        self._names, self._palette = list(names), palette
+        self._shown = [True] * len(names)
+        self._shares = None
         self.blockSignals(True)
-        self._names = list(names)
         self.setRowCount(len(names))
-        for i, (name, rgb) in enumerate(zip(names, palette)):
-            item = QTableWidgetItem(_swatch(rgb), name)
+        for row in range(len(names)):
+            item = QTableWidgetItem()
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked)
-            self.setItem(i, 0, item)
-            share = QTableWidgetItem("\u2013")
+            self.setItem(row, 0, item)
+            share = QTableWidgetItem()
             share.setFlags(Qt.ItemFlag.ItemIsEnabled)
             share.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            self.setItem(i, 1, share)
+            self.setItem(row, 1, share)
+        self._fill(list(range(len(names))), None, False)
         self.resizeRowsToContents()
-        # room for a few rows; the rest scrolls, so the window still fits a 768-pixel-high laptop screen
-        self.setMinimumHeight(min(5, len(names)) * self.rowHeight(0) + self.horizontalHeader().height() + 6
-                              if names else 0)
+        # at least a few rows; the size hint asks for all of them, so a tall window lists every
+        # class without scrolling and a 768-pixel-high laptop screen still fits the window
+        self.setMinimumHeight(self._rows_height(min(5, len(names))) if names else 0)
         self.blockSignals(False)
+        self.updateGeometry()
+
+    def _rows_height(self, rows: int) -> int:
+        row = self.rowHeight(0) if self.rowCount() else self.fontMetrics().height() + 8
+        return rows * row + self.horizontalHeader().height() + 2 * self.frameWidth() + 2
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        shown = sum(not self.isRowHidden(r) for r in range(self.rowCount()))
+        return QSize(hint.width(), self._rows_height(max(shown, 5)))
 
     def set_shares(self, shares, estimated: bool = False, note: str = "") -> None:
-        """Show each class's share; classes absent from the image are greyed out. An estimate
-        (a live step whose class map is not made yet, or a tiled run's finished tiles) is shown
-        as such, to the whole percent; ``note`` says what the shares are based on."""
+        """Show each class's share, largest first; classes absent from the image are hidden. An
+        estimate (a live step whose class map is not made yet, or a tiled run's finished tiles)
+        is shown as such, to the whole percent; ``note`` says what the shares are based on."""
         header = "Share" + (f" ({note})" if note else "")
         if self.horizontalHeaderItem(1).text() != header:
             self.horizontalHeaderItem(1).setText(header)
-        # a share's text and colour are no choice of the user's: itemChanged stays quiet, so no
-        # redraw (which may replace the rows) runs in the middle of this loop
+        n = len(self._names)
+        known = shares is not None and len(shares) >= n
+        order = sorted(range(n), key=lambda k: -float(shares[k])) if known else list(range(n))
+        # a share's text and order are no choice of the user's: itemChanged stays quiet, so no
+        # redraw (which may replace the rows) runs in the middle of this
         self.blockSignals(True)
         try:
-            self._show_shares(shares, estimated)
+            self._fill(order, shares if known else None, estimated)
         finally:
             self.blockSignals(False)
+        self.updateGeometry()
 
-    def _show_shares(self, shares, estimated: bool) -> None:
-        for i in range(self.rowCount()):
-            known = shares is not None and i < len(shares)
-            if not known:
-                text = "\u2013"
-            elif estimated:
-                text = f"\u2248 {100 * float(shares[i]):.0f} %"
-            else:
-                text = f"{100 * float(shares[i]):.1f} %"
-            self.item(i, 1).setText(text)
-            absent = known and float(shares[i]) < 0.0005
-            for col in (0, 1):
-                # present classes keep the theme's own text colour (the style sheet's): a colour
-                # read from the palette here is the other theme's after a theme switch
-                self.item(i, col).setData(Qt.ItemDataRole.ForegroundRole, ABSENT if absent else None)
+    def _fill(self, order: list[int], shares, estimated: bool) -> None:
+        for row, k in enumerate(order):
+            name_item, share_item = self.item(row, 0), self.item(row, 1)
+            if name_item.data(CLASS_ID) != k:
+                name_item.setData(CLASS_ID, k)
+                name_item.setText(self._names[k])
+                name_item.setIcon(_swatch(self._palette[k]))
+            state = Qt.CheckState.Checked if self._shown[k] else Qt.CheckState.Unchecked
+            if name_item.checkState() != state:
+                name_item.setCheckState(state)
+            share = None if shares is None else shares[k]
+            share_item.setText(_share_text(share, estimated))
+            self.setRowHidden(row, share is not None and float(share) < ABSENT_SHARE)
+        hidden = [self._names[k] for row, k in enumerate(order) if self.isRowHidden(row)]
+        self.setToolTip("Untick a class to hide its colour in the overlay and the mask view."
+                        + (f"\nNot found in this image: {', '.join(hidden)}." if hidden else ""))
+
+    def row_of(self, class_id: int) -> int:
+        return next(r for r in range(self.rowCount()) if self.item(r, 0).data(CLASS_ID) == class_id)
 
     def visible(self) -> list[bool]:
-        return [self.item(i, 0).checkState() == Qt.CheckState.Checked for i in range(self.rowCount())]
+        return list(self._shown)
 
-    def set_visible(self, index: int, visible: bool) -> None:
-        self.item(index, 0).setCheckState(Qt.CheckState.Checked if visible else Qt.CheckState.Unchecked)
+    def set_visible(self, class_id: int, visible: bool) -> None:
+        self.item(self.row_of(class_id), 0).setCheckState(Qt.CheckState.Checked if visible else Qt.CheckState.Unchecked)
 
     def _update_visibility(self, item: QTableWidgetItem) -> None:
-        if item.column() == 0:
+        if item.column() != 0 or item.data(CLASS_ID) is None:
+            return
+        shown = item.checkState() == Qt.CheckState.Checked
+        if self._shown[item.data(CLASS_ID)] != shown:
+            self._shown[item.data(CLASS_ID)] = shown
             self.visibilityChanged.emit(self.visible())

@@ -82,7 +82,7 @@ class MainWindow(QMainWindow):
         self.view_panel, self.legend = ViewPanel(), LegendWidget()
         for title, widget, name in (("Restore", self.run_panel, "runDock"), ("View", self.view_panel, "viewDock"),
                                     ("Classes found", self.legend, "legendDock")):
-            parts.add_dock(self, title, widget, name)
+            parts.add_dock(self, title, widget, name, grow=widget is self.legend)  # the legend takes spare height
         self.progress = ProgressWidget()
         self.coords_label, self.zoom_label = parts.status_widgets(self, self.progress, self.viewer)
         self.actions_ = build_actions(self)

@@ -4,7 +4,7 @@ widgets and the batch queue's dock. Each function only builds and places widgets
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QSizePolicy, QVBoxLayout, QWidget
 
 PROGRESS_WIDTH = 430  # leaves room on the left of the status bar for messages and hints
 
@@ -21,7 +21,11 @@ def central_column(window: QMainWindow, *widgets) -> None:
 
 
 def add_dock(window: QMainWindow, title: str, widget: QWidget, name: str,
-             area=Qt.DockWidgetArea.RightDockWidgetArea, closable: bool = False) -> QDockWidget:
+             area=Qt.DockWidgetArea.RightDockWidgetArea, closable: bool = False, grow: bool = True) -> QDockWidget:
+    """A dock holding ``widget``; one that does not ``grow`` keeps its preferred height, so a
+    tall window's spare height goes to the docks that do."""
+    if not grow:
+        widget.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
     dock = QDockWidget(title, window)
     dock.setObjectName(name)
     dock.setWidget(widget)

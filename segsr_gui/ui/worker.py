@@ -44,6 +44,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
+from segsr_gui.classes import full_palette
 from segsr_gui.ui.convert import PREVIEW_MAX_SIDE, ClassLayer, preview_classes, preview_rgb, qimage_pixels, rgb_to_qimage
 from segsr_gui.ui.frames import FrameCollector, known_fractions
 
@@ -199,7 +200,8 @@ class UpscaleWorker(QObject):
             return
         model = loaded.model
         steps = req.steps or model.config.schedule.steps
-        collector = FrameCollector(req.rgb, model.config.scale, loaded.palette, model.config.num_classes,
+        self._palette = full_palette(loaded.classes, loaded.palette)  # a short manifest palette is filled
+        collector = FrameCollector(req.rgb, model.config.scale, self._palette, model.config.num_classes,
                                    model.has_segmentation, req.preview_every, self._colours.is_set,
                                    self._noisy.is_set)
         self._tile, self._notes = req.tile, []
@@ -232,7 +234,7 @@ class UpscaleWorker(QObject):
                 raise _Aborted
             if not started:
                 used = p.strength if loaded.model.has_strength else None
-                self.started.emit(RunStart(loaded.name, loaded.classes, loaded.palette, steps, p.tiles,
+                self.started.emit(RunStart(loaded.name, loaded.classes, self._palette, steps, p.tiles,
                                            loaded.model.has_segmentation, used))
                 started = True
             if not collector.wanted(p):
@@ -255,7 +257,7 @@ class UpscaleWorker(QObject):
         req, k = self.request, loaded.model.config.num_classes
         cls_img = shares = None
         if result.class_map is not None:
-            cls_img = self._coloured(preview_classes(result.class_map, loaded.palette))
+            cls_img = self._coloured(preview_classes(result.class_map, self._palette))
             shares = known_fractions(result.class_map, k)
         full = rgb_to_qimage(result.image)
         image = full
@@ -265,7 +267,7 @@ class UpscaleWorker(QObject):
         if shown is not None:
             self.yielded.emit(shown)
         self.returned.emit(RunOutput(result, image, full, cls_img, shares, loaded.name,
-                                     loaded.manifest.get("sha256"), loaded.classes, loaded.palette,
+                                     loaded.manifest.get("sha256"), loaded.classes, self._palette,
                                      steps, req.seed, time.perf_counter() - t0, frames, frame_seconds,
                                      req.mirror, self._tile, list(self._notes)))
 
