@@ -19,8 +19,8 @@ from segsr_gui.engine.nets.rrdbnet import RRDBNet, conv_keys
 from segsr_gui.engine.nets.span import SPAN
 from segsr_gui.engine.nets.weights import find_clean_expert, load_model, save_model
 from segsr_gui.errors import WeightsError
-from segsr_gui.training.ncnn_file import load_ncnn
-from segsr_gui.training.ncnn_ports import rrdbnet_state_dict_from_ncnn
+from segsr_gui.pretrained.ncnn_file import load_ncnn
+from segsr_gui.pretrained.ncnn_ports import rrdbnet_state_dict_from_ncnn
 from segsr_gui.training.photo_checks import grid_peak, photo_checks, tone_shift
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,8 +78,8 @@ def test_rrdbnet_x4plus_size():
                     reason="pretrained/ncnn/x4plus missing: run segsr import-pretrained --only x4plus")
 def test_x4plus_port_matches_ncnn_on_a_photo():
     pytest.importorskip("ncnn", reason="the parity check needs the ncnn package (pip install -e .[test])")
-    from segsr_gui.training.ncnn_parity import image_rgb, run_ncnn, synthetic_rgb
-    from segsr_gui.training.ncnn_ports import convert
+    from segsr_gui.pretrained.ncnn_parity import image_rgb, run_ncnn, synthetic_rgb
+    from segsr_gui.pretrained.ncnn_ports import convert
 
     param, binf = X4PLUS_NCNN / "realesrgan-x4plus.param", X4PLUS_NCNN / "realesrgan-x4plus.bin"
     photo = DATA / "real_world" / "old_a.png"

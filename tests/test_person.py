@@ -95,7 +95,7 @@ def test_selfie_port_matches_the_original_runtime():
     pytest.importorskip("ai_edge_litert", reason="the parity check needs ai-edge-litert (pip install -e .[test])")
     from PIL import Image
 
-    from segsr_gui.training.tflite_port import parity, parity_images, run_original
+    from segsr_gui.pretrained.tflite_port import parity, parity_images, run_original
 
     net = weights.load_selfie_net(SELFIE)
     data = TFLITE.read_bytes()

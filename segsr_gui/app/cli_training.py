@@ -30,7 +30,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_import_pretrained(args) -> int:
-    from segsr_gui.training.import_pretrained import import_pretrained
+    from segsr_gui.pretrained.importer import import_pretrained
 
     try:
         ok = import_pretrained(Path(args.out), check=args.check, image=args.image,

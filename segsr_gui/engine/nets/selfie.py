@@ -1,7 +1,7 @@
 """MediaPipe's selfie segmentation net (person vs background) in PyTorch.
 
 The net is a MobileNetV3-style encoder-decoder of about 100 small layers, imported from
-its TFLite file (``training/tflite_port.py``). Rather than restate that graph by hand, the
+its TFLite file (``pretrained/tflite_port.py``). Rather than restate that graph by hand, the
 import records it as a list of ops (``ops``, JSON in the weights' metadata) and this module
 runs the list: every op is one line of PyTorch below, with TFLite's semantics (SAME padding
 is TensorFlow's, which pads the bottom/right side more). Input (B, 3, 256, 256) RGB in

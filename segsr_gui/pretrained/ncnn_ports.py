@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from segsr_gui.training.ncnn_file import Layer, conv_weight
+from segsr_gui.pretrained.ncnn_file import Layer, conv_weight
 
 
 def span_config_from_ncnn(layers: list[Layer]) -> dict:

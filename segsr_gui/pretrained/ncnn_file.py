@@ -1,6 +1,6 @@
 """Minimal reader for ncnn model files (text ``.param`` + binary ``.bin``).
 
-Used by ``segsr import-pretrained`` (training/import_pretrained.py) to lift the
+Used by ``segsr import-pretrained`` (pretrained/importer.py) to lift the
 weights of the pretrained ncnn models into numpy; no ncnn install is needed.
 Only what that needs is implemented:
 
@@ -229,7 +229,7 @@ def param_count(layers: list[Layer], types: tuple[str, ...] | None = None) -> in
                for a in L.weights.values())
 
 
-if __name__ == "__main__":  # inspection: python -m segsr_gui.training.ncnn_file x.param x.bin
+if __name__ == "__main__":  # inspection: python -m segsr_gui.pretrained.ncnn_file x.param x.bin
     import sys
 
     found = load_ncnn(sys.argv[1], sys.argv[2])
