@@ -12,8 +12,8 @@ The goals' figures (all that ``--quick`` measures), each a whole process as a us
 Without ``--quick`` also, in this process: SegSR vs the peer at 64x64 and 256x256 LR, bf16 vs
 fp32, time per output megapixel at three sizes, tiled vs untiled output of a 512x512 input and how
 far a tile border disturbs the output, and the peak resident memory of a tiled 1024x1024 run (in a
-child process). The live-preview overhead needs the window's worker: ``gui_latency.py
---preview-overhead`` measures it.
+child process). The live-preview overhead needs the window's worker: ``python -m
+benchmarks.window.gui_latency --preview-overhead`` measures it.
 
 Writes benchmarks/results/speed.{md,json} with the machine, thread count and torch version.
 """
