@@ -27,7 +27,7 @@ def experts() -> dict:
     from safetensors.torch import load_file
 
     from segsr_gui.engine.nets.rrdbnet import RRDBNet
-    from segsr_gui.training.restorer import load_span
+    from segsr_gui.engine.nets.span import load_span
 
     x4plus = RRDBNet()
     x4plus.load_state_dict(load_file(str(ROOT / "pretrained" / "realesrgan_x4plus.safetensors")))

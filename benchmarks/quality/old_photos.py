@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from benchmarks.common import DATA, RUNS, bicubic_up, header, header_line, result_path, to_uint8, write_report
+from benchmarks.common import DATA, ROOT, RUNS, bicubic_up, header, header_line, result_path, to_uint8, write_report
 
 OUTPUTS = RUNS / "old-photos"
 CHECKS = ("niqe", "brisque", "lr_consistency", "tone_shift", "newly_clipped", "grid_peak_4", "grid_peak_2")
@@ -65,9 +65,9 @@ def model_runner(model_spec: str, strength):
 def span_runner():
     import torch
 
-    from segsr_gui.training.restorer import load_span
+    from segsr_gui.engine.nets.span import load_span
 
-    net = load_span(Path(__file__).resolve().parents[1] / "pretrained" / "span_x4_ch48.safetensors").eval()
+    net = load_span(ROOT / "pretrained" / "span_x4_ch48.safetensors").eval()
 
     def run(lr: np.ndarray, name: str) -> np.ndarray:
         with torch.inference_mode():

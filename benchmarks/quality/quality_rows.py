@@ -17,10 +17,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from benchmarks.common import RUNS, bicubic_up, load_rgb8, to_uint8
+from benchmarks.common import ROOT, RUNS, bicubic_up, load_rgb8, to_uint8
 
 CACHE = RUNS / "peer_cache"
-SPAN_FILE = Path(__file__).resolve().parents[1] / "pretrained" / "span_x4_ch48.safetensors"
+SPAN_FILE = ROOT / "pretrained" / "span_x4_ch48.safetensors"
 # Real-ESRGAN costs 5-30 s per image on this machine: by default it runs on these sets only
 PEER_SETS = ("Set5", "Set14", "real_world")
 
@@ -62,7 +62,7 @@ def run_row(row: Row, lr: np.ndarray, cache_name: str):
 
 def span_runner(path: Path) -> Callable[[np.ndarray], np.ndarray]:
     """SPAN x4 as shipped upstream (the pretrained file, not fine-tuned)."""
-    from segsr_gui.training.restorer import load_span
+    from segsr_gui.engine.nets.span import load_span
 
     net = load_span(path).eval()
 
