@@ -75,3 +75,13 @@ def test_each_script_name_is_one_module():
     assert module_name("peers") == "benchmarks.quality.peers"
     assert module_name("person") == "benchmarks.people.person"
     assert module_name("common") == "benchmarks.common"
+
+
+def test_paths_lead_to_the_repository_from_any_folder():
+    """The scripts sit one folder deeper than common.py: their files are found from ROOT, the
+    repository (where pretrained/ and the README are), not from their own folder."""
+    from _bench import ROOT
+
+    assert common.ROOT == ROOT and (common.ROOT / "README.md").is_file()
+    assert common.RESULTS == ROOT / "benchmarks" / "results" and common.RESULTS.is_dir()
+    assert load("quality_rows").SPAN_FILE == ROOT / "pretrained" / "span_x4_ch48.safetensors"
