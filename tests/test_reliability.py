@@ -38,16 +38,64 @@ def test_corpus_case(case, tmp_path, tiny_model_file):
             assert len(outcome.lines) == 1, text
 
 
-def test_unreadable_for_real_when_not_root(tmp_path):
+def _load_as(uid: int | None, path: Path) -> str:
+    """What ``load_image(path)`` gives for user ``uid`` (None: this process's user), as one line.
+    Root reads any file whatever its mode, so another user's view is taken in a forked child that
+    drops to that user first; its code is already imported, so the child opens no other file."""
     import os
 
-    if os.geteuid() == 0:
-        pytest.skip("running as root, who can read any file: the corpus case simulates it instead")
-    path = tmp_path / "locked.png"
-    Image.new("RGB", (4, 4)).save(path)
-    path.chmod(0)
-    with pytest.raises(ImageLoadError, match="permission denied"):
-        load_image(path)
+    def attempt() -> str:
+        try:
+            load_image(path)
+        except ImageLoadError as exc:
+            return f"ImageLoadError: {exc}"
+        except BaseException as exc:  # reported to the parent, which fails the test with it
+            return f"{type(exc).__name__}: {exc}"
+        return "loaded"
+
+    if uid is None:
+        return attempt()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns into pytest
+        try:
+            os.close(read_end)
+            try:
+                os.setgroups([])
+                os.setgid(uid)
+                os.setuid(uid)
+                line = attempt()
+            except BaseException as exc:
+                line = f"could not become user {uid}: {exc}"
+            os.write(write_end, line.encode("utf-8", "replace"))
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        line = pipe.read().decode("utf-8")
+    os.waitpid(pid, 0)
+    return line
+
+
+def test_an_unreadable_file_is_refused_with_one_clear_line():
+    """chmod 000 for real (the corpus case simulates it): read as a user other than root, since
+    root reads the file anyway (as CI runs the tests)."""
+    import os
+
+    folder = Path(tempfile.mkdtemp(prefix="segsr-unreadable-"))
+    try:
+        folder.chmod(0o755)  # another user may look inside, not write
+        readable, locked = folder / "readable.png", folder / "locked.png"
+        for path in (readable, locked):
+            Image.new("RGB", (4, 4), (200, 10, 10)).save(path)
+        readable.chmod(0o644)
+        locked.chmod(0)
+        load_image(readable)  # the loader's lazy imports happen here, before any fork
+        uid = 65534 if os.geteuid() == 0 else None  # nobody
+        assert _load_as(uid, readable) == "loaded"  # so the refusal below is the file's mode
+        assert _load_as(uid, locked) == "ImageLoadError: locked.png: permission denied when reading the file."
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _seed_files() -> dict[str, bytes]:
