@@ -29,7 +29,7 @@ ACTIONS = (
                checkable=True),
     ActionSpec("batch", "&File", "&Batch queue\u2026", "show_batch", ("Ctrl+B",),
                "Restore many photos and folders in one go; the queue survives a restart", checkable=True),
-    ActionSpec("quit", "&File", "&Quit", "close", ("Ctrl+Q",)),
+    ActionSpec("quit", "&File", "&Quit", "quit", ("Ctrl+Q",)),
     ActionSpec("run", "&Run", "&Restore photo", "start_run", ("F5",), "Start restoring the photo"),
     ActionSpec("cancel", "&Run", "&Cancel", "cancel_run", ("Esc",), "Stop the run at the next step"),
     ActionSpec("fit", "&View", "&Fit to window", "viewer.fit", ("F", "Ctrl+0")),

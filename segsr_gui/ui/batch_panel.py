@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QProgr
 from segsr_gui.app import batch, batch_report, queue
 from segsr_gui.ui.batch_table import BatchTable
 from segsr_gui.ui.batch_worker import BatchWorker
-from segsr_gui.ui.file_dialogs import ask_folder, ask_open
+from segsr_gui.ui.file_dialogs import ask_folder, ask_open, start_folder
 from segsr_gui.ui.worker import TaskWorker
 
 log = logging.getLogger(__name__)
@@ -184,9 +184,8 @@ class BatchPanel(QWidget):
 
     # ---- adding ----------------------------------------------------------------------
     def photo_folder(self) -> str:
-        """Where the dialogs start: the last folder photos came from, else the home folder."""
-        last = getattr(self.files, "last_open_dir", "")
-        return last if last and Path(last).is_dir() else str(Path.home())
+        """Where the dialogs start: the last folder photos came from, else Pictures or home."""
+        return start_folder(getattr(self.files, "last_open_dir", ""))
 
     def _remember_folder(self, folder) -> None:
         if self.files is not None:
@@ -294,7 +293,7 @@ class BatchPanel(QWidget):
             signal.connect(slot)
         self._worker = worker
         self._run = {"done": 0, "skipped": 0, "failed": 0, "outcome": None, "notes": {},
-                     "earlier": self._finished_count()}
+                     "earlier": self._finished_count(failed=False)}
         self._time_left = batch_report.TimeLeft({p.index: self.queue.items[p.index].pixels for p in plan})
         self._shown = self._finished_count()
         self._show_overall(self._shown)
@@ -347,8 +346,11 @@ class BatchPanel(QWidget):
         self._time_left.finish(index, state, seconds)
         self._show_overall(self._finished_count())
 
-    def _finished_count(self) -> int:
-        return sum(item.state in (batch.DONE, batch.SKIPPED, batch.FAILED) for item in self.queue.items)
+    def _finished_count(self, failed: bool = True) -> int:
+        """Photos this queue is through with (the bar counts failed ones; "finished in earlier
+        runs" does not: a failed photo waits for Retry failed)."""
+        states = (batch.DONE, batch.SKIPPED, batch.FAILED) if failed else (batch.DONE, batch.SKIPPED)
+        return sum(item.state in states for item in self.queue.items)
 
     def _show_overall(self, value: float) -> None:
         """The bar only goes up during a run (a cancelled photo does not take it back)."""

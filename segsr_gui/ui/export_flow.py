@@ -73,6 +73,7 @@ class ExportFlow(QObject):
         args = (photo, run.result, outdir, stem, options, run.model_name, run.classes_names, run.palette,
                 run.model_sha)
         worker = TaskWorker(lambda: export_result(*args))
+        worker.returned.connect(lambda written: setattr(run, "exported", True))
         worker.returned.connect(self._exported)
         worker.errored.connect(self._failed)
         self.message.emit("Saving\u2026")

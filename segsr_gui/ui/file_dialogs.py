@@ -15,6 +15,17 @@ from PySide6.QtWidgets import QFileDialog, QHeaderView, QListView, QTreeView, QW
 DIALOG_SIZE = (960, 600)  # room for Name plus the full Size, Type and Date Modified columns
 
 
+def start_folder(last: str = "") -> str:
+    """Where an Open or Add dialog starts: the last folder photos came from, else the user's
+    Pictures folder, else home (never the app's own folders)."""
+    if last and Path(last).is_dir():
+        return last
+    from platformdirs import user_pictures_dir
+
+    pictures = Path(user_pictures_dir())
+    return str(pictures if pictures.is_dir() else Path.home())
+
+
 def fit_columns(dialog: QFileDialog) -> None:
     """Name takes what is left; Size, Type and Date Modified are as wide as their contents;
     the places on the left are not cut off."""

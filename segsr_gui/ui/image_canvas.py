@@ -119,6 +119,11 @@ class ImageCanvas(QWidget):
         self.update()
         self.zoomChanged.emit(self.zoom_level())
 
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        if self.transform.fit:  # a fitted photo's zoom follows the canvas size
+            self.zoomChanged.emit(self.zoom_level())
+
     # ---- painting ------------------------------------------------------------------
     def _draw(self, p: QPainter, img: QImage, target: QRectF, smooth: bool, zoom: float) -> None:
         """Draw only the part of ``img`` that is on screen (cost bounded by the widget size)."""

@@ -9,15 +9,13 @@ from pathlib import Path
 from typing import Optional
 
 from PySide6.QtCore import QByteArray, Signal
-from PySide6.QtWidgets import QApplication, QMainWindow
+from PySide6.QtWidgets import QMainWindow
 
 from segsr_gui.app.runs import LIVE, ORIGINAL, RunHistory, run_key
 from segsr_gui.ui import settings as settings_mod
 from segsr_gui.ui import window_parts as parts
 from segsr_gui.ui.actions import build_actions, build_toolbar
 from segsr_gui.ui.compare_view import CompareView
-from segsr_gui.ui.about import open_log_folder, show_about
-from segsr_gui.ui.confirm import ask_stop_and_quit
 from segsr_gui.ui.error_dialog import show_error
 from segsr_gui.ui.hold_to_flip import HoldToFlip
 from segsr_gui.ui.export_flow import ExportFlow
@@ -26,24 +24,23 @@ from segsr_gui.ui.opening import SCALE, PhotoOpener, local_files
 from segsr_gui.ui.progress_widget import ProgressWidget, _clock
 from segsr_gui.ui.run_panel import RunPanel
 from segsr_gui.ui.step_scrubber import StepScrubber
-from segsr_gui.ui.theme import apply_theme
 from segsr_gui.ui.view_composer import Photo, ViewChoices, ViewComposer
 from segsr_gui.ui.view_panel import ViewPanel
 from segsr_gui.ui.window_batch import NO_MODEL, WindowBatch
+from segsr_gui.ui.window_menus import WindowMenus
 from segsr_gui.ui.frames import StepFrame
 from segsr_gui.ui.worker import JobRunner, RunOutput, RunRequest, UpscaleWorker
 
 log = logging.getLogger(__name__)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowMenus, QMainWindow):
     photoLoaded = Signal(str)
     openFailed = Signal(str)
     stepShown = Signal(int, int)  # index, total
     runFinished = Signal(str)  # "done" | "cancelled" | "failed"
     busyChanged = Signal(bool)
     exported = Signal(list)
-    quiet_close = False  # True: close mid-run without asking (the screenshot mode)
 
     def __init__(self, settings: Optional[settings_mod.Settings] = None, models=None, parent=None):
         super().__init__(parent)
@@ -158,6 +155,7 @@ class MainWindow(QMainWindow):
         self._live, self._live_meta = None, None
         self.scrubber.set_frames([])
         self.legend.set_shares(None)
+        self.run_panel.reset_strength()  # a strength is chosen per photo
         if self.opener.remember(path):
             self._update_recent_menu()
         self.setWindowTitle(f"{path.name} \u2013 SegSR Studio")
@@ -371,19 +369,8 @@ class MainWindow(QMainWindow):
         run = self.current_run()
         return run is not None and self.exporter.export(self.photo, run, outdir, stem, fmt, ask)
 
-    # ---- misc ----------------------------------------------------------------------
-    def set_light_theme(self, on: bool) -> None:
-        self.settings.view.theme = "light" if on else "dark"
-        apply_theme(QApplication.instance(), self.settings.view.theme)
-
-    def open_log_folder(self) -> None:
-        open_log_folder()
-
-    def about(self) -> None:
-        show_about(self)
-
     def closeEvent(self, event) -> None:
-        if not self.quiet_close and not ask_stop_and_quit(self, self.running, self.batch_panel.running):
+        if not self.may_close(event):
             event.ignore()
             return
         self.store_settings()

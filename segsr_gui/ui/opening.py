@@ -14,7 +14,7 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QMenu, QWidget
 
 from segsr_gui.ui.convert import preview_size, resize_rgb, rgb_to_qimage, to_uint8
-from segsr_gui.ui.file_dialogs import ask_open
+from segsr_gui.ui.file_dialogs import ask_open, start_folder
 from segsr_gui.ui.worker import TaskWorker
 
 SCALE = 4
@@ -86,8 +86,7 @@ class PhotoOpener(QObject):
         self.jobs.start(worker)
 
     def ask_path(self) -> Optional[str]:
-        start = self.settings.files.last_open_dir or str(Path.home())
-        paths = ask_open(self.window, "Open a photo", start, OPEN_FILTER)
+        paths = ask_open(self.window, "Open a photo", start_folder(self.settings.files.last_open_dir), OPEN_FILTER)
         return paths[0] if paths else None
 
     def clipboard_path(self) -> Optional[Path]:
@@ -103,8 +102,12 @@ class PhotoOpener(QObject):
         return self.pasted.save(image)
 
     def remember(self, path: Path) -> bool:
-        """Note an opened photo in Open recent (not a pasted one); whether it was noted."""
-        if self.pasted.holds(path):
+        """Note an opened photo in Open recent (not a pasted one, nor the bundled sample: the
+        dialogs would start among the app's files); whether it was noted."""
+        from segsr_gui.ui.app import sample_photo
+
+        sample = sample_photo()
+        if self.pasted.holds(path) or (sample is not None and Path(path).resolve() == sample.resolve()):
             return False
         self.settings.add_recent(path)
         self.settings.files.last_open_dir = str(path.parent)

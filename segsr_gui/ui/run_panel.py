@@ -162,7 +162,13 @@ class RunPanel(QWidget):
         self.preview_every.setValue(s.preview_every)
         self.colours.setCurrentIndex(max(0, self.colours.findData(s.colours)))
         self.mirror.setChecked(s.mirror)
-        self.strength.set_value(None if s.strength_auto else s.strength, manual=s.strength)
+        # a chosen strength belongs to the photo it was chosen for: each start (and each photo,
+        # see ``reset_strength``) begins at Auto; the slider keeps where it stood
+        self.strength.set_value(None, manual=s.strength)
+
+    def reset_strength(self) -> None:
+        """A new photo: Auto again (its damage, not the last photo's, decides)."""
+        self.strength.set_value(None, manual=self.strength.manual_value())
 
     def store(self, s: RunSettings) -> None:
         if self.model.count():

@@ -70,17 +70,24 @@ class ViewComposer:
         frame_i = min(choices.step, last_i) if key == choices.right else last_i
         last = frame_i >= last_i
         frame = run.frames[frame_i] if run.frames else None
-        if state == "noisy" and frame is not None and frame.noisy_image() is not None:
-            return frame.noisy_image(), frame.classes, frame, label + f" \u00b7 noisy in-between, step {frame_i + 1}", True
+        if state == "noisy":  # the last step has no noise left: it would look like the result
+            noisy = frame.noisy_image() if frame is not None and not last else None
+            if noisy is not None:
+                return noisy, frame.classes, frame, label + f" \u00b7 noisy in-between, step {frame_i + 1}", True
+        missing = ""
+        if state == "noisy":
+            missing = " (no noisy image kept)" if not last and frame is not None else \
+                " \u00b7 no noise left at the last step (drag Steps back)"
         if last or frame is None:
-            return run.image, run.classes, run, label, True
-        return frame.image, frame.classes, frame, label + f" \u00b7 step {frame.index + 1}", True
+            return run.image, run.classes, run, label + missing, True
+        return frame.image, frame.classes, frame, label + f" \u00b7 step {frame.index + 1}" + missing, True
 
     def compose(self, photo: Photo, runs: RunHistory, choices: ViewChoices, live=None, live_meta=None,
                 running: bool = False) -> Scene:
         left, _, _, left_label, left_smooth = self.image_of(choices.left, photo, runs, choices, "estimate")
         if live is None and not len(runs) and not running:  # nothing restored yet: the photo
-            return Scene("off", None, left, "", "Original \u00b7 press F5 to restore", left_smooth)
+            return Scene("off", None, left, "", "Original \u00b7 press F5 to restore", left_smooth,
+                         legend=([], [], True))  # the class layer can be chosen before the first run
         run = None
         if live is not None:
             right, classes, shares_of, right_label = self._live(live, choices.state)
@@ -116,14 +123,15 @@ class ViewComposer:
 
     @staticmethod
     def _legend(run, live, live_meta, running: bool) -> tuple:
-        """(names, palette, has classes) of the right side: a run with classes lists them; a
-        run without (srdm-only-x4) or the photo alone lists none."""
+        """(names, palette, class layer choosable) of the right side: a run with classes lists
+        them; a run without (srdm-only-x4) lists none and has no layer; before a run the layer
+        can be chosen, so the class map is painted as the run makes it."""
         if run is not None:
             has = run.classes is not None
             return (run.classes_names, run.palette, True) if has else ([], [], False)
         if (live is not None or running) and live_meta is not None and live_meta.segments:
             return live_meta.classes, live_meta.palette, True
-        return [], [], False
+        return [], [], live_meta is None or bool(live_meta.segments)
 
     def overlay_for(self, classes, palette, visible: list[bool]) -> Optional[QImage]:
         """The class layer's colours with the legend's hidden classes left out (cached)."""

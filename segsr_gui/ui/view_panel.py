@@ -13,7 +13,7 @@ STATE_TIPS = {"estimate": "The model's best guess of the restored photo at this 
               "noisy": "What the model is still working on: the photo with the noise it has not removed "
                        "yet. It gets cleaner with every step; the last step has none left.",
               "before": "The photo before restoring, enlarged (its classes can still be coloured over it)."}
-LAYER_TIP = "Colour the photo by what the model recognises (sky, road, \u2026)."
+LAYER_TIP = "Colour the photo by what the model recognises (sky, road, \u2026), painted as a run makes it."
 
 
 def fit_popup(box: QComboBox) -> None:
@@ -40,6 +40,7 @@ class ViewPanel(QWidget):
         for i, (_, key) in enumerate(STATES):
             self.state.setItemData(i, STATE_TIPS[key], Qt.ItemDataRole.ToolTipRole)
         self.layer = _combo(LAYERS, LAYER_TIP)
+        self.layer.setCurrentIndex(self.layer.findData("overlay"))  # a run shows its class map as it forms
         self.opacity = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=100, value=45)
         self.opacity.setToolTip("How strongly the class colours cover the photo.")
         self.opacity_label = QLabel("45 %")
@@ -83,7 +84,7 @@ class ViewPanel(QWidget):
         self.layer.setEnabled(has)
         self.opacity.setEnabled(has)
         self.layer.setToolTip(LAYER_TIP if has else "The image on the right has no classes: its model does "
-                                                   "not segment the photo (or nothing is restored yet).")
+                                                   "not segment the photo.")
 
     def value(self, name: str) -> str:
         return getattr(self, name).currentData()

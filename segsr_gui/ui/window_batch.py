@@ -35,9 +35,14 @@ class WindowBatch(QObject):
         self.window.statusBar().showMessage(text, 10000)
 
     def _running(self, running: bool) -> None:
-        if not self.window.running:  # a photo's own run keeps its progress display
-            self.window.progress.reset("Batch queue running (progress below)" if running
-                                       else "Ready: press F5 (Restore photo)")
+        w = self.window
+        # Restore (F5) waits for the batch: it looks disabled, and says why
+        for control in (w.actions_["run"], w.run_panel.run_button):
+            control.setEnabled(not running and not w.running)
+            control.setToolTip("The batch queue is running; Restore waits for it to end." if running
+                               else "Start restoring the photo")
+        if not w.running:  # a photo's own run keeps its progress display
+            w.progress.reset("Batch queue running (progress below)" if running else "Ready: press F5 (Restore photo)")
 
     def run_config(self):
         """The model and run settings the batch uses: the ones of the Restore panel."""

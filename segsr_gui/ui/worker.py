@@ -119,6 +119,8 @@ class RunOutput:
     mirror: bool = False  # made with the mirror option
     tile: Optional[int] = None  # the LR tile side it ended with (0 = one tile; None = automatic)
     notes: list = field(default_factory=list)  # what the user should know (a retry, ...)
+    exported: bool = False  # saved by an export (quitting without one asks first)
+    strength: object = None  # pipeline.Strength it used (None: the model has one expert)
 
 
 def _switch(event: threading.Event, on: bool) -> None:
@@ -269,7 +271,8 @@ class UpscaleWorker(QObject):
         self.returned.emit(RunOutput(result, image, full, cls_img, shares, loaded.name,
                                      loaded.manifest.get("sha256"), loaded.classes, self._palette,
                                      steps, req.seed, time.perf_counter() - t0, frames, frame_seconds,
-                                     req.mirror, self._tile, list(self._notes)))
+                                     req.mirror, self._tile, list(self._notes),
+                                     strength=result.strength if loaded.model.has_strength else None))
 
 
 class TaskWorker(QObject):
