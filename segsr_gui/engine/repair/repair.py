@@ -1,0 +1,116 @@
+"""Detector and fill as one model: configuration, loading, and the repair call.
+
+Weights: one safetensors file with keys ``detector.*`` and ``fill.*``; its metadata field
+``config`` holds ``RepairConfig`` as JSON (also written to the run's ``repair.json``).
+
+    model = RepairModel.load("runs/repair/repair.safetensors")
+    repaired, mask = model.repair(photo)             # photo (B, 3, H, W) in [0, 1]
+    repaired, mask = model.repair(photo, user_mask)  # a given mask replaces detection
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, safe_open, save_file
+
+from segsr_gui.engine.diffusion.precision import autocast
+from segsr_gui.engine.diffusion.schedule import ResShiftSchedule, ScheduleConfig
+from segsr_gui.engine.repair.detector import DamageDetector
+from segsr_gui.engine.repair.fill import FillNet, fill
+
+
+@dataclass(frozen=True)
+class RepairConfig:
+    """``widths``, ``fill_widths``: the detector's and the fill's U-Net widths; ``threshold``: damage probability above which a pixel is marked; ``min_pixels``:
+    marked groups (8-connected) smaller than this are dropped; ``steps``, ``kappa``,
+    ``min_noise``: the fill's ResShift schedule; ``noise_scale``: 0 = posterior mean."""
+
+    widths: tuple[int, int, int] = (24, 48, 96)
+    fill_widths: tuple[int, int, int] = (16, 32, 64)
+    threshold: float = 0.5
+    min_pixels: int = 1
+    steps: int = 4
+    kappa: float = 1.0
+    min_noise: float = 0.2
+    noise_scale: float = 0.0
+
+    def schedule(self) -> ResShiftSchedule:
+        return ResShiftSchedule(ScheduleConfig(steps=self.steps, kappa=self.kappa, min_noise=self.min_noise))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "RepairConfig":
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        for key in ("widths", "fill_widths"):
+            if key in known:
+                known[key] = tuple(known[key])
+        return cls(**known)
+
+
+class RepairModel(torch.nn.Module):
+    def __init__(self, config: RepairConfig = RepairConfig()):
+        super().__init__()
+        self.config = config
+        self.detector = DamageDetector(config.widths)
+        self.fill = FillNet(config.kappa, config.fill_widths)
+
+    def save(self, path, extra: dict | None = None) -> None:
+        meta = {"config": json.dumps(asdict(self.config)), **(extra or {})}
+        state = {k: v.detach().contiguous() for k, v in self.state_dict().items()}
+        save_file(state, str(path), metadata=meta)
+
+    @classmethod
+    def load(cls, path) -> "RepairModel":
+        """Load a repair model; a file that is not one gives a ValueError naming it."""
+        path = Path(path)
+        try:
+            with safe_open(str(path), "pt") as f:
+                meta = f.metadata() or {}
+            config = RepairConfig.from_dict(json.loads(meta["config"]))
+            model = cls(config)
+            model.load_state_dict(load_file(str(path)))
+        except (OSError, KeyError, RuntimeError, json.JSONDecodeError, Exception) as exc:
+            raise ValueError(f"{path}: not a repair model ({exc})") from exc
+        return model.eval()
+
+    @torch.inference_mode()
+    def detect(self, photo: torch.Tensor, precision: str = "auto") -> torch.Tensor:
+        """Damage mask (B, 1, H, W) bool of a photo (B, 3, H, W) in [0, 1]."""
+        with autocast(photo.device, precision):
+            prob = torch.sigmoid(self.detector(photo))
+        mask = prob > self.config.threshold
+        return drop_small(mask, self.config.min_pixels)
+
+    @torch.inference_mode()
+    def repair(self, photo: torch.Tensor, mask: torch.Tensor | None = None, *, seed: int = 0,
+               precision: str = "auto") -> tuple[torch.Tensor, torch.Tensor]:
+        """(repaired (B, 3, H, W) in [0, 1], mask (B, 1, H, W) bool). ``mask`` None =
+        detect; pixels outside the mask grown by 3 px are the input's exactly."""
+        if mask is None:
+            mask = self.detect(photo, precision)
+        mask = mask.bool()
+        with autocast(photo.device, precision):
+            out = fill(self.fill, photo, mask, self.config.schedule(),
+                       noise_scale=self.config.noise_scale, seed=seed)
+        return out.float(), mask
+
+
+def drop_small(mask: torch.Tensor, min_pixels: int) -> torch.Tensor:
+    """``mask`` (B, 1, H, W) bool without its 8-connected groups under ``min_pixels``."""
+    if min_pixels <= 1:
+        return mask
+    import cv2
+    import numpy as np
+
+    out = mask.clone()
+    for i in range(mask.shape[0]):
+        m = mask[i, 0].cpu().numpy().astype(np.uint8)
+        n, lab, stats, _ = cv2.connectedComponentsWithStats(m, connectivity=8)
+        small = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] < min_pixels)
+        small = small[small > 0]
+        if small.size:
+            out[i, 0] = torch.from_numpy(~np.isin(lab, small) & (m > 0))
+    return out
