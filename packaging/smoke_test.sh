@@ -22,9 +22,12 @@ RUN="timeout $LIMIT nice -n ${SEGSR_SMOKE_NICE:-19}"
 
 WORK="$(mktemp -d -t segsr-smoke.XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
-mkdir -p "$WORK/empty" "$WORK/config"
+mkdir -p "$WORK/empty" "$WORK/config" "$WORK/data"
 cd "$WORK/empty"
 export SEGSR_STUDIO_CONFIG_DIR="$WORK/config" QT_QPA_PLATFORM=offscreen
+# the pretrained nets must come from the bundle: no user data folder, no $SEGSR_PRETRAINED
+export XDG_DATA_HOME="$WORK/data"
+unset SEGSR_PRETRAINED
 
 SAMPLE="$APP/_internal/segsr_gui/resources/sample.png"
 for f in "$APP/segsr-gui" "$APP/segsr" "$SAMPLE"; do
