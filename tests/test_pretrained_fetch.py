@@ -3,6 +3,8 @@ npmjs) and that the sha256 check holds whatever the index serves; no network: pi
 is read by the real pip from a file written here, everything else is patched."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from segsr_gui.pretrained import fetch
@@ -15,8 +17,7 @@ def no_index_set(monkeypatch, tmp_path):
     for name in ("PIP_INDEX_URL", "NPM_CONFIG_REGISTRY", "npm_config_registry"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("PIP_CONFIG_FILE", str(tmp_path / "pip.conf"))  # pip reads only this file
-    (tmp_path / "pip.conf").write_text("[global]\ntimeout = 60\n")
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)  # pip then reads no configuration file
     monkeypatch.setattr(fetch.shutil, "which", lambda name: None)
     return tmp_path
 
@@ -30,6 +31,7 @@ def test_without_a_configured_index_fetches_use_pypi_and_npmjs(no_index_set):
 
 def test_pip_index_comes_from_the_variable_then_pips_own_config(no_index_set, monkeypatch):
     conf = no_index_set / "pip.conf"
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(conf))  # read by pip over its other files
     conf.write_text("[global]\nindex-url = https://global.example/simple\n")  # read by the real pip
     assert fetch.pip_index() == ("https://global.example/simple", "pip config global.index-url")
     conf.write_text("[global]\nindex-url = https://global.example/simple\n"
