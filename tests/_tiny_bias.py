@@ -12,7 +12,7 @@ def save_biased_model(folder, name: str, offsets: dict) -> object:
 
     model = make_tiny_model()
     k = model.config.num_classes
-    head = [m for n, m in model.named_modules() if n.startswith("segdm") and isinstance(m, torch.nn.Conv2d)
+    head = [m for n, m in model.named_modules() if "segdm" in n and isinstance(m, torch.nn.Conv2d)
             and m.out_channels % k == 0 and m.bias is not None][-1]
     per_class = head.out_channels // k  # pixel-shuffled logits: class c owns channels c*r*r .. (c+1)*r*r-1
     with torch.no_grad():

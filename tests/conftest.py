@@ -12,26 +12,43 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 def tiny_config(bridge: bool = True, steps: int = 3):
-    from segsr_gui.engine.nets.model import ModelConfig
+    """A small model: a 4-channel SPAN as the faithful expert, no clean expert, and (with
+    ``bridge``) a small class chain at LR/2. The tone guard at 1 HR pixel makes the untrained
+    expert's output the photo's bicubic enlargement plus the expert's faint detail."""
     from segsr_gui.engine.diffusion.schedule import ScheduleConfig
+    from segsr_gui.engine.nets.model import ModelConfig
+    from segsr_gui.engine.stages.class_chain import ClassChainConfig
+    from segsr_gui.engine.stages.experts import ExpertsConfig
 
-    return ModelConfig(bridge=bridge, sr_width=8, sr_mult=(1, 2), sr_blocks=1, seg_width=8,
-                       seg_mult=(1, 2), seg_blocks=1, bridge_channels=8,
-                       schedule=ScheduleConfig(steps=steps), noise_scale=1.0)
+    experts = ExpertsConfig(faithful_channels=4, faithful_blocks=1, clean="", auto_strength=(),
+                            lattice_sigma=0.0, tone_sigma=1.0)
+    classes = ClassChainConfig(width=8, mult=(1, 2), blocks=1, image_channels=8, pool=2, encoder_channels=0)
+    return ModelConfig(schedule=ScheduleConfig(steps=steps), noise_scale=1.0, experts=experts,
+                       classes=classes if bridge else None)
 
 
-def make_tiny_model(bridge: bool = True, seed: int = 0, **config_changes):
-    """A small random model whose output is not plain bicubic (the SR head starts at zero);
-    ``config_changes`` replace fields of ``tiny_config``."""
+def make_tiny_model(bridge: bool = True, seed: int = 0, experts: dict | None = None, classes: dict | None = None,
+                    **config_changes):
+    """A small random model; ``experts`` and ``classes`` replace fields of those stages'
+    configs, ``config_changes`` fields of ``tiny_config``'s ModelConfig."""
     from dataclasses import replace
 
     from segsr_gui.engine.nets.model import SegSRModel
 
+    config = tiny_config(bridge)
+    if experts:
+        config = replace(config, experts=replace(config.experts, **experts))
+    if classes:
+        config = replace(config, classes=replace(config.classes, **classes))
     torch.manual_seed(seed)
-    model = SegSRModel(replace(tiny_config(bridge), **config_changes))
+    model = SegSRModel(replace(config, **config_changes))
     with torch.no_grad():
         for p in model.parameters():
             p.add_(0.02 * torch.randn_like(p))
+        # an untrained expert's output is far out of range: make it faint detail around grey
+        up = model.experts.faithful.upsampler
+        up.weight.mul_(1e-4)
+        up.bias.fill_(0.5)
     return model.eval()
 
 
@@ -48,17 +65,23 @@ bicubic_share = 0.5
 old_photo_share = 0.25
 
 [model]
-bridge = true
-sr_width = 8
-sr_mult = [1, 2]
-sr_blocks = 1
-seg_width = 8
-seg_mult = [1, 2]
-seg_blocks = 1
-bridge_channels = 8
-seg_pool = 2
-sft_hidden = false
 noise_scale = 0.0
+
+[model.experts]
+faithful_channels = 4
+faithful_blocks = 1
+clean = ""
+auto_strength = []
+lattice_sigma = 0.0
+tone_sigma = 1.0
+
+[model.classes]
+width = 8
+mult = [1, 2]
+blocks = 1
+image_channels = 8
+pool = 2
+encoder_channels = 0
 
 [schedule]
 steps = 3

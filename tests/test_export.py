@@ -321,17 +321,6 @@ def test_class_ids_is_argmax_with_first_wins_on_ties():
     assert (ids[:3] == 4).all()
 
 
-def test_class_ids_adds_a_per_class_bias_plane_by_plane():
-    from segsr_gui.io.masks import class_ids
-
-    rng = np.random.default_rng(1)
-    scores = rng.standard_normal((11, 9, 14)).astype(np.float32)
-    bias = np.linspace(-1.5, 1.5, 11).astype(np.float32)
-    ids = class_ids(scores, bias=bias)
-    assert np.array_equal(ids, np.argmax(scores + bias[:, None, None], axis=0))
-    assert not np.array_equal(ids, class_ids(scores))  # the bias moved some pixels
-
-
 def test_class_fractions_are_each_ids_share_of_the_pixels():
     from segsr_gui.io.masks import class_counts, class_fractions
 

@@ -26,8 +26,7 @@ def two_expert_model(tmp_path, monkeypatch):
     expert = pretrained / "realesrgan_x4plus.safetensors"
     save_file({k: v.contiguous() for k, v in RRDBNet(channels=8, blocks=1, growth=4).state_dict().items()}, expert)
     monkeypatch.setenv("SEGSR_PRETRAINED", str(pretrained))
-    model = make_tiny_model(restorer="span", restorer_channels=8, restorer_blocks=1, clean_expert="x4plus",
-                            damage_estimator=True, auto_strength=(0.0, 1.0), refine_image=False)
+    model = make_tiny_model(experts={"clean": "x4plus", "auto_strength": (0.0, 1.0)})
     save_model(model, tmp_path / "two", clean_expert={
         "file": expert.name, "safetensors_sha256": sha256_of(expert),
         "config": {"channels": 8, "blocks": 1, "growth": 4, "scale": 4}})
@@ -40,7 +39,6 @@ def test_auto_shows_what_it_picked_and_the_slider_overrides_it(qtbot, env, two_e
     window = make_window(qtbot, two_expert_model)
     control = window.run_panel.strength
     assert control.isEnabled() and control.value() is None and control.text() == "Auto"
-    assert not window.run_panel.colours.isEnabled()  # the image is the experts': nothing to fix
     open_photo(qtbot, window, photo)
     assert run_to_end(qtbot, window) == "done"
     assert control.text().startswith("Auto (") and control.text().endswith(" %)")
@@ -60,4 +58,3 @@ def test_auto_shows_what_it_picked_and_the_slider_overrides_it(qtbot, env, two_e
 def test_a_model_with_one_expert_greys_the_strength_out(qtbot, env, tiny_model_file):
     window = make_window(qtbot, tiny_model_file)
     assert not window.run_panel.strength.isEnabled()
-    assert window.run_panel.colours.isEnabled()

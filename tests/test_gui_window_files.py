@@ -40,7 +40,6 @@ def test_settings_survive_restart(qtbot, env, tiny_model_file, photo):
     window.run_panel.steps.setValue(5)
     window.run_panel.seed.setValue(42)
     window.run_panel.preview_every.setValue(2)
-    window.run_panel.colours.setCurrentIndex(window.run_panel.colours.findData("keep"))
     window.run_panel.mirror.setChecked(True)
     window.view_panel.opacity.setValue(70)
     window.actions_["light"].trigger()
@@ -52,11 +51,11 @@ def test_settings_survive_restart(qtbot, env, tiny_model_file, photo):
     again = make_window(qtbot, tiny_model_file)
     from segsr_gui.ui import settings as settings_mod
     s = settings_mod.load()
-    assert (s.run.steps, s.run.seed, s.run.preview_every, s.run.colours, s.run.mirror) == (5, 42, 2, "keep", True)
+    assert (s.run.steps, s.run.seed, s.run.preview_every, s.run.mirror) == (5, 42, 2, True)
     assert s.view.theme == "light" and s.view.overlay_opacity == pytest.approx(0.7)
     assert s.files.recent == [str(photo.resolve())] and s.files.last_open_dir == str(photo.parent)
     assert again.run_panel.steps.value() == 5 and again.view_panel.opacity.value() == 70
-    assert again.run_panel.colours.currentData() == "keep" and again.run_panel.mirror.isChecked()
+    assert again.run_panel.mirror.isChecked()
     assert again.recent_menu.actions()[0].text() == photo.name
     QApplication.instance().setStyleSheet("")
 
@@ -67,10 +66,10 @@ def test_settings_validation(env, caplog):
     path = settings_mod.settings_path()
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps({"schema_version": 1, "run": {"device": "tpu", "steps": 9, "bogus": 1,
-                                                                   "colours": "sepia"},
+                                                                   "seed_mode": "sepia"},
                                 "view": {"theme": "light"}, "extra": {}}))
     s = settings_mod.load()
-    assert s.run.device == "auto" and s.run.steps == 9 and s.view.theme == "light" and s.run.colours == "model"
+    assert s.run.device == "auto" and s.run.steps == 9 and s.view.theme == "light" and s.run.seed_mode == "fixed"
     assert "tpu" in caplog.text and "bogus" in caplog.text
     assert path.read_text().count("bogus") == 1  # reading writes nothing
     path.write_text("{not json")

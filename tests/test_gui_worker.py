@@ -93,9 +93,6 @@ def test_preview_conversions_match_the_torch_reference():
     ids = logits_to_ids(logits, 17, 25)
     assert ids.dtype == np.uint8 and ids.shape == (17, 25)
     assert np.array_equal(ids, logits[0, :, :17, :25].argmax(0).numpy())
-    bias = torch.linspace(-1, 1, 11).view(1, 11, 1, 1)
-    biased = logits_to_ids(logits, 17, 25, bias=bias)
-    assert np.array_equal(biased, (logits + bias)[0, :, :17, :25].argmax(0).numpy())
 
 
 def test_noisy_state_is_converted_only_when_looked_at(qtbot, request_):
@@ -233,7 +230,7 @@ def test_live_class_ids_wait_for_the_class_view_and_the_shares_become_exact(qtbo
 
 
 def test_estimated_shares_sample_the_exact_argmax():
-    """The estimate counts the exact (biased) argmax at every 8th pixel across and down."""
+    """The estimate counts the exact argmax at every 8th pixel across and down."""
     import torch
 
     from segsr_gui.io.masks import class_ids
@@ -243,10 +240,9 @@ def test_estimated_shares_sample_the_exact_argmax():
 
     class Step:
         logits = torch.randn(1, 5, 70, 90, generator=torch.Generator().manual_seed(4))
-        class_bias = torch.tensor([0.0, 0.5, -0.5, 0.2, 0.0]).view(1, 5, 1, 1)
 
     shares = estimated_shares(Step, 64, 80, 5)
-    full = class_ids(Step.logits[0, :, :64, :80].numpy(), bias=Step.class_bias.numpy().reshape(-1))
+    full = class_ids(Step.logits[0, :, :64, :80].numpy())
     assert np.allclose(shares, class_fractions(full[4::8, 4::8], 5))
     assert np.abs(shares - class_fractions(full, 5)).max() < 0.08
 

@@ -49,20 +49,6 @@ def test_union_lets_a_confident_prior_win_and_a_zero_prior_change_nothing():
     assert torch.allclose(won.exp().sum(1), torch.ones(1, 1, 1), atol=1e-5)  # still probabilities
 
 
-def test_evidence_flips_an_unsure_pixel_but_not_a_sure_car():
-    sure_car = [0.001] * 11
-    sure_car[8] = 0.99
-    unsure = [1 / 11] * 11
-    fairly_sure = torch.full((1, 1, 1, 1), 0.8)
-    assert int(fuse_person(_logits(sure_car), fairly_sure, PERSON_ID, weight=1.0).argmax(1)) == 8
-    assert int(fuse_person(_logits(unsure), fairly_sure, PERSON_ID, weight=1.0).argmax(1)) == PERSON_ID
-    # a prior that says "no person" never takes a person away from SegDM
-    segdm_person = [0.01] * 11
-    segdm_person[PERSON_ID] = 0.9
-    kept = fuse_person(_logits(segdm_person), torch.full((1, 1, 1, 1), 0.01), PERSON_ID, weight=1.0)
-    assert int(kept.argmax(1)) == PERSON_ID
-
-
 @pytest.mark.parametrize("length,side", [(100, 256), (256, 256), (300, 256), (1000, 256), (513, 128)])
 def test_windows_cover_the_photo_and_overlap(length, side):
     starts = _windows(length, side)
@@ -113,7 +99,7 @@ def test_a_photo_without_people_gets_no_person_pixels():
     from segsr_gui.engine.inference.pipeline import upscale
 
     loaded = weights.load_model()
-    assert loaded.model.config.person_prior == "selfie" and not loaded.missing_prior
+    assert loaded.model.config.classes.person is not None and not loaded.missing_prior
     rgb = _portrait_like(96)
     lr = torch.from_numpy(rgb.transpose(2, 0, 1))[None] * 2 - 1
     assert float(loaded.model.person_probability(lr).max()) < 0.5
@@ -156,7 +142,7 @@ def test_a_model_without_the_prior_installed_loads_and_says_so(tmp_path, monkeyp
 
 def test_a_model_made_before_the_prior_loads_without_asking_for_it(tiny_model_file):
     loaded = weights.load_model(tiny_model_file)
-    assert loaded.model.config.person_prior == "" and loaded.missing_prior == ""
+    assert loaded.model.config.classes.person is None and loaded.missing_prior == ""
 
 
 def test_scene_distance_is_small_for_the_fitted_frames_and_large_elsewhere():

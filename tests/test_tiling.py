@@ -30,22 +30,15 @@ def test_tile_corners_fall_on_the_stride_grid():
 
 
 def test_a_pooled_class_path_model_tiles_like_it_runs_whole():
-    """seg_pool=2 doubles SegDM's stride (to 4 here, SRDM's is 2): tiles on a shifted grid would differ
+    """pool=2 doubles SegDM's stride (to 4 here): tiles on a shifted grid would differ
     everywhere, so an odd-sized photo checks the alignment and the edge padding together."""
-    from dataclasses import replace
+    from conftest import make_tiny_model
 
-    from conftest import tiny_config
-    from segsr_gui.engine.nets.model import SegSRModel
-
-    torch.manual_seed(0)
-    model = SegSRModel(replace(tiny_config(), seg_pool=2, sft_hidden=False)).eval()
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(0.02 * torch.randn_like(p))
+    model = make_tiny_model()
     assert model.stride == 4
     rgb = np.random.default_rng(2).random((60, 203, 3), dtype=np.float32)
-    whole = upscale(rgb, model, steps=3, seed=1, tile=0, colour_sigma=2.0)
-    tiled = upscale(rgb, model, steps=3, seed=1, tile=96, colour_sigma=2.0)
+    whole = upscale(rgb, model, steps=3, seed=1, tile=0)
+    tiled = upscale(rgb, model, steps=3, seed=1, tile=96)
     assert whole.image.shape == tiled.image.shape == (240, 812, 3)
     assert np.abs(whole.image - tiled.image).max() * 255 <= 2.0
     assert (whole.class_map == tiled.class_map).mean() > 0.99

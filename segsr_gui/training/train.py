@@ -1,14 +1,14 @@
-"""Joint training of SRDM and SegDM (or SRDM alone for the ablation).
+"""Training of the class chain (SegDM, its encoder and the bridge's image side) on the experts'
+start; the experts stay frozen.
 
-Each iteration draws HR crops with labels from CamVid train, degrades them on
-the fly, draws a step ``t`` and trains both nets to predict the clean targets
-(L1 on ``x0_hat``, cross-entropy on ``s0_hat`` ignoring unlabelled pixels).
+Each iteration draws HR crops with labels from CamVid train, degrades them on the fly, draws
+a step ``t`` and trains SegDM to predict the clean class map (cross-entropy on ``s0_hat``,
+ignoring unlabelled pixels).
 
-Against chain drift (docs/design.md section 1) the states are the sampler's own:
-for ``t < T`` the state ``x_{t+1}`` is drawn from the marginal, the nets make
-their estimate there without gradients, and one posterior step (random noise
-scale in [0, 1]) gives ``x_t``; that estimate is also the self-conditioning
-input. Validation on fixed CamVid val inputs keeps the best EMA weights.
+Against chain drift (docs/design.md section 1) the states are the sampler's own: for
+``t < T`` the state ``s_{t+1}`` is drawn from the marginal, the net makes its estimate there
+without gradients, and one posterior step (random noise scale in [0, 1]) gives ``s_t``.
+Validation on fixed CamVid val inputs keeps the best EMA weights.
 State (weights, EMA, optimiser) is safetensors plus JSON: nothing is pickled.
 """
 
@@ -50,7 +50,7 @@ def training_states(model, schedule: ResShiftSchedule, hq, y, seg0, t, own_state
     marginal ``x_{t+1}`` through the current nets; the rest (and all t = T) are
     drawn from the marginal with ``y`` as the previous estimate."""
     cfg = model.config
-    k_img, k_seg = cfg.schedule.kappa, cfg.kappa_seg
+    k_img, k_seg = cfg.schedule.kappa, cfg.classes.kappa
     b = hq.shape[0]
     etas = schedule.etas.float()
     eta_t = etas[t - 1][:, None, None, None]
@@ -84,37 +84,31 @@ def one_hot_targets(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
     return torch.where(valid[:, None], oh, torch.full_like(oh, 1.0 / num_classes))
 
 
-def batch_losses(model, schedule, batch, own_state_prob: float, autocast: bool,
-                 class_weight: torch.Tensor | None = None):
-    """(image loss, class loss) of one batch of crops on the training's own states, at
-    random steps; the class loss is unweighted by ``seg_weight`` and 0 without SegDM."""
+def batch_loss(model, schedule, batch, own_state_prob: float, autocast: bool,
+               class_weight: torch.Tensor | None = None):
+    """The class loss of one batch of crops on the training's own states, at random steps."""
     lq, hq, labels = batch
     hq_t = torch.from_numpy(hq).permute(0, 3, 1, 2) * 2 - 1
     lq_t = torch.from_numpy(lq).permute(0, 3, 1, 2) * 2 - 1
-    with torch.no_grad():  # the restorer is fine-tuned on its own (training/restorer.py), then frozen
+    with torch.no_grad():  # the experts are pretrained and frozen
         y = model.first_estimate(lq_t)
     lab = torch.from_numpy(labels_or_ignore(labels, model.config.num_classes)).long()
-    seg0 = one_hot_targets(lab, model.config.num_classes) if model.has_segmentation else None
+    seg0 = one_hot_targets(lab, model.config.num_classes)
     t = torch.randint(1, schedule.steps + 1, (hq_t.shape[0],))
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
         x_t, s_t, x0_prev, eta = training_states(model, schedule, hq_t, y, seg0, t, own_state_prob)
-        x0_hat, s_logits = model(x_t, s_t, y, x0_prev, eta)
-    img_loss = F.l1_loss(x0_hat.float(), hq_t)
-    seg_loss = torch.zeros(())
-    if s_logits is not None:
-        seg_loss = F.cross_entropy(s_logits.float(), lab, weight=class_weight, ignore_index=IGNORE_ID)
-    return img_loss, seg_loss
+        s_logits = model(x_t, s_t, y, x0_prev, eta)[1]
+    return F.cross_entropy(s_logits.float(), lab, weight=class_weight, ignore_index=IGNORE_ID)
 
 
 def train_step(model, opt, schedule, batch, cfg: TrainConfig, autocast: bool,
-               class_weight: torch.Tensor | None = None):
-    img_loss, seg_loss = batch_losses(model, schedule, batch, cfg.own_state_prob, autocast, class_weight)
-    loss = img_loss + cfg.seg_weight * seg_loss if model.has_segmentation else img_loss
+               class_weight: torch.Tensor | None = None) -> float:
+    loss = batch_loss(model, schedule, batch, cfg.own_state_prob, autocast, class_weight)
     opt.zero_grad(set_to_none=True)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
     opt.step()
-    return float(img_loss.detach()), float(seg_loss.detach())
+    return float(loss.detach())
 
 
 @torch.no_grad()
@@ -148,7 +142,7 @@ def score_of(scores) -> float:
 
 def seg_class_weights(cfg: TrainConfig, train: LabelledImages) -> torch.Tensor | None:
     """The cross-entropy weights ``cfg.class_balance`` asks for (None = unweighted)."""
-    if cfg.class_balance == "none" or not cfg.model.bridge:
+    if cfg.class_balance == "none":
         return None
     if cfg.class_balance not in ("median", "sqrt_median"):
         raise ValueError(f"class_balance must be 'none', 'median' or 'sqrt_median', not {cfg.class_balance!r}")
@@ -159,19 +153,13 @@ def seg_class_weights(cfg: TrainConfig, train: LabelledImages) -> torch.Tensor |
 
 
 def parameter_groups(model, seg_lr_scale: float, encoder_lr_scale: float = 1.0) -> list[dict]:
-    """The optimiser's groups: the segmentation side (SegDM and the bridge's image features,
-    which the class loss trains nearly alone: the image loss's gradient there is a few per
-    cent of the class loss's, benchmarks/seg_fit.py)
-    apart, at its own rate (``seg_lr_scale``), and a pretrained encoder's backbone at a
-    further ``encoder_lr_scale`` of that, so fine-tuning does not wash out what it knows."""
-    seg, backbone = set(), set()
-    if model.segdm is not None:
-        seg = {id(p) for p in (*model.segdm.parameters(), *model.bridge.image_to_seg.parameters())}
-        if model.segdm.encoder is not None:
-            backbone = {id(p) for p in model.segdm.encoder.backbone.parameters()}
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    groups = [{"params": [p for p in trainable if id(p) not in seg], "lr_scale": 1.0},
-              {"params": [p for p in trainable if id(p) in seg - backbone], "lr_scale": seg_lr_scale},
+    """The optimiser's groups: the class chain at ``seg_lr_scale`` of the rate, and a
+    pretrained encoder's backbone at a further ``encoder_lr_scale`` of that, so fine-tuning
+    does not wash out what it knows. The experts are frozen."""
+    segdm = model.classes.segdm
+    backbone = {id(p) for p in segdm.encoder.backbone.parameters()} if segdm.encoder is not None else set()
+    trainable = [p for p in model.classes.parameters() if p.requires_grad]
+    groups = [{"params": [p for p in trainable if id(p) not in backbone], "lr_scale": seg_lr_scale},
               {"params": [p for p in trainable if id(p) in backbone], "lr_scale": seg_lr_scale * encoder_lr_scale}]
     return [g for g in groups if g["params"]]
 
@@ -194,12 +182,11 @@ def run_training(config_path, data_root, out_dir, minutes: float, resume: bool, 
             losses.append(run.step())
             it = run.meta["iteration"]
             if it % 50 == 0:
-                il, sl = np.mean(losses, axis=0)
                 rate = cfg.batch * 50 / max(1e-6, time.time() - last_log)
                 last_log = time.time()
-                log(f"it {it} img {il:.4f} seg {sl:.3f} {rate:.1f} crops/s")
+                log(f"it {it} seg {np.mean(losses):.3f} {rate:.1f} crops/s")
             if it % cfg.val_every == 0 or (cfg.max_iters and it >= cfg.max_iters):
-                run.validate(np.mean(losses, axis=0), time.time() - start)
+                run.validate(float(np.mean(losses)), time.time() - start)
                 losses = []
     finally:
         run.log_file.close()
@@ -214,10 +201,11 @@ class _Run:
     def __init__(self, cfg: TrainConfig, out: Path, data_root, ship: str | None, log):
         self.cfg, self.out, self.ship, self.log = cfg, out, ship, log
         out.mkdir(parents=True, exist_ok=True)
+        if cfg.model.classes is None:
+            raise ValueError("the config has no class chain ([model.classes]): nothing to train")
         torch.manual_seed(cfg.seed)
         self.model = SegSRModel(cfg.model)
-        if self.model.restorer is not None:
-            self.model.restorer.requires_grad_(False)
+        self.model.experts.requires_grad_(False)
         self.ema = SegSRModel(cfg.model)
         self.ema.load_state_dict(self.model.state_dict())
         self.ema.eval()
@@ -256,11 +244,10 @@ class _Run:
         self.log_file = open(log_path, "a", newline="")
         self.writer = csv.writer(self.log_file)
         if new_log:
-            self.writer.writerow(["iteration", "seconds", "img_loss", "seg_loss", "val_psnr", "val_miou",
-                                  "val_psnr_steps"])
+            self.writer.writerow(["iteration", "seconds", "seg_loss", "val_psnr", "val_miou", "val_psnr_steps"])
         self.base_seconds = meta["seconds"]
 
-    def step(self) -> tuple[float, float]:
+    def step(self) -> float:
         cfg, meta = self.cfg, self.meta
         self.model.train()
         for group in self.opt.param_groups:
@@ -271,12 +258,11 @@ class _Run:
         update_ema(self.ema, self.model, min(cfg.ema, (1 + meta["iteration"]) / (10 + meta["iteration"])))
         return losses
 
-    def validate(self, mean_losses, seconds: float) -> None:
+    def validate(self, mean_loss: float, seconds: float) -> None:
         meta, it = self.meta, self.meta["iteration"]
-        il, sl = mean_losses
         scores = chain_scores(self.ema, *self.val)
         meta["seconds"] = self.base_seconds + seconds
-        self.writer.writerow([it, round(meta["seconds"]), f"{il:.5f}", f"{sl:.4f}", f"{scores.final_psnr:.3f}",
+        self.writer.writerow([it, round(meta["seconds"]), f"{mean_loss:.4f}", f"{scores.final_psnr:.3f}",
                               f"{scores.final_miou:.4f}", " ".join(f"{p:.3f}" for p in scores.psnr)])
         self.log_file.flush()
         write_curves(self.out / "log.csv", self.out / "curves.png")

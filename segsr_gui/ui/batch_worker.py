@@ -71,7 +71,7 @@ class BatchWorker(QObject):
                                "photos are written.")
         self.params.device = device
         run_batch(self.plan, loaded, self.options, self.params, self._emit,
-                  stop_after_current=self._stop.is_set, cancel_now=self._cancel.is_set)
+                  stop_after_current=self._stop.is_set, cancel_now=self._cancel.is_set, expert_progress=True)
 
     def _emit(self, event) -> None:
         if event.kind == "started":

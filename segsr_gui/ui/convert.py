@@ -184,15 +184,13 @@ def tensor_to_rgb(t, height: int, width: int, out: np.ndarray | None = None) -> 
     return out
 
 
-def logits_to_ids(t, height: int, width: int, out: np.ndarray | None = None, bias=None) -> np.ndarray:
-    """(1, K, h, w) class logits tensor (+ ``bias``, K offsets) -> uint8 (height, width)
-    argmax ids (into ``out``)."""
+def logits_to_ids(t, height: int, width: int, out: np.ndarray | None = None) -> np.ndarray:
+    """(1, K, h, w) class logits tensor -> uint8 (height, width) argmax ids (into ``out``)."""
     from segsr_gui.io.masks import class_ids
 
     scores = t[0, :, :height, :width].detach().float().cpu().numpy()
-    offsets = None if bias is None else bias.detach().float().cpu().numpy().reshape(-1)
     out = np.empty((height, width), np.uint8) if out is None else out
-    in_row_bands(lambda rows: class_ids(scores[:, rows], out=out[rows], bias=offsets), height)
+    in_row_bands(lambda rows: class_ids(scores[:, rows], out=out[rows]), height)
     return out
 
 
@@ -205,10 +203,10 @@ def estimated_shares(step, height: int, width: int, num_classes: int, stride: in
     stride = max(1, min(stride, height // 4, width // 4))
     first = stride // 2
     sampled = step.logits[..., first:height:stride, first:width:stride]
-    ids = logits_to_ids(sampled, *sampled.shape[-2:], bias=step.class_bias)
+    ids = logits_to_ids(sampled, *sampled.shape[-2:])
     return class_fractions(ids, num_classes)
 
 
 def step_ids(step, height: int, width: int, out: np.ndarray | None = None) -> np.ndarray:
     """A sampler step's shown class ids (its ``s0_hat`` argmax) without making ``s0_hat``."""
-    return logits_to_ids(step.logits, height, width, out=out, bias=step.class_bias)
+    return logits_to_ids(step.logits, height, width, out=out)

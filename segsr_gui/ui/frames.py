@@ -114,9 +114,9 @@ def whole_step_preview(step, height: int, width: int, palette, num_classes: int,
     if step.logits is None:
         return image, None, None, False
     if not classes_now:  # the layer keeps the logits only, not the whole step
-        logits, bias = step.logits, step.class_bias
+        logits = step.logits
         layer = ClassLayer(None, palette, make=lambda: preview_classes(
-            logits_to_ids(logits, height, width, bias=bias), palette).ids)
+            logits_to_ids(logits, height, width), palette).ids)
         return image, layer, estimated_shares(step, height, width, num_classes), True
     ids = step_ids(step, height, width)
     return image, preview_classes(ids, palette), known_fractions(ids, num_classes), False

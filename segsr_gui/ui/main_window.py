@@ -219,7 +219,8 @@ class MainWindow(WindowMenus, QMainWindow):
         for signal, slot in ((worker.started, self._run_started), (worker.yielded, self._run_step),
                              (worker.returned, self._run_returned), (worker.errored, self._run_failed),
                              (worker.aborted, self._run_aborted), (worker.retrying, self._run_retrying),
-                             (worker.done, self._run_done)):
+                             (worker.done, self._run_done), (worker.estimated, self._run_estimate),
+                             (worker.paced, self.progress.show_pace)):
             signal.connect(slot)
         self._worker = worker
         self._run_photo = self.photo  # results that arrive after another photo was opened are dropped
@@ -247,11 +248,16 @@ class MainWindow(WindowMenus, QMainWindow):
         self.statusBar().showMessage(note, 10000)
         self._update_view()
 
+    def _run_estimate(self, frame: StepFrame) -> None:
+        """The experts' estimate, piece by piece, before the chain's first step."""
+        if self._worker is not None and self.photo is self._run_photo:
+            self._live = frame
+            self._update_view()
+
     def _run_step(self, frame: StepFrame) -> None:
         if self._worker is None or self.photo is not self._run_photo:
             return
         self._live = frame
-        self.progress.step(frame.index, frame.total, frame.tile_index, frame.tiles)
         self._update_view()
         self.stepShown.emit(frame.index, frame.total)
 

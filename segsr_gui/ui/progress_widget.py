@@ -1,4 +1,6 @@
-"""Run progress: a bar with "Step i/N (tile j/M)", elapsed time and an ETA."""
+"""Run progress: a bar with what the run is doing ("Experts: 2/9 tiles done", "Step i/N
+(tile j/M)"), the elapsed time and the time left from the run's measured work
+(``app.pace``)."""
 
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ class ProgressWidget(QWidget):
         layout.addWidget(self.bar, 1)
         layout.addWidget(self.time_label)
         self._t0 = 0.0
-        self._fraction = 0.0
+        self._left = None  # (seconds left, when it was measured, what it is the time of)
         self._timer = QTimer(self, interval=500)
         self._timer.timeout.connect(self._update_time)
         self.reset()
@@ -37,23 +39,25 @@ class ProgressWidget(QWidget):
         self.bar.setFormat(text)
         self.time_label.setText("")
 
-    def begin(self, text: str = "Loading the model\u2026") -> None:
+    def begin(self, text: str = "Loading the model; then the experts enlarge the photo\u2026") -> None:
         self._t0 = time.perf_counter()
-        self._fraction = 0.0
+        self._left = None
         self.bar.setRange(0, 0)  # busy until the first step
         self.bar.setFormat(text)
         self._timer.start()
         self._update_time()
 
-    def step(self, index: int, total: int, tile_index: int, tiles: int) -> None:
-        done = tile_index * total + index + 1
-        self._fraction = done / max(1, total * tiles)
+    def show_pace(self, report) -> None:
+        """One ``pace.PaceReport``: the bar shows the phase's share done, the time label its
+        time left (the experts' own while the steps' pace is not measured yet)."""
         self.bar.setRange(0, 1000)
-        self.bar.setValue(int(1000 * self._fraction))
-        text = f"Step {index + 1}/{total}"
-        if tiles > 1:
-            text += f"  (tile {tile_index + 1}/{tiles})"
-        self.bar.setFormat(text)
+        self.bar.setValue(int(1000 * report.fraction))
+        self.bar.setFormat(report.label)
+        now = time.perf_counter()
+        if report.seconds_left is not None:
+            self._left = (report.seconds_left, now, "")
+        elif report.experts_left is not None:
+            self._left = (report.experts_left, now, "experts: ")
         self._update_time()
 
     def finish(self, text: str) -> None:
@@ -69,6 +73,7 @@ class ProgressWidget(QWidget):
     def _update_time(self) -> None:
         elapsed = self.elapsed()
         text = f"Elapsed {_clock(elapsed)}"
-        if self._fraction > 0:
-            text += f"  \u00b7  about {_clock(elapsed / self._fraction - elapsed)} left"
+        if self._left is not None:
+            left, measured, what = self._left
+            text += f"  \u00b7  {what}about {_clock(left - (time.perf_counter() - measured))} left"
         self.time_label.setText(text)

@@ -8,7 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QPushButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
-from segsr_gui.app.model_info import describe, has_strength, refines_image
+from segsr_gui.app.model_info import describe, has_strength
 from segsr_gui.engine.inference.pipeline import MIN_TILE
 from segsr_gui.ui.model_picker import set_description, show_descriptions
 from segsr_gui.ui.settings import RunSettings
@@ -65,12 +65,6 @@ class RunPanel(QWidget):
         self.random_seed.toggled.connect(lambda on: self.seed.setEnabled(not on))
         self.tile = TileSizeBox()
         self.strength = StrengthControl()
-        self.colours = QComboBox()
-        for label, value in (("Model default", "model"), ("Keep the photo's colours", "keep"),
-                             ("Let the model change them", "free")):
-            self.colours.addItem(label, value)
-        self.colours.setToolTip("Keep: brightness and colour stay as in the photo and only detail is added.\n"
-                                "The models learnt street scenes; on other photos they can shift colours.")
         self.model.currentIndexChanged.connect(self._fit_model)
         self.mirror = QCheckBox("Also restore the mirror image (2\u00d7 slower)")
         self.mirror.setToolTip("Restores the photo and its left-right mirror and averages the two.\n"
@@ -98,7 +92,6 @@ class RunPanel(QWidget):
         form.addRow("Strength", self.strength)
         form.addRow("Steps", self.steps)
         form.addRow("Seed", seed_row)
-        form.addRow("Colours", self.colours)
         form.addRow("Quality", self.mirror)
         form.addRow("Tile size", self.tile)
         form.addRow("Device", self.device)
@@ -160,7 +153,6 @@ class RunPanel(QWidget):
         self.tile.setValue(s.tile)
         self.device.setCurrentIndex(max(0, self.device.findData(s.device)))
         self.preview_every.setValue(s.preview_every)
-        self.colours.setCurrentIndex(max(0, self.colours.findData(s.colours)))
         self.mirror.setChecked(s.mirror)
         # a chosen strength belongs to the photo it was chosen for: each start (and each photo,
         # see ``reset_strength``) begins at Auto; the slider keeps where it stood
@@ -179,7 +171,6 @@ class RunPanel(QWidget):
         s.tile = self.tile.value()
         s.device = self.device.currentData()
         s.preview_every = self.preview_every.value()
-        s.colours = self.colours.currentData()
         s.mirror = self.mirror.isChecked()
         s.strength_auto = self.strength.value() is None
         s.strength = self.strength.manual_value()
@@ -187,21 +178,15 @@ class RunPanel(QWidget):
     def set_running(self, running: bool) -> None:
         self.run_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
-        for w in (self.model, self.strength, self.steps, self.seed, self.random_seed, self.colours, self.mirror,
+        for w in (self.model, self.strength, self.steps, self.seed, self.random_seed, self.mirror,
                   self.tile, self.device, self.preview_every):
             w.setEnabled(not running and (w is not self.seed or not self.random_seed.isChecked()))
         if not running:
             self._fit_model()
 
     def _fit_model(self, *_) -> None:
-        """Only what the chosen model uses is enabled: the strength needs two experts, the
-        colour fix a diffusion that changes the image (the shipped models keep the experts')."""
+        """Only what the chosen model uses is enabled: the strength needs two experts."""
         path = self.model_path()
         if path is None:
             return
         self.strength.setEnabled(has_strength(path))
-        refines = refines_image(path)
-        self.colours.setEnabled(refines)
-        self.colours.setToolTip("Keep: brightness and colour stay as in the photo and only detail is added."
-                                if refines else "This model keeps the photo's tones by itself: its image is "
-                                "the experts' blend with the photo's own brightness and colour.")

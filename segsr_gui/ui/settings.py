@@ -18,7 +18,6 @@ from typing import Literal
 
 from segsr_gui.app.appdirs import APP_NAME, config_dir, log_dir, read_json_dict  # noqa: F401 - re-exported for the window
 from segsr_gui.io.atomic import write_json_atomic
-from segsr_gui.engine.diffusion.colour_fix import COLOUR_MODES
 
 SCHEMA_VERSION = 1
 MAX_RECENT = 10
@@ -27,7 +26,6 @@ log = logging.getLogger(__name__)
 DEVICES = ("auto", "cpu", "cuda")
 THEMES = ("dark", "light")
 SEED_MODES = ("random", "fixed")
-COLOURS = tuple(COLOUR_MODES)
 UPSAMPLERS = ("bicubic", "nearest")
 
 
@@ -42,8 +40,6 @@ class RunSettings:
         tile: LR tile side in pixels, 0 = automatic (from free memory).
         device: ``Literal["auto", "cpu", "cuda"]``.
         preview_every: send a preview every N steps (the last step always).
-        colours: ``Literal["model", "keep", "free"]``: the model's default colour fix, keep the
-            photo's coarse colours, or let the model change them.
         mirror: also restore the mirrored photo and average the two (twice the time).
         strength_auto: Auto restoration strength (from the photo's damage); otherwise
             ``strength`` 0 (faithful) .. 1 (clean), also where the slider stands under Auto.
@@ -56,7 +52,6 @@ class RunSettings:
     tile: int = 0
     device: Literal["auto", "cpu", "cuda"] = "auto"
     preview_every: int = 1
-    colours: Literal["model", "keep", "free"] = "model"
     mirror: bool = False
     strength_auto: bool = True
     strength: float = 0.7
@@ -97,7 +92,7 @@ class Settings:
 
 
 _SECTIONS = {"run": RunSettings, "view": ViewSettings, "files": FileSettings, "window": WindowSettings}
-_CHOICES = {("run", "device"): DEVICES, ("run", "seed_mode"): SEED_MODES, ("run", "colours"): COLOURS,
+_CHOICES = {("run", "device"): DEVICES, ("run", "seed_mode"): SEED_MODES,
             ("view", "theme"): THEMES, ("view", "original_upsampler"): UPSAMPLERS}
 _RANGES = {("run", "steps"): (0, 50), ("run", "seed"): (0, 2**31 - 1), ("run", "tile"): (0, 4096),
            ("run", "preview_every"): (1, 50), ("run", "strength"): (0.0, 1.0),
@@ -107,9 +102,8 @@ _RANGES = {("run", "steps"): (0, 50), ("run", "seed"): (0, 2**31 - 1), ("run", "
 def run_params(r: RunSettings):
     """The Restore panel's settings as the engine's ``RunParams`` (for a photo and a batch)."""
     from segsr_gui.app.batch import RunParams
-    from segsr_gui.engine.diffusion.colour_fix import COLOUR_MODES
-
-    return RunParams(r.steps or None, r.seed, r.tile or None, r.device, COLOUR_MODES[r.colours], mirror=r.mirror,
+    
+    return RunParams(r.steps or None, r.seed, r.tile or None, r.device, mirror=r.mirror,
                      strength=None if r.strength_auto else r.strength)
 
 

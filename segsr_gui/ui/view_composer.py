@@ -112,6 +112,9 @@ class ViewComposer:
 
     @staticmethod
     def _live(f, state: str):
+        if f.index < 0:  # the experts' estimate, before the chain's first step
+            done = f" ({f.tile_index + 1}/{f.tiles} tiles)" if f.tiles > 1 else ""
+            return f.image, None, f, f"Restoring \u00b7 the experts' estimate{done}, before step 1"
         noisy = f.noisy_image() if state == "noisy" else None
         right = noisy if noisy is not None else f.image
         label = f"Restoring \u00b7 step {f.index + 1}/{f.total}"

@@ -76,7 +76,6 @@ class RunRequest:
     tile: Optional[int] = None
     device: str = "auto"
     preview_every: int = 1
-    colour_sigma: Optional[float] = None  # None = the model's default
     precision: str = "auto"  # see precision.py
     mirror: bool = False  # average with a chain on the mirrored photo (sampler.iter_sample)
     strength: Optional[float] = None  # restoration strength 0..1; None = Auto
@@ -85,7 +84,7 @@ class RunRequest:
     def from_params(cls, rgb: np.ndarray, model_path: Path, params, preview_every: int = 1) -> "RunRequest":
         """A request with the batch's ``RunParams``: one photo and a batch run the same way."""
         return cls(rgb, model_path, steps=params.steps, seed=params.seed, tile=params.tile,
-                   device=params.device, preview_every=preview_every, colour_sigma=params.colour_sigma,
+                   device=params.device, preview_every=preview_every,
                    precision=params.precision, mirror=params.mirror, strength=params.strength)
 
 
@@ -151,6 +150,8 @@ class _Aborted(Exception):
 class UpscaleWorker(QObject):
     started = Signal(object)  # RunStart
     yielded = Signal(object)  # StepFrame
+    estimated = Signal(object)  # StepFrame of the experts' estimate, as its pieces are made
+    paced = Signal(object)  # pace.PaceReport after every piece and step
     returned = Signal(object)  # RunOutput
     errored = Signal(str, str)  # message, details
     aborted = Signal()
@@ -218,8 +219,8 @@ class UpscaleWorker(QObject):
             self.retrying.emit(tile, note)
 
         gen = iter_upscale_retrying(req.rgb, model, steps=steps, seed=req.seed, tile=req.tile, device=device,
-                                    colour_sigma=req.colour_sigma, precision=req.precision, mirror=req.mirror,
-                                    strength=req.strength, on_retry=retry)
+                                    precision=req.precision, mirror=req.mirror,
+                                    strength=req.strength, on_retry=retry, expert_progress=True)
         result, frame_seconds = self._drain(gen, collector, loaded, steps, t0)
         if result is not None:
             self._finish(result, collector, loaded, steps, t0, frame_seconds)
@@ -228,7 +229,11 @@ class UpscaleWorker(QObject):
         """Iterate the run, emitting frames; (result or None when aborted, seconds spent on frames)."""
         from segsr_gui.engine.inference.drain import drain
 
+        from segsr_gui.app.pace import RunPace
+        from segsr_gui.ui.expert_preview import ExpertsPreview
+
         started, frame_seconds = False, 0.0
+        pace, experts = RunPace(t0), ExpertsPreview(self.request.rgb, loaded.model.config.scale)
 
         def on_progress(p) -> None:
             nonlocal started, frame_seconds
@@ -239,6 +244,13 @@ class UpscaleWorker(QObject):
                 self.started.emit(RunStart(loaded.name, loaded.classes, self._palette, steps, p.tiles,
                                            loaded.model.has_segmentation, used))
                 started = True
+            self.paced.emit(pace.update(p, time.perf_counter()))
+            if not hasattr(p, "step"):  # an experts' piece (pipeline.ExpertsProgress)
+                frame_start = time.perf_counter()
+                self.estimated.emit(experts.add(p, steps, frame_start - t0))
+                frame_seconds += time.perf_counter() - frame_start
+                return
+            experts.seed(collector, p)
             if not collector.wanted(p):
                 return
             frame_start = time.perf_counter()

@@ -4,25 +4,19 @@ Call order of one step (docs/design.md section 1):
 
     SegDM(s_t, bridge(x_t, x0_prev)) -> s0_hat
     SRDM(x_t, y, t, bridge(softmax(s0_hat))) -> x0_hat
-    yield StepResult(index, total, t, x_t, x0_hat, s0_hat, ...)   (shown estimates made on use)
+    yield StepResult(index, total, t, x_t, x0_hat, s0_hat)
     x_t, s_t -> x_{t-1}, s_{t-1}      (closed-form posterior)
 
-The final output is the last yielded ``x0_hat``. The colour fix (``colour_fix.py``)
-touches only what is yielded; the chain continues from the nets' own estimate.
-Stop iterating to cancel.
+The final output is the last yielded ``x0_hat``. Stop iterating to cancel.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Callable, Iterator, Optional
 
 import torch
 
-from segsr_gui.engine.diffusion.colour_fix import gaussian_blur
-
-from segsr_gui.engine.diffusion.colour_fix import keep_low_frequencies
 from segsr_gui.engine.diffusion.noise import NoiseField
 from segsr_gui.engine.diffusion.precision import autocast
 from segsr_gui.engine.nets.person_prior import fuse_person
@@ -31,52 +25,20 @@ from segsr_gui.engine.diffusion.schedule import ResShiftSchedule
 
 @dataclass(frozen=True)
 class StepResult:
-    """One sampler step.
-
-    ``x0_hat`` is the live preview (B, 3, sH, sW) in [-1, 1], colour fix applied; ``s0_hat``
-    the class logits (B, K, sH, sW), the model's ``class_bias`` added, or None for an
-    SRDM-only model; ``x_t`` the noisy state the estimate was made from.
-
-    Both are made on first use from the nets' own estimates (``estimate``, ``logits``): the
-    chain never needs them, and a caller that keeps only the last step (``sample``, the CLI)
-    would otherwise pay a blur and a pass over K output-size planes at every step."""
+    """One sampler step: ``x0_hat`` the image estimate (B, 3, sH, sW) in [-1, 1], the live
+    preview; ``logits`` the class estimate (B, K, sH, sW), or None for a model without the
+    class chain; ``x_t`` the noisy state the estimates were made from."""
 
     index: int
     total: int
     t: int
     x_t: torch.Tensor
-    estimate: torch.Tensor
+    x0_hat: torch.Tensor
     logits: Optional[torch.Tensor]
-    shown: "_Shown"
-
-    @cached_property
-    def x0_hat(self) -> torch.Tensor:
-        sh = self.shown
-        with torch.inference_mode():
-            return keep_low_frequencies(self.estimate, sh.y, sh.colour_sigma, sh.y_low)
-
-    @cached_property
-    def s0_hat(self) -> Optional[torch.Tensor]:
-        bias = self.shown.class_bias
-        if self.logits is None or bias is None:
-            return self.logits
-        with torch.inference_mode():
-            return self.logits + bias
 
     @property
-    def class_bias(self) -> Optional[torch.Tensor]:
-        """(1, K, 1, 1) offsets ``s0_hat`` adds to ``logits``, or None."""
-        return self.shown.class_bias
-
-
-@dataclass(frozen=True)
-class _Shown:
-    """What turns the nets' estimates into the shown ones; one per run."""
-
-    y: torch.Tensor
-    colour_sigma: float
-    y_low: Optional[torch.Tensor]
-    class_bias: Optional[torch.Tensor]
+    def s0_hat(self) -> Optional[torch.Tensor]:
+        return self.logits
 
 
 def _noise(field: NoiseField, stream: int, like: torch.Tensor, origin: tuple[int, int]):
@@ -86,7 +48,7 @@ def _noise(field: NoiseField, stream: int, like: torch.Tensor, origin: tuple[int
 
 
 def iter_sample(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int = 0,
-                noise_scale: float = 1.0, colour_sigma: float = 0.0, origin: tuple[int, int] = (0, 0),
+                noise_scale: float = 1.0, origin: tuple[int, int] = (0, 0),
                 precision: str = "auto", mirror: bool = False, person: torch.Tensor | None = None,
                 callback: Callable[[StepResult], None] | None = None) -> Iterator[StepResult]:
     """Yield one ``StepResult`` per step, from ``t = T`` down to 1.
@@ -98,7 +60,6 @@ def iter_sample(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int
         schedule: the ResShift schedule (its ``steps`` is the step count).
         seed: seeds the position-keyed noise, so the same seed gives the same output.
         noise_scale: 0 = deterministic posterior mean, 1 = ResShift's full noise.
-        colour_sigma: low-frequency consistency of the yielded estimates (0 = off).
         origin: HR position of ``y``'s top-left corner in the whole image (tiling).
         precision: "auto" = fp16 on a GPU, bf16 on a CPU with native bf16, else fp32;
             "fp32" = always full precision (``precision.py``). The chain's arithmetic
@@ -111,14 +72,11 @@ def iter_sample(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int
             class estimate at every step (``person_prior.fuse_person``); None = none.
     """
     net = _InPrecision(model, y.device, precision)
-    kw = dict(seed=seed, noise_scale=noise_scale, colour_sigma=colour_sigma, origin=origin)
+    kw = dict(seed=seed, noise_scale=noise_scale, origin=origin)
     if mirror:
-        # _mirrored shows both chains' mean against the photo's own start, so the inner
-        # chain's shown estimates go unused: no colour-fix blur of the doubled batch
-        both = iter_chain(_OneChainAtATime(net, 2), torch.cat([y, y.flip(-1)]), schedule,
-                          **{**kw, "colour_sigma": 0.0},
+        both = iter_chain(_OneChainAtATime(net, 2), torch.cat([y, y.flip(-1)]), schedule, **kw,
                           person=None if person is None else torch.cat([person, person.flip(-1)]))
-        steps = _mirrored(both, _shown_for(model, y, colour_sigma))
+        steps = _mirrored(both)
     else:
         steps = iter_chain(net, y, schedule, **kw, person=person)
     for result in steps:
@@ -129,7 +87,7 @@ def iter_sample(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int
 
 @torch.inference_mode()
 def iter_chain(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int = 0, noise_scale: float = 1.0,
-               colour_sigma: float = 0.0, origin: tuple[int, int] = (0, 0),
+               origin: tuple[int, int] = (0, 0),
                person: torch.Tensor | None = None) -> Iterator[StepResult]:
     """The chain itself (``iter_sample``'s arguments): the nets' estimate at each step is
     yielded, then both states take the closed-form posterior step. The person prior joins
@@ -141,17 +99,16 @@ def iter_chain(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int 
     if model.has_segmentation:
         k = cfg.num_classes
         prior = torch.full((y.shape[0], k, y.shape[2], y.shape[3]), 1.0 / k, dtype=y.dtype, device=y.device)
-        s = schedule.prior_sample(prior, _noise(field, 1, prior, origin), kappa=cfg.kappa_seg)
+        s = schedule.prior_sample(prior, _noise(field, 1, prior, origin), kappa=cfg.classes.kappa)
     x0_prev = y
-    shown = _shown_for(model, y, colour_sigma)
     for index, t in enumerate(schedule.timesteps):
         eta = torch.full((y.shape[0],), schedule.eta(t), device=y.device, dtype=y.dtype)
         x0_hat, s0_hat = model(x, s, y, x0_prev, eta)
         x0_hat = x0_hat.float().clamp(-1, 1)
         s0_hat = None if s0_hat is None else s0_hat.float()
         if s0_hat is not None and person is not None:
-            s0_hat = fuse_person(s0_hat, person, cfg.person_class, cfg.person_weight)
-        yield StepResult(index, schedule.steps, t, x, x0_hat, s0_hat, shown)
+            s0_hat = fuse_person(s0_hat, person, cfg.classes.person.class_id)
+        yield StepResult(index, schedule.steps, t, x, x0_hat, s0_hat)
         if t == 1:
             break
         stream = 2 * (index + 1)
@@ -162,17 +119,8 @@ def iter_chain(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int 
         if s is not None:
             probs = torch.softmax(s0_hat, dim=1)
             s = schedule.step(probs, t, s, _noise(field, stream + 1, s, origin) if noisy else None,
-                              kappa=cfg.kappa_seg, noise_scale=noise_scale).prev_sample
+                              kappa=cfg.classes.kappa, noise_scale=noise_scale).prev_sample
         x0_prev = x0_hat
-
-
-def _shown_for(model, y: torch.Tensor, colour_sigma: float) -> _Shown:
-    cfg = model.config
-    class_bias = None
-    if model.has_segmentation and cfg.class_bias:
-        class_bias = torch.tensor(cfg.class_bias, dtype=torch.float32, device=y.device).view(1, -1, 1, 1)
-    y_low = gaussian_blur(y, colour_sigma) if colour_sigma > 0 else None
-    return _Shown(y, colour_sigma, y_low, class_bias)
 
 
 class _Wrapped:
@@ -214,14 +162,13 @@ class _OneChainAtATime(_Wrapped):
         return x0, None if outs[0][1] is None else torch.cat([o[1] for o in outs])
 
 
-def _mirrored(steps: Iterator[StepResult], shown: _Shown) -> Iterator[StepResult]:
+def _mirrored(steps: Iterator[StepResult]) -> Iterator[StepResult]:
     """A two-chain run (the photo, then its mirror) as one: each step's estimates are the
-    mean of both (``_mirror_mean``), shown against the photo's own start."""
+    mean of both (``_mirror_mean``)."""
     for step in steps:
         half = step.x_t.shape[0] // 2
         logits = None if step.logits is None else _mirror_mean(step.logits)
-        yield StepResult(step.index, step.total, step.t, step.x_t[:half], _mirror_mean(step.estimate),
-                         logits, shown)
+        yield StepResult(step.index, step.total, step.t, step.x_t[:half], _mirror_mean(step.x0_hat), logits)
 
 
 def _mirror_mean(both: torch.Tensor) -> torch.Tensor:

@@ -57,6 +57,26 @@ class Progress:
     tiles: int
     box: Box
     strength: Optional["Strength"] = None
+    work_done: int = 0  # the chain's work so far and in all, in LR tile pixels times steps
+    work_total: int = 0
+
+
+@dataclass(frozen=True)
+class ExpertsProgress:
+    """The experts' blend of one piece of the photo (``iter_upscale(expert_progress=True)``),
+    made before the chain's first step: piece ``index`` of ``pieces`` (one per tile, the part
+    the tiles before it have not covered), ``box`` in LR pixels, ``estimate`` its blend
+    (1, 3, 4h, 4w) on the CPU in [-1, 1] (what the chain starts from, before the tone guard).
+    ``work_done``/``work_total``: the experts' work in LR pixels, context included."""
+
+    index: int
+    pieces: int
+    tiles: int
+    box: Box
+    estimate: torch.Tensor
+    work_done: int
+    work_total: int
+    strength: Optional["Strength"] = None
 
 
 @dataclass
@@ -174,16 +194,47 @@ class _ExpertCanvas:
         self.y = torch.zeros(1, 3, h * self.scale, w * self.scale)
         self.done = torch.zeros(h, w, dtype=torch.bool)
 
+    def plan(self, boxes: list[Box]) -> list[Box]:
+        """The pieces the tiles ask for, in tile order (each one the part of its tile the
+        earlier ones did not cover), without computing them."""
+        done, pieces = self.done.clone(), []
+        for box in boxes:
+            piece = self._missing(box, done)
+            if piece is not None:
+                pieces.append(piece)
+                done[piece.top:piece.top + piece.height, piece.left:piece.left + piece.width] = True
+        return pieces
+
+    def cost(self, piece: Box) -> int:
+        """LR pixels the experts run on for ``piece``: with its ring of context."""
+        h, w = self.lr.shape[-2:]
+        c = self.CONTEXT
+        rows = min(h, piece.top + piece.height + c) - max(0, piece.top - c)
+        cols = min(w, piece.left + piece.width + c) - max(0, piece.left - c)
+        return rows * cols
+
+    @staticmethod
+    def _missing(box: Box, done: torch.Tensor) -> Optional[Box]:
+        todo = ~done[box.top:box.top + box.height, box.left:box.left + box.width]
+        if not todo.any():
+            return None
+        r, c = todo.any(1).nonzero()[:, 0], todo.any(0).nonzero()[:, 0]
+        return Box(box.top + int(r[0]), box.left + int(c[0]), int(r[-1] - r[0]) + 1, int(c[-1] - c[0]) + 1)
+
+    @torch.inference_mode()
+    def piece(self, piece: Box, device) -> torch.Tensor:
+        """Compute ``piece``; returns its blend (CPU, [-1, 1], 4x the piece's size)."""
+        self._compute(piece.top, piece.top + piece.height, piece.left, piece.left + piece.width, device)
+        s = self.scale
+        return self.y[..., piece.top * s:(piece.top + piece.height) * s, piece.left * s:(piece.left + piece.width) * s]
+
     @torch.inference_mode()
     def tile(self, box: Box, device) -> torch.Tensor:
         """The sampler's ``y`` for ``box``: the blend, padded to the model's stride, finished."""
         rows, cols = slice(box.top, box.top + box.height), slice(box.left, box.left + box.width)
-        todo = ~self.done[rows, cols]
-        if todo.any():
-            r = todo.any(1).nonzero()[:, 0]
-            c = todo.any(0).nonzero()[:, 0]
-            self._compute(box.top + int(r[0]), box.top + int(r[-1]) + 1,
-                          box.left + int(c[0]), box.left + int(c[-1]) + 1, device)
+        missing = self._missing(box, self.done)
+        if missing is not None:
+            self.piece(missing, device)
         s = self.scale
         lr = pad_to_multiple(self.lr[..., rows, cols].to(device), self.model.stride)
         y = self.y[..., box.top * s:(box.top + box.height) * s, box.left * s:(box.left + box.width) * s].to(device)
@@ -205,17 +256,21 @@ class _ExpertCanvas:
 
 def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int = 0,
                  tile: int | None = None, noise_scale: float | None = None,
-                 colour_sigma: float | None = None, device: str = "cpu", precision: str = "auto",
+                 device: str = "cpu", precision: str = "auto",
                  mirror: bool = False, overlap: int = DEFAULT_OVERLAP, margin: int = DEFAULT_MARGIN,
-                 strength: Optional[float] = None) -> Generator[Progress, None, UpscaleResult]:
+                 strength: Optional[float] = None, expert_progress: bool = False
+                 ) -> Generator[Progress, None, UpscaleResult]:
     """Upscale ``rgb`` (float32 (H, W, 3) in [0, 1]); yields ``Progress`` per step and tile,
     returns an ``UpscaleResult`` (``StopIteration.value``).
+
+    The experts (most of a run's time on a CPU) run first, piece by piece in tile order, so the
+    chain's steps that follow take an even time each; with ``expert_progress`` each piece is
+    yielded as an ``ExpertsProgress`` before the first ``Progress`` (the output is the same).
 
     Args:
         steps: sampling steps (default: the model's).
         tile: LR tile side; None = chosen from free memory, 0 = one tile; at least ``MIN_TILE``.
         noise_scale: sampler noise (default: the model's).
-        colour_sigma: low-frequency consistency in HR pixels (default: the model's; 0 = off).
         precision: "auto" (reduced where the hardware has it) or "fp32"; see ``precision.py``.
         mirror: average with a second chain on the mirrored photo (twice the time;
             ``sampler.iter_sample``).
@@ -227,7 +282,6 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
     cfg = model.config
     schedule = ResShiftSchedule(cfg.schedule.with_steps(steps))
     noise_scale = cfg.noise_scale if noise_scale is None else noise_scale
-    colour_sigma = cfg.colour_sigma if colour_sigma is None else colour_sigma
     dev = resolve_device(device)
     scale, k = cfg.scale, cfg.num_classes
     h, w = rgb.shape[:2]
@@ -242,14 +296,25 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
     blend = _Blend(h, w, scale, k if model.has_segmentation else 0)
     experts = _ExpertCanvas(model, lr_all, used.value, precision)
     person_lr = model.person_probability(lr_dev) if model.has_segmentation else None
+    pieces = experts.plan(boxes)
+    costs = [experts.cost(piece) for piece in pieces]
+    for index, piece in enumerate(pieces):
+        estimate = experts.piece(piece, dev)
+        if expert_progress:
+            yield ExpertsProgress(index, len(pieces), len(boxes), piece, estimate, sum(costs[:index + 1]),
+                                  sum(costs), used)
+    areas = [box.height * box.width for box in boxes]
+    work = 0
     for tile_index, box in enumerate(boxes):
         y = experts.tile(box, dev)
         last = None
         for last in iter_sample(model, y, schedule, seed=seed, noise_scale=noise_scale,
-                                colour_sigma=colour_sigma, origin=(box.top * scale, box.left * scale),
+                                origin=(box.top * scale, box.left * scale),
                                 precision=precision, mirror=mirror,
                                 person=_person_tile(person_lr, box, y, scale, model.stride)):
-            yield Progress(last, tile_index, len(boxes), box, used)
+            yield Progress(last, tile_index, len(boxes), box, used, work + areas[tile_index] * (last.index + 1),
+                           sum(areas) * last.total)
+        work += areas[tile_index] * last.total
         blend.add(last, box, feather_weight(box, h, w, overlap, scale, margin)[0])
     result = blend.result()
     result.strength = used

@@ -22,7 +22,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from segsr_gui.engine.diffusion.colour_fix import gaussian_blur
+from segsr_gui.engine.diffusion.low_frequencies import gaussian_blur
 
 
 def remove_lattice(x: torch.Tensor, sigma: float, period: int = 4) -> torch.Tensor:

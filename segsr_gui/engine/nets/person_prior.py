@@ -58,23 +58,13 @@ def person_probability(net, rgb: torch.Tensor, window: int = 0, merge: str = "ma
     return torch.maximum(whole, total / count.clamp(min=1))
 
 
-def fuse_person(logits: torch.Tensor, prob: torch.Tensor, person: int, weight: float = 0.0) -> torch.Tensor:
-    """Class logits (B, K, H, W) with the prior ``prob`` (B, 1, H, W) joined in.
-
-    ``weight`` 0: a union. A pixel is a person if SegDM or the prior says so (P' = P + p (1 - P)
-    for the person class; the other classes share what is left, P'_k = P_k (1 - p)), so a prior
-    above 0.5 always wins. ``weight`` > 0: evidence. The prior's log-odds for a person, where
-    positive, times ``weight``, are added to the person logit, as a second independent
-    classifier would be in a naive-Bayes product; a prior of 0.5 or less changes nothing, and a
-    class SegDM is sure of (a car in a street) outweighs a prior that is only fairly sure.
-    Returned as log-probabilities either way."""
+def fuse_person(logits: torch.Tensor, prob: torch.Tensor, person: int) -> torch.Tensor:
+    """Class logits (B, K, H, W) with the prior ``prob`` (B, 1, H, W) joined in as a union: a
+    pixel is a person if SegDM or the prior says so (P' = P + p (1 - P) for the person class;
+    the other classes share what is left, P'_k = P_k (1 - p)), so a prior above 0.5 always
+    wins. Returned as log-probabilities."""
     probs = torch.softmax(logits.float(), dim=1)
     p = prob.to(probs.dtype).clamp(0, 1)
-    if weight > 0:
-        p = p.clamp(1e-4, 1 - 1e-4)
-        out = probs.clamp_min(1e-6).log()
-        out[:, person:person + 1] += weight * torch.relu(torch.log(p / (1 - p)))
-        return out.log_softmax(dim=1)
     fused = probs * (1 - p)
     fused[:, person:person + 1] = probs[:, person:person + 1] + p * (1 - probs[:, person:person + 1])
     return fused.clamp_min(1e-6).log()

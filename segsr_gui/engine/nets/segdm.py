@@ -1,4 +1,4 @@
-"""SegDM: the segmentation diffusion net, predicting K-class logits at HR size."""
+"""SegDM: the segmentation diffusion net, predicting K-class logits at LR/pool."""
 
 from __future__ import annotations
 
@@ -11,49 +11,39 @@ from segsr_gui.engine.nets.seg_encoder import SqueezeEncoder
 
 
 class SegDM(nn.Module):
-    """Predicts class logits ``s0_hat`` (B, K, sH, sW) from the class state ``s_t``.
+    """Predicts class logits (B, K, H/p, W/p) from the class state pooled to LR/``pool``.
 
     The image reaches it through the bridge's features (``image_feat``) and, with
-    ``encoder_channels``, through a pretrained SqueezeNet reading the current clean
-    estimate (``seg_encoder.SqueezeEncoder``; pooled nets only).
-    Two ways to read the HR class state:
-
-    - ``pool=0`` (the first models): ``s_t`` unshuffled to LR resolution
-      (K s^2 channels), logits shuffled back. Sub-pixel class detail, but the
-      stem and head carry K s^2 = 176 channels, and the net cost more than SRDM;
-    - ``pool=p``: ``s_t`` average-pooled to LR/p (K channels), logits predicted
-      there (``forward_coarse``) and upsampled bilinearly. Segmentation wants
-      context more than resolution: at p=2 the net costs a tenth, and class
-      boundaries come out smooth at HR.
+    ``encoder_channels``, through a pretrained SqueezeNet reading the current clean estimate
+    (``seg_encoder.SqueezeEncoder``). Segmentation wants context more than resolution, so the
+    HR class state is average-pooled to LR/p (K channels) and the logits come out there; the
+    caller enlarges them bilinearly (``upsample``), so class boundaries come out smooth at HR.
 
     Args:
         num_classes: K. scale: SR factor. width, mult, blocks: see ``UNet``.
         image_channels: channels of the bridge's image features (at the net's resolution).
-        pool: see above. encoder_channels: width of the pretrained encoder's map (0 = none).
+        pool: p >= 1. encoder_channels: width of the pretrained encoder's map (0 = none).
     """
 
     def __init__(self, num_classes: int = 11, scale: int = 4, width: int = 32,
                  mult: tuple = (1, 2, 2), blocks: int = 2, image_channels: int = 32,
-                 pool: int = 0, encoder_channels: int = 0):
+                 pool: int = 1, encoder_channels: int = 0):
         super().__init__()
         self.scale = scale
         self.pool = pool
-        if encoder_channels and not pool:
-            raise ValueError("the pretrained encoder needs a pooled SegDM (seg_pool >= 1)")
         self.encoder = SqueezeEncoder(encoder_channels) if encoder_channels else None
-        state = num_classes if pool else num_classes * scale * scale
-        self.unet = UNet(state + image_channels + encoder_channels, state, width, mult, blocks)
+        self.unet = UNet(num_classes + image_channels + encoder_channels, num_classes, width, mult, blocks)
 
     @property
     def stride(self) -> int:
         """LR stride the input must be a multiple of."""
-        return self.unet.stride * max(self.pool, 1)
+        return self.unet.stride * self.pool
 
     def forward_coarse(self, pooled_state, image_feat, level, image=None):
-        """Logits (B, K, H/p, W/p) of a pooled net (``pool=p``) from the scaled class state
-        already pooled to LR/p (``pool_state``): the model pools before scaling, so the
-        scaling touches K channels at LR/p instead of at output size. ``image``: the HR
-        clean estimate in [-1, 1], read by the encoder when there is one."""
+        """Logits (B, K, H/p, W/p) from the scaled class state already pooled to LR/p
+        (``pool_state``): the model pools before scaling, so the scaling touches K channels
+        at LR/p instead of at output size. ``image``: the HR clean estimate in [-1, 1], read
+        by the encoder when there is one."""
         parts = [pooled_state, image_feat]
         if self.encoder is not None:
             parts.append(self.encoder(image, pooled_state.shape[-2:]).to(image_feat.dtype))
@@ -61,13 +51,6 @@ class SegDM(nn.Module):
 
     def pool_state(self, s_t: torch.Tensor) -> torch.Tensor:
         return F.avg_pool2d(s_t, self.scale * self.pool)
-
-    def forward(self, s_t_scaled, image_feat, level, image=None):
-        if self.pool:
-            coarse = self.forward_coarse(self.pool_state(s_t_scaled), image_feat, level, image)
-            return upsample(coarse, self.scale * self.pool)
-        inp = torch.cat([F.pixel_unshuffle(s_t_scaled, self.scale), image_feat], dim=1)
-        return F.pixel_shuffle(self.unet(inp, level), self.scale)
 
 
 def upsample(maps: torch.Tensor, factor: int) -> torch.Tensor:

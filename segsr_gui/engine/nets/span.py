@@ -77,3 +77,12 @@ class SPAN(nn.Module):
         f_last = self.conv_2(h)
         y = self.conv_cat(torch.cat([f0, f_last, h_first, a1], dim=1))
         return F.pixel_shuffle(self.upsampler(y), self.scale)
+
+
+def load_span(path) -> SPAN:
+    """A SPAN x4 (48 channels, 6 blocks) from an imported safetensors file."""
+    from safetensors.torch import load_file
+
+    net = SPAN()
+    net.load_state_dict(load_file(str(path)))
+    return net

@@ -21,9 +21,11 @@ from safetensors.torch import load_file, save
 from segsr_gui.io.atomic import write_files_atomic, write_json_atomic
 from segsr_gui.classes import CAMVID_CLASSES, CAMVID_PALETTE
 from segsr_gui.errors import WeightsError
+from segsr_gui.engine.nets.manifest_upgrade import (
+    MANIFEST_VERSION, OutdatedModel, upgrade_manifest, upgrade_state,
+)
 from segsr_gui.engine.nets.model import ModelConfig, SegSRModel
 
-MANIFEST_VERSION = 1
 DEFAULT_MODEL = "segsr-x4"
 ABLATION_MODEL = "srdm-only-x4"
 
@@ -140,7 +142,7 @@ def attach_clean_expert(model: SegSRModel, manifest: dict) -> str:
         net.load_state_dict(load_file(str(path)))
     except (SafetensorError, OSError, ValueError, RuntimeError, TypeError) as exc:
         return f"{path} cannot be loaded as the clean expert ({exc})"
-    model.attach_clean_expert(net)
+    model.experts.attach_clean(net)
     return ""
 
 
@@ -167,7 +169,7 @@ def attach_person_prior(model: SegSRModel, manifest: dict) -> str:
         net = load_selfie_net(path)
     except (SafetensorError, OSError, ValueError, RuntimeError, TypeError, KeyError, json.JSONDecodeError) as exc:
         return f"{path} cannot be loaded as the person prior ({exc})"
-    model.attach_person_prior(net)
+    model.classes.attach_person(net)
     return ""
 
 
@@ -181,15 +183,25 @@ def load_model(spec: str | os.PathLike | None = None, device: str | torch.device
     if actual != manifest["sha256"]:
         raise WeightsError(f"Model weights {path.name} are damaged or do not match their manifest "
                            f"(sha256 {actual[:12]}... expected {str(manifest['sha256'])[:12]}...).")
+    version = manifest.get("manifest_version", 1)
+    if not isinstance(version, int) or version > MANIFEST_VERSION:
+        raise WeightsError(f"Model {path.name} was made by a newer SegSR Studio (manifest version {version}); "
+                           "update the app to use it.")
     try:
+        if version < MANIFEST_VERSION:
+            manifest = upgrade_manifest(manifest)
         config = ModelConfig.from_dict(manifest["config"])
         model = SegSRModel(config)
-    except (TypeError, ValueError, KeyError) as exc:
+    except OutdatedModel as exc:
+        raise WeightsError(f"Model {path.name} cannot be used: {exc}.") from None
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
         raise WeightsError(f"Model manifest {path.with_suffix('.json').name} has an invalid config ({exc}).") from None
     try:
         state = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
         raise WeightsError(f"Model weights {path.name} cannot be read as safetensors ({exc}).") from None
+    if version < MANIFEST_VERSION:
+        state = upgrade_state(state)
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
@@ -200,8 +212,8 @@ def load_model(spec: str | os.PathLike | None = None, device: str | torch.device
                            f"manifest ({len(missing)} missing, {len(unexpected)} unexpected, "
                            f"{len(wrong)} mis-shaped tensors, e.g. {detail}).")
     model.load_state_dict(state)
-    missing_expert = attach_clean_expert(model, manifest) if config.clean_expert else ""
-    missing_prior = attach_person_prior(model, manifest) if config.person_prior else ""
+    missing_expert = attach_clean_expert(model, manifest) if config.experts.clean else ""
+    missing_prior = attach_person_prior(model, manifest) if config.classes and config.classes.person else ""
     model.eval().to(device)
     return LoadedModel(model, manifest, path, missing_expert, missing_prior)
 
@@ -219,7 +231,6 @@ def save_model(model: SegSRModel, path: str | os.PathLike, overwrite: bool = Fal
         "classes": CAMVID_CLASSES,
         "palette": [list(c) for c in CAMVID_PALETTE],
         "scale": model.config.scale,
-        "bridge": model.config.bridge,
         "steps": model.config.schedule.steps,
         "schedule": model.config.schedule.__dict__,
         "noise_scale": model.config.noise_scale,

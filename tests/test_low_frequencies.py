@@ -1,11 +1,7 @@
 import torch
 import torch.nn.functional as F
 
-from segsr_gui.engine.diffusion.colour_fix import gaussian_blur
-
-from segsr_gui.engine.diffusion.colour_fix import gaussian_taps
-
-from segsr_gui.engine.diffusion.colour_fix import keep_low_frequencies
+from segsr_gui.engine.diffusion.low_frequencies import gaussian_blur, gaussian_taps, keep_low_frequencies
 
 
 def _reference_blur(x, sigma):

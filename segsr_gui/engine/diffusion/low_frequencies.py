@@ -1,17 +1,12 @@
-"""Low-frequency consistency ("colour fix"): the output keeps the input's coarse colour
-and brightness, and takes only the finer detail from the nets.
+"""Low-frequency consistency: an image keeps the coarse colour and brightness of another and
+takes only its finer detail from its own. The experts' stage uses it as its tone guard: the
+band below ``sigma`` HR pixels of the blended experts' output comes from the bicubic-enlarged
+photo, so no expert shifts the photo's tones (StableSR, Wang et al. 2023, corrects colour
+shifts of diffusion SR the same way):
 
-The nets are trained on street scenes; on other photos SegDM's street classes steer SRDM's
-SFT layers and shift whole regions' colour (measured: Set5 bicubic-LR PSNR 24.9 dB against
-28.6 for bicubic itself). Diffusion SR has the same failure elsewhere, and StableSR (Wang et
-al., 2023) corrects it by taking the low-frequency band of the output from the input. Here:
+    out = x - blur(x) + blur(y)
 
-    out = x0_hat - blur(x0_hat) + blur(y)
-
-with a Gaussian blur of ``sigma`` HR pixels (3 sigma reach, inside a tile's context margin,
-so tiles still agree). It is applied to what the sampler shows and returns, never to the
-state the chain continues from. ``sigma`` is chosen on CamVid val (benchmarks/chain.py) and
-recorded in the manifest; 0 turns it off.
+with a separable Gaussian blur (3 sigma reach).
 """
 
 from __future__ import annotations
@@ -21,22 +16,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import torch
 
-# HR pixels: what "keep" means. benchmarks/chain.py picks each model's default among
-# 0 (off) and a few sigmas on CamVid val (chain.md); this is the value it picked.
-DEFAULT_SIGMA = 2.0
-# What the CLI's --colours and the window's "Colours" choice mean: None = the model's default.
-# (torch is imported inside the functions, so the CLI parser and the settings can read this
-# table without loading it.)
-COLOUR_MODES = {"model": None, "keep": DEFAULT_SIGMA, "free": 0.0}
-
-
 def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     """Separable Gaussian blur of (B, C, H, W), edges replicated.
 
     On a CPU each plane goes through OpenCV's ``sepFilter2D`` (vectorised, GIL-free): about
     twice as fast as the best torch version found (shifted-view sums in cache-sized bands)
     and 3.7x at 1024x1024, and the live preview blurs every step. Elsewhere (a GPU) it is
-    the grouped convolution. Both use the same taps (checked in tests/test_colour_fix.py)."""
+    the grouped convolution. Both use the same taps (checked in tests/test_low_frequencies.py)."""
     import torch
     import torch.nn.functional as F
 
