@@ -39,6 +39,7 @@ def model_lines(name: str) -> list[str]:
     if m is None:
         return [f"## {name}", "", "Not shipped.", ""]
     c, t, d = m["config"], m.get("training", {}), m.get("training", {}).get("damage_estimator", {})
+    experts, classes = c["experts"], c.get("classes")  # the model's stages, each with its config section
     val = d.get("validation", {})
     lines = [f"## {name}", "",
              f"- parameters in the file: {m.get('parameters'):,} (the clean expert's 16.7 M are outside it); "
@@ -46,30 +47,30 @@ def model_lines(name: str) -> list[str]:
              f"- faithful expert: {package_line(m['restorer'])}",
              f"- clean expert: {package_line(m['clean_expert'])}; the file `{m['clean_expert']['file']}` is checked "
              f"by its sha256 `{m['clean_expert']['safetensors_sha256'][:16]}...` when the model loads",
-             f"- restoration strength: Auto by default; damage thresholds {c['auto_strength'][0]:.3f} / "
-             f"{c['auto_strength'][1]:.3f} (strength 0 below, 1 above); lattice removal over {c['lattice_sigma']:g} LR px, "
-             f"tone guard below {c['tone_sigma']:g} HR px",
+             f"- restoration strength: Auto by default; damage thresholds {experts['auto_strength'][0]:.3f} / "
+             f"{experts['auto_strength'][1]:.3f} (strength 0 below, 1 above); lattice removal over "
+             f"{experts['lattice_sigma']:g} LR px, tone guard below {experts['tone_sigma']:g} HR px",
              f"- damage estimator: {d.get('data', '')}; {d.get('iterations')} iterations of batch {d.get('batch')} "
              f"({d.get('minutes')} min); {d.get('photos', {}).get('train', 0)} wallpaper photos for training, "
              f"{d.get('photos', {}).get('validation', 0)} held out. Validation damage (median): "
              + ", ".join(f"{k} {v['p50']:.2f}" for k, v in val.items()),
              "- image refinement: none (an exact identity: the image at every step is the experts' blend)"]
-    if m.get("bridge"):
+    if classes:
         enc = m.get("seg_encoder", {})
-        lines += [f"- classes: SegDM ({c['seg_width']}-wide UNet at LR/{c['seg_pool']}, {m.get('steps')} steps) with "
+        lines += [f"- classes: SegDM ({classes['width']}-wide UNet at LR/{classes['pool']}, {m.get('steps')} steps) with "
                   f"the pretrained SqueezeNet v1.1 encoder ({enc.get('licence', '')}), from the previous segsr-x4; "
                   f"{t.get('data', '')[:200]}"]
     else:
         lines += ["- classes: none (the ablation: no SegDM; the same image as segsr-x4, faster)"]
-    if m.get("person_prior"):
+    if m.get("person_prior") and classes and classes.get("person"):
         prior, gate = m["person_prior"], m.get("person_gate", {})
         pre = prior.get("pretrained", {})
         check = pre.get("check", {})
         lines += [f"- person prior: {prior.get('architecture')}; from `{pre.get('files_inside', ['?'])[-1]}` in "
                   f"`{pre.get('source_package')}@{pre.get('version')}` (sha256 `{str(pre.get('package_sha256'))[:16]}...`), "
                   f"{prior.get('licence')}; port checked against {check.get('runtime', '?')}: max |diff| "
-                  f"{check.get('max_abs_diff', float('nan')):.1e}. Read whole and in {c['person_window']} px windows "
-                  f"({c['person_merge']}), joined to {prior.get('joins')}",
+                  f"{check.get('max_abs_diff', float('nan')):.1e}. Read whole and in {classes['person']['window']} px "
+                  f"windows (max), joined to {prior.get('joins')}",
                   f"- scene gate: {gate.get('fit')}; closed up to {gate.get('street', 0):.2f} "
                   f"({gate.get('street_from')}), open from {gate.get('elsewhere', 0):.2f} ({gate.get('elsewhere_from')})"]
     return lines + [""]
