@@ -114,10 +114,9 @@ def main(argv=None) -> int:
         rows[path] = {"kind": kind, "size": list(rgb.shape[:2]), **scores}
         print(path, {k: round(v, 3) for k, v in scores.items() if not k.startswith("seconds")},
               file=sys.stderr, flush=True)
-    config = loaded.model.config
+    person = loaded.model.classes.config.person
     report = {**header(sys.argv), "model": loaded.name, "model_sha256": loaded.manifest["sha256"],
-              "prior_config": {"window": config.person_window, "merge": config.person_merge,
-                               "weight": config.person_weight},
+              "prior_config": {"window": person.window, "merge": "max", "gate": list(person.gate)},
               "strength": args.strength, "class_map_side": args.class_map_side, "references": {k: refs[k] for k in ("model", "wheel", "wheel_sha256")},
               "photos": rows}
     write_report(args.out, report, render)
@@ -175,7 +174,7 @@ def render(report: dict) -> str:
     cfg = report["prior_config"]
     lines = ["# People in the class map", "", header_line(report), "",
              f"Model {report['model']}; its prior reads the photo whole and in {cfg['window']} px windows "
-             f"({cfg['merge']}), joined with weight {cfg['weight']:g} (0 = union). References: "
+             f"({cfg['merge']}), joined to the classes as a union where the scene gate opens. References: "
              f"{report['references']['model']} ({report['references']['wheel']}), trusted masks only. "
              f"Class maps at strength {report['strength']}, photos shrunk to a long side of "
              f"{report.get('class_map_side') or 'their own'} px. Mean IoU:", "",

@@ -6,31 +6,30 @@ from dataclasses import replace
 
 
 def prior_switch(loaded):
-    """A function ``switch(on)`` that attaches or detaches the person prior of ``loaded``'s
-    model (the installed selfie net; the config switched on as ``segsr add-person-prior``
-    does), so one model object runs both rows."""
-    from segsr_gui.classes import PERSON_ID
+    """A function ``switch(on, window=None, gate=None)`` that attaches or detaches the person
+    prior of ``loaded``'s model (the installed selfie net), so one model object runs both rows.
+    ``window`` overrides the px windows the prior reads; ``gate=False`` runs it without the scene
+    gate (the prior speaks on every photo, street scenes too)."""
     from segsr_gui.engine.nets.weights import PERSON_PRIOR_FILE, find_pretrained, load_selfie_net
 
     model = loaded.model
-    net = model.person_net
+    if model.classes is None or model.classes.config.person is None:
+        raise SystemExit(f"{loaded.name} has no person prior in its manifest (segsr add-person-prior adds one)")
+    chain = model.classes
+    net = chain.person_net
     if net is None:
         path, why = find_pretrained(PERSON_PRIOR_FILE, None, "the person prior", "selfie")
         if path is None:
             raise SystemExit(why)
         net = load_selfie_net(path)
-    base = model.config
+    base, scene = chain.config, chain.scene
 
-    def switch(on: bool, window: int | None = None, merge: str | None = None, weight: float | None = None,
-               gate: tuple | None = None) -> None:
+    def switch(on: bool, window: int | None = None, gate: bool = True) -> None:
+        chain.config = replace(base, person=replace(base.person, window=base.person.window if window is None else window))
+        chain.scene = scene if gate else None  # without the scene module the gate is open (1) everywhere
         if on:
-            model.config = replace(base, person_prior="selfie", person_class=PERSON_ID,
-                                   person_window=base.person_window if window is None else window,
-                                   person_merge=merge or base.person_merge,
-                                   person_weight=base.person_weight if weight is None else weight,
-                                   person_gate=base.person_gate if gate is None else tuple(gate))
-            model.attach_person_prior(net)
+            chain.attach_person(net)
         else:
-            model._external.pop("person", None)
+            chain._external.pop("person", None)
 
     return switch

@@ -1,8 +1,8 @@
 """Per-step quality of the sampler chain on CamVid val, and the choice of the
-default sampler settings (noise scale, colour fix, steps) made on it.
+default sampler settings (noise scale, steps) made on it.
 
     python -m benchmarks.quality.chain --data ../shared/data [--models segsr-x4 srdm-only-x4]
-        [--noise 0 0.5 1] [--colour-sigma 0 1 2 4 8] [--steps 4] [--images 24] [--write-default]
+        [--noise 0 0.5 1] [--steps 3 4] [--images 24] [--write-default]
 
 For every model and setting: PSNR (Y, 4-px shave) and mIoU of ``x0_hat`` at each
 step, on evenly spaced CamVid val images, each as Real-ESRGAN-degraded LR and as
@@ -11,17 +11,13 @@ plain bicubic LR (seeded). Writes benchmarks/results/chain.md and chain.json. Wi
 (plus 10 x mIoU) among those that never lose more than 0.05 dB or 0.5 mIoU points
 between steps and end on their best step (or, if none does, among those that only
 hold) is written into each model's manifest (weights are untouched, so
-the sha256 stays valid). Then, on that chain, the class map's logit adjustment
-(``--tau``; offsets -tau log(prior) with CamVid train's class shares as the prior)
-with the best final-step mIoU is written too; it changes only the class map.
-With ``--mirror`` the default chain (class bias included) is also run with the
+the sha256 stays valid). With ``--mirror`` the default chain is also run with the
 mirror option (``sampler.iter_sample(mirror=True)``) beside the plain one.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import time
@@ -31,13 +27,8 @@ import numpy as np
 import torch
 
 from benchmarks.common import DATA, command_line, cpu_label, result_path, write_report
-from segsr_gui.classes import IGNORE_ID  # noqa: E402
-from segsr_gui.training.data import class_frequencies, labels_or_ignore, load_camvid, logit_adjustment, make_lr  # noqa: E402
-from segsr_gui.training.evaluate import chain_scores, sampler_input  # noqa: E402
-from segsr_gui.io.masks import class_ids  # noqa: E402
-from segsr_gui.training.metrics import confusion, miou  # noqa: E402
-from segsr_gui.engine.diffusion.sampler import sample  # noqa: E402
-from segsr_gui.engine.diffusion.schedule import ResShiftSchedule  # noqa: E402
+from segsr_gui.training.data import labels_or_ignore, load_camvid, make_lr  # noqa: E402
+from segsr_gui.training.evaluate import chain_scores  # noqa: E402
 from segsr_gui.engine.diffusion.precision import PRECISIONS, describe  # noqa: E402
 from segsr_gui.engine.nets.weights import load_model, update_manifest  # noqa: E402
 
@@ -54,28 +45,6 @@ def monotone(scores) -> bool:
 def final_best(scores) -> bool:
     """Whether the last step's PSNR is the chain's best."""
     return bool(scores.psnr[-1] >= max(scores.psnr) - 1e-9)
-
-
-def class_bias_scores(model, lrs: list, labels: list, frequencies: np.ndarray, taus: list[float],
-                      precision: str) -> dict[float, float]:
-    """Final-step mIoU for each logit-adjustment strength tau. The offsets change only the
-    argmax, not the chain, so one run per image scores every tau."""
-    cfg = dataclasses.replace(model.config, class_bias=())
-    model.config, saved = cfg, model.config
-    confs = {tau: np.zeros((cfg.num_classes,) * 2, np.int64) for tau in taus}
-    biases = {tau: np.array(logit_adjustment(frequencies, tau), np.float32)[:, None, None] for tau in taus}
-    try:
-        schedule = ResShiftSchedule(cfg.schedule)
-        for i, (lr, lab) in enumerate(zip(lrs, labels)):
-            h, w = lab.shape
-            last = sample(model, sampler_input(model, lr), schedule, seed=i, noise_scale=cfg.noise_scale,
-                          precision=precision)
-            logits = last.s0_hat[0, :, :h, :w].numpy()
-            for tau in taus:
-                confs[tau] += confusion(class_ids(logits + biases[tau]), lab, cfg.num_classes, IGNORE_ID)
-    finally:
-        model.config = saved
-    return {tau: miou(c) for tau, c in confs.items()}
 
 
 def mirror_pair(model, kind: str, lrs: list, hqs: list, labels: list, precision: str) -> dict:
@@ -96,14 +65,10 @@ def parse_args():
     ap.add_argument("--data", default=str(DATA))
     ap.add_argument("--models", nargs="+", default=["segsr-x4", "srdm-only-x4"])
     ap.add_argument("--noise", nargs="+", type=float, default=[0.0, 0.5, 1.0])
-    ap.add_argument("--colour-sigma", nargs="+", type=float, default=[0.0, 1.0, 2.0, 4.0, 8.0],
-                    help="low-frequency consistency in HR pixels (colour_fix.py; 0 = off)")
     ap.add_argument("--kinds", nargs="+", default=["realworld", "bicubic"])
     ap.add_argument("--steps", nargs="+", type=int, default=[4])
     ap.add_argument("--images", type=int, default=24)
     ap.add_argument("--write-default", action="store_true")
-    ap.add_argument("--tau", nargs="+", type=float, default=[0.0, 0.25, 0.5, 0.75, 1.0],
-                    help="logit-adjustment strengths tried for the class map (0 = raw argmax)")
     ap.add_argument("--precision", choices=list(PRECISIONS), default="auto")
     ap.add_argument("--out", default=result_path("chain"))
     ap.add_argument("--merge", action="store_true", help="keep other models' runs already in OUT.json")
@@ -113,20 +78,18 @@ def parse_args():
 
 
 def grid(name: str, model, args, lrs: dict, hqs: list, labels: list, report: dict) -> dict:
-    """Every (steps, noise, colour fix) setting on every LR kind; the runs go into the report."""
+    """Every (steps, noise) setting on every LR kind; the runs go into the report."""
     settings = {}
     for steps in args.steps:
         for noise in args.noise:
-            for sigma in args.colour_sigma:
-                for kind in args.kinds:
-                    s = chain_scores(model, lrs[kind], hqs, labels, steps=steps, noise_scale=noise,
-                                     colour_sigma=sigma, seed=0, precision=args.precision)
-                    run = {"model": name, "lr": kind, "steps": steps, "noise_scale": noise,
-                           "colour_sigma": sigma, "psnr": s.psnr, "miou": s.miou, "monotone": monotone(s),
-                           "final_best": final_best(s)}
-                    report["runs"].append(run)
-                    settings.setdefault((steps, noise, sigma), []).append(run)
-                    print(json.dumps(run), file=sys.stderr, flush=True)
+            for kind in args.kinds:
+                s = chain_scores(model, lrs[kind], hqs, labels if model.has_segmentation else None, steps=steps,
+                                 noise_scale=noise, seed=0, precision=args.precision)
+                run = {"model": name, "lr": kind, "steps": steps, "noise_scale": noise, "psnr": s.psnr,
+                       "miou": s.miou, "monotone": monotone(s), "final_best": final_best(s)}
+                report["runs"].append(run)
+                settings.setdefault((steps, noise), []).append(run)
+                print(json.dumps(run), file=sys.stderr, flush=True)
     return settings
 
 
@@ -138,42 +101,20 @@ def write_default(name: str, loaded, settings: dict, args, images: int, report: 
     # the preview's promise first: every step holds and the last is the best, on every LR kind
     candidates = ({k: v for k, v in settings.items() if all(r["monotone"] and r["final_best"] for r in v)}
                   or {k: v for k, v in settings.items() if all(r["monotone"] for r in v)} or settings)
-    steps, noise, sigma = max(candidates, key=lambda k: score(candidates[k]))
-    best = {r["lr"]: r for r in settings[(steps, noise, sigma)]}
+    steps, noise = max(candidates, key=lambda k: score(candidates[k]))
+    best = {r["lr"]: r for r in settings[(steps, noise)]}
     manifest = json.loads(loaded.path.with_suffix(".json").read_text())
     schedule = {**manifest["schedule"], "steps": steps}
-    config = {**manifest["config"], "noise_scale": noise, "colour_sigma": sigma,
-              "schedule": {**manifest["config"]["schedule"], "steps": steps}}
+    config = {**manifest["config"], "noise_scale": noise, "schedule": {**manifest["config"]["schedule"], "steps": steps}}
     update_manifest(
-        loaded.path, noise_scale=noise, colour_sigma=sigma, steps=steps, schedule=schedule,
+        loaded.path, noise_scale=noise, steps=steps, schedule=schedule,
         default_chosen_on=(f"CamVid val, {images} images as {' and '.join(args.kinds)} LR, "
                            "benchmarks/quality/chain.py: best mean final PSNR + 10 x mIoU among settings "
                            f"that lose at most {MAX_PSNR_DROP} dB / {100 * MAX_MIOU_DROP} mIoU "
                            "points per step and end on their best step, if any do"),
         chain_val=best, config=config)
-    report.setdefault("defaults", {})[name] = {"steps": steps, "noise_scale": noise, "colour_sigma": sigma}
+    report.setdefault("defaults", {})[name] = {"steps": steps, "noise_scale": noise}
     return steps, noise
-
-
-def class_bias(name: str, loaded, steps: int, noise: float, args, lrs: dict, labels: list, frequencies, report: dict) -> None:
-    """The class map's logit adjustment on the default chain (the one just chosen, if it was)."""
-    chain = dataclasses.replace(loaded.model.config, noise_scale=noise,
-                                schedule=loaded.model.config.schedule.with_steps(steps))
-    loaded.model.config = chain
-    all_lrs = [lr for kind in args.kinds for lr in lrs[kind]]
-    by_tau = class_bias_scores(loaded.model, all_lrs, labels * len(args.kinds), frequencies, args.tau,
-                               args.precision)
-    tau = max(by_tau, key=lambda t: (round(by_tau[t], 6), -t))  # ties: the weaker offset
-    report.setdefault("class_bias", {})[name] = {"miou_by_tau": {str(t): m for t, m in by_tau.items()},
-                                                  "best_tau": tau}
-    if args.write_default:
-        bias = list(logit_adjustment(frequencies, tau))
-        manifest = json.loads(loaded.path.with_suffix(".json").read_text())
-        update_manifest(loaded.path, config={**manifest["config"], "class_bias": bias},
-                        class_bias={"tau": tau, "offsets": bias, "val_miou_by_tau": by_tau,
-                                    "chosen_on": f"CamVid val, the same {len(all_lrs)} LR inputs as the "
-                                                 "sampler defaults, final-step mIoU"})
-        report["defaults"][name]["class_bias_tau"] = tau
 
 
 def merge_previous(report: dict, args) -> None:
@@ -183,7 +124,7 @@ def merge_previous(report: dict, args) -> None:
         return
     previous = json.loads(old.read_text())
     report["runs"] = [r for r in previous["runs"] if r["model"] not in args.models] + report["runs"]
-    for key in ("defaults", "class_bias", "mirror"):
+    for key in ("defaults", "mirror"):
         report[key] = {**previous.get(key, {}), **report.get(key, {})}
     earlier = [c for c in previous["command"].split(" ; ") if c != report["command"]]
     report["command"] = " ; ".join(earlier + [report["command"]])
@@ -199,19 +140,13 @@ def main() -> int:
     report = {"machine": f"{cpu_label()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
               "date": time.strftime("%Y-%m-%d"), "command": command_line(sys.argv),
               "images": len(idx), "precision": describe(torch.device("cpu"), args.precision), "runs": []}
-    frequencies = class_frequencies(load_camvid(args.data, "train").labels, 11)  # the prior: train, not val
     for name in args.models:
         loaded = load_model(name)
-        # the grid scores the raw argmax; the class bias is chosen after it, on the same images
-        loaded.model.config = dataclasses.replace(loaded.model.config, class_bias=())
         settings = grid(name, loaded.model, args, lrs, hqs, labels, report)
-        steps, noise = loaded.model.config.schedule.steps, loaded.model.config.noise_scale
         if args.write_default:
-            steps, noise = write_default(name, loaded, settings, args, len(idx), report)
-        if loaded.model.has_segmentation:
-            class_bias(name, loaded, steps, noise, args, lrs, labels, frequencies, report)
+            write_default(name, loaded, settings, args, len(idx), report)
         if args.mirror:
-            loaded = load_model(name)  # the manifest as written: the defaults and class bias in use
+            loaded = load_model(name)  # the manifest as written: the defaults in use
             report.setdefault("mirror", {})[name] = [mirror_pair(loaded.model, kind, lrs[kind], hqs, labels,
                                                                  args.precision) for kind in args.kinds]
     merge_previous(report, args)
@@ -227,29 +162,16 @@ def render(report: dict) -> str:
              "(seeded).",
              f"PSNR (dB, Y, 4-px shave) and mIoU (%) of `x0_hat` after each step. Goal: no step loses more "
              f"than {MAX_PSNR_DROP} dB or {100 * MAX_MIOU_DROP} points, and the final step is the best.", "",
-             "| model | LR | steps | noise | colour fix (px) | PSNR per step | mIoU per step | holds at every step "
-             "| final is best |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| model | LR | steps | noise | PSNR per step | mIoU per step | holds at every step | final is best |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in report["runs"]:
         lines.append(f"| {r['model']} | {r.get('lr', 'realworld')} | {r['steps']} | {r['noise_scale']} | "
-                     f"{r.get('colour_sigma', 0)} | "
                      + " → ".join(f"{p:.2f}" for p in r["psnr"]) + " | "
                      + (" → ".join(f"{100 * m:.1f}" for m in r["miou"]) if r["miou"] else "n/a") + " | "
                      + ("yes" if r["monotone"] else "**no**") + " | " + ("yes" if r["final_best"] else "**no**") + " |")
-    if report.get("class_bias"):
-        taus = sorted({float(t) for v in report["class_bias"].values() for t in v["miou_by_tau"]})
-        lines += ["", "Class map: final-step mIoU (%) on the same images and default chain, by logit-adjustment "
-                  "strength tau (class offsets -tau log(prior), the prior from CamVid train's pixel shares; "
-                  "the image is unchanged):", "",
-                  "| model | " + " | ".join(f"tau {t:g}" for t in taus) + " | best |",
-                  "|---|" + "---|" * (len(taus) + 1)]
-        for k, v in report["class_bias"].items():
-            by = {float(t): m for t, m in v["miou_by_tau"].items()}
-            lines.append(f"| {k} | " + " | ".join(f"{100 * by[t]:.1f}" if t in by else "" for t in taus)
-                         + f" | {v['best_tau']:g} |")
     if report.get("mirror"):
         lines += ["", "Mirror option (`segsr upscale --mirror`, the Restore panel's \"Also restore the mirror "
-                  "image\"): the default chain, class bias included, plain and mirrored, on the same images:", "",
+                  "image\"): the default chain, plain and mirrored, on the same images:", "",
                   "| model | LR | | PSNR per step | mIoU per step | holds at every step | final is best | seconds |",
                   "|---|---|---|---|---|---|---|---|"]
         for name, pairs in report["mirror"].items():
@@ -262,9 +184,7 @@ def render(report: dict) -> str:
                                  + ("yes" if r["final_best"] else "**no**") + f" | {r['seconds']:.0f} |")
     if report.get("defaults"):
         lines += ["", "Defaults written to the manifests: " + ", ".join(
-            f"{k}: {v['steps']} steps, noise {v['noise_scale']}, colour fix {v.get('colour_sigma', 0)} px"
-            + (f", class bias tau {v['class_bias_tau']:g}" if "class_bias_tau" in v else "")
-            for k, v in report["defaults"].items())]
+            f"{k}: {v['steps']} steps, noise {v['noise_scale']}" for k, v in report["defaults"].items())]
     return "\n".join(lines) + "\n"
 
 

@@ -53,14 +53,21 @@ def tiny_random_model():
 
     from segsr_gui.engine.diffusion.schedule import ScheduleConfig
     from segsr_gui.engine.nets.model import ModelConfig, SegSRModel
+    from segsr_gui.engine.stages.class_chain import ClassChainConfig
+    from segsr_gui.engine.stages.experts import ExpertsConfig
 
     torch.manual_seed(0)
-    config = ModelConfig(bridge=True, sr_width=8, sr_mult=(1, 2), sr_blocks=1, seg_width=8, seg_mult=(1, 2),
-                         seg_blocks=1, bridge_channels=8, schedule=ScheduleConfig(steps=3), noise_scale=1.0)
-    model = SegSRModel(config)
+    experts = ExpertsConfig(faithful_channels=8, faithful_blocks=1, clean="", auto_strength=(), lattice_sigma=0.0,
+                            tone_sigma=1.0)
+    classes = ClassChainConfig(width=8, mult=(1, 2), blocks=1, image_channels=8, pool=2, encoder_channels=0)
+    model = SegSRModel(ModelConfig(schedule=ScheduleConfig(steps=3), noise_scale=1.0, experts=experts,
+                                   classes=classes))
     with torch.no_grad():
         for p in model.parameters():
             p.add_(0.02 * torch.randn_like(p))
+        # an untrained expert's output is far out of range: keep it faint detail around grey
+        model.experts.faithful.upsampler.weight.mul_(1e-4)
+        model.experts.faithful.upsampler.bias.fill_(0.5)
     return model.eval()
 
 
