@@ -28,14 +28,18 @@ def tiny_config(bridge: bool = True, steps: int = 3):
 
 
 def make_tiny_model(bridge: bool = True, seed: int = 0, experts: dict | None = None, classes: dict | None = None,
-                    **config_changes):
+                    repair: bool = False, **config_changes):
     """A small random model; ``experts`` and ``classes`` replace fields of those stages'
-    configs, ``config_changes`` fields of ``tiny_config``'s ModelConfig."""
+    configs, ``config_changes`` fields of ``tiny_config``'s ModelConfig; ``repair`` adds a
+    small untrained repair stage."""
     from dataclasses import replace
 
     from segsr_gui.engine.nets.model import SegSRModel
+    from segsr_gui.engine.repair.repair import RepairConfig
 
     config = tiny_config(bridge)
+    if repair:
+        config = replace(config, repair=RepairConfig(widths=(4, 8, 8), fill_widths=(4, 8, 8), steps=2))
     if experts:
         config = replace(config, experts=replace(config.experts, **experts))
     if classes:

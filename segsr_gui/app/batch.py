@@ -20,11 +20,14 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 from segsr_gui.app.pace import RunPace
 from segsr_gui.classes import full_palette
 from segsr_gui.errors import ImageSaveError, SegSRError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 QUEUED, RUNNING, DONE, FAILED, SKIPPED = "queued", "running", "done", "failed", "skipped"
@@ -167,6 +170,8 @@ class RunParams:
     precision: str = "auto"
     mirror: bool = False
     strength: Optional[float] = None  # restoration strength 0..1; None = Auto
+    repair: bool = True  # find and fill the photo's damage first (a model with a repair stage)
+    repair_mask: Optional[np.ndarray] = None  # bool (H, W): the damage to fill instead (one photo)
 
 
 def upscale_one(path: Path, target: Path, loaded, options, params: RunParams, *,
@@ -192,7 +197,8 @@ def upscale_one(path: Path, target: Path, loaded, options, params: RunParams, *,
     gen = iter_upscale_retrying(image.rgb, loaded.model, steps=params.steps, seed=params.seed,
                                 tile=params.tile, device=params.device,
                                 precision=params.precision, mirror=params.mirror,
-                                strength=params.strength, on_retry=retry, expert_progress=expert_progress)
+                                strength=params.strength, repair=params.repair, repair_mask=params.repair_mask,
+                                on_retry=retry, expert_progress=expert_progress)
 
     def on_step(progress) -> None:
         on_progress(progress)

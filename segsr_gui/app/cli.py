@@ -1,7 +1,8 @@
 """The ``segsr`` command: upscale photos, describe a model, train one, import pretrained weights.
 
     segsr upscale INPUT... -o OUTDIR [--model FILE] [--steps N] [--seed S]
-                  [--strength auto|0..1] [--tile PX] [--device auto|cpu|cuda]
+                  [--strength auto|0..1] [--repair auto|off] [--repair-mask FILE]
+                  [--tile PX] [--device auto|cpu|cuda]
                   [--precision auto|fp32] [--mirror] [--masks]
                   [--format png|jpg|webp|tiff] [--quality Q] [--lossless]
                   [--class-masks] [--coco] [--overwrite]
@@ -133,6 +134,11 @@ def _upscale_setup(args):
     if wants_clean and loaded.missing_expert:
         return (f"{loaded.missing_expert[0].upper()}{loaded.missing_expert[1:]} "
                 "(or pass --strength 0 for the faithful expert alone).")
+    args.repair_mask_value = None
+    if args.repair_mask:
+        problem = _read_repair_mask(args, model)
+        if problem:
+            return problem
     steps = args.steps or loaded.model.config.schedule.steps
     if not 1 <= steps <= 50:
         return f"--steps must be between 1 and 50, got {steps}."
@@ -152,6 +158,33 @@ def _upscale_setup(args):
     return device, loaded, steps, options, outdir
 
 
+def _read_repair_mask(args, model) -> str | None:
+    """Load ``--repair-mask`` (white = damage) into ``args.repair_mask_value``; or say why not."""
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
+
+    name = args.repair_mask
+    if not model.has_repair:
+        return f"--repair-mask: model {args.model or 'segsr-x4'} has no repair stage, so it cannot fill a mask."
+    photos = [Path(p) for p in args.inputs]
+    if len(photos) != 1 or not photos[0].is_file():
+        return "--repair-mask belongs to one photo: give exactly one INPUT file with it."
+    try:
+        with Image.open(name) as im:
+            mask = np.asarray(im.convert("L")) > 127
+        with Image.open(photos[0]) as im:
+            size = im.size
+    except FileNotFoundError:
+        return f"--repair-mask {name}: no such file."
+    except (UnidentifiedImageError, OSError, ValueError):
+        return f"--repair-mask {name}: not an image Pillow can read (white = damage, the photo's size)."
+    if (mask.shape[1], mask.shape[0]) != size:
+        return (f"--repair-mask {name} is {mask.shape[1]}x{mask.shape[0]} pixels; the photo "
+                f"{photos[0].name} is {size[0]}x{size[1]}: the mask must be the photo's size.")
+    args.repair_mask_value = mask
+    return None
+
+
 def _cmd_upscale(args) -> int:
     from segsr_gui.app.batch import CLI_HINTS, PlannedItem, RunParams, run_batch
 
@@ -168,13 +201,16 @@ def _cmd_upscale(args) -> int:
     plan = [PlannedItem(i, path, outdir / rel, clashes.get(path), input_files)
             for i, (path, rel) in enumerate(inputs)]
     params = RunParams(steps, args.seed, args.tile, str(device), precision=args.precision, mirror=args.mirror,
-                       strength=args.strength_value)
+                       strength=args.strength_value, repair=args.repair == "auto",
+                       repair_mask=args.repair_mask_value)
     if args.benchmark:
         _fail(f"note: running on {device} in {describe(device, args.precision)}")
     if loaded.model.has_strength and str(device) == "cpu" and describe(device, args.precision) == "fp32" \
             and args.strength_value != 0.0 and not args.quiet:
         _fail("note: the clean expert runs in fp32 here (no native bf16 on this CPU, or --precision fp32): "
               "about 1.5x slower than with bf16")
+    if args.repair == "auto" and not loaded.model.has_repair:
+        _fail(f"note: model {loaded.name} has no repair stage: scratches, cracks and dust are not removed")
     if loaded.missing_prior:  # a warning, not chatter: the class maps lack the people
         _fail(f"note: people are not marked as 'person': {loaded.missing_prior}")
     printer = _Printer(plan, args.quiet, args.benchmark, failed=len(problems))
@@ -277,6 +313,12 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--strength", default="auto", metavar="auto|0..1",
                     help="restoration strength: 0 keeps the photo as it is (sharp, grain kept), 1 removes "
                          "grain, noise and JPEG blocks; auto (default) picks it from the photo's damage")
+    up.add_argument("--repair", choices=["auto", "off"], default="auto",
+                    help="auto (default): find scratches, cracks, dust and torn paper and fill them before "
+                         "enlarging; off: leave the photo's damage as it is")
+    up.add_argument("--repair-mask", default=None, metavar="FILE",
+                    help="an image of the photo's size, white where the damage is: filled instead of what "
+                         "the detection finds (one INPUT)")
     up.add_argument("--seed", type=int, default=0)
     up.add_argument("--tile", type=int, default=None, metavar="PX",
                     help="LR tile side in pixels (default: chosen from free memory; 0 = no tiling)")

@@ -1,7 +1,7 @@
 """Writing one photo's outputs (docs/design.md section 3): ``NAME_x4.<fmt>`` and, with
 masks, ``NAME_classes.png``, ``NAME_overlay.png``, ``NAME_legend.json``; optionally
 one black-and-white ``NAME_mask_<id>_<class>.png`` per class present and a COCO
-RLE ``NAME_coco.json``.
+RLE ``NAME_coco.json``; with masks, when the repair ran, ``NAME_damage.png`` (255 = filled).
 
 A photo's outputs are one unit: everything is encoded in memory first, then
 written with ``write_files_atomic`` (all files appear, or none does; an older
@@ -22,7 +22,9 @@ from segsr_gui.io.read import LoadedImage
 from segsr_gui.io.encode import encode_image
 
 from segsr_gui.io.atomic import write_files_atomic
-from segsr_gui.io.masks import class_mask_pngs, coco_json, legend, overlay, palette_png, resize_class_map
+from segsr_gui.io.masks import (
+    class_mask_pngs, coco_json, damage_png, legend, overlay, palette_png, resize_class_map,
+)
 from segsr_gui.engine.inference.pipeline import UpscaleResult
 
 
@@ -78,8 +80,15 @@ def class_mask_files(stem: str, outdir: Path) -> list[Path]:
     return sorted(p for p in outdir.glob(f"{stem}_mask_[0-9][0-9]_*.png") if p.is_file())
 
 
+def damage_file(stem: str, outdir: Path) -> Path:
+    """The damage map's file: written with the masks when the repair ran."""
+    return outdir / f"{stem}_damage.png"
+
+
 def existing_outputs(stem: str, outdir: Path, options: ExportOptions) -> list[Path]:
     found = [p for p in output_paths(stem, outdir, options).values() if p.exists()]
+    if options.masks and damage_file(stem, outdir).exists():
+        found.append(damage_file(stem, outdir))
     if options.class_masks and outdir.is_dir():
         found += class_mask_files(stem, outdir)
     return found
@@ -156,8 +165,11 @@ def encode_outputs(source: LoadedImage, result: UpscaleResult, outdir: Path, ste
     if options.masks:
         blobs["classes"] = (paths["classes"], palette_png(class_map, palette))
         blobs["overlay"] = (paths["overlay"], _png(overlay(result.image, class_map, palette), alpha))
+        damaged = None if result.damage is None else round(float(result.damage.mean()), 6)
         blobs["legend"] = (paths["legend"], _json(legend(class_map, classes, palette, model_name,
-                                                         model_sha256, strength_record(result))))
+                                                         model_sha256, strength_record(result), damaged)))
+        if result.damage is not None:
+            blobs["damage"] = (damage_file(stem, outdir), damage_png(result.damage, (w, h)))
     if options.class_masks:
         for suffix, data in class_mask_pngs(class_map, classes).items():
             blobs[suffix] = (outdir / f"{stem}_{suffix}.png", data)

@@ -54,6 +54,17 @@ def palette_png(class_map: np.ndarray, palette: Sequence[Sequence[int]]) -> byte
     return buf.getvalue()
 
 
+def damage_png(damage: np.ndarray, size: tuple[int, int]) -> bytes:
+    """8-bit PNG of a bool (H, W) damage map at ``size`` = (width, height), nearest neighbour:
+    255 = damage found and repaired, 0 = untouched."""
+    if damage.ndim != 2:
+        raise ValueError(f"damage map must be (H, W), got {damage.shape}")
+    im = Image.fromarray(np.where(damage, 255, 0).astype(np.uint8), "L").resize(size, Image.NEAREST)
+    buf = io.BytesIO()
+    im.save(buf, "PNG")
+    return buf.getvalue()
+
+
 def colourise(class_map: np.ndarray, palette: Sequence[Sequence[int]],
               visible: Sequence[bool] | None = None) -> np.ndarray:
     """uint8 (H, W, 3) colours of a class map; hidden classes are black."""
@@ -89,15 +100,18 @@ def class_fractions(class_map: np.ndarray, num_classes: int) -> np.ndarray:
 
 
 def legend(class_map: np.ndarray, classes: Sequence[str], palette: Sequence[Sequence[int]],
-           model_name: str, model_sha256: str | None = None, strength: dict | None = None) -> dict:
-    """The JSON legend: id, name, colour, pixel count and share per class, model name, and
-    the restoration strength the photo was made with (value 0..1, whether Auto chose it)."""
+           model_name: str, model_sha256: str | None = None, strength: dict | None = None,
+           damaged_share: float | None = None) -> dict:
+    """The JSON legend: id, name, colour, pixel count and share per class, model name, the
+    restoration strength the photo was made with (value 0..1, whether Auto chose it), and the
+    share of the photo the repair filled (None when no repair ran)."""
     counts = class_counts(class_map, len(classes))
     total = max(1, int(class_map.size))
     return {
         "model": model_name,
         "model_sha256": model_sha256,
         "restoration_strength": strength,
+        "damaged_share": damaged_share,
         "width": int(class_map.shape[1]),
         "height": int(class_map.shape[0]),
         "classes": [{"id": i, "name": name, "color": list(map(int, palette[i])),

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from segsr_gui.engine.diffusion.sampler import StepResult, iter_sample
 from segsr_gui.engine.diffusion.schedule import ResShiftSchedule
 from segsr_gui.engine.inference.drain import drain
+from segsr_gui.engine.inference.repair_step import repair_photo
 from segsr_gui.engine.inference.tiling import Box, feather_weight, plan_tiles
 
 # LR pixels along a tile's inner edge used only as context (weight 0). The nets' zero
@@ -83,12 +84,14 @@ class ExpertsProgress:
 class UpscaleResult:
     """``image``: float32 (sH, sW, 3) in [0, 1]; ``class_map``: uint8 (sH, sW) ids, or
     None for a model without segmentation; ``confidence``: uint8 (sH, sW), the winning
-    class probability x 255 after the model's class bias (None without segmentation)."""
+    class probability x 255 (None without segmentation); ``damage``: bool (H, W) at the
+    photo's own size, what the repair filled (None when no repair ran)."""
 
     image: np.ndarray
     class_map: Optional[np.ndarray]
     confidence: Optional[np.ndarray] = None
     strength: Optional["Strength"] = None
+    damage: Optional[np.ndarray] = None
 
 
 @dataclass(frozen=True)
@@ -258,7 +261,8 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
                  tile: int | None = None, noise_scale: float | None = None,
                  device: str = "cpu", precision: str = "auto",
                  mirror: bool = False, overlap: int = DEFAULT_OVERLAP, margin: int = DEFAULT_MARGIN,
-                 strength: Optional[float] = None, expert_progress: bool = False
+                 strength: Optional[float] = None, expert_progress: bool = False,
+                 repair: bool = True, repair_mask: Optional[np.ndarray] = None
                  ) -> Generator[Progress, None, UpscaleResult]:
     """Upscale ``rgb`` (float32 (H, W, 3) in [0, 1]); yields ``Progress`` per step and tile,
     returns an ``UpscaleResult`` (``StopIteration.value``).
@@ -276,9 +280,13 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
             ``sampler.iter_sample``).
         strength: restoration strength 0 (faithful) .. 1 (clean); None = Auto, from the
             photo's estimated damage (``resolve_strength``).
+        repair: find and fill scratches, cracks, dust and torn paper first (a model with a
+            repair stage); ``repair_mask``: bool (H, W), the damage to fill instead of the
+            detected one (``repair_photo``).
     """
     if rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"expected an (H, W, 3) array, got shape {rgb.shape}")
+    rgb, damage = repair_photo(model, rgb, repair, repair_mask, seed, precision, resolve_device(device))
     cfg = model.config
     schedule = ResShiftSchedule(cfg.schedule.with_steps(steps))
     noise_scale = cfg.noise_scale if noise_scale is None else noise_scale
@@ -317,7 +325,7 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
         work += areas[tile_index] * last.total
         blend.add(last, box, feather_weight(box, h, w, overlap, scale, margin)[0])
     result = blend.result()
-    result.strength = used
+    result.strength, result.damage = used, damage
     return result
 
 

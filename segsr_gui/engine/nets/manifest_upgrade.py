@@ -53,7 +53,7 @@ def upgrade_config(v1: dict) -> dict:
                    "encoder_channels": v1.get("seg_encoder_channels", 64) if v1.get("seg_encoder") else 0,
                    "kappa": v1.get("kappa_seg", 0.5), "person": person}
     return {"scale": v1.get("scale", 4), "schedule": v1.get("schedule", {}), "noise_scale": v1.get("noise_scale", 1.0),
-            "experts": experts, "classes": classes}
+            "experts": experts, "classes": classes, "repair": None}
 
 
 def upgrade_state(state: dict) -> dict:

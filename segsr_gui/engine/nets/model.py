@@ -1,4 +1,8 @@
-"""SegSR as stages: the experts enlarge, the class chain labels, as one call the sampler knows.
+"""SegSR as stages: the repair mends the photo, the experts enlarge it, the class chain labels it.
+
+The repair (``engine/repair``: a damage detector and a residual-shifting fill, at the photo's
+own size) runs once before the experts; the experts make the chain's start; the sampler sees
+one call:
 
 ``SegSRModel.forward(x_t, s_t, y, x0_prev, eta) -> (x0_hat, s0 logits or None)``: the image
 estimate is the experts' ``y`` (the chain's image side is an identity in the shipped models:
@@ -8,13 +12,14 @@ docs/experts.md says why), the class logits come from the class chain. The stage
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Optional
 
 import torch
 from torch import nn
 
 from segsr_gui.engine.diffusion.schedule import ScheduleConfig
+from segsr_gui.engine.repair.repair import RepairConfig, RepairModel
 from segsr_gui.engine.stages.class_chain import ClassChain, ClassChainConfig
 from segsr_gui.engine.stages.experts import Experts, ExpertsConfig
 
@@ -29,6 +34,7 @@ class ModelConfig:
         noise_scale: default sampler noise (0 = posterior mean, 1 = ResShift's full noise).
         experts: the first stage (``stages/experts.py``).
         classes: the class chain (``stages/class_chain.py``), or None: the experts alone.
+        repair: the damage repair before the experts (``engine/repair``), or None.
     """
 
     scale: int = 4
@@ -36,6 +42,7 @@ class ModelConfig:
     noise_scale: float = 0.0
     experts: ExpertsConfig = field(default_factory=ExpertsConfig)
     classes: Optional[ClassChainConfig] = field(default_factory=ClassChainConfig)
+    repair: Optional[RepairConfig] = None
 
     @property
     def num_classes(self) -> int:
@@ -44,7 +51,9 @@ class ModelConfig:
     def to_dict(self) -> dict:
         return {"scale": self.scale, "schedule": dict(self.schedule.__dict__), "noise_scale": self.noise_scale,
                 "experts": self.experts.to_dict(),
-                "classes": self.classes.to_dict() if self.classes else None}
+                "classes": self.classes.to_dict() if self.classes else None,
+                "repair": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self.repair).items()}
+                if self.repair else None}
 
     @classmethod
     def from_dict(cls, data: dict) -> "ModelConfig":
@@ -58,6 +67,8 @@ class ModelConfig:
             known["experts"] = ExpertsConfig.from_dict(known["experts"])
         if known.get("classes") is not None:
             known["classes"] = ClassChainConfig.from_dict(known["classes"])
+        if known.get("repair") is not None:
+            known["repair"] = RepairConfig.from_dict(known["repair"])
         return cls(**known)
 
 
@@ -71,11 +82,16 @@ class SegSRModel(nn.Module):
         self.config = config
         self.experts = Experts(config.experts, config.scale)
         self.classes = ClassChain(config.classes, config.scale) if config.classes else None
+        self.repair = RepairModel(config.repair) if config.repair else None
 
     # ---- what the pipeline, the CLI and the window ask ---------------------------------
     @property
     def has_segmentation(self) -> bool:
         return self.classes is not None
+
+    @property
+    def has_repair(self) -> bool:
+        return self.repair is not None
 
     @property
     def has_strength(self) -> bool:
