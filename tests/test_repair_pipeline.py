@@ -104,3 +104,19 @@ def test_a_model_without_repair_runs_and_says_so(tmp_path, photo, tiny_model_fil
     assert main(["upscale", str(photo), "-o", str(tmp_path / "o"), "--model", str(tiny_model_file),
                  "--steps", "1", "-q"]) == 0
     assert "no repair stage" in capsys.readouterr().err
+
+
+def test_add_repair_keeps_every_tensor_and_joins_the_repair_stage(tmp_path, tiny_model_file, repair_model):
+    from segsr_gui.engine.nets.weights import load_model
+
+    repair_model.repair.save(tmp_path / "repair.safetensors")
+    (tmp_path / "repair.json").write_text(json.dumps({"iterations": 3}))
+    assert main(["add-repair", str(tiny_model_file), "--repair", str(tmp_path / "repair.safetensors"),
+                 "--out", str(tmp_path / "joined")]) == 0
+    base, joined = load_model(tiny_model_file), load_model(tmp_path / "joined.safetensors")
+    assert joined.model.has_repair and joined.manifest["repair"]["iterations"] == 3
+    state = joined.model.state_dict()
+    assert all(k.startswith("repair.") for k in set(state) - set(base.model.state_dict()))
+    assert all(state[k].equal(v) for k, v in base.model.state_dict().items())
+    assert main(["add-repair", str(tiny_model_file), "--repair", str(tmp_path / "repair.json"),
+                 "--out", str(tmp_path / "bad")]) == 2

@@ -1,5 +1,5 @@
 """The ``segsr`` commands that build models: ``train``, ``import-pretrained``,
-``build-experts`` and ``add-person-prior`` (docs/training.md)."""
+``build-experts``, ``add-person-prior`` and ``add-repair`` (docs/training.md)."""
 
 from __future__ import annotations
 
@@ -65,6 +65,20 @@ def cmd_build_experts(args) -> int:
     return 0
 
 
+def cmd_add_repair(args) -> int:
+    from segsr_gui.training.repair_start import add_repair
+
+    try:
+        add_repair(args.base, args.repair, args.out, overwrite=args.overwrite)
+    except FileExistsError as exc:
+        _fail(str(exc))
+        return EXIT_USAGE
+    except (SegSRError, ValueError, OSError, KeyError) as exc:
+        _fail(str(exc))
+        return EXIT_USAGE
+    return 0
+
+
 def cmd_add_person_prior(args) -> int:
     from segsr_gui.training.person_start import add_person_prior
 
@@ -89,6 +103,13 @@ def _add_model_building_commands(sub) -> None:
     be.add_argument("--overwrite", action="store_true", help="replace an existing model")
     be.add_argument("--out", required=True, metavar="FILE", help="the model to write")
     be.set_defaults(func=cmd_build_experts)
+    ar = sub.add_parser("add-repair", help="a model with the repair stage (damage detector and fill) "
+                                           "trained by training/repair_train.py; MODEL's weights are kept")
+    ar.add_argument("base", metavar="MODEL", help="the model whose weights and settings are kept")
+    ar.add_argument("--repair", required=True, metavar="FILE", help="repair.safetensors of a repair run")
+    ar.add_argument("--out", required=True, metavar="FILE", help="the model to write")
+    ar.add_argument("--overwrite", action="store_true", help="replace an existing model")
+    ar.set_defaults(func=cmd_add_repair)
     pp = sub.add_parser("add-person-prior", help="a model with the person prior (MediaPipe selfie "
                                                  "segmentation) and its scene gate; MODEL's weights are kept")
     pp.add_argument("base", metavar="MODEL", help="the model whose weights and settings are kept")
