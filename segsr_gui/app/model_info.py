@@ -33,6 +33,11 @@ def has_strength(weights: str | Path) -> bool:
     return isinstance(experts, dict) and bool(experts.get("clean"))
 
 
+def has_repair(weights: str | Path) -> bool:
+    """Whether the model has a repair stage (finds and fills scratches, cracks and dust)."""
+    return _config(weights).get("repair") is not None
+
+
 def describe(weights: str | Path) -> str:
     """One line: the manifest's ``description`` when it has one, else what its fields say
     (whether it finds classes, its steps); empty when there is no readable manifest."""

@@ -8,7 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QPushButton, QSpinBox,
                                QVBoxLayout, QWidget)
 
-from segsr_gui.app.model_info import describe, has_strength
+from segsr_gui.app.model_info import describe, has_repair, has_strength
 from segsr_gui.engine.inference.pipeline import MIN_TILE
 from segsr_gui.ui.model_picker import set_description, show_descriptions
 from segsr_gui.ui.settings import RunSettings
@@ -45,6 +45,11 @@ class TileSizeBox(QSpinBox):
         super().setValue(MIN_TILE if 0 < value < MIN_TILE else value)
 
 
+REPAIR_TIP = ("Find scratches, cracks, dust and torn corners and fill them before enlarging.\n"
+              "The Damage panel shows what was found; paint there to correct it, then Restore again.")
+NO_REPAIR_TIP = "This model has no repair stage: it enlarges scratches and dust as they are."
+
+
 class RunPanel(QWidget):
     runRequested = Signal()
     cancelRequested = Signal()
@@ -70,6 +75,8 @@ class RunPanel(QWidget):
         self.mirror.setToolTip("Restores the photo and its left-right mirror and averages the two.\n"
                                "Class maps get cleaner (about 2 mIoU points on CamVid validation);\n"
                                "the photo itself changes only slightly.")
+        self.repair = QCheckBox("Repair damage")
+        self.repair.setToolTip(REPAIR_TIP)
         self.device = QComboBox()
         for label, value in (("Automatic", "auto"), ("CPU", "cpu"), ("GPU (CUDA)", "cuda")):
             self.device.addItem(label, value)
@@ -93,6 +100,7 @@ class RunPanel(QWidget):
         form.addRow("Steps", self.steps)
         form.addRow("Seed", seed_row)
         form.addRow("Quality", self.mirror)
+        form.addRow("Scratches", self.repair)
         form.addRow("Tile size", self.tile)
         form.addRow("Device", self.device)
         form.addRow("Preview", self.preview_every)
@@ -154,6 +162,7 @@ class RunPanel(QWidget):
         self.device.setCurrentIndex(max(0, self.device.findData(s.device)))
         self.preview_every.setValue(s.preview_every)
         self.mirror.setChecked(s.mirror)
+        self.repair.setChecked(s.repair)
         # a chosen strength belongs to the photo it was chosen for: each start (and each photo,
         # see ``reset_strength``) begins at Auto; the slider keeps where it stood
         self.strength.set_value(None, manual=s.strength)
@@ -172,21 +181,26 @@ class RunPanel(QWidget):
         s.device = self.device.currentData()
         s.preview_every = self.preview_every.value()
         s.mirror = self.mirror.isChecked()
+        s.repair = self.repair.isChecked()
         s.strength_auto = self.strength.value() is None
         s.strength = self.strength.manual_value()
 
     def set_running(self, running: bool) -> None:
         self.run_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
-        for w in (self.model, self.strength, self.steps, self.seed, self.random_seed, self.mirror,
+        for w in (self.model, self.strength, self.steps, self.seed, self.random_seed, self.mirror, self.repair,
                   self.tile, self.device, self.preview_every):
             w.setEnabled(not running and (w is not self.seed or not self.random_seed.isChecked()))
         if not running:
             self._fit_model()
 
     def _fit_model(self, *_) -> None:
-        """Only what the chosen model uses is enabled: the strength needs two experts."""
+        """Only what the chosen model uses is enabled: the strength needs two experts, the
+        repair switch a repair stage."""
         path = self.model_path()
         if path is None:
             return
         self.strength.setEnabled(has_strength(path))
+        repairs = has_repair(path)
+        self.repair.setEnabled(repairs)
+        self.repair.setToolTip(REPAIR_TIP if repairs else NO_REPAIR_TIP)

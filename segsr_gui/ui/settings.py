@@ -43,6 +43,8 @@ class RunSettings:
         mirror: also restore the mirrored photo and average the two (twice the time).
         strength_auto: Auto restoration strength (from the photo's damage); otherwise
             ``strength`` 0 (faithful) .. 1 (clean), also where the slider stands under Auto.
+        repair: find and fill the photo's scratches, cracks and dust first (a model with a
+            repair stage; the others ignore it).
     """
 
     model: str = "segsr-x4"
@@ -55,6 +57,7 @@ class RunSettings:
     mirror: bool = False
     strength_auto: bool = True
     strength: float = 0.7
+    repair: bool = True
 
 
 @dataclass
@@ -104,7 +107,7 @@ def run_params(r: RunSettings):
     from segsr_gui.app.batch import RunParams
     
     return RunParams(r.steps or None, r.seed, r.tile or None, r.device, mirror=r.mirror,
-                     strength=None if r.strength_auto else r.strength)
+                     strength=None if r.strength_auto else r.strength, repair=r.repair)
 
 
 def migrate(data: dict) -> dict:

@@ -79,13 +79,16 @@ class RunRequest:
     precision: str = "auto"  # see precision.py
     mirror: bool = False  # average with a chain on the mirrored photo (sampler.iter_sample)
     strength: Optional[float] = None  # restoration strength 0..1; None = Auto
+    repair: bool = True  # find and fill the photo's damage first (a model with a repair stage)
+    repair_mask: Optional[np.ndarray] = None  # bool (H, W): the damage the user painted, filled instead
 
     @classmethod
     def from_params(cls, rgb: np.ndarray, model_path: Path, params, preview_every: int = 1) -> "RunRequest":
         """A request with the batch's ``RunParams``: one photo and a batch run the same way."""
         return cls(rgb, model_path, steps=params.steps, seed=params.seed, tile=params.tile,
                    device=params.device, preview_every=preview_every,
-                   precision=params.precision, mirror=params.mirror, strength=params.strength)
+                   precision=params.precision, mirror=params.mirror, strength=params.strength,
+                   repair=params.repair, repair_mask=params.repair_mask)
 
 
 @dataclass
@@ -120,6 +123,7 @@ class RunOutput:
     notes: list = field(default_factory=list)  # what the user should know (a retry, ...)
     exported: bool = False  # saved by an export (quitting without one asks first)
     strength: object = None  # pipeline.Strength it used (None: the model has one expert)
+    damage_given: bool = False  # its repair filled a mask the user painted (``result.damage``)
 
 
 def _switch(event: threading.Event, on: bool) -> None:
@@ -220,7 +224,8 @@ class UpscaleWorker(QObject):
 
         gen = iter_upscale_retrying(req.rgb, model, steps=steps, seed=req.seed, tile=req.tile, device=device,
                                     precision=req.precision, mirror=req.mirror,
-                                    strength=req.strength, on_retry=retry, expert_progress=True)
+                                    strength=req.strength, repair=req.repair, repair_mask=req.repair_mask,
+                                    on_retry=retry, expert_progress=True)
         result, frame_seconds = self._drain(gen, collector, loaded, steps, t0)
         if result is not None:
             self._finish(result, collector, loaded, steps, t0, frame_seconds)
@@ -284,7 +289,8 @@ class UpscaleWorker(QObject):
                                      loaded.manifest.get("sha256"), loaded.classes, self._palette,
                                      steps, req.seed, time.perf_counter() - t0, frames, frame_seconds,
                                      req.mirror, self._tile, list(self._notes),
-                                     strength=result.strength if loaded.model.has_strength else None))
+                                     strength=result.strength if loaded.model.has_strength else None,
+                                     damage_given=req.repair_mask is not None and result.damage is not None))
 
 
 class TaskWorker(QObject):
