@@ -100,7 +100,7 @@ def model_row(key: str, spec, label: str, precision: str, strength: Optional[flo
     loaded = load_model(spec)
     model = loaded.model
     manifest = {k: loaded.manifest.get(k) for k in ("name", "sha256", "steps", "noise_scale")}
-    manifest["restorer"] = getattr(model, "restorer", None) is not None
+    manifest["classes"] = model.has_segmentation
     manifest["strength"] = "auto" if strength is None else strength
 
     def run(lr: np.ndarray) -> ModelOutput:

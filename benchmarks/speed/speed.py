@@ -283,7 +283,7 @@ def main(argv=None) -> int:
     threads = torch.get_num_threads()
     loaded = load_model(args.model)
     report = {**header(sys.argv), "model": loaded.name, "model_sha256": loaded.manifest.get("sha256"),
-              "restorer": getattr(loaded.model, "restorer", None) is not None,
+              "classes": loaded.model.has_segmentation,
               "steps": loaded.model.config.schedule.steps, "precision": describe(torch.device("cpu")),
               "quick": args.quick}
     report.update(whole_process(args, threads))
@@ -296,7 +296,7 @@ def main(argv=None) -> int:
 
 def render(report: dict) -> str:
     lines = ["# Speed and memory", "", header_line(report) + f" Model `{report['model']}` "
-             f"({report['steps']} steps, {'with' if report['restorer'] else 'without'} a restorer), nets in "
+             f"({report['steps']} steps, {'with' if report['classes'] else 'without'} classes), nets in "
              f"{report['precision']}. Times are the best of the repeats; this machine is shared, so compare "
              "ratios from one run.", "", "| goal | measured | met |", "|---|---|---|"]
     lines += [f"| {k} | {v} | {'–' if ok is None else 'yes' if ok else '**no**'} |"
