@@ -98,3 +98,19 @@ def test_painting_needs_a_stroke_and_a_map_needs_two_dimensions():
         edit.paint_to(1, 1)
     with pytest.raises(ValueError):
         DamageEdit(np.zeros((4, 4, 3), bool))
+
+
+def test_a_mask_is_the_users_once_painted_or_when_it_came_from_the_user():
+    detected = np.zeros((6, 6), bool)
+    detected[2, :] = True
+    edit = DamageEdit(detected)
+    assert not edit.users
+    _stroke(edit, True, 1, (0.5, 0.5))
+    assert edit.users
+    edit.undo()
+    assert not edit.users  # back to the detected map
+    given = DamageEdit(detected, painted=True)
+    assert given.users and not given.edited
+    _stroke(given, False, 1, (0.5, 2.5))
+    given.forget()  # "Detect again"
+    assert not given.users and np.array_equal(given.mask, detected) and not given.can_undo

@@ -33,7 +33,9 @@ class _Stroke:
 class DamageEdit:
     """A bool (H, W) mask with brush and eraser strokes and their undo/redo stacks."""
 
-    def __init__(self, mask: np.ndarray):
+    def __init__(self, mask: np.ndarray, painted: bool = False):
+        """``painted``: ``mask`` is itself one the user painted (a run filled it), so it stays
+        the user's mask even before any new stroke."""
         mask = np.asarray(mask)
         if mask.ndim != 2:
             raise ValueError(f"a damage map is one value per pixel (H, W); got shape {mask.shape}")
@@ -46,6 +48,7 @@ class DamageEdit:
         self._last: Optional[tuple] = None  # its previous point
         self._add = True
         self._radius = 0.5
+        self.painted = bool(painted)
 
     @property
     def shape(self) -> tuple:
@@ -55,6 +58,21 @@ class DamageEdit:
     def edited(self) -> bool:
         """Whether the mask differs from the one the edits began from."""
         return not np.array_equal(self.mask, self.start)
+
+    @property
+    def users(self) -> bool:
+        """Whether the mask is the user's (painted now or for the run it came from): the next
+        run fills it instead of finding the damage itself."""
+        return self.painted or self.edited
+
+    def forget(self) -> None:
+        """Back to the map the edits began from, and no longer the user's: the next run finds
+        the damage itself. Nothing to undo or redo afterwards."""
+        self._before = self._box = self._last = None
+        self.mask = self.start.copy()
+        self.painted = False
+        self._undo.clear()
+        self._redo.clear()
 
     @property
     def can_undo(self) -> bool:

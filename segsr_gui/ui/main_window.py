@@ -16,6 +16,7 @@ from segsr_gui.ui import settings as settings_mod
 from segsr_gui.ui import window_parts as parts
 from segsr_gui.ui.actions import build_actions, build_toolbar
 from segsr_gui.ui.compare_view import CompareView
+from segsr_gui.ui.damage_tools import DamageTools
 from segsr_gui.ui.error_dialog import show_error
 from segsr_gui.ui.hold_to_flip import HoldToFlip
 from segsr_gui.ui.export_flow import ExportFlow
@@ -89,6 +90,7 @@ class MainWindow(WindowMenus, QMainWindow):
         self.batch = WindowBatch(self)
         self.batch_panel, self.batch_dock = self.batch.panel, self.batch.dock
         self.exporter = ExportFlow(self, self.jobs, self.settings)
+        self.damage = DamageTools(self)  # the Damage dock, its brush over the viewer, Edit > Undo
 
     def _wire(self) -> None:
         self.run_panel.runRequested.connect(self.start_run)
@@ -211,7 +213,8 @@ class MainWindow(WindowMenus, QMainWindow):
         if self.run_panel.random_seed.isChecked():
             self.run_panel.seed.setValue(random.randrange(2**31 - 1))
         self.store_settings()
-        request = RunRequest.from_params(self.photo.rgb, path, settings_mod.run_params(self.settings.run),
+        params = self.damage.params(settings_mod.run_params(self.settings.run))  # a painted map, if any
+        request = RunRequest.from_params(self.photo.rgb, path, params,
                                          self.settings.run.preview_every)
         worker = UpscaleWorker(request)
         worker.show_noisy(self.view_panel.value("state") == "noisy")

@@ -124,6 +124,7 @@ class RunOutput:
     exported: bool = False  # saved by an export (quitting without one asks first)
     strength: object = None  # pipeline.Strength it used (None: the model has one expert)
     damage_given: bool = False  # its repair filled a mask the user painted (``result.damage``)
+    damage_edit: object = None  # app.damage_edit.DamageEdit: the user's edits of that map, made on first use
 
 
 def _switch(event: threading.Event, on: bool) -> None:
