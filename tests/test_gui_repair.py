@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import QPointF, Qt
+from PySide6.QtWidgets import QDockWidget
 
 from conftest import make_tiny_model
 from test_gui_window import env, make_window, open_photo, run_to_end  # noqa: F401 - env is a fixture
@@ -49,6 +50,12 @@ def _drag(qtbot, window, points):
     for pos in view[1:]:
         qtbot.mouseMove(overlay, pos)
     qtbot.mouseRelease(overlay, Qt.MouseButton.LeftButton, pos=view[-1])
+
+
+def _open_tab(qtbot, window):
+    """Bring the Damage tab (beside Classes found) to the front."""
+    window.damage.dock.raise_()
+    qtbot.waitUntil(lambda: window.damage.dock.isVisible() and not window.damage.dock.visibleRegion().isEmpty())
 
 
 def _mask(window):
@@ -115,6 +122,7 @@ def test_a_run_keeps_its_damage_map_and_the_damage_view_paints_it(qtbot, env, re
             assert now[0] - was[0] > 40 and now[1] < was[1]
         else:
             assert np.abs(now - was).max() <= 2
+    _open_tab(qtbot, window)
     window.damage.panel.set_tool("brush")  # a brush stroke shows at once
     window.damage.panel.size.setValue(4)
     _drag(qtbot, window, [(10.0, 20.0), (30.0, 20.0)])
@@ -137,6 +145,9 @@ def test_brush_eraser_undo_and_redo_change_the_map(qtbot, env, repair_model_file
     assert window.damage.mask_for_next_run() is None  # untouched: the next run detects
     panel.set_tool("eraser")
     assert panel.show_box.isChecked()  # choosing a tool shows the map
+    assert not tools.overlays[0].editing  # the Damage tab is behind Classes found: a drag still pans
+    _open_tab(qtbot, window)
+    assert tools.overlays[0].editing
     panel.size.setValue(200)
     _drag(qtbot, window, [(24.0, 20.0)])  # one dab wider than the photo: nothing left
     assert not _mask(window).any()
@@ -165,6 +176,8 @@ def test_brush_eraser_undo_and_redo_change_the_map(qtbot, env, repair_model_file
     assert np.array_equal(_mask(window), brushed)
     assert np.array_equal(window.damage.mask_for_next_run(), brushed)
     assert "Restore again (F5)" in panel.note.text() and panel.again_button.isEnabled()
+    window.findChild(QDockWidget, "legendDock").raise_()  # back to the classes: drags pan again
+    qtbot.waitUntil(lambda: not tools.overlays[0].editing)
 
 
 def test_restore_again_fills_the_edited_map_and_exports_it(qtbot, env, repair_model_file, photo):
@@ -172,6 +185,7 @@ def test_restore_again_fills_the_edited_map_and_exports_it(qtbot, env, repair_mo
     open_photo(qtbot, window, photo)
     assert run_to_end(qtbot, window) == "done"
     panel = window.damage.panel
+    _open_tab(qtbot, window)
     panel.set_tool("eraser")
     panel.size.setValue(200)
     _drag(qtbot, window, [(24.0, 20.0)])

@@ -17,6 +17,7 @@ from typing import Optional
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
+from shiboken6 import isValid
 from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QDockWidget, QFormLayout, QHBoxLayout, QLabel,
                                QPushButton, QRadioButton, QSpinBox, QWidget)
 
@@ -201,6 +202,7 @@ class DamageTools(QObject):
             legend.raise_()
         self.overlays = [DamageOverlay(canvas, self) for canvas in window.viewer.canvases()]
         self._edit: Optional[DamageEdit] = None
+        self._open = False  # the Damage tab is on show: only then do left-button drags paint
         self._image_of: Optional[DamageEdit] = None  # the edit the overlays' image shows
         self.undo_action = new_action(window, "&Undo damage stroke", self.undo, ("Ctrl+Z",))
         self.redo_action = new_action(window, "&Redo damage stroke", self.redo, ("Ctrl+Shift+Z", "Ctrl+Y"))
@@ -215,6 +217,7 @@ class DamageTools(QObject):
         p.again_button.clicked.connect(window.start_run)
         p.show_box.toggled.connect(lambda _: self.refresh(rebuild=True))
         p.tool_group.buttonToggled.connect(self._tool_changed)
+        self.dock.visibilityChanged.connect(self._dock_shown)
         for signal in (window.photoLoaded, window.runFinished, window.busyChanged):
             signal.connect(lambda *_: self.refresh())
         window.view_panel.changed.connect(self.refresh)
@@ -267,6 +270,15 @@ class DamageTools(QObject):
             self.panel.show_box.setChecked(True)  # painting blind helps nobody
         self.refresh()
 
+    def _dock_shown(self, shown: bool) -> None:
+        self._open = bool(shown)  # with the tab hidden a drag pans again, whatever tool is chosen
+        if shown:
+            self.refresh()
+            return
+        for overlay in self.overlays:  # hidden also as the window is taken down: touch only what is left
+            if isValid(overlay):
+                overlay.set_editing(False)
+
     def stroke_begin(self) -> None:
         if self._edit is not None:
             self._edit.begin(self.panel.tool() == "brush", self.size())
@@ -306,7 +318,7 @@ class DamageTools(QObject):
         if rebuild or edit is not self._image_of or (self.overlays[0].image is None) == self.panel.show_box.isChecked():
             self._show_mask()
         idle = not self.window.running
-        editing = edit is not None and idle and self.panel.tool() != "look"
+        editing = edit is not None and idle and self._open and self.panel.tool() != "look"
         for overlay in self.overlays:
             overlay.set_editing(editing)
         p = self.panel
