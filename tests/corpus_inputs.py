@@ -74,23 +74,12 @@ def oriented_jpeg(folder: Path, orientation: int) -> Path:
 
 
 def tiny_model_file(folder: Path) -> Path:
-    """A tiny random model saved as the loader expects (as ``conftest.tiny_model_file``)."""
-    import torch
-
-    from segsr_gui.engine.nets.model import ModelConfig
-
-    from segsr_gui.engine.nets.model import SegSRModel
-    from segsr_gui.engine.diffusion.schedule import ScheduleConfig
+    """The tests' tiny random model (``conftest.make_tiny_model``) saved in ``folder`` as the loader
+    expects, for ``reliability_table.py``, which runs outside pytest's fixtures."""
+    from conftest import make_tiny_model
     from segsr_gui.engine.nets.weights import save_model
 
-    torch.manual_seed(0)
-    model = SegSRModel(ModelConfig(bridge=True, sr_width=8, sr_mult=(1, 2), sr_blocks=1, seg_width=8,
-                                   seg_mult=(1, 2), seg_blocks=1, bridge_channels=8,
-                                   schedule=ScheduleConfig(steps=3), noise_scale=1.0))
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(0.02 * torch.randn_like(p))
-    save_model(model.eval(), folder / "tiny", training={"note": "random test weights"})
+    save_model(make_tiny_model(), folder / "tiny", training={"note": "random test weights"})
     return folder / "tiny.safetensors"
 
 
