@@ -3,8 +3,8 @@ units (AVX-512 BF16 or AMX), fp32 elsewhere. Training and sampling read the same
 
 bf16 keeps about three significant digits. The nets predict a residual on the bicubic
 ``y`` that is added in fp32, so the rounding is a fraction of that residual, not of the
-photo; ``benchmarks/speed.py`` measures what it changes in the output, and
-``benchmarks/quality.py --precision`` the scores.
+photo; ``benchmarks/speed/speed.py`` measures what it changes in the output, and
+``benchmarks/quality/quality.py --precision`` the scores.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from segsr_gui.engine.inference.tiling import Box, feather_weight, plan_tiles
 # padding at a tile border disturbs the chain near it, and a class that flips there moves
 # the image by several /255; those pixels come from the neighbour instead. At 64 a tiled
 # 512x512 photo stays within about 1/255 of the untiled one (a few isolated pixels);
-# benchmarks/speed.py --margins measures the default against others.
+# benchmarks/speed/speed.py --margins measures the default against others.
 DEFAULT_MARGIN = 64
 
 
@@ -40,7 +40,7 @@ MIN_TILE = min_tile(DEFAULT_OVERLAP)  # smaller tiles gain little
 # The largest automatic tile: a 1024x1024 photo in 256 px tiles peaked at 1.6 GiB, in 320 px
 # tiles at 1.95 GiB (issue 8's bound is 2 GiB). With the 64 px margin MIN_TILE (304) is the cap.
 MAX_AUTO_TILE = max(256, MIN_TILE)
-# Working memory of one sampler pass per LR pixel (measured by benchmarks/speed.py
+# Working memory of one sampler pass per LR pixel (measured by benchmarks/speed/speed.py
 # on the shipped full model, fp32 CPU, with headroom); sets the automatic tile size.
 BYTES_PER_LR_PIXEL = 12_000
 

@@ -6,7 +6,7 @@ frame but not a figure in a landscape or the people of a large group, so the pho
 read in square windows (``window`` photo pixels, overlapping by a quarter) resized to the
 net's size, and the views are merged (``merge``: "max" keeps a person any view saw; "mean"
 averages the windows and then takes the larger of that and the whole view).
-benchmarks/person.py measures the choices.
+benchmarks/people/person.py measures the choices.
 """
 
 from __future__ import annotations
