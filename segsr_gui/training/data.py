@@ -151,21 +151,6 @@ def median_frequency_weights(labels: list[np.ndarray], num_classes: int) -> np.n
     return weights.astype(np.float32)
 
 
-def class_frequencies(labels: list[np.ndarray], num_classes: int) -> np.ndarray:
-    """Each class's share of the labelled pixels (ids past K-1 are not counted)."""
-    counts, _ = _class_pixels(labels, num_classes)
-    return counts / max(1.0, counts.sum())
-
-
-def logit_adjustment(frequencies: np.ndarray, tau: float) -> tuple[float, ...]:
-    """Class-logit offsets ``-tau * log(prior)`` (Menon et al., "Long-tail learning via
-    logit adjustment", ICLR 2021): the argmax then favours the rarer classes, which a mean
-    over classes (mIoU) rewards. A class never seen gets the rarest seen class's offset."""
-    seen = frequencies > 0
-    floor = frequencies[seen].min() if seen.any() else 1.0
-    return tuple(float(-tau * np.log(max(f, floor))) for f in frequencies)
-
-
 def labels_or_ignore(labels: np.ndarray, num_classes: int) -> np.ndarray:
     """Any id outside 0..K-1 becomes the ignore id."""
     out = labels.copy()
