@@ -68,6 +68,7 @@ def test_first_dialogs_start_in_pictures_and_the_sample_is_not_remembered(qtbot,
 
 def test_auto_strength_is_per_photo_and_every_start_begins_at_auto(qtbot, env, tiny_model_file, photo, tmp_path):
     """#36.8: a slider value is chosen for one photo; the next photo, and the next start, are Auto."""
+    from segsr_gui.engine.inference.pipeline import Strength
     from segsr_gui.ui import settings as settings_mod
 
     window = make_window(qtbot, tiny_model_file)
@@ -79,10 +80,15 @@ def test_auto_strength_is_per_photo_and_every_start_begins_at_auto(qtbot, env, t
     assert settings_mod.load().run.strength_auto is False
     again = make_window(qtbot, tiny_model_file)  # a restart
     assert again.run_panel.strength.value() is None and again.run_panel.strength.manual_value() == pytest.approx(0.4)
+    control.auto.setChecked(True)
+    control.show_picked(Strength(0.41, True))  # what Auto picked for this photo
+    assert control.text() == "Auto (41 %)"
+    control.slider.setValue(40)
     other = tmp_path / "other.png"
     Image.new("RGB", (20, 16), (90, 120, 40)).save(other)
     open_photo(qtbot, window, other)
     assert control.value() is None and control.manual_value() == pytest.approx(0.4)
+    assert control.text() == "Auto"  # not the last photo's pick
 
 
 def test_noisy_view_says_what_it_shows(qtbot, window, photo):

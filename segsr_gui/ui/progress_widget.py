@@ -39,10 +39,12 @@ class ProgressWidget(QWidget):
         self.bar.setFormat(text)
         self.time_label.setText("")
 
-    def begin(self, text: str = "Loading the model; then the experts enlarge the photo\u2026") -> None:
+    def begin(self, text: str = "Loading the model, then the experts\u2026") -> None:
         self._t0 = time.perf_counter()
         self._left = None
-        self.bar.setRange(0, 0)  # busy until the first step
+        # an empty bar with words, not a busy one: most styles draw no text on a busy bar
+        self.bar.setRange(0, 1000)
+        self.bar.setValue(0)
         self.bar.setFormat(text)
         self._timer.start()
         self._update_time()

@@ -53,7 +53,9 @@ class StrengthControl(QWidget):
         return None if self.auto.isChecked() else self.slider.value() / 100
 
     def set_value(self, value: Optional[float], manual: float = 0.7) -> None:
-        """Auto (None) or a strength; ``manual`` is where the slider stands under Auto."""
+        """Auto (None) or a strength; ``manual`` is where the slider stands under Auto. What Auto
+        picked for an earlier photo is not shown any more."""
+        self._picked = None
         self.slider.blockSignals(True)
         self.slider.setValue(round(100 * (manual if value is None else value)))
         self.slider.blockSignals(False)
