@@ -111,6 +111,7 @@ class DamageOverlay(QWidget):
         if event.button() != Qt.MouseButton.LeftButton:
             event.ignore()
             return
+        self.canvas.setFocus(Qt.FocusReason.MouseFocusReason)  # Ctrl+Z then undoes the stroke, not a field's typing
         self._painting = True
         self.tools.stroke_begin()
         self.tools.stroke_to(*self.photo_point(event.position()))
@@ -168,15 +169,14 @@ class DamagePanel(QWidget):
         self.note = QLabel("")
         self.note.setWordWrap(True)
         edit_row, run_row = QHBoxLayout(), QHBoxLayout()
-        for row, widgets in ((edit_row, (self.undo_button, self.redo_button)),
+        for row, widgets in ((edit_row, (self.size, self.undo_button, self.redo_button)),
                              (run_row, (self.detect_button, self.again_button))):
             for widget in widgets:
                 row.addWidget(widget)
         form = QFormLayout(self)
         form.addRow(self.show_box)
         form.addRow("Tool", tools_row)
-        form.addRow("Size", self.size)
-        form.addRow(edit_row)
+        form.addRow("Size", edit_row)
         form.addRow(run_row)
         form.addRow(self.note)
 
@@ -203,6 +203,7 @@ class DamageTools(QObject):
         self.overlays = [DamageOverlay(canvas, self) for canvas in window.viewer.canvases()]
         self._edit: Optional[DamageEdit] = None
         self._open = False  # the Damage tab is on show: only then do left-button drags paint
+        self._layer: Optional[str] = None  # the class layer the Damage view turned off
         self._image_of: Optional[DamageEdit] = None  # the edit the overlays' image shows
         self.undo_action = new_action(window, "&Undo damage stroke", self.undo, ("Ctrl+Z",))
         self.redo_action = new_action(window, "&Redo damage stroke", self.redo, ("Ctrl+Shift+Z", "Ctrl+Y"))
@@ -215,7 +216,7 @@ class DamageTools(QObject):
         p.redo_button.clicked.connect(self.redo)
         p.detect_button.clicked.connect(self.detect_again)
         p.again_button.clicked.connect(window.start_run)
-        p.show_box.toggled.connect(lambda _: self.refresh(rebuild=True))
+        p.show_box.toggled.connect(self._show_toggled)
         p.tool_group.buttonToggled.connect(self._tool_changed)
         self.dock.visibilityChanged.connect(self._dock_shown)
         for signal in (window.photoLoaded, window.runFinished, window.busyChanged):
@@ -269,6 +270,19 @@ class DamageTools(QObject):
         if self.panel.tool() != "look":
             self.panel.show_box.setChecked(True)  # painting blind helps nobody
         self.refresh()
+
+    def _show_toggled(self, on: bool) -> None:
+        """Red over class colours (a person is red too) is hard to read: the Damage view shows
+        the photo without them, and gives back the class layer it took when it is turned off."""
+        view = self.window.view_panel
+        if on and view.value("layer") != "photo":
+            self._layer = view.value("layer")
+            view.set_value("layer", "photo")
+        elif not on and self._layer is not None:
+            if view.value("layer") == "photo":
+                view.set_value("layer", self._layer)
+            self._layer = None
+        self.refresh(rebuild=True)
 
     def _dock_shown(self, shown: bool) -> None:
         self._open = bool(shown)  # with the tab hidden a drag pans again, whatever tool is chosen
@@ -330,27 +344,34 @@ class DamageTools(QObject):
         p.redo_button.setEnabled(self.redo_action.isEnabled())
         p.detect_button.setEnabled(edit is not None and idle and edit.users)
         p.again_button.setEnabled(edit is not None and idle and edit.users)
-        p.note.setText(self._note(edit))
+        text, tip = self._note(edit)
+        p.note.setText(text)
+        p.note.setToolTip(tip)
 
-    def _note(self, edit: Optional[DamageEdit]) -> str:
+    def _note(self, edit: Optional[DamageEdit]) -> tuple[str, str]:
+        """(one short line for the panel, the longer say for its tooltip)."""
         w = self.window
         run = w.current_run() if w.photo is not None else None
         if run is None:
-            return "Restore the photo (F5): the damage it finds and fills shows here."
+            return ("Restore (F5) first: its damage shows here.",
+                    "Restore the photo (F5): the damage it finds and fills shows here.")
         if edit is None:
-            return f"Run {run.id} repaired nothing, and its model has no repair stage to fill a painted map."
-        share = f"{100 * edit.mask.mean():.1f} % of the photo"
+            return ("No repair stage in this model.",
+                    f"Run {run.id} repaired nothing, and its model has no repair stage to fill a painted map.")
+        share = f"{100 * edit.mask.mean():.1f} %"
         if run.result.damage is None and not edit.users:
-            said = f"Run {run.id} repaired nothing (Repair damage was off). Paint the damage to fill it."
+            said, tip = (f"Run {run.id} repaired nothing: paint to add damage.",
+                         "Repair damage was off for this run. Paint the damage to fill, then Restore again.")
         elif run.damage_given and not edit.edited:
-            said = f"Run {run.id} filled your map: {share}."
+            said, tip = f"Run {run.id} filled your map ({share}).", "The next run fills it again."
         elif not edit.users:
-            said = f"Run {run.id} found {share} damaged (red). Correct it with the brush and the eraser."
+            said, tip = (f"Run {run.id} found {share} of the photo damaged.",
+                         "Correct the red map with the brush and the eraser, then Restore again.")
         else:
-            said = f"Your map: {share}."
-        if edit.users:
-            if not w.run_panel.repair.isChecked() or not self._model_repairs():
-                said += " Turn on Repair damage (Restore panel, a model with a repair stage) to fill it."
-            else:
-                said += " Restore again (F5) fills it."
-        return said
+            said, tip = f"Your map: {share} of the photo.", "The next run fills this map instead of finding its own."
+        if edit.users and (not w.run_panel.repair.isChecked() or not self._model_repairs()):
+            said += " Repair is off."
+            tip += " Turn on Repair damage in the Restore panel (a model with a repair stage) to fill it."
+        elif edit.users:
+            said += " F5 fills it."
+        return said, tip
