@@ -6,7 +6,7 @@ so it is called "person" and drawn in Cityscapes' person crimson, which stands o
 overlay where CamVid's dark olive looked like a shadow. Building is amber rather than CamVid's
 maroon, which sat 32 CIELAB units from the crimson and read as the same red in an overlay;
 amber is 68 from it and at least 50 from every other class colour. The ids stay, so class
-maps and exports keep their meaning.
+maps and exports keep their meaning; "background" takes the next id.
 """
 
 import colorsys
@@ -18,6 +18,10 @@ CAMVID_PALETTE = [(128, 128, 128), (255, 160, 0), (192, 192, 128), (128, 64, 128
                   (128, 128, 0), (192, 128, 128), (64, 64, 128), (64, 0, 128), (220, 20, 60),
                   (0, 128, 192)]
 IGNORE_ID = 11  # unlabelled pixels in CamVid's annotations
+# A model with the background class shows it after SegDM's classes (id 11): what is not a
+# person in a photo that is no street scene. Black, CamVid's colour for "void".
+BACKGROUND = "background"
+BACKGROUND_RGB = (0, 0, 0)
 
 
 def full_palette(classes, palette) -> list[tuple[int, int, int]]:

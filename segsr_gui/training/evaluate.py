@@ -50,7 +50,8 @@ def chain_scores(model, lrs: list[np.ndarray], hqs: list[np.ndarray], labels: li
     n = schedule.steps
     psnr = np.zeros(n)
     ssim = np.zeros(n)
-    confs = [np.zeros((cfg.num_classes,) * 2, np.int64) for _ in range(n)]
+    k = cfg.classes.num_classes if cfg.classes else 0
+    confs = [np.zeros((k, k + 1), np.int64) for _ in range(n)]
     for i, (lr, hq) in enumerate(zip(lrs, hqs)):
         h, w = hq.shape[:2]
         for step in iter_sample(model, sampler_input(model, lr), schedule, seed=seed + i, noise_scale=noise_scale,
@@ -61,7 +62,7 @@ def chain_scores(model, lrs: list[np.ndarray], hqs: list[np.ndarray], labels: li
                 ssim[step.index] += ssim_y(img, hq)
             if labels is not None and step.s0_hat is not None:
                 pred = class_ids(step.s0_hat[0, :, :h, :w].numpy())
-                confs[step.index] += confusion(pred, labels[i], cfg.num_classes, IGNORE_ID)
+                confs[step.index] += confusion(pred, labels[i], k, IGNORE_ID)
     count = max(1, len(lrs))
     has_seg = labels is not None and model.has_segmentation
     return ChainScores([float(v) for v in psnr / count], [float(v) for v in ssim / count],

@@ -50,17 +50,21 @@ def ssim_y(pred: np.ndarray, target: np.ndarray, shave: int = 4) -> float:
 
 
 def confusion(pred: np.ndarray, label: np.ndarray, num_classes: int, ignore: int) -> np.ndarray:
-    """(K, K) counts: rows true class, columns predicted; ``ignore`` pixels skipped."""
+    """(K, K + 1) counts: rows true class, columns predicted; the last column counts the
+    predictions that are none of the K classes (a model's background), which are errors for
+    the true class; ``ignore`` pixels are skipped."""
     keep = label != ignore
-    idx = label[keep].astype(np.int64) * num_classes + pred[keep].astype(np.int64)
-    return np.bincount(idx, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
+    predicted = np.minimum(pred[keep].astype(np.int64), num_classes)
+    idx = label[keep].astype(np.int64) * (num_classes + 1) + predicted
+    return np.bincount(idx, minlength=num_classes * (num_classes + 1)).reshape(num_classes, num_classes + 1)
 
 
 def class_iou(conf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per class: intersection over union (0 where the class is nowhere), and whether it is
     present in labels or predictions."""
-    inter = np.diag(conf).astype(np.float64)
-    union = conf.sum(0) + conf.sum(1) - inter
+    k = conf.shape[0]
+    inter = np.diag(conf[:, :k]).astype(np.float64)
+    union = conf[:, :k].sum(0) + conf.sum(1) - inter
     return inter / np.maximum(union, 1), union > 0
 
 

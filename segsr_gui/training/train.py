@@ -54,7 +54,7 @@ def training_states(model, schedule: ResShiftSchedule, hq, y, seg0, t, own_state
     b = hq.shape[0]
     etas = schedule.etas.float()
     eta_t = etas[t - 1][:, None, None, None]
-    uniform = torch.full_like(seg0, 1.0 / cfg.num_classes) if seg0 is not None else None
+    uniform = torch.full_like(seg0, 1.0 / cfg.classes.num_classes) if seg0 is not None else None
     x_t = marginal(hq, y, eta_t, k_img, torch.randn_like(hq))
     s_t = marginal(seg0, uniform, eta_t, k_seg, torch.randn_like(seg0)) if seg0 is not None else None
     x0_prev = y.clone()
@@ -92,8 +92,9 @@ def batch_loss(model, schedule, batch, own_state_prob: float, autocast: bool,
     lq_t = torch.from_numpy(lq).permute(0, 3, 1, 2) * 2 - 1
     with torch.no_grad():  # the experts are pretrained and frozen
         y = model.first_estimate(lq_t)
-    lab = torch.from_numpy(labels_or_ignore(labels, model.config.num_classes)).long()
-    seg0 = one_hot_targets(lab, model.config.num_classes)
+    k = model.config.classes.num_classes
+    lab = torch.from_numpy(labels_or_ignore(labels, k)).long()
+    seg0 = one_hot_targets(lab, k)
     t = torch.randint(1, schedule.steps + 1, (hq_t.shape[0],))
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
         x_t, s_t, x0_prev, eta = training_states(model, schedule, hq_t, y, seg0, t, own_state_prob)
@@ -146,7 +147,7 @@ def seg_class_weights(cfg: TrainConfig, train: LabelledImages) -> torch.Tensor |
         return None
     if cfg.class_balance not in ("median", "sqrt_median"):
         raise ValueError(f"class_balance must be 'none', 'median' or 'sqrt_median', not {cfg.class_balance!r}")
-    weights = median_frequency_weights(train.labels, cfg.model.num_classes)
+    weights = median_frequency_weights(train.labels, cfg.model.classes.num_classes)
     # the square root halves the weights' spread on a log scale (0.15..8.9 -> 0.39..3.0 on CamVid):
     # thin classes count more without the full weights' flood of false positives
     return torch.from_numpy(np.sqrt(weights) if cfg.class_balance == "sqrt_median" else weights)

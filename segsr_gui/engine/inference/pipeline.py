@@ -304,6 +304,7 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
     blend = _Blend(h, w, scale, k if model.has_segmentation else 0)
     experts = _ExpertCanvas(model, lr_all, used.value, precision)
     person_lr = model.person_probability(lr_dev) if model.has_segmentation else None
+    background = model.background_weight(lr_dev) if model.has_segmentation else None
     pieces = experts.plan(boxes)
     costs = [experts.cost(piece) for piece in pieces]
     for index, piece in enumerate(pieces):
@@ -319,7 +320,8 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
         for last in iter_sample(model, y, schedule, seed=seed, noise_scale=noise_scale,
                                 origin=(box.top * scale, box.left * scale),
                                 precision=precision, mirror=mirror,
-                                person=_person_tile(person_lr, box, y, scale, model.stride)):
+                                person=_person_tile(person_lr, box, y, scale, model.stride),
+                                background=background):
             yield Progress(last, tile_index, len(boxes), box, used, work + areas[tile_index] * (last.index + 1),
                            sum(areas) * last.total)
         work += areas[tile_index] * last.total

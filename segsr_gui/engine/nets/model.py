@@ -46,7 +46,8 @@ class ModelConfig:
 
     @property
     def num_classes(self) -> int:
-        return self.classes.num_classes if self.classes else 0
+        """The classes of the model's class maps (SegDM's, plus background when it has one)."""
+        return self.classes.shown_classes if self.classes else 0
 
     def to_dict(self) -> dict:
         return {"scale": self.scale, "schedule": dict(self.schedule.__dict__), "noise_scale": self.noise_scale,
@@ -135,6 +136,13 @@ class SegSRModel(nn.Module):
 
     def person_probability(self, lr: torch.Tensor) -> torch.Tensor | None:
         return self.classes.person_probability(lr) if self.classes is not None else None
+
+    def background_weight(self, lr: torch.Tensor) -> float | None:
+        """How far the LR photo is no street scene (the scene gate, 0..1), for a model with the
+        background class; None without it."""
+        if self.classes is None or not self.classes.config.background:
+            return None
+        return self.classes.scene_gate(lr)[1]
 
     def forward(self, x_t, s_t, y, x0_prev, eta):
         if self.classes is None:

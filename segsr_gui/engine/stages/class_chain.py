@@ -64,6 +64,9 @@ class ClassChainConfig:
         encoder_channels: width of the SqueezeNet encoder's map (0 = no encoder).
         kappa: noise scale of the class state (the image state's is the schedule's).
         person: the person prior, or None.
+        background: the shown classes gain "background" (id ``num_classes``): the street
+            classes' probability moves to it as far as the scene gate says the photo is no
+            street scene (``with_background``); needs the person prior's gate.
     """
 
     num_classes: int = 11
@@ -75,6 +78,12 @@ class ClassChainConfig:
     encoder_channels: int = 64
     kappa: float = 0.5
     person: Optional[PersonConfig] = None
+    background: bool = False
+
+    @property
+    def shown_classes(self) -> int:
+        """The classes a class map holds: SegDM's, plus background when there is one."""
+        return self.num_classes + int(self.background)
 
     def to_dict(self) -> dict:
         data = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "person"}
@@ -102,6 +111,8 @@ class ClassChain(nn.Module):
             raise ValueError(f"SegDM works on the pooled class state: pool must be >= 1, not {c.pool}")
         if c.person and c.person.gate and not c.encoder_channels:
             raise ValueError("the person prior's scene gate reads the photo with SegDM's SqueezeNet")
+        if c.background and not (c.person and c.person.gate):
+            raise ValueError("the background class follows the scene gate of the person prior")
         self.config, self.scale = config, scale
         self.bridge = ImageBridge(scale, c.image_channels, c.pool)
         self.segdm = SegDM(c.num_classes, scale, c.width, c.mult, c.blocks, c.image_channels, c.pool,
@@ -144,6 +155,18 @@ class ClassChain(nn.Module):
         if weight <= 0:
             return None
         return weight * person_probability(self.person_net, (lr + 1) / 2, self.config.person.window, "max")
+
+    def with_background(self, logits: torch.Tensor, elsewhere: float) -> torch.Tensor:
+        """Class log-probabilities (B, K, ...) -> (B, K+1, ...) with background last: the street
+        classes (all but the person) keep ``1 - elsewhere`` of their probability and background
+        takes the rest, where ``elsewhere`` is the scene gate (0 = a street scene: the classes
+        stay SegDM's own; 1 = no street scene: whatever is not a person is background)."""
+        probs = torch.softmax(logits.float(), dim=1)
+        person = self.config.person.class_id
+        street = probs.clone()
+        street[:, person:person + 1] = 0
+        out = torch.cat([probs - elsewhere * street, elsewhere * street.sum(1, keepdim=True)], dim=1)
+        return out.clamp_min(1e-6).log()
 
     def forward(self, x_t, s_t, x0_prev, eta, kappa_image: float) -> torch.Tensor:
         c = self.config
