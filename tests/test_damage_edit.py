@@ -42,6 +42,20 @@ def test_points_of_a_stroke_are_joined_without_gaps():
     assert edit.mask[4, 2:38].all() and edit.mask.sum() == 36
 
 
+def test_the_last_box_holds_what_the_last_segment_changed():
+    """The window redraws only that box while a stroke goes on."""
+    edit = DamageEdit(np.zeros((30, 40), bool))
+    edit.begin(True, 3)
+    edit.paint_to(5.0, 5.0)
+    before = edit.mask.copy()
+    edit.paint_to(25.0, 12.0)
+    y0, y1, x0, x1 = edit.last_box
+    changed = np.argwhere(edit.mask != before)
+    assert len(changed) and (changed.min(0) >= (y0, x0)).all() and (changed.max(0) < (y1, x1)).all()
+    assert (y1 - y0) * (x1 - x0) < edit.mask.size / 3  # a box, not the photo
+    edit.end()
+
+
 def test_the_eraser_removes_damage():
     edit = DamageEdit(np.ones((8, 8), bool))
     _stroke(edit, False, 2, (0.5, 3.5), (7.5, 3.5))

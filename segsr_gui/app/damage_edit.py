@@ -49,6 +49,7 @@ class DamageEdit:
         self._add = True
         self._radius = 0.5
         self.painted = bool(painted)
+        self.last_box: Optional[tuple] = None  # (y0, y1, x0, x1) the last dab or segment may have changed
 
     @property
     def shape(self) -> tuple:
@@ -155,6 +156,7 @@ class DamageEdit:
         y0 = max(0, int(np.floor(min(a[1], b[1]) - r)))
         y1 = min(h, int(np.ceil(max(a[1], b[1]) + r)) + 1)
         if x0 >= x1 or y0 >= y1:
+            self.last_box = None
             return
         px = np.arange(x0, x1, dtype=np.float64)[None, :] + 0.5
         py = np.arange(y0, y1, dtype=np.float64)[:, None] + 0.5
@@ -167,6 +169,7 @@ class DamageEdit:
             near = np.broadcast_to(near, (y1 - y0, x1 - x0)).copy()
             near[by - y0, bx - x0] = True
         self.mask[y0:y1, x0:x1][near] = self._add
+        self.last_box = (y0, y1, x0, x1)
         box = self._box
         self._box = [y0, y1, x0, x1] if box is None else \
             [min(box[0], y0), max(box[1], y1), min(box[2], x0), max(box[3], x1)]

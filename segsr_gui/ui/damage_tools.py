@@ -34,9 +34,21 @@ TOOLS = ("look", "brush", "eraser")
 def mask_qimage(mask: np.ndarray) -> QImage:
     """The damage map as an ARGB image of the photo's size: red where damaged, clear elsewhere."""
     h, w = mask.shape
-    pixels = np.zeros((h, w, 4), np.uint8)
-    pixels[mask] = MASK_BGRA  # ARGB32 is B, G, R, A in memory on every platform Qt runs on here
-    return QImage(pixels.data, w, h, 4 * w, QImage.Format.Format_ARGB32).copy()
+    image = QImage(w, h, QImage.Format.Format_ARGB32)
+    paint_mask(image, mask, (0, h, 0, w))
+    return image
+
+
+def paint_mask(image: QImage, mask: np.ndarray, box: tuple) -> None:
+    """Redraw the (y0, y1, x0, x1) ``box`` of ``image`` from ``mask``, in place: a stroke on a
+    large photo redraws a few hundred pixels per pointer move, not the whole map (about 50 ms
+    for 6 megapixels)."""
+    y0, y1, x0, x1 = box
+    pixels = np.ndarray((image.height(), image.width(), 4), np.uint8, buffer=image.bits(),
+                        strides=(image.bytesPerLine(), 4, 1))
+    patch = pixels[y0:y1, x0:x1]
+    patch[...] = 0
+    patch[mask[y0:y1, x0:x1]] = MASK_BGRA  # ARGB32 is B, G, R, A in memory on little-endian machines
 
 
 class DamageOverlay(QWidget):
@@ -298,9 +310,16 @@ class DamageTools(QObject):
             self._edit.begin(self.panel.tool() == "brush", self.size())
 
     def stroke_to(self, x: float, y: float) -> None:
-        if self._edit is not None and self._edit.stroking:
-            self._edit.paint_to(x, y)
-            self._show_mask()
+        edit = self._edit
+        if edit is None or not edit.stroking:
+            return
+        edit.paint_to(x, y)
+        image = self.overlays[0].image
+        if image is None or edit.last_box is None:
+            return
+        paint_mask(image, edit.mask, edit.last_box)  # the overlays share this image
+        for overlay in self.overlays:
+            overlay.update()
 
     def stroke_end(self) -> None:
         if self._edit is not None:
