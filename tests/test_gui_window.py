@@ -199,6 +199,7 @@ def test_live_class_maps_are_made_only_when_shown(qtbot, window, photo):
     """In the photo view no step's class map is made (the legend shows estimated shares, marked
     as such); scrubbing to a step with the class layer on makes its map and exact shares."""
     open_photo(qtbot, window, photo)
+    window.view_panel.set_value("layer", "photo")
     run_to_end(qtbot, window)
     run = window.runs[-1]
     live = run.frames[:-1]
