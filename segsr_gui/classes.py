@@ -22,6 +22,8 @@ IGNORE_ID = 11  # unlabelled pixels in CamVid's annotations
 # person in a photo that is no street scene. Black, CamVid's colour for "void".
 BACKGROUND = "background"
 BACKGROUND_RGB = (0, 0, 0)
+# the classes only a street has (issue 39); sky, building and tree are found elsewhere too
+STREET_IDS = (2, 3, 4, 6, 7, 8, 10)  # pole, road, pavement, sign/symbol, fence, car, bicyclist
 
 
 def full_palette(classes, palette) -> list[tuple[int, int, int]]:

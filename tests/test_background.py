@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from segsr_gui.classes import BACKGROUND, PERSON_ID
+from segsr_gui.classes import BACKGROUND, PERSON_ID, STREET_IDS
 from segsr_gui.engine.nets import weights
 from segsr_gui.engine.stages.class_chain import ClassChain, ClassChainConfig, PersonConfig
 
@@ -28,15 +28,22 @@ def _chain():
 def test_the_gate_moves_the_street_classes_to_background_and_keeps_people():
     chain = _chain()
     logits = torch.randn(2, 11, 6, 7, generator=torch.Generator().manual_seed(0)) * 2
-    street = chain.with_background(logits, 0.0)
+    street = chain.with_background(logits, 0.0, people=True)
     assert street.shape == (2, 12, 6, 7)
     assert torch.equal(street[:, :11].argmax(1), logits.argmax(1))
     assert torch.allclose(street.exp()[:, :11], logits.softmax(1), atol=1e-5)
-    elsewhere = chain.with_background(logits, 1.0)
+    elsewhere = chain.with_background(logits, 1.0, people=True)
     ids = elsewhere.argmax(1)
     assert set(ids.unique().tolist()) <= {PERSON_ID, 11}
     assert torch.allclose(elsewhere.exp()[:, PERSON_ID], logits.softmax(1)[:, PERSON_ID], atol=1e-5)
     assert torch.allclose(elsewhere.exp().sum(1), torch.ones(2, 6, 7), atol=1e-4)
+    # a landscape (no people): only the classes a street alone has move; sky, building, tree stay
+    landscape = chain.with_background(logits, 1.0, people=False).argmax(1)
+    assert not set(landscape.unique().tolist()) & set(STREET_IDS)
+    probs = logits.softmax(1)
+    sure = probs.max(1).values > 0.5  # a class holding most of the probability keeps its pixel
+    for k in (0, 1, 5, PERSON_ID):
+        assert torch.equal((landscape == k) & sure, (logits.argmax(1) == k) & sure)
 
 
 def test_background_needs_the_scene_gate():
@@ -56,7 +63,7 @@ def test_miou_counts_a_background_prediction_as_an_error():
 def test_a_model_without_the_background_class_keeps_its_own(tiny_model_file):
     loaded = weights.load_model(tiny_model_file)
     assert loaded.model.config.num_classes == 11 and BACKGROUND not in loaded.classes
-    assert loaded.model.background_weight(torch.zeros(1, 3, 8, 8)) is None
+    assert loaded.model.background_for(torch.zeros(1, 3, 8, 8), None) is None
 
 
 @pytest.mark.skipif(not HAS_PRIOR, reason="the person prior is not installed (segsr import-pretrained --only selfie)")

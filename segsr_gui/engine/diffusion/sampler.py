@@ -50,7 +50,7 @@ def _noise(field: NoiseField, stream: int, like: torch.Tensor, origin: tuple[int
 def iter_sample(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int = 0,
                 noise_scale: float = 1.0, origin: tuple[int, int] = (0, 0),
                 precision: str = "auto", mirror: bool = False, person: torch.Tensor | None = None,
-                background: float | None = None,
+                background: tuple[float, bool] | None = None,
                 callback: Callable[[StepResult], None] | None = None) -> Iterator[StepResult]:
     """Yield one ``StepResult`` per step, from ``t = T`` down to 1.
 
@@ -71,9 +71,9 @@ def iter_sample(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int
             photo with the first models, docs/first-models-results/mirror_cost.md; the rest is the second chain's states).
         person: (B, 1, sH, sW) person probability (the model's person prior), joined into the
             class estimate at every step (``person_prior.fuse_person``); None = none.
-        background: the scene gate (0..1) for a model with the background class: the shown
-            logits gain it (``ClassChain.with_background``); the chain's state keeps SegDM's
-            classes. None = no background class.
+        background: (the scene gate 0..1, whether the photo shows people) for a model with the
+            background class: the shown logits gain it (``ClassChain.with_background``); the
+            chain's state keeps SegDM's classes. None = no background class.
     """
     net = _InPrecision(model, y.device, precision)
     kw = dict(seed=seed, noise_scale=noise_scale, origin=origin, background=background)
@@ -92,7 +92,8 @@ def iter_sample(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int
 @torch.inference_mode()
 def iter_chain(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int = 0, noise_scale: float = 1.0,
                origin: tuple[int, int] = (0, 0),
-               person: torch.Tensor | None = None, background: float | None = None) -> Iterator[StepResult]:
+               person: torch.Tensor | None = None,
+               background: tuple[float, bool] | None = None) -> Iterator[StepResult]:
     """The chain itself (``iter_sample``'s arguments): the nets' estimate at each step is
     yielded, then both states take the closed-form posterior step. The person prior joins
     the class estimate before both, so the class state carries it into the next step."""
@@ -112,7 +113,7 @@ def iter_chain(model, y: torch.Tensor, schedule: ResShiftSchedule, *, seed: int 
         s0_hat = None if s0_hat is None else s0_hat.float()
         if s0_hat is not None and person is not None:
             s0_hat = fuse_person(s0_hat, person, cfg.classes.person.class_id)
-        shown = s0_hat if s0_hat is None or background is None else model.classes.with_background(s0_hat, background)
+        shown = s0_hat if s0_hat is None or background is None else model.classes.with_background(s0_hat, *background)
         yield StepResult(index, schedule.steps, t, x, x0_hat, shown)
         if t == 1:
             break

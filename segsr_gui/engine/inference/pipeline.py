@@ -304,7 +304,7 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
     blend = _Blend(h, w, scale, k if model.has_segmentation else 0)
     experts = _ExpertCanvas(model, lr_all, used.value, precision)
     person_lr = model.person_probability(lr_dev) if model.has_segmentation else None
-    background = model.background_weight(lr_dev) if model.has_segmentation else None
+    background = model.background_for(lr_dev, person_lr) if model.has_segmentation else None
     pieces = experts.plan(boxes)
     costs = [experts.cost(piece) for piece in pieces]
     for index, piece in enumerate(pieces):

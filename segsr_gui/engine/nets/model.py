@@ -23,6 +23,10 @@ from segsr_gui.engine.repair.repair import RepairConfig, RepairModel
 from segsr_gui.engine.stages.class_chain import ClassChain, ClassChainConfig
 from segsr_gui.engine.stages.experts import Experts, ExpertsConfig
 
+# a photo shows people (a portrait, a group) when the person prior marks more than this share of
+# it; on CamVid val its share is at most 0.14 (but there the scene gate is shut anyway)
+PEOPLE_SHARE = 0.05
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -137,12 +141,15 @@ class SegSRModel(nn.Module):
     def person_probability(self, lr: torch.Tensor) -> torch.Tensor | None:
         return self.classes.person_probability(lr) if self.classes is not None else None
 
-    def background_weight(self, lr: torch.Tensor) -> float | None:
-        """How far the LR photo is no street scene (the scene gate, 0..1), for a model with the
-        background class; None without it."""
+    def background_for(self, lr: torch.Tensor, person: torch.Tensor | None) -> tuple[float, bool] | None:
+        """(how far the LR photo is no street scene, 0..1; whether it shows people) for a model
+        with the background class, from the scene gate and the person prior's reading
+        ``person`` (1, 1, H, W); None without the class. A photo shows people when the prior
+        marks more than ``PEOPLE_SHARE`` of it."""
         if self.classes is None or not self.classes.config.background:
             return None
-        return self.classes.scene_gate(lr)[1]
+        people = person is not None and float((person > 0.5).float().mean()) > PEOPLE_SHARE
+        return self.classes.scene_gate(lr)[1], people
 
     def forward(self, x_t, s_t, y, x0_prev, eta):
         if self.classes is None:

@@ -17,6 +17,7 @@ from typing import Optional
 import torch
 from torch import nn
 
+from segsr_gui.classes import STREET_IDS
 from segsr_gui.engine.diffusion.schedule import scale_state
 from segsr_gui.engine.nets.bridge import ImageBridge
 from segsr_gui.engine.nets.person_prior import person_probability
@@ -64,9 +65,8 @@ class ClassChainConfig:
         encoder_channels: width of the SqueezeNet encoder's map (0 = no encoder).
         kappa: noise scale of the class state (the image state's is the schedule's).
         person: the person prior, or None.
-        background: the shown classes gain "background" (id ``num_classes``): the street
-            classes' probability moves to it as far as the scene gate says the photo is no
-            street scene (``with_background``); needs the person prior's gate.
+        background: the shown classes gain "background" (id ``num_classes``) on photos that
+            are no street scene (``with_background``); needs the person prior's gate.
     """
 
     num_classes: int = 11
@@ -156,15 +156,21 @@ class ClassChain(nn.Module):
             return None
         return weight * person_probability(self.person_net, (lr + 1) / 2, self.config.person.window, "max")
 
-    def with_background(self, logits: torch.Tensor, elsewhere: float) -> torch.Tensor:
-        """Class log-probabilities (B, K, ...) -> (B, K+1, ...) with background last: the street
-        classes (all but the person) keep ``1 - elsewhere`` of their probability and background
-        takes the rest, where ``elsewhere`` is the scene gate (0 = a street scene: the classes
-        stay SegDM's own; 1 = no street scene: whatever is not a person is background)."""
+    def with_background(self, logits: torch.Tensor, elsewhere: float, people: bool) -> torch.Tensor:
+        """Class log-probabilities (B, K, ...) -> (B, K+1, ...) with background last. The moved
+        classes keep ``1 - elsewhere`` of their probability and background takes the rest, where
+        ``elsewhere`` is the scene gate (0 = a street scene: the classes stay SegDM's own). On a
+        photo with ``people`` (a portrait, a group) every class but the person moves, so person
+        and background cover the photo; on one without (a landscape) only the classes that only
+        a street has (``STREET_IDS``: road, car, ...), and sky, building and tree stay."""
         probs = torch.softmax(logits.float(), dim=1)
         person = self.config.person.class_id
         street = probs.clone()
-        street[:, person:person + 1] = 0
+        if people:
+            street[:, person:person + 1] = 0
+        else:
+            keep = [k for k in range(probs.shape[1]) if k not in STREET_IDS]
+            street[:, keep] = 0
         out = torch.cat([probs - elsewhere * street, elsewhere * street.sum(1, keepdim=True)], dim=1)
         return out.clamp_min(1e-6).log()
 
