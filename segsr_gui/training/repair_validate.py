@@ -31,7 +31,7 @@ from segsr_gui.training.repair_eval import (damage_probability, damaged_set, det
                                             prf, psnr_y_inside, to_numpy, to_tensor)
 from segsr_gui.training.scratches import damage_example
 
-THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
 MIN_PIXELS = (1, 3, 6)
 VAL_SEED = 5000
 
@@ -129,9 +129,22 @@ def main(argv=None) -> int:
     p.add_argument("--weights", default="runs/repair/repair.safetensors")
     p.add_argument("--data", default="../shared/data")
     p.add_argument("--val-count", type=int, default=24)
+    p.add_argument("--write", action="store_true",
+                   help="store the chosen settings in the weights and their repair.json (same folder)")
     a = p.parse_args(argv)
-    torch.set_num_threads(2)
-    print(json.dumps(validate(RepairModel.load(a.weights), a.data, a.val_count), indent=1))
+    torch.set_num_threads(1)
+    model = RepairModel.load(a.weights)
+    metrics = validate(model, a.data, a.val_count)
+    print(json.dumps({k: v for k, v in metrics.items() if k != "detection_grid"}, indent=1))
+    if a.write:
+        weights = Path(a.weights)
+        model.save(weights)
+        record_path = weights.with_suffix(".json")
+        record = json.loads(record_path.read_text())
+        record["config"] = asdict(model.config)
+        record["validation"] = {"data": "CamVid val", **metrics}
+        record["weights"] = {"file": weights.name, "sha256": _sha256(weights)}
+        record_path.write_text(json.dumps(record, indent=1))
     return 0
 
 
