@@ -67,8 +67,11 @@ def test_the_switch_reaches_the_run_and_the_batch_and_persists(qtbot, env, repai
 
     window = make_window(qtbot, repair_model_file)
     switch = window.run_panel.repair
-    assert switch.isEnabled() and switch.isChecked()  # on by default
-    assert settings_mod.run_params(window.settings.run).repair is True
+    assert switch.isEnabled() and not switch.isChecked()  # off by default: detection marks some real things
+    assert settings_mod.run_params(window.settings.run).repair is False
+    switch.setChecked(True)
+    _, params = window.batch.run_config()
+    assert params.repair is True
     switch.setChecked(False)
     _, params = window.batch.run_config()  # the batch runs with the Restore panel's settings
     assert params.repair is False and params.repair_mask is None
@@ -95,7 +98,7 @@ def test_a_model_without_repair_greys_the_switch_and_the_tools_out(qtbot, env, t
 
 
 def test_a_run_keeps_its_damage_map_and_the_damage_view_paints_it(qtbot, env, repair_model_file, photo):
-    window = make_window(qtbot, repair_model_file, seed=3)
+    window = make_window(qtbot, repair_model_file, seed=3, repair=True)
     open_photo(qtbot, window, photo)
     assert run_to_end(qtbot, window) == "done"
     run = window.runs[0]
@@ -143,7 +146,7 @@ def test_a_run_keeps_its_damage_map_and_the_damage_view_paints_it(qtbot, env, re
 
 
 def test_brush_eraser_undo_and_redo_change_the_map(qtbot, env, repair_model_file, photo):
-    window = make_window(qtbot, repair_model_file)
+    window = make_window(qtbot, repair_model_file, repair=True)
     open_photo(qtbot, window, photo)
     assert run_to_end(qtbot, window) == "done"
     tools, panel = window.damage, window.damage.panel
@@ -195,7 +198,7 @@ def test_brush_eraser_undo_and_redo_change_the_map(qtbot, env, repair_model_file
 
 
 def test_restore_again_fills_the_edited_map_and_exports_it(qtbot, env, repair_model_file, photo):
-    window = make_window(qtbot, repair_model_file)
+    window = make_window(qtbot, repair_model_file, repair=True)
     open_photo(qtbot, window, photo)
     assert run_to_end(qtbot, window) == "done"
     panel = window.damage.panel

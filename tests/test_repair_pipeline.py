@@ -102,7 +102,7 @@ def test_cli_writes_the_damage_map_and_its_share_with_the_masks(tmp_path, photo,
 
 def test_a_model_without_repair_runs_and_says_so(tmp_path, photo, tiny_model_file, capsys):
     assert main(["upscale", str(photo), "-o", str(tmp_path / "o"), "--model", str(tiny_model_file),
-                 "--steps", "1", "-q"]) == 0
+                 "--steps", "1", "--repair", "auto", "-q"]) == 0
     assert "no repair stage" in capsys.readouterr().err
 
 
@@ -115,6 +115,7 @@ def test_add_repair_keeps_every_tensor_and_joins_the_repair_stage(tmp_path, tiny
                  "--out", str(tmp_path / "joined")]) == 0
     base, joined = load_model(tiny_model_file), load_model(tmp_path / "joined.safetensors")
     assert joined.model.has_repair and joined.manifest["repair"]["iterations"] == 3
+    assert joined.classes == base.classes and joined.palette == base.palette
     state = joined.model.state_dict()
     assert all(k.startswith("repair.") for k in set(state) - set(base.model.state_dict()))
     assert all(state[k].equal(v) for k, v in base.model.state_dict().items())

@@ -313,9 +313,10 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--strength", default="auto", metavar="auto|0..1",
                     help="restoration strength: 0 keeps the photo as it is (sharp, grain kept), 1 removes "
                          "grain, noise and JPEG blocks; auto (default) picks it from the photo's damage")
-    up.add_argument("--repair", choices=["auto", "off"], default="auto",
-                    help="auto (default): find scratches, cracks, dust and torn paper and fill them before "
-                         "enlarging; off: leave the photo's damage as it is")
+    up.add_argument("--repair", choices=["auto", "off"], default="off",
+                    help="auto: find scratches, cracks, dust and torn paper and fill them before enlarging "
+                         "(it also takes some bright thin things for damage: check the damage map); "
+                         "off (default): leave the photo as it is, unless --repair-mask says where")
     up.add_argument("--repair-mask", default=None, metavar="FILE",
                     help="an image of the photo's size, white where the damage is: filled instead of what "
                          "the detection finds (one INPUT)")

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 # what save_model writes itself; every other field of the base manifest is carried over
-_OWN_FIELDS = {"manifest_version", "name", "classes", "palette", "scale", "steps", "schedule",
+_OWN_FIELDS = {"manifest_version", "name", "scale", "steps", "schedule",
                "noise_scale", "config", "parameters", "sha256", "repair"}
 
 

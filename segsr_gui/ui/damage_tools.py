@@ -270,10 +270,11 @@ class DamageTools(QObject):
         return edit.mask.copy() if edit.shape == self.window.photo.rgb.shape[:2] else None
 
     def params(self, params):
-        """``params`` with the user's map as ``repair_mask`` when the repair is on and the model
-        has a repair stage (a model without one could not fill it)."""
+        """``params`` with the user's map as ``repair_mask`` when the model has a repair stage (a
+        model without one could not fill it): a painted map is filled whether or not the
+        automatic detection (the Repair damage switch) is on."""
         mask = self.mask_for_next_run()
-        if mask is not None and params.repair and self._model_repairs():
+        if mask is not None and self._model_repairs():
             params.repair_mask = mask
         return params
 
@@ -388,9 +389,9 @@ class DamageTools(QObject):
                          "Correct the red map with the brush and the eraser, then Restore again.")
         else:
             said, tip = f"Your map: {share} of the photo.", "The next run fills this map instead of finding its own."
-        if edit.users and (not w.run_panel.repair.isChecked() or not self._model_repairs()):
-            said += " Repair is off."
-            tip += " Turn on Repair damage in the Restore panel (a model with a repair stage) to fill it."
+        if edit.users and not self._model_repairs():
+            said += " This model cannot fill it."
+            tip += " Choose a model with a repair stage (segsr-x4) to fill it."
         elif edit.users:
             said += " F5 fills it."
         return said, tip

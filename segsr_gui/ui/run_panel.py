@@ -46,7 +46,9 @@ class TileSizeBox(QSpinBox):
 
 
 REPAIR_TIP = ("Find scratches, cracks, dust and torn corners and fill them before enlarging.\n"
-              "The Damage panel shows what was found; paint there to correct it, then Restore again.")
+              "Off by default: the detection also takes some bright thin things (a ribbon, a\n"
+              "cigarette) for damage. The Damage panel shows what was found; paint there to\n"
+              "correct it or to mark damage yourself, then Restore again.")
 NO_REPAIR_TIP = "This model has no repair stage: it enlarges scratches and dust as they are."
 
 

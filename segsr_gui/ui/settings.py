@@ -57,7 +57,7 @@ class RunSettings:
     mirror: bool = False
     strength_auto: bool = True
     strength: float = 0.7
-    repair: bool = True
+    repair: bool = False
 
 
 @dataclass

@@ -262,7 +262,7 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
                  device: str = "cpu", precision: str = "auto",
                  mirror: bool = False, overlap: int = DEFAULT_OVERLAP, margin: int = DEFAULT_MARGIN,
                  strength: Optional[float] = None, expert_progress: bool = False,
-                 repair: bool = True, repair_mask: Optional[np.ndarray] = None
+                 repair: bool = False, repair_mask: Optional[np.ndarray] = None
                  ) -> Generator[Progress, None, UpscaleResult]:
     """Upscale ``rgb`` (float32 (H, W, 3) in [0, 1]); yields ``Progress`` per step and tile,
     returns an ``UpscaleResult`` (``StopIteration.value``).
