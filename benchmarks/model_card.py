@@ -73,7 +73,44 @@ def model_lines(name: str) -> list[str]:
                   f"windows (max), joined to {prior.get('joins')}",
                   f"- scene gate: {gate.get('fit')}; closed up to {gate.get('street', 0):.2f} "
                   f"({gate.get('street_from')}), open from {gate.get('elsewhere', 0):.2f} ({gate.get('elsewhere_from')})"]
+    r = m.get("repair")
+    if r and c.get("repair"):
+        v, tr = r.get("validation", {}), r.get("training", {})
+        det, inside = v.get("detection", {}), v.get("psnr_y_inside_mean_db", {})
+        lines += [f"- repair: {r.get('architecture')}; {tr.get('iterations')} iterations of {tr.get('batch')} crops of "
+                  f"{tr.get('crop')} px ({tr.get('minutes')} min, {tr.get('precision')}) on CamVid train and wallpaper "
+                  f"photos painted with `training/scratches.py`; threshold {c['repair']['threshold']:g}, "
+                  f"{c['repair']['steps']} fill steps. CamVid val: detection F1 {det.get('f1', float('nan')):.2f} "
+                  f"(precision {det.get('precision', float('nan')):.2f}, recall {det.get('recall', float('nan')):.2f}); "
+                  f"PSNR-Y inside the damage: none {inside.get('none', float('nan')):.1f}, Telea "
+                  f"{inside.get('telea', float('nan')):.1f}, our fill with the true mask "
+                  f"{inside.get('fill_noise0', float('nan')):.1f}, auto {inside.get('auto', float('nan')):.1f} dB; "
+                  f"false repairs {100 * v.get('false_repair_share', float('nan')):.2f} % of an undamaged frame. "
+                  "Automatic detection is off by default (`--repair auto` turns it on); a given or painted map is filled"]
+    if classes and classes.get("background"):
+        lines += [f"- background: class {classes['num_classes']} of the class maps, on photos the scene gate calls no "
+                  "street scene (people: all else; no people: the street-only classes); see docs/people.md"]
     return lines + [""]
+
+
+def repair_lines(bench: dict | None, speed: dict | None) -> list[str]:
+    lines = ["## Repair", ""]
+    if bench:
+        lines += ["Synthetic damage on images never trained on (`python -m benchmarks.repair.repair`; "
+                  f"{bench.get('machine', '')}): PSNR-Y (dB) inside the true damage against the undamaged print, "
+                  "at the photo's own size (benchmarks/repair/results/repair.md).", "",
+                  "| set | F1 | none | biharmonic | Telea | Navier-Stokes | ours, true mask | auto | false repairs |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for name, row in bench.get("sets", {}).items():
+            p = row["psnr_y_inside_db"]
+            lines.append(f"| {name} | {row['detection']['f1']:.3f} | {p['none']:.2f} | {p['biharmonic']:.2f} | "
+                         f"{p['telea']:.2f} | {p['navier_stokes']:.2f} | {p['ours_true_mask']:.2f} | {p['auto']:.2f} | "
+                         f"{100 * row['false_repair_share']:.3f} % |")
+        lines.append("")
+    if speed:
+        lines += ["Whole `segsr upscale`, repair auto against off (`repair_speed.py`): " + ", ".join(
+            f"{k} ({v['size']}) {v['ratio']:.2f}x" for k, v in speed.get("photos", {}).items()), ""]
+    return lines
 
 
 def quality_lines(quality: dict, camvid: dict) -> list[str]:
@@ -194,6 +231,7 @@ def main() -> int:
     lines += blind_lines(load(RESULTS / "blind_ranking_developer.json"))
     lines += people_lines(load(RESULTS / "person.json"), load(RESULTS / "person_camvid.json"),
                           load(RESULTS / "person_speed.json"))
+    lines += repair_lines(load(ROOT / "benchmarks" / "repair" / "results" / "repair.json"), load(RESULTS / "repair_speed.json"))
     lines += speed_lines(load(RESULTS / "speed.json"), load(RESULTS / "expert_precision.json"))
     lines += LIMITS
     (ROOT / "models" / "MODEL_CARD.md").write_text("\n".join(lines))
