@@ -11,7 +11,8 @@ top-left 360x480 to bound the time). For each image:
 - false repairs: the same image printed without damage, repaired with ``auto``: the share of
   pixels changed by more than 4 grey levels.
 
-Real photos (``real_world/*`` and the bundled sample): the share of pixels ``auto`` marks.
+Real photos (``real_world/*`` and the bundled sample, read as the app reads them): the share
+of their opaque pixels ``auto`` marks.
 Writes ``OUT/repair.json`` and ``OUT/repair.md``.
 
     python -m benchmarks.repair.repair --weights runs/repair/repair.safetensors --data ../shared/data
@@ -28,9 +29,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
-from PIL import Image
 
 from segsr_gui.engine.repair.repair import RepairModel
+from segsr_gui.io.read import load_image
 from segsr_gui.training.data import load_camvid, load_sr_set
 from segsr_gui.training.repair_eval import (damaged_set, detection_counts, mask_tensor, prf, psnr_y_inside,
                                             to_numpy, to_tensor)
@@ -106,9 +107,12 @@ def real_photos(model: RepairModel, data: Path, sample: Path) -> dict:
     for f in files:
         if f.suffix.lower() not in (".png", ".jpg", ".jpeg"):
             continue
-        a = np.asarray(Image.open(f).convert("RGB"), np.float32) / 255
+        loaded = load_image(f)  # the app's reader: EXIF, 16 bit, grey and alpha as the app sees them
+        a = loaded.rgb
         _, mask = model.repair(to_tensor(a))
-        out[f.name] = {"size": [a.shape[1], a.shape[0]], "marked_share": float(mask.float().mean())}
+        m = mask[0, 0].numpy()
+        opaque = np.ones_like(m) if loaded.alpha is None else loaded.alpha > 0.5  # hidden pixels do not count
+        out[f.name] = {"size": [a.shape[1], a.shape[0]], "marked_share": float(m[opaque].mean())}
     return out
 
 
