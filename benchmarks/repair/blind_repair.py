@@ -6,7 +6,8 @@ viewer's ranking (``{"1": "BAC", ...}``, best first) into mean ranks per method.
 
     python -m benchmarks.repair.blind_repair --weights runs/repair/repair.safetensors \
         --out runs/repair/blind.png --key runs/repair/blind_key.json
-    python -m benchmarks.repair.blind_repair --key runs/repair/blind_key.json --score ranking.json
+    python -m benchmarks.repair.blind_repair --key benchmarks/results/blind_repair_key.json \
+        --score benchmarks/results/blind_repair_ranking.json
 """
 
 from __future__ import annotations
