@@ -207,7 +207,7 @@ class DamageTools(QObject):
         super().__init__(window)
         self.window = window
         self.panel = DamagePanel()
-        self.dock = parts.add_dock(window, "Damage", self.panel, "damageDock")
+        self.dock = parts.add_dock(window, "Damage", parts.scrolled(self.panel), "damageDock")
         legend = window.findChild(QDockWidget, "legendDock")
         if legend is not None:  # a tab beside the classes: the legend keeps the docks' spare height
             window.tabifyDockWidget(legend, self.dock)

@@ -67,7 +67,7 @@ class LegendWidget(QTableWidget):
         self.resizeRowsToContents()
         # at least a few rows; the size hint asks for all of them, so a tall window lists every
         # class without scrolling and a 768-pixel-high laptop screen still fits the window
-        self.setMinimumHeight(self._rows_height(min(5, len(names))) if names else 0)
+        self.setMinimumHeight(self._rows_height(min(2, len(names))) if names else 0)
         self.blockSignals(False)
         self.updateGeometry()
 

@@ -4,7 +4,9 @@ widgets and the batch queue's dock. Each function only builds and places widgets
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget, QFrame, QLabel, QMainWindow, QScrollArea, QSizePolicy, QVBoxLayout, QWidget,
+)
 
 PROGRESS_WIDTH = 430  # leaves room on the left of the status bar for messages and hints
 
@@ -18,6 +20,18 @@ def central_column(window: QMainWindow, *widgets) -> None:
     for i, widget in enumerate(widgets):
         column.addWidget(widget, 1 if i == 0 else 0)
     window.setCentralWidget(central)
+
+
+def scrolled(widget: QWidget) -> QScrollArea:
+    """``widget`` in a frameless scroll area: its dock shows all of it where there is room and
+    scrolls on a short screen, instead of making the window taller than a laptop's."""
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setSizeAdjustPolicy(QScrollArea.SizeAdjustPolicy.AdjustToContents)  # as tall as its content asks
+    area.setMinimumHeight(60)
+    return area
 
 
 def add_dock(window: QMainWindow, title: str, widget: QWidget, name: str,
