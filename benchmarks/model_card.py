@@ -71,7 +71,7 @@ def model_lines(name: str) -> list[str]:
                   f"{prior.get('licence')}; port checked against {check.get('runtime', '?')}: max |diff| "
                   f"{check.get('max_abs_diff', float('nan')):.1e}. Read whole and in {classes['person']['window']} px "
                   f"windows (max), joined to {prior.get('joins')}",
-                  f"- scene gate: {gate.get('fit')}; closed up to {gate.get('street', 0):.2f} "
+                  f"- scene gate: {gate.get('kind', 'a distance')}; {gate.get('fit')}; closed up to {gate.get('street', 0):.2f} "
                   f"({gate.get('street_from')}), open from {gate.get('elsewhere', 0):.2f} ({gate.get('elsewhere_from')})"]
     r = m.get("repair")
     if r and c.get("repair"):

@@ -79,6 +79,22 @@ def test_a_portrait_gets_person_and_background_only():
     assert shares[PERSON_ID] + shares[11] == pytest.approx(1.0)
 
 
+@pytest.mark.skipif(not HAS_PRIOR, reason="the person prior is not installed (segsr import-pretrained --only selfie)")
+def test_transparent_pixels_are_background_and_a_grey_portrait_still_has_its_person():
+    from segsr_gui.engine.inference.pipeline import upscale
+
+    loaded = weights.load_model()
+    rgb = np.asarray(Image.open(ROOT / "resources" / "sample.png").convert("L"), np.float32) / 255
+    rgb = np.repeat(rgb[..., None], 3, axis=2)
+    alpha = np.ones(rgb.shape[:2], np.float32)
+    alpha[:, : rgb.shape[1] // 3] = 0.0  # the left third cut out, its colours left behind
+    out = upscale(rgb, loaded.model, steps=1, strength=0.0, tile=0, repair=False, alpha=alpha)
+    edge = 4 * (rgb.shape[1] // 3)
+    assert (out.class_map[:, :edge] == 11).all()
+    kept = out.class_map[:, edge:]
+    assert (kept == PERSON_ID).mean() > 0.3 and set(np.unique(kept)) <= {PERSON_ID, 11}
+
+
 @pytest.mark.data
 @pytest.mark.skipif(not (DATA / "camvid").is_dir() or not HAS_PRIOR,
                     reason="needs ../shared/data/camvid and the person prior")

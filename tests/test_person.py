@@ -145,17 +145,21 @@ def test_a_model_made_before_the_prior_loads_without_asking_for_it(tiny_model_fi
     assert loaded.model.config.classes.person is None and loaded.missing_prior == ""
 
 
-def test_scene_distance_is_small_for_the_fitted_frames_and_large_elsewhere():
+def test_the_scene_classifier_tells_the_fitted_streets_from_other_photos_in_colour_or_grey():
     from segsr_gui.engine.nets.scene import gate
     from segsr_gui.training.scene_gate import fit_scene
 
     rng = np.random.default_rng(0)
-    spread = np.r_[np.linspace(3, 1, 8), np.full(32, 0.05)]  # 8 main directions, little else
-    streets = torch.from_numpy(rng.normal(0, 1, (400, 40)) * spread).float()
-    scene = fit_scene(streets, components=8)
-    near = scene(torch.from_numpy(rng.normal(0, 1, (50, 40)) * spread).float())
-    far = scene(torch.from_numpy(rng.normal(0, 1, (50, 40))).float() + 2.0)
-    assert float(near.median()) < 1.5 < 4 < float(far.min())
+    # feature 0 is "colour" (the same for both kinds); feature 1 tells them apart
+    def kind(n, centre):
+        x = rng.normal(0, 1, (n, 12))
+        x[:, 1] += centre
+        return torch.from_numpy(x).float()
+
+    scene = fit_scene(kind(400, -2.0), kind(60, 2.0), iterations=500)
+    near, far = scene(kind(50, -2.0)), scene(kind(50, 2.0))
+    assert float((near < 0).float().mean()) > 0.9 and float((far > 0).float().mean()) > 0.9
+    assert abs(float(scene.weight[1])) > 3 * abs(float(scene.weight[0]))
     assert gate(1.0, 2.0, 4.0) == 0.0 and gate(3.0, 2.0, 4.0) == 0.5 and gate(9.0, 2.0, 4.0) == 1.0
 
 
@@ -165,14 +169,22 @@ def test_the_gate_shuts_the_prior_on_street_scenes_and_opens_it_on_a_portrait():
     from PIL import Image
 
     model = weights.load_model().model
-    frames = sorted((DATA / "camvid" / "test").glob("*.png"))[::25]
+    frames = sorted((DATA / "camvid" / "test").glob("*.png"))[::10]
+    gates = []
     for frame in frames:
         with Image.open(frame) as im:
             rgb = np.asarray(im.convert("RGB"), np.float32) / 255
         lr = torch.from_numpy(rgb.transpose(2, 0, 1))[None] * 2 - 1
-        assert model.scene_gate(lr)[1] == 0.0 and model.person_probability(lr) is None
+        gates.append(model.scene_gate(lr)[1])
+        if gates[-1] == 0.0:
+            assert model.person_probability(lr) is None
+    # the threshold is CamVid val's highest score; a few test frames (a different street)
+    # open it a little (benchmarks/results/scene_gate.md), none far
+    assert np.mean(np.array(gates) == 0.0) >= 0.8 and max(gates) < 0.5
     with Image.open(DATA / "sr_bench" / "Set5" / "woman.png") as im:
         rgb = np.asarray(im.convert("RGB"), np.float32) / 255
     lr = torch.from_numpy(rgb.transpose(2, 0, 1))[None] * 2 - 1
     assert model.scene_gate(lr)[1] == 1.0
     assert float((model.person_probability(lr) > 0.5).float().mean()) > 0.5
+    grey = lr.mean(1, keepdim=True).expand(-1, 3, -1, -1)  # the old gate shut on this one
+    assert model.scene_gate(grey)[1] == 1.0

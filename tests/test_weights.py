@@ -20,7 +20,7 @@ def test_round_trip_keeps_weights_and_manifest(model_copy, tiny_model):
     manifest = loaded.manifest
     assert manifest["sha256"] == sha256_of(model_copy)
     assert manifest["classes"][0] == "sky" and len(manifest["palette"]) == 11
-    assert manifest["scale"] == 4 and manifest["manifest_version"] == 2 and manifest["config"]["classes"]
+    assert manifest["scale"] == 4 and manifest["manifest_version"] == 3 and manifest["config"]["classes"]
     for key, value in tiny_model.state_dict().items():
         assert torch.equal(loaded.model.state_dict()[key], value)
 
@@ -126,7 +126,7 @@ def test_a_version_1_model_loads_through_the_conversion_and_runs_the_same(model_
 
     _as_version_1(model_copy)
     loaded = load_model(model_copy)
-    assert loaded.manifest["manifest_version"] == 2 and loaded.model.config == tiny_model.config
+    assert loaded.manifest["manifest_version"] == 3 and loaded.model.config == tiny_model.config
     rgb = load_image(photo).rgb
     ours, theirs = (upscale(rgb, m, steps=2, seed=3, tile=0) for m in (tiny_model, loaded.model))
     assert (ours.image == theirs.image).all() and (ours.class_map == theirs.class_map).all()
@@ -143,7 +143,32 @@ def test_a_version_1_model_with_a_part_no_stage_has_is_refused_in_one_sentence(m
 
 def test_a_manifest_from_a_newer_version_is_refused(model_copy):
     manifest = json.loads(model_copy.with_suffix(".json").read_text())
-    manifest["manifest_version"] = 3
+    manifest["manifest_version"] = 4
     model_copy.with_suffix(".json").write_text(json.dumps(manifest))
     with pytest.raises(WeightsError, match="newer"):
         load_model(model_copy)
+
+
+def test_a_version_2_model_gated_by_the_scene_distance_loads_without_its_prior_and_says_why(model_copy, tiny_model, photo):
+    from safetensors.torch import load_file, save_file
+
+    from segsr_gui.engine.inference.pipeline import upscale
+    from segsr_gui.io.read import load_image
+
+    manifest = json.loads(model_copy.with_suffix(".json").read_text())
+    manifest["manifest_version"] = 2
+    manifest["config"]["classes"].update(person={"class_id": 9, "window": 256, "gate": [3.09, 3.64]}, background=True)
+    manifest["classes"] = manifest["classes"] + ["background"]
+    manifest["palette"] = manifest["palette"] + [[0, 0, 0]]
+    state = load_file(str(model_copy))
+    state.update({"classes.scene.mean": torch.zeros(896), "classes.scene.basis": torch.zeros(16, 896),
+                  "classes.scene.variance": torch.ones(16), "classes.scene.residual_variance": torch.ones(())})
+    save_file(state, str(model_copy))
+    manifest["sha256"] = sha256_of(model_copy)
+    model_copy.with_suffix(".json").write_text(json.dumps(manifest))
+    loaded = load_model(model_copy)
+    assert loaded.model.config == tiny_model.config and len(loaded.classes) == 11
+    assert "add-person-prior" in loaded.missing_prior and "\n" not in loaded.missing_prior
+    rgb = load_image(photo).rgb
+    ours, theirs = (upscale(rgb, m, steps=1, seed=3, tile=0) for m in (tiny_model, loaded.model))
+    assert (ours.class_map == theirs.class_map).all()

@@ -3,14 +3,17 @@ reference masks of ``benchmarks/people/person_refs.py`` (Robust Video Matting, b
 person prior alone read in each way, and for the class map with and without the prior.
 
     python -m benchmarks.people.person_refs            # once: the reference masks (runs/person-refs)
-    python -m benchmarks.people.person [--strength 0] [--no-class-map] [--sheet]
+    python -m benchmarks.people.person [--strength 0] [--no-class-map] [--grey] [--without] [--sheet]
 
 Only references marked trusted (by looking at each overlay) are scored; Set14/face.png, the same
 picture as Set5/head.png, is scored once. Each photo is the app's input as it is (its own
 resolution) for the prior's readings; the class maps run on the photo shrunk to a long side of
 ``--class-map-side`` (256 px: the CPU budget of this machine) and are scored at that size (a pixel
 is a person when most of its 4x4 block is) against the reference shrunk the same way. The prior rows read the photo as the model does (``person_probability``) and
-threshold at 0.5. ``--sheet`` writes person_sheet.png: photos with the class map's people in red.
+threshold at 0.5. ``outside`` is the class map's person pixels outside the reference, as a share of
+the photo. ``--grey`` scores every photo again in grey (the kind "grey ..."): an old print is
+often grey, and grey once shut the scene gate. Photos with alpha run with it, as the app runs them.
+``--sheet`` writes person_sheet.png: photos with the class map's people in red.
 Writes benchmarks/results/person.{json,md}.
 """
 
@@ -29,8 +32,7 @@ from benchmarks.common import DATA, RESULTS, RUNS, header, header_line, load_rgb
 
 SKIP = {"sr_bench/Set14/face.png": "the same picture as Set5/head.png"}
 # how the prior reads the photo: (window, merge); (0, -) = the whole photo squashed to 256x256
-READINGS = {"whole": (0, "max"), "win256-max": (256, "max"), "win256-mean": (256, "mean"),
-            "win128-max": (128, "max"), "win512-max": (512, "max")}
+READINGS = {"whole": (0, "max"), "win256-max": (256, "max"), "win512-max": (512, "max")}
 
 
 def iou(pred: np.ndarray, ref: np.ndarray) -> float:
@@ -48,6 +50,14 @@ def shrink(rgb: np.ndarray, ref: np.ndarray, side: int) -> tuple[np.ndarray, np.
     size = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
     small = np.asarray(Image.fromarray(rgb).resize(size, Image.LANCZOS))
     return small, np.asarray(Image.fromarray(ref.astype(np.uint8) * 255).resize(size, Image.BILINEAR)) >= 128
+
+
+def shrink_alpha(alpha: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    from PIL import Image
+
+    if alpha.shape == shape:
+        return alpha
+    return np.asarray(Image.fromarray(alpha.astype(np.float32), "F").resize(shape[::-1], Image.BILINEAR))
 
 
 def person_at_photo_size(class_map: np.ndarray, person: int, scale: int) -> np.ndarray:
@@ -72,6 +82,8 @@ def main(argv=None) -> int:
     ap.add_argument("--sheet", action="store_true", help="also write person_sheet.png")
     ap.add_argument("--class-map-side", type=int, default=256, metavar="PX",
                     help="class maps of photos shrunk to at most this long side (the CPU budget; 0 = as they are)")
+    ap.add_argument("--grey", action="store_true", help="also every photo in grey")
+    ap.add_argument("--without", action="store_true", help="also the class map without the prior")
     ap.add_argument("--composites", action="store_true",
                     help="also the pasted small figures (the prior's readings only)")
     ap.add_argument("--out", default=result_path("person"))
@@ -85,13 +97,23 @@ def main(argv=None) -> int:
     rows, sheet = {}, []
     from PIL import Image
 
-    photos = [(item["path"], item["kind"], load_rgb8(Path(args.data) / item["path"]),
-               np.asarray(Image.open(Path(args.refs) / item["path"].replace("/", "__")).convert("L")) >= 128)
-              for item in refs["photos"] if item["trusted"] and item["path"] not in SKIP]
+    from segsr_gui.io.read import load_image
+
+    photos = []
+    for item in refs["photos"]:
+        if not item["trusted"] or item["path"] in SKIP:
+            continue
+        rgb = load_rgb8(Path(args.data) / item["path"])
+        alpha = load_image(Path(args.data) / item["path"]).alpha
+        ref = np.asarray(Image.open(Path(args.refs) / item["path"].replace("/", "__")).convert("L")) >= 128
+        photos.append((item["path"], item["kind"], rgb, ref, alpha))
+        if args.grey:
+            grey = np.repeat(np.asarray(Image.fromarray(rgb).convert("L"))[..., None], 3, axis=2)
+            photos.append((f"grey {item['path']}", f"grey {item['kind']}", grey, ref, alpha))
     if args.composites:
-        photos += [(name, "small (pasted)", rgb, ref)
+        photos += [(name, "small (pasted)", rgb, ref, None)
                    for name, rgb, ref in composites(refs, Path(args.data), Path(args.refs))]
-    for path, kind, rgb, ref in photos:
+    for path, kind, rgb, ref, alpha in photos:
         lr = torch.from_numpy(rgb.transpose(2, 0, 1).astype(np.float32) / 255)[None]
         scores = {}
         for name, (window, merge) in READINGS.items():
@@ -99,16 +121,19 @@ def main(argv=None) -> int:
             prob = person_probability(net, lr, window, merge)[0, 0].numpy()
             scores[f"prior {name}"] = iou(prob > 0.5, ref)
             scores[f"seconds {name}"] = time.perf_counter() - start
-        distance, scene_gate = loaded.model.scene_gate(lr * 2 - 1)
-        scores["scene distance"], scores["gate"] = distance, scene_gate
+        score, scene_gate = loaded.model.scene_gate(lr * 2 - 1)
+        scores["scene score"], scores["gate"] = score, scene_gate
         if not args.no_class_map and kind != "small (pasted)":
             small, small_ref = shrink(rgb, ref, args.class_map_side)
-            for row in ("without", "with"):
+            small_alpha = None if alpha is None else shrink_alpha(alpha, small.shape[:2])
+            for row in (("without", "with") if args.without else ("with",)):
                 switch(row == "with")
-                out = upscale(small.astype(np.float32) / 255, loaded.model, seed=0, strength=strength)
+                out = upscale(small.astype(np.float32) / 255, loaded.model, seed=0, strength=strength,
+                              repair=False, alpha=small_alpha)
                 person = person_at_photo_size(out.class_map, PERSON_ID, scale)
                 scores[f"class map {row}"] = iou(person, small_ref)
                 if row == "with":
+                    scores["outside"] = float((person & ~small_ref).mean())
                     sheet.append((path, small, person))
             switch(True)
         rows[path] = {"kind": kind, "size": list(rgb.shape[:2]), **scores}
@@ -155,7 +180,8 @@ def composites(refs: dict, data: Path, ref_dir: Path, side: int = 1024, fraction
 
 
 def summary(rows: dict) -> dict:
-    """Mean IoU per column, over all real photos (not the pasted ones) and per kind."""
+    """Mean IoU per column, over all real photos (not the pasted ones) and per kind, with the
+    class map's worst photo and the person pixels outside the people (mean, most)."""
     columns = list(dict.fromkeys(k for r in rows.values() for k in r if k.startswith(("prior", "class map"))))
     kinds = sorted({r["kind"] for r in rows.values()})
     out = {}
@@ -164,6 +190,11 @@ def summary(rows: dict) -> dict:
                   (group == "all real photos" and r["kind"] != "small (pasted)")]
         out[group] = {"photos": len(chosen), **{c: float(np.mean([r[c] for r in chosen if c in r]))
                                                 if any(c in r for r in chosen) else None for c in columns}}
+        with_prior = [r["class map with"] for r in chosen if "class map with" in r]
+        outside = [r["outside"] for r in chosen if "outside" in r]
+        out[group].update({"class map worst": min(with_prior) if with_prior else None,
+                           "outside mean": float(np.mean(outside)) if outside else None,
+                           "outside most": max(outside) if outside else None})
     return out
 
 
@@ -171,20 +202,24 @@ def render(report: dict) -> str:
     rows = report["photos"]
     table = summary(rows)
     columns = [c for c in table["all real photos"] if c != "photos"]
+    per_photo = [c for c in columns if not c.startswith(("class map worst", "outside "))] + ["outside"]
     cfg = report["prior_config"]
     lines = ["# People in the class map", "", header_line(report), "",
              f"Model {report['model']}; its prior reads the photo whole and in {cfg['window']} px windows "
-             f"({cfg['merge']}), joined to the classes as a union where the scene gate opens. References: "
+             f"({cfg['merge']}), joined to the classes as a union where the scene gate opens "
+             f"(street {cfg['gate'][0]:.2f}, open {cfg['gate'][1]:.2f}). References: "
              f"{report['references']['model']} ({report['references']['wheel']}), trusted masks only. "
              f"Class maps at strength {report['strength']}, photos shrunk to a long side of "
              f"{report.get('class_map_side') or 'their own'} px. Mean IoU:", "",
              "| photos | n | " + " | ".join(columns) + " |", "|---|---|" + "---|" * len(columns)]
     for group, r in table.items():
         lines.append(f"| {group} | {r['photos']} | " + " | ".join(_cell(r.get(c)) for c in columns) + " |")
-    lines += ["", "Per photo (gate: how far the scene gate lets the prior speak, 0 = a street scene):", "",
-              "| photo | kind | gate | " + " | ".join(columns) + " |", "|---|---|---|" + "---|" * len(columns)]
+    lines += ["", "Per photo (gate: how far the scene gate lets the prior speak, 0 = a street scene; outside: "
+              "the class map's person pixels outside the reference, share of the photo):", "",
+              "| photo | kind | score | gate | " + " | ".join(per_photo) + " |", "|---|---|---|---|" + "---|" * len(per_photo)]
     for path, r in rows.items():
-        lines.append(f"| {path} | {r['kind']} | {r['gate']:.2f} | " + " | ".join(_cell(r.get(c)) for c in columns) + " |")
+        lines.append(f"| {path} | {r['kind']} | {r['scene score']:.2f} | {r['gate']:.2f} | "
+                     + " | ".join(_cell(r.get(c)) for c in per_photo) + " |")
     seconds = {k[8:]: np.mean([r[k] for r in rows.values()]) for k in next(iter(rows.values()))
                if k.startswith("seconds")}
     lines += ["", "Seconds per photo for the prior alone: " +

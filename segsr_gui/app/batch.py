@@ -198,7 +198,7 @@ def upscale_one(path: Path, target: Path, loaded, options, params: RunParams, *,
                                 tile=params.tile, device=params.device,
                                 precision=params.precision, mirror=params.mirror,
                                 strength=params.strength, repair=params.repair, repair_mask=params.repair_mask,
-                                on_retry=retry, expert_progress=expert_progress)
+                                alpha=image.alpha, on_retry=retry, expert_progress=expert_progress)
 
     def on_step(progress) -> None:
         on_progress(progress)

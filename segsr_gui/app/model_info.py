@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 
-from segsr_gui.engine.nets.manifest_upgrade import OutdatedModel, upgrade_config
+from segsr_gui.engine.nets.manifest_upgrade import MANIFEST_VERSION, OutdatedModel, upgrade_manifest
 
 
 def _config(weights: str | Path) -> dict:
@@ -19,9 +19,9 @@ def _config(weights: str | Path) -> dict:
     config = manifest.get("config") if isinstance(manifest, dict) else None
     if not isinstance(config, dict):
         return {}
-    if manifest.get("manifest_version", 1) < 2:
+    if manifest.get("manifest_version", 1) < MANIFEST_VERSION:
         try:
-            return upgrade_config(config)
+            return upgrade_manifest(manifest)["config"]
         except (OutdatedModel, KeyError, TypeError, ValueError):
             return {}
     return config

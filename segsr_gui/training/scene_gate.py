@@ -1,10 +1,14 @@
-"""Fit the person prior's scene gate (``engine/nets/scene.py``) and read its thresholds.
+"""Fit the scene gate (``engine/nets/scene.py``) and read its thresholds.
 
-The statistics come from CamVid's training frames, each read three ways (the HR frame, its
-bicubic x4 LR and its real-world-degraded LR, as the app may meet them). The thresholds come
-from data the fit never saw: ``street`` is the largest distance of CamVid's validation frames
-(read the same three ways), ``elsewhere`` the smallest of the sharp non-street photos of
-``training/wallpapers.py`` (training-only photos; none shows a street scene like CamVid's).
+A logistic regression on SegDM's SqueezeNet features: CamVid's training frames (street) against
+the wallpapers of ``training/wallpapers.py`` (other photos: landscapes, plants, animals, rooms;
+training-only). Every photo is read several ways, as the app may meet it: CamVid frames as the
+HR frame, its bicubic x4 LR and its real-world-degraded LR; wallpapers as they are and
+real-world-degraded; and each reading again in grey, so that colour, grain and blur do not tell
+the two apart. The classes are weighted to count equally.
+
+The threshold ``street`` comes from data the fit never saw: the highest score of CamVid's
+validation frames (read the same ways); ``elsewhere`` is the classifier's own boundary, 0.
 """
 
 from __future__ import annotations
@@ -14,18 +18,38 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from segsr_gui.engine.nets.scene import SceneDistance, scene_features
+from segsr_gui.engine.nets.scene import SceneClassifier, scene_features
+
+WALLPAPER_SIDE = 960  # wallpapers are shrunk to this long side first (the features read 360)
+DEGRADED = 3  # real-world-degraded readings of each training photo: grain and JPEG vary a lot
 
 
-def camvid_readings(split_images, seed0: int = 0):
-    """Each frame three ways: HR, bicubic LR, real-world LR (seeded by its index)."""
+def grey(rgb: np.ndarray) -> np.ndarray:
+    return np.repeat(rgb.mean(axis=2, keepdims=True), 3, axis=2)
+
+
+def camvid_readings(split_images, seed0: int = 0, degraded: int = 1):
+    """Each frame as HR, bicubic LR and ``degraded`` real-world LRs (seeded by its index), each
+    in colour and in grey."""
     from segsr_gui.training.data import make_lr
 
     for i, image in enumerate(split_images):
         hq = image.astype(np.float32) / 255
-        yield hq
-        yield make_lr(hq, "bicubic", seed0 + i)
-        yield make_lr(hq, "realworld", seed0 + i)
+        lrs = [make_lr(hq, "realworld", seed0 + j * 100_000 + i) for j in range(degraded)]
+        for reading in (hq, make_lr(hq, "bicubic", seed0 + i), *lrs):
+            yield reading
+            yield grey(reading)
+
+
+def wallpaper_readings(photos, seed0: int = 50_000, degraded: int = 1):
+    """Each photo as it is and ``degraded`` times real-world-degraded, each in colour and in grey."""
+    from segsr_gui.training.data import make_lr
+
+    for i, photo in enumerate(photos):
+        lrs = [make_lr(photo, "realworld", seed0 + j * 100_000 + i) for j in range(degraded)]
+        for reading in (photo, *lrs):
+            yield reading
+            yield grey(reading)
 
 
 def features_of(backbone, images) -> torch.Tensor:
@@ -34,58 +58,65 @@ def features_of(backbone, images) -> torch.Tensor:
     return torch.cat(rows)
 
 
-def fit_scene(feats: torch.Tensor, components: int = 16) -> SceneDistance:
-    """The main directions and variances of ``feats`` (N, C)."""
-    mean = feats.mean(0)
-    centred = feats - mean
-    _, singular, vt = torch.linalg.svd(centred, full_matrices=False)
-    basis = vt[:components]
-    variance = singular[:components] ** 2 / len(feats)
-    rest = centred - centred @ basis.T @ basis
-    scene = SceneDistance(components, feats.shape[1])
-    scene.mean.copy_(mean)
-    scene.basis.copy_(basis)
-    scene.variance.copy_(variance)
-    scene.residual_variance.copy_((rest ** 2).sum(1).mean())
+def fit_scene(street: torch.Tensor, other: torch.Tensor, l2: float = 1e-3, iterations: int = 3000) -> SceneClassifier:
+    """A logistic regression of ``other`` (score > 0) against ``street`` (< 0) on standardised
+    features, the two classes weighted equally, by full-batch gradient descent."""
+    x = torch.cat([street, other]).double()
+    y = torch.cat([torch.zeros(len(street)), torch.ones(len(other))]).double()
+    mean, scale = x.mean(0), x.std(0) + 1e-6
+    xn = (x - mean) / scale
+    weight_of = torch.where(y == 1, 0.5 / y.mean(), 0.5 / (1 - y.mean()))
+    w = torch.zeros(x.shape[1], dtype=torch.float64)
+    b = torch.zeros((), dtype=torch.float64)
+    for _ in range(iterations):
+        err = weight_of * (torch.sigmoid(xn @ w + b) - y)
+        w -= 0.5 * (xn.T @ err / len(y) + l2 * w)
+        b -= 0.5 * err.mean()
+    scene = SceneClassifier(x.shape[1])
+    for name, value in (("mean", mean), ("scale", scale), ("weight", w), ("bias", b)):
+        getattr(scene, name).copy_(value.float())
     return scene
 
 
-def wallpaper_images(folder) -> list[np.ndarray]:
+def wallpaper_images(folder, side: int = WALLPAPER_SIDE) -> list[np.ndarray]:
     from PIL import Image
 
     images = []
     for path in sorted(Path(folder).rglob("*")):
         if path.suffix.lower() in (".png", ".jpg", ".jpeg"):
             with Image.open(path) as im:
-                images.append(np.asarray(im.convert("RGB"), np.float32) / 255)
+                im = im.convert("RGB")
+                im.thumbnail((side, side), Image.LANCZOS)
+                images.append(np.asarray(im, np.float32) / 255)
     return images
 
 
-def fit_gate(backbone, data, wallpapers, log=print) -> tuple[SceneDistance, dict]:
-    """(fitted SceneDistance, record with the thresholds and the distances they came from)."""
+def fit_gate(backbone, data, wallpapers, log=print) -> tuple[SceneClassifier, dict]:
+    """(fitted SceneClassifier, record with the thresholds and the scores they came from)."""
     from segsr_gui.training.data import load_camvid
 
     train = load_camvid(Path(data), "train")
     val = load_camvid(Path(data), "val")
-    train_feats = features_of(backbone, camvid_readings(train.images))
-    scene = fit_scene(train_feats)
+    photos = wallpaper_images(wallpapers)
+    if not photos:
+        raise FileNotFoundError(f"no photos in {wallpapers} (python -m segsr_gui.training.wallpapers)")
+    street_feats = features_of(backbone, camvid_readings(train.images, degraded=DEGRADED))
+    other_feats = features_of(backbone, wallpaper_readings(photos, degraded=DEGRADED))
+    scene = fit_scene(street_feats, other_feats)
     with torch.inference_mode():
-        d_train = scene(train_feats)
-        d_val = scene(features_of(backbone, camvid_readings(val.images, seed0=10_000)))
-        photos = wallpaper_images(wallpapers)
-        if not photos:
-            raise FileNotFoundError(f"no photos in {wallpapers} (python -m segsr_gui.training.wallpapers)")
-        d_else = scene(features_of(backbone, photos))
-    street, elsewhere = float(d_val.max()), float(d_else.min())
+        s_train, s_other = scene(street_feats), scene(other_feats)
+        s_val = scene(features_of(backbone, camvid_readings(val.images, seed0=10_000)))
+    street, elsewhere = float(s_val.max()), 0.0
     record = {
-        "fit": f"CamVid train, {len(train.images)} frames x 3 readings (HR, bicubic LR, real-world LR)",
-        "components": int(scene.basis.shape[0]),
+        "kind": "logistic regression on SqueezeNet features (engine/nets/scene.py)",
+        "fit": f"CamVid train, {len(train.images)} frames x {2 * (2 + DEGRADED)} readings (HR, bicubic LR, "
+               f"{DEGRADED} real-world LRs; colour and grey) against {len(photos)} photos of {Path(wallpapers).name} "
+               f"x {2 * (1 + DEGRADED)} readings (as they are, {DEGRADED} real-world LRs; colour and grey), weighted equally",
         "street": street, "elsewhere": elsewhere,
-        "street_from": f"the largest distance of CamVid val ({len(val.images)} frames x 3 readings)",
-        "elsewhere_from": f"the smallest distance of {len(photos)} non-street photos ({Path(wallpapers).name})",
-        "distances": {"camvid_train_p50_max": [float(d_train.median()), float(d_train.max())],
-                      "camvid_val_p50_max": [float(d_val.median()), street],
-                      "elsewhere_min_p50": [elsewhere, float(d_else.median())]},
+        "street_from": f"the highest score of CamVid val ({len(val.images)} frames x 6 readings)",
+        "elsewhere_from": "the classifier's boundary",
+        "scores": {"camvid_train_max": float(s_train.max()), "camvid_val_p50_max": [float(s_val.median()), street],
+                   "other_min_p50": [float(s_other.min()), float(s_other.median())]},
     }
-    log(f"scene gate: CamVid val up to {street:.2f}, other photos from {elsewhere:.2f}")
+    log(f"scene gate: CamVid val up to {street:.2f}, open from {elsewhere:.2f}")
     return scene, record

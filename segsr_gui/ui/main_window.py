@@ -215,7 +215,7 @@ class MainWindow(WindowMenus, QMainWindow):
         self.store_settings()
         params = self.damage.params(settings_mod.run_params(self.settings.run))  # a painted map, if any
         request = RunRequest.from_params(self.photo.rgb, path, params,
-                                         self.settings.run.preview_every)
+                                         self.settings.run.preview_every, alpha=self.photo.alpha)
         worker = UpscaleWorker(request)
         worker.show_noisy(self.view_panel.value("state") == "noisy")
         worker.show_classes(self.view_panel.value("layer") != "photo")

@@ -81,14 +81,16 @@ class RunRequest:
     strength: Optional[float] = None  # restoration strength 0..1; None = Auto
     repair: bool = True  # find and fill the photo's damage first (a model with a repair stage)
     repair_mask: Optional[np.ndarray] = None  # bool (H, W): the damage the user painted, filled instead
+    alpha: Optional[np.ndarray] = None  # float32 (H, W) opacity: transparent pixels hold no subject
 
     @classmethod
-    def from_params(cls, rgb: np.ndarray, model_path: Path, params, preview_every: int = 1) -> "RunRequest":
+    def from_params(cls, rgb: np.ndarray, model_path: Path, params, preview_every: int = 1,
+                    alpha: Optional[np.ndarray] = None) -> "RunRequest":
         """A request with the batch's ``RunParams``: one photo and a batch run the same way."""
         return cls(rgb, model_path, steps=params.steps, seed=params.seed, tile=params.tile,
                    device=params.device, preview_every=preview_every,
                    precision=params.precision, mirror=params.mirror, strength=params.strength,
-                   repair=params.repair, repair_mask=params.repair_mask)
+                   repair=params.repair, repair_mask=params.repair_mask, alpha=alpha)
 
 
 @dataclass
@@ -226,7 +228,7 @@ class UpscaleWorker(QObject):
         gen = iter_upscale_retrying(req.rgb, model, steps=steps, seed=req.seed, tile=req.tile, device=device,
                                     precision=req.precision, mirror=req.mirror,
                                     strength=req.strength, repair=req.repair, repair_mask=req.repair_mask,
-                                    on_retry=retry, expert_progress=True)
+                                    alpha=req.alpha, on_retry=retry, expert_progress=True)
         result, frame_seconds = self._drain(gen, collector, loaded, steps, t0)
         if result is not None:
             self._finish(result, collector, loaded, steps, t0, frame_seconds)

@@ -262,8 +262,8 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
                  device: str = "cpu", precision: str = "auto",
                  mirror: bool = False, overlap: int = DEFAULT_OVERLAP, margin: int = DEFAULT_MARGIN,
                  strength: Optional[float] = None, expert_progress: bool = False,
-                 repair: bool = False, repair_mask: Optional[np.ndarray] = None
-                 ) -> Generator[Progress, None, UpscaleResult]:
+                 repair: bool = False, repair_mask: Optional[np.ndarray] = None,
+                 alpha: Optional[np.ndarray] = None) -> Generator[Progress, None, UpscaleResult]:
     """Upscale ``rgb`` (float32 (H, W, 3) in [0, 1]); yields ``Progress`` per step and tile,
     returns an ``UpscaleResult`` (``StopIteration.value``).
 
@@ -283,6 +283,9 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
         repair: find and fill scratches, cracks, dust and torn paper first (a model with a
             repair stage); ``repair_mask``: bool (H, W), the damage to fill instead of the
             detected one (``repair_photo``).
+        alpha: the photo's opacity (H, W) in [0, 1], or None. Transparent pixels (below 0.5)
+            hold no subject: the person prior is silent there and, in a model with the
+            background class, they are background in the class map.
     """
     if rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"expected an (H, W, 3) array, got shape {rgb.shape}")
@@ -304,6 +307,8 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
     blend = _Blend(h, w, scale, k if model.has_segmentation else 0)
     experts = _ExpertCanvas(model, lr_all, used.value, precision)
     person_lr = model.person_probability(lr_dev) if model.has_segmentation else None
+    if person_lr is not None and alpha is not None:
+        person_lr = person_lr * torch.from_numpy(alpha >= 0.5).to(person_lr)[None, None]
     background = model.background_for(lr_dev, person_lr) if model.has_segmentation else None
     pieces = experts.plan(boxes)
     costs = [experts.cost(piece) for piece in pieces]
@@ -328,6 +333,9 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
         blend.add(last, box, feather_weight(box, h, w, overlap, scale, margin)[0])
     result = blend.result()
     result.strength, result.damage = used, damage
+    if alpha is not None and background is not None and result.class_map is not None:
+        transparent = np.kron(alpha < 0.5, np.ones((scale, scale), bool))
+        result.class_map[transparent] = model.config.classes.num_classes  # background's id
     return result
 
 

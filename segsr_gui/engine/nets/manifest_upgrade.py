@@ -1,19 +1,23 @@
-"""Manifests of version 1 (one flat config of the model's every generation) to version 2 (a
-config section per stage), with the weights' names moved to their stage.
+"""Older manifests to version 3. Version 1 has one flat config of the model's every generation;
+version 2 a config section per stage, with the weights' names moved to their stage; version 3
+gates the person prior with a scene classifier instead of a distance from CamVid's frames.
 
 Version 1 models that run a part this version no longer has (the SRDM image refinement, a
 bicubic start, the unpooled SegDM, class biases, the weighted person fusion) are refused with
-one sentence: their results are recorded in docs/, and the shipped models never ran them.
+one sentence: their results are recorded in docs/, and the shipped models never ran them. A
+model gated by the distance loads without its person prior (and the background class that
+follows the gate) and says how to refit it: the distance shut on grey portraits.
 """
 
 from __future__ import annotations
 
-MANIFEST_VERSION = 2
+MANIFEST_VERSION = 3
+OUTDATED_GATE = "outdated_person_gate"  # set on a manifest whose gate was dropped
 
 # version 1 weight-name prefixes -> version 2 (None: dropped, a part no stage has)
 _RENAMES = (("restorer.", "experts.faithful."), ("damage.", "experts.damage."),
             ("segdm.", "classes.segdm."), ("bridge.image_to_seg.", "classes.bridge.image_to_seg."),
-            ("bridge.seg_to_image.", None), ("scene.", "classes.scene."))
+            ("bridge.seg_to_image.", None), ("scene.", None))
 
 
 class OutdatedModel(ValueError):
@@ -56,10 +60,15 @@ def upgrade_config(v1: dict) -> dict:
             "experts": experts, "classes": classes, "repair": None}
 
 
-def upgrade_state(state: dict) -> dict:
-    """Version 1 weight names -> version 2 (the tensors themselves unchanged)."""
+def upgrade_state(state: dict, version: int = 1) -> dict:
+    """Weights of manifest ``version`` -> version 3: version 1 names moved to their stage (the
+    tensors themselves unchanged), the scene distance's statistics dropped."""
     out = {}
     for key, tensor in state.items():
+        if version >= 2:
+            if not key.startswith("classes.scene."):
+                out[key] = tensor
+            continue
         for old, new in _RENAMES:
             if key.startswith(old):
                 if new is not None:
@@ -71,9 +80,20 @@ def upgrade_state(state: dict) -> dict:
 
 
 def upgrade_manifest(manifest: dict) -> dict:
-    """A version 1 manifest as version 2: the new config, the rest as it was (``sha256`` still
-    names the version 1 weights file it came with)."""
-    out = {k: v for k, v in manifest.items() if k not in ("bridge", "config")}
+    """An older manifest as version 3: the new config, the rest as it was (``sha256`` still
+    names the weights file it came with). A person prior behind the scene distance is dropped
+    with the background class, and ``OUTDATED_GATE`` says so."""
+    version = manifest.get("manifest_version", 1)
+    out = dict(manifest)
+    if version < 2:
+        out = {k: v for k, v in manifest.items() if k not in ("bridge", "config")}
+        out["config"] = upgrade_config(manifest["config"])
+    classes = out["config"].get("classes")
+    if classes and classes.get("person") and classes["person"].get("gate"):
+        out["config"] = {**out["config"], "classes": {**classes, "person": None, "background": False}}
+        out[OUTDATED_GATE] = True
+        for key in ("classes", "palette"):  # the background class goes with the gate
+            if isinstance(out.get(key), list):
+                out[key] = out[key][:classes["num_classes"]]
     out["manifest_version"] = MANIFEST_VERSION
-    out["config"] = upgrade_config(manifest["config"])
     return out

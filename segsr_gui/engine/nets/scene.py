@@ -1,15 +1,17 @@
-"""How far a photo is from the street scenes SegDM learnt from: the gate of the person prior.
+"""Whether a photo is a street scene like SegDM's training frames: the gate of the person prior
+and of the background class.
 
 SegDM knows CamVid's streets well and portraits not at all; MediaPipe's selfie net is the
 reverse (in a street it takes red cars and red coats for people). So the prior speaks where the
-photo is unlike SegDM's training frames, and stays silent in a street scene.
+photo is no street scene, and stays silent in one.
 
 The photo is read by the model's own SqueezeNet (SegDM's encoder backbone), its three feature
-maps averaged to one 896-value vector, and compared with the CamVid training frames' vectors: a
-Mahalanobis distance in their ``k`` main directions plus the rest as one residual term
-(``training/scene_gate.py`` fits both). ``gate`` turns the distance into 0 (a street scene, at
-or below the CamVid validation frames' largest distance) .. 1 (at or beyond the nearest
-non-street photo of the fitting set).
+maps averaged to one 896-value vector, and scored by a linear classifier (logistic regression,
+``training/scene_gate.py``): CamVid's training frames against other photos, each read in colour
+and in grey, sharp and degraded, so that neither colour nor damage decides. A distance from the
+CamVid frames alone, the earlier gate, shut on grey portraits: grey reads as close to CamVid's
+dull streets. ``gate`` turns the score into 0 (a street scene, at or below the CamVid validation
+frames' highest score) .. 1 (at or beyond the classifier's boundary, score 0).
 """
 
 from __future__ import annotations
@@ -35,26 +37,22 @@ def scene_features(backbone, rgb: torch.Tensor) -> torch.Tensor:
     return torch.cat([f.float().mean(dim=(2, 3)) / std for f, std in zip(feats, FEATURE_STD)], dim=1)
 
 
-class SceneDistance(nn.Module):
-    """``forward(features) -> (B,)`` distance from the fitted frames (about 1-2 for them)."""
+class SceneClassifier(nn.Module):
+    """``forward(features) -> (B,)`` score: below 0 a street scene, above 0 another photo."""
 
-    def __init__(self, components: int = 16, features: int = FEATURES):
+    def __init__(self, features: int = FEATURES):
         super().__init__()
         self.register_buffer("mean", torch.zeros(features))
-        self.register_buffer("basis", torch.zeros(components, features))
-        self.register_buffer("variance", torch.ones(components))
-        self.register_buffer("residual_variance", torch.ones(()))
+        self.register_buffer("scale", torch.ones(features))
+        self.register_buffer("weight", torch.zeros(features))
+        self.register_buffer("bias", torch.zeros(()))
 
     def forward(self, feats: torch.Tensor) -> torch.Tensor:
-        d = feats.float() - self.mean
-        z = d @ self.basis.T
-        rest = d - z @ self.basis
-        k = self.basis.shape[0]
-        return torch.sqrt((z ** 2 / self.variance).sum(1) / k + (rest ** 2).sum(1) / self.residual_variance)
+        return ((feats.float() - self.mean) / self.scale) @ self.weight + self.bias
 
 
-def gate(distance: float, street: float, elsewhere: float) -> float:
+def gate(score: float, street: float, elsewhere: float) -> float:
     """0 at or below ``street``, 1 at or beyond ``elsewhere``, linear between."""
     if elsewhere <= street:
-        return float(distance > street)
-    return float(min(1.0, max(0.0, (distance - street) / (elsewhere - street))))
+        return float(score > street)
+    return float(min(1.0, max(0.0, (score - street) / (elsewhere - street))))

@@ -22,7 +22,7 @@ from segsr_gui.io.atomic import write_files_atomic, write_json_atomic
 from segsr_gui.classes import CAMVID_CLASSES, CAMVID_PALETTE
 from segsr_gui.errors import WeightsError
 from segsr_gui.engine.nets.manifest_upgrade import (
-    MANIFEST_VERSION, OutdatedModel, upgrade_manifest, upgrade_state,
+    MANIFEST_VERSION, OUTDATED_GATE, OutdatedModel, upgrade_manifest, upgrade_state,
 )
 from segsr_gui.engine.nets.model import ModelConfig, SegSRModel
 
@@ -201,7 +201,7 @@ def load_model(spec: str | os.PathLike | None = None, device: str | torch.device
     except (SafetensorError, OSError, ValueError) as exc:
         raise WeightsError(f"Model weights {path.name} cannot be read as safetensors ({exc}).") from None
     if version < MANIFEST_VERSION:
-        state = upgrade_state(state)
+        state = upgrade_state(state, version)
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
@@ -214,6 +214,9 @@ def load_model(spec: str | os.PathLike | None = None, device: str | torch.device
     model.load_state_dict(state)
     missing_expert = attach_clean_expert(model, manifest) if config.experts.clean else ""
     missing_prior = attach_person_prior(model, manifest) if config.classes and config.classes.person else ""
+    if manifest.get(OUTDATED_GATE):
+        missing_prior = ("its person prior was gated by the scene distance of an earlier version, which shut "
+                         f"on grey photos; segsr add-person-prior {path} --data ... --wallpapers ... refits it")
     model.eval().to(device)
     return LoadedModel(model, manifest, path, missing_expert, missing_prior)
 

@@ -5,7 +5,7 @@ SegDM (``nets/segdm.py``) predicts class logits at LR/``pool`` from the pooled c
 bridge's features of the image state and the SqueezeNet encoder's reading of the latest clean
 estimate; the logits are enlarged bilinearly to the output size. The person prior (MediaPipe's
 selfie net, ``nets/selfie.py``, 4 MB, converted at set-up and attached by the loader) marks
-people; ``nets/scene.py`` measures how far the photo is from SegDM's street scenes and gates
+people; ``nets/scene.py`` scores whether the photo is a street scene like SegDM's and gates
 the prior (a street scene keeps SegDM's own classes).
 """
 
@@ -21,7 +21,7 @@ from segsr_gui.classes import STREET_IDS
 from segsr_gui.engine.diffusion.schedule import scale_state
 from segsr_gui.engine.nets.bridge import ImageBridge
 from segsr_gui.engine.nets.person_prior import person_probability
-from segsr_gui.engine.nets.scene import SceneDistance, gate, scene_features
+from segsr_gui.engine.nets.scene import SceneClassifier, gate, scene_features
 from segsr_gui.engine.nets.segdm import SegDM, upsample
 
 
@@ -33,8 +33,8 @@ class PersonConfig:
         class_id: the class it fills (9, "person").
         window: photo pixels of the overlapping windows it also reads a large photo in
             (``person_prior.person_probability``).
-        gate: (street, elsewhere) scene distances between which the prior opens
-            (``nets/scene.py``; the model then carries the fitted statistics); () = it always
+        gate: (street, elsewhere) scene scores between which the prior opens
+            (``nets/scene.py``; the model then carries the fitted classifier); () = it always
             speaks.
     """
 
@@ -117,7 +117,7 @@ class ClassChain(nn.Module):
         self.bridge = ImageBridge(scale, c.image_channels, c.pool)
         self.segdm = SegDM(c.num_classes, scale, c.width, c.mult, c.blocks, c.image_channels, c.pool,
                            c.encoder_channels)
-        self.scene = SceneDistance() if c.person and c.person.gate else None
+        self.scene = SceneClassifier() if c.person and c.person.gate else None
         self._external: dict[str, nn.Module] = {}  # the person net: not in the model file
 
     @property
@@ -137,13 +137,13 @@ class ClassChain(nn.Module):
         return super()._apply(fn, *args, **kwargs)
 
     def scene_gate(self, lr: torch.Tensor) -> tuple[float, float]:
-        """(distance from SegDM's street scenes, the prior's gate 0..1) of the LR photo
+        """(scene score: below 0 a street scene; the prior's gate 0..1) of the LR photo
         (1, 3, H, W) in [-1, 1]; (0, 1) for a chain without the gate."""
         if self.scene is None:
             return 0.0, 1.0
         feats = scene_features(self.segdm.encoder.backbone, (lr + 1) / 2)
-        distance = float(self.scene(feats)[0])
-        return distance, gate(distance, *self.config.person.gate)
+        score = float(self.scene(feats)[0])
+        return score, gate(score, *self.config.person.gate)
 
     def person_probability(self, lr: torch.Tensor) -> torch.Tensor | None:
         """(1, 1, H, W) person probability of the LR photo (1, 3, H, W) in [-1, 1], scaled by
