@@ -56,3 +56,15 @@ def test_an_undamaged_image_comes_back_unchanged(make):
     repaired, found = _repair(clean)
     changed = (np.abs(repaired - clean).max(axis=2) > 4 / 255).mean()
     assert changed <= 0.001, (found.mean(), changed)
+
+
+def test_nothing_is_marked_where_the_photo_is_transparent():
+    from segsr_gui.engine.inference.repair_step import repair_photo
+
+    damaged, truth = _scratched(_flat())
+    alpha = np.ones(truth.shape, np.float32)
+    alpha[:, : truth.shape[1] // 2] = 0.0  # the scratch's left half lies under transparent pixels
+    _, found = repair_photo(LOADED.model, damaged, True, None, 0, "fp32", "cpu", alpha)
+    left, right = found[:, : truth.shape[1] // 2], found[:, truth.shape[1] // 2:]
+    assert not left.any()
+    assert (right & truth[:, truth.shape[1] // 2:]).sum() > 0.7 * truth[:, truth.shape[1] // 2:].sum()
