@@ -335,3 +335,22 @@ def test_without_the_clean_expert_the_cli_says_what_to_run_and_strength_0_still_
     assert not (tmp_path / "out" / "p_x4.png").exists()
     assert main(["upscale", str(photo), "-o", str(tmp_path / "out"), "--strength", "0", "-q"]) == 0
     assert (tmp_path / "out" / "p_x4.png").is_file()
+
+
+def test_a_soft_print_for_the_damage_estimator_is_blurred_and_faded_not_noisy():
+    from segsr_gui.training.damage import clean_lr, damaged_lr, soft_lr
+
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:128, 0:128]
+    hq = np.repeat((0.5 + 0.4 * np.sign(np.sin(xx / 3.0) * np.sin(yy / 4.0)))[..., None], 3, axis=2).astype(np.float32)
+    sharp, soft = clean_lr(hq, np.random.default_rng(1)), soft_lr(hq, rng)
+    assert soft.shape == sharp.shape == (32, 32, 3)
+    edges = lambda im: np.abs(np.diff(im, axis=1)).mean()  # noqa: E731
+    assert edges(soft) < 0.5 * edges(sharp)
+    # with no soft share the damaged examples are the shipped recipe's: 60 % Real-ESRGAN, 40 % old photo
+    from segsr_gui.training.degrade import old_photo, realesrgan
+
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        expected = realesrgan(hq, rng) if rng.random() < 0.6 else old_photo(hq, rng)[0]
+        assert np.array_equal(damaged_lr(hq, np.random.default_rng(seed)), expected)
