@@ -173,3 +173,19 @@ def best_of(fn: Callable[[], object], repeats: int) -> float:
         fn()
         best = min(best, time.perf_counter() - start)
     return best
+
+
+def labelled_grid(path: str | Path, tiles: list, cell: int = 240, cols: int = 6) -> None:
+    """A sheet of ``tiles`` ((name, uint8 RGB) each), each shrunk into a ``cell`` px square under
+    its file name, in rows of ``cols``."""
+    from PIL import Image, ImageDraw
+
+    sheet = Image.new("RGB", (cols * cell, ((len(tiles) + cols - 1) // cols) * (cell + 16)), "black")
+    draw = ImageDraw.Draw(sheet)
+    for i, (name, rgb) in enumerate(tiles):
+        im = Image.fromarray(rgb)
+        im.thumbnail((cell, cell))
+        x, y = (i % cols) * cell, (i // cols) * (cell + 16)
+        sheet.paste(im, (x, y + 16))
+        draw.text((x + 2, y + 2), Path(name).name, fill="yellow")
+    sheet.save(path)

@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from benchmarks.common import DATA, RESULTS, RUNS, header, header_line, load_rgb8, result_path, write_report
+from benchmarks.common import (DATA, RESULTS, RUNS, header, header_line, labelled_grid, load_rgb8, result_path,
+                               write_report)
 
 SKIP = {"sr_bench/Set14/face.png": "the same picture as Set5/head.png"}
 # how the prior reads the photo: (window, merge); (0, -) = the whole photo squashed to 256x256
@@ -233,20 +234,12 @@ def _cell(value) -> str:
 
 def save_sheet(path: Path, items: list, cell: int = 240) -> None:
     """Photos with the class map's people tinted red, labelled, in rows of six."""
-    from PIL import Image, ImageDraw
-
-    cols = 6
-    sheet = Image.new("RGB", (cols * cell, ((len(items) + cols - 1) // cols) * (cell + 16)), "black")
-    draw = ImageDraw.Draw(sheet)
-    for i, (name, rgb, person) in enumerate(items):
+    tiles = []
+    for name, rgb, person in items:
         tinted = rgb.astype(np.float32)
         tinted[person] = 0.45 * tinted[person] + 0.55 * np.array([255, 0, 0])
-        im = Image.fromarray(tinted.astype(np.uint8))
-        im.thumbnail((cell, cell))
-        x, y = (i % cols) * cell, (i // cols) * (cell + 16)
-        sheet.paste(im, (x, y + 16))
-        draw.text((x + 2, y + 2), Path(name).name, fill="yellow")
-    sheet.save(path)
+        tiles.append((name, tinted.astype(np.uint8)))
+    labelled_grid(path, tiles, cell)
 
 
 if __name__ == "__main__":

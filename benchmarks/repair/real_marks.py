@@ -18,9 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw
 
-from benchmarks.common import DATA, RESULTS, header, header_line, load_rgb8, result_path, write_report
+from benchmarks.common import DATA, RESULTS, header, header_line, labelled_grid, load_rgb8, result_path, write_report
 
 ROOT = Path(__file__).resolve().parents[2]
 DAMAGED = {"real_world/old_scratch_a.png", "resources/sample.png"}  # the photos that do carry damage
@@ -54,7 +53,7 @@ def main(argv=None) -> int:
         tiles.append((name, shown))
     write_report(args.out, {**header(sys.argv), "model": loaded.name,
                             "threshold": loaded.model.config.repair.threshold, "photos": rows}, render)
-    save_sheet(RESULTS / "real_marks.png", tiles)
+    labelled_grid(RESULTS / "real_marks.png", tiles, cell=300, cols=4)
     return 0
 
 
@@ -69,18 +68,6 @@ def render(report: dict) -> str:
     lines += [f"| {k} | {'yes' if r['damaged'] else 'no'} | {r['size'][1]}x{r['size'][0]} | {100 * r['marked']:.3f} % |"
               for k, r in rows.items()]
     return "\n".join(lines) + "\n"
-
-
-def save_sheet(path: Path, tiles: list, cell: int = 300, cols: int = 4) -> None:
-    sheet = Image.new("RGB", (cols * cell, ((len(tiles) + cols - 1) // cols) * (cell + 16)), "black")
-    draw = ImageDraw.Draw(sheet)
-    for i, (name, rgb) in enumerate(tiles):
-        im = Image.fromarray(rgb)
-        im.thumbnail((cell, cell), Image.NEAREST)
-        x, y = (i % cols) * cell, (i // cols) * (cell + 16)
-        sheet.paste(im, (x, y + 16))
-        draw.text((x + 2, y + 2), Path(name).name, fill="yellow")
-    sheet.save(path)
 
 
 if __name__ == "__main__":
