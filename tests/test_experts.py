@@ -354,3 +354,33 @@ def test_a_soft_print_for_the_damage_estimator_is_blurred_and_faded_not_noisy():
         rng = np.random.default_rng(seed)
         expected = realesrgan(hq, rng) if rng.random() < 0.6 else old_photo(hq, rng)[0]
         assert np.array_equal(damaged_lr(hq, np.random.default_rng(seed)), expected)
+
+
+@pytest.mark.skipif(not (Path(__file__).resolve().parents[1] / "pretrained" / "realesrgan_x4plus.safetensors").is_file()
+                    or load_model().missing_prior != "", reason="needs the installed pretrained nets")
+def test_build_experts_keeps_the_base_models_prior_gate_background_and_repair(tmp_path):
+    from safetensors.torch import save_file
+
+    from segsr_gui.training.experts_start import build_experts_model
+
+    base = load_model()
+    pretrained = tmp_path / "pretrained"
+    pretrained.mkdir()
+    state = base.model.state_dict()
+    save_file({k[len("experts.faithful."):]: v.contiguous() for k, v in state.items()
+               if k.startswith("experts.faithful.")}, str(pretrained / "span_x4_ch48.safetensors"))
+    root = Path(__file__).resolve().parents[1] / "pretrained"
+    for suffix in (".safetensors", ".json"):
+        (pretrained / f"realesrgan_x4plus{suffix}").symlink_to(root / f"realesrgan_x4plus{suffix}")
+    damage = tmp_path / "damage.safetensors"
+    save_file({k[len("experts.damage."):]: v.contiguous() for k, v in state.items()
+               if k.startswith("experts.damage.")}, str(damage))
+    damage.with_suffix(".json").write_text(json.dumps(base.manifest["training"]["damage_estimator"]))
+    build_experts_model("segsr-x4", tmp_path / "rebuilt", damage, pretrained_dir=pretrained, log=lambda *_: None)
+    rebuilt = load_model(tmp_path / "rebuilt.safetensors")
+    assert rebuilt.model.config.classes == base.model.config.classes
+    assert rebuilt.model.config.repair == base.model.config.repair
+    assert rebuilt.classes == base.classes and rebuilt.manifest["person_gate"] == base.manifest["person_gate"]
+    assert rebuilt.manifest["repair"] == base.manifest["repair"] and rebuilt.missing_prior == ""
+    ours = {k: v for k, v in rebuilt.model.state_dict().items() if k.startswith(("classes.", "repair."))}
+    assert all(torch.equal(v, state[k]) for k, v in ours.items()) and ours

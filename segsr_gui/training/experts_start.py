@@ -30,6 +30,13 @@ def expert_provenance(weights, architecture: str, licence_file: str) -> dict:
             "licence": f"{pretrained.get('licence', '?')} (licenses/{licence_file}, licenses/NOTICE)"}
 
 
+# what this builder or save_model writes (and a flag that only loading sets); every other field
+# of the base manifest is carried over
+_WRITTEN_HERE = {"manifest_version", "name", "scale", "steps", "schedule", "noise_scale", "config", "parameters",
+                 "sha256", "description", "training", "restorer", "clean_expert", "strength", "bridge",
+                 "outdated_person_gate"}
+
+
 def build_experts_model(base, out_path, damage_weights, pretrained_dir="pretrained", tone_sigma=TONE_SIGMA,
                         bridge: bool | None = None, overwrite: bool = False, log=print) -> dict:
     """Write the experts model; ``bridge`` False drops the classes (the ablation)."""
@@ -63,9 +70,11 @@ def build_experts_model(base, out_path, damage_weights, pretrained_dir="pretrain
     log(f"{out_path}: {len(kept)} tensors of {loaded.name}, SPAN and the damage estimator; "
         f"clean expert {x4plus.name} by reference")
     x4plus_config = json.loads(x4plus.with_suffix(".json").read_text())["config"]
-    extra = {k: loaded.manifest[k] for k in ("seg_encoder", "chain_val") if k in loaded.manifest}
+    # the rest of the base (its person prior and gate, repair stage, classes and palette) is kept
+    extra = {k: v for k, v in loaded.manifest.items() if k not in _WRITTEN_HERE}
     if not keep_classes:
-        extra.pop("seg_encoder", None)
+        for key in ("seg_encoder", "chain_val", "person_prior", "person_gate", "classes", "palette"):
+            extra.pop(key, None)
     description = ("Two experts blended by the restoration strength (Auto), then the classes (11 street-scene "
                    "classes) in a few steps" if keep_classes else
                    "The same two experts and strength, no classes: faster")
