@@ -188,3 +188,24 @@ def test_the_gate_shuts_the_prior_on_street_scenes_and_opens_it_on_a_portrait():
     assert float((model.person_probability(lr) > 0.5).float().mean()) > 0.5
     grey = lr.mean(1, keepdim=True).expand(-1, 3, -1, -1)  # the old gate shut on this one
     assert model.scene_gate(grey)[1] == 1.0
+
+
+@pytest.mark.skipif(not HAS_PRIOR, reason=NO_PRIOR)
+def test_windows_are_read_only_where_the_whole_photo_finds_nobody():
+    from PIL import Image
+
+    from segsr_gui.engine.nets.person_prior import _view, person_probability
+
+    net = weights.load_selfie_net(SELFIE)
+    with Image.open(ROOT / "resources" / "sample.png") as im:
+        portrait = im.convert("RGB").resize((640, 640), Image.BICUBIC)
+        small = im.convert("RGB").resize((110, 110), Image.BICUBIC)
+    big = torch.from_numpy(np.asarray(portrait, np.float32).transpose(2, 0, 1) / 255)[None]
+    # a portrait filling the frame: the whole view finds her, the windows are not read
+    assert torch.equal(person_probability(net, big, 256), _view(net, big))
+    # the same person small in a large empty scene: the windows find what the whole view misses
+    scene = np.full((640, 960, 3), 0.6, np.float32)
+    scene[400:510, 700:810] = np.asarray(small, np.float32) / 255
+    wide = torch.from_numpy(scene.transpose(2, 0, 1))[None]
+    whole, read = _view(net, wide), person_probability(net, wide, 256)
+    assert float((read > 0.5).float().mean()) > float((whole > 0.5).float().mean())

@@ -19,13 +19,11 @@ import torch
 from torch import nn
 
 from segsr_gui.engine.diffusion.schedule import ScheduleConfig
+from segsr_gui.engine.nets.person_prior import PEOPLE_SHARE
 from segsr_gui.engine.repair.repair import RepairConfig, RepairModel
 from segsr_gui.engine.stages.class_chain import ClassChain, ClassChainConfig
 from segsr_gui.engine.stages.experts import Experts, ExpertsConfig
 
-# a photo shows people (a portrait, a group) when the person prior marks more than this share of
-# it; on CamVid val its share is at most 0.14 (but there the scene gate is shut anyway)
-PEOPLE_SHARE = 0.05
 
 
 @dataclass(frozen=True)

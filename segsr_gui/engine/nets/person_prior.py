@@ -2,10 +2,13 @@
 and how it enters the class state.
 
 The net sees 256x256 pixels. Squashing a whole photo to that finds a face that fills the
-frame but not a figure in a landscape or the people of a large group, so the photo is also
-read in square windows (``window`` photo pixels, overlapping by a quarter) resized to the
-net's size, and the views are merged (``merge``: "max" keeps a person any view saw; "mean"
-averages the windows and then takes the larger of that and the whole view).
+frame but not a figure in a landscape or the people of a large group, so a photo where the
+whole view finds (almost) nobody is also read in square windows (``window`` photo pixels,
+overlapping by a quarter) resized to the net's size, and the views are merged (``merge``:
+"max" keeps a person any view saw; "mean" averages the windows and then takes the larger of
+that and the whole view). Where the whole view already finds people (more than
+``PEOPLE_SHARE`` of the photo: a portrait, a group), the windows are not read: a window of
+curtain or coat makes the selfie net see a person in it, the spill of issue 39.
 benchmarks/people/person.py measures the choices.
 """
 
@@ -15,6 +18,9 @@ import torch
 import torch.nn.functional as F
 
 from segsr_gui.engine.nets.selfie import SIZE
+
+# a photo shows people (a portrait, a group) when the prior marks more than this share of it
+PEOPLE_SHARE = 0.05
 
 
 def _windows(length: int, side: int) -> list[int]:
@@ -36,11 +42,12 @@ def _view(net, rgb: torch.Tensor) -> torch.Tensor:
 @torch.inference_mode()
 def person_probability(net, rgb: torch.Tensor, window: int = 0, merge: str = "max") -> torch.Tensor:
     """(1, 1, H, W) person probability of a photo ``rgb`` (1, 3, H, W) in [0, 1]: the whole
-    photo squashed, plus (``window`` > 0, photos larger than it) overlapping windows."""
+    photo squashed, plus (``window`` > 0, photos larger than it where the whole view finds
+    no people) overlapping windows."""
     rgb = rgb.float()
     whole = _view(net, rgb)
     h, w = rgb.shape[-2:]
-    if window <= 0 or max(h, w) <= window * 1.25:
+    if window <= 0 or max(h, w) <= window * 1.25 or float((whole > 0.5).float().mean()) > PEOPLE_SHARE:
         return whole
     side = min(window, h, w)
     total = torch.zeros_like(whole)
