@@ -33,7 +33,8 @@ from benchmarks.common import (DATA, RESULTS, RUNS, header, header_line, labelle
 
 SKIP = {"sr_bench/Set14/face.png": "the same picture as Set5/head.png"}
 # how the prior reads the photo: (window, merge); (0, -) = the whole photo squashed to 256x256
-READINGS = {"whole": (0, "max"), "win256-max": (256, "max"), "win512-max": (512, "max")}
+READINGS = {"whole": (0, "max"), "win256-max": (256, "max"), "win256-mean": (256, "mean"),
+            "win128-max": (128, "max"), "win512-max": (512, "max")}
 
 
 def iou(pred: np.ndarray, ref: np.ndarray) -> float:
