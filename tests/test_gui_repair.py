@@ -152,9 +152,10 @@ def test_brush_eraser_undo_and_redo_change_the_map(qtbot, env, repair_model_file
     tools, panel = window.damage, window.damage.panel
     detected = window.runs[0].result.damage.copy()
     assert window.damage.mask_for_next_run() is None  # untouched: the next run detects
+    window.findChild(QDockWidget, "legendDock").raise_()  # the run brought the Damage tab forward: send it back
     panel.set_tool("eraser")
     assert panel.show_box.isChecked()  # choosing a tool shows the map
-    assert not tools.overlays[0].editing  # the Damage tab is behind Classes found: a drag still pans
+    qtbot.waitUntil(lambda: not tools.overlays[0].editing)  # the Damage tab is behind Classes found: a drag still pans
     _open_tab(qtbot, window)
     assert tools.overlays[0].editing
     panel.size.setValue(200)
@@ -229,3 +230,20 @@ def test_restore_again_fills_the_edited_map_and_exports_it(qtbot, env, repair_mo
     assert legend["damaged_share"] == pytest.approx(edited.mean(), abs=1e-6)
     window.damage.panel.detect_button.click()  # Detect again: the next run finds the damage itself
     assert window.damage.mask_for_next_run() is None
+
+
+def test_a_run_that_found_damage_by_itself_brings_the_damage_tab_forward(qtbot, env, repair_model_file, photo):
+    def in_front(dock):
+        return dock.isVisible() and not dock.visibleRegion().isEmpty()
+
+    window = make_window(qtbot, repair_model_file, seed=3, repair=False)
+    open_photo(qtbot, window, photo)
+    legend = window.findChild(QDockWidget, "legendDock")
+    assert run_to_end(qtbot, window) == "done"  # no repair: the classes stay in front
+    qtbot.waitUntil(lambda: in_front(legend), timeout=TIMEOUT)
+    assert not in_front(window.damage.dock)
+    window.run_panel.repair.setChecked(True)
+    assert run_to_end(qtbot, window) == "done"
+    assert window.current_run().result.damage.any()
+    qtbot.waitUntil(lambda: in_front(window.damage.dock), timeout=TIMEOUT)
+    assert not in_front(legend)

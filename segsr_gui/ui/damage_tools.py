@@ -233,6 +233,7 @@ class DamageTools(QObject):
         self.dock.visibilityChanged.connect(self._dock_shown)
         for signal in (window.photoLoaded, window.runFinished, window.busyChanged):
             signal.connect(lambda *_: self.refresh())
+        window.runFinished.connect(self._run_finished)
         window.view_panel.changed.connect(self.refresh)
         window.run_panel.repair.toggled.connect(lambda _: self.refresh())
         window.run_panel.model.currentIndexChanged.connect(lambda _: self.refresh())
@@ -277,6 +278,14 @@ class DamageTools(QObject):
         if mask is not None and self._model_repairs():
             params.repair_mask = mask
         return params
+
+    def _run_finished(self, outcome: str) -> None:
+        """After a run whose repair found damage by itself, the Damage tab comes to the front:
+        the detection also takes bright thin things for damage, so the map is worth a look
+        before export (the user's own painted map is already in front of them)."""
+        run = self.window.current_run() if outcome == "done" and self.window.photo is not None else None
+        if run is not None and run.result.damage is not None and not run.damage_given and run.result.damage.any():
+            self.dock.raise_()
 
     # ---- editing ----------------------------------------------------------------------
     def _tool_changed(self, *_) -> None:
