@@ -18,6 +18,7 @@ from pathlib import Path
 
 from safetensors.torch import load_file
 
+from segsr_gui.engine.nets.manifest_upgrade import OUTDATED_GATE
 from segsr_gui.training.records import pretrained_summary
 
 TONE_SIGMA = 16.0  # HR pixels; chosen on the old-photo checks (docs/experts.md)
@@ -34,7 +35,7 @@ def expert_provenance(weights, architecture: str, licence_file: str) -> dict:
 # of the base manifest is carried over
 _WRITTEN_HERE = {"manifest_version", "name", "scale", "steps", "schedule", "noise_scale", "config", "parameters",
                  "sha256", "description", "training", "restorer", "clean_expert", "strength", "bridge",
-                 "outdated_person_gate"}
+                 OUTDATED_GATE}
 
 
 def build_experts_model(base, out_path, damage_weights, pretrained_dir="pretrained", tone_sigma=TONE_SIGMA,

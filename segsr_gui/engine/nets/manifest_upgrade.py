@@ -14,10 +14,12 @@ from __future__ import annotations
 MANIFEST_VERSION = 3
 OUTDATED_GATE = "outdated_person_gate"  # set on a manifest whose gate was dropped
 
-# version 1 weight-name prefixes -> version 2 (None: dropped, a part no stage has)
+# older weight-name prefixes -> version 3 (None: dropped, a part no stage has). The version 1
+# and version 2 names never share a prefix, so one table serves both; the scene distance's
+# statistics ("scene." in version 1, "classes.scene." in version 2) go with the old gate.
 _RENAMES = (("restorer.", "experts.faithful."), ("damage.", "experts.damage."),
             ("segdm.", "classes.segdm."), ("bridge.image_to_seg.", "classes.bridge.image_to_seg."),
-            ("bridge.seg_to_image.", None), ("scene.", None))
+            ("bridge.seg_to_image.", None), ("scene.", None), ("classes.scene.", None))
 
 
 class OutdatedModel(ValueError):
@@ -60,15 +62,11 @@ def upgrade_config(v1: dict) -> dict:
             "experts": experts, "classes": classes, "repair": None}
 
 
-def upgrade_state(state: dict, version: int = 1) -> dict:
-    """Weights of manifest ``version`` -> version 3: version 1 names moved to their stage (the
-    tensors themselves unchanged), the scene distance's statistics dropped."""
+def upgrade_state(state: dict) -> dict:
+    """Older weights -> version 3: version 1 names moved to their stage (the tensors themselves
+    unchanged), the scene distance's statistics dropped."""
     out = {}
     for key, tensor in state.items():
-        if version >= 2:
-            if not key.startswith("classes.scene."):
-                out[key] = tensor
-            continue
         for old, new in _RENAMES:
             if key.startswith(old):
                 if new is not None:

@@ -201,7 +201,7 @@ def load_model(spec: str | os.PathLike | None = None, device: str | torch.device
     except (SafetensorError, OSError, ValueError) as exc:
         raise WeightsError(f"Model weights {path.name} cannot be read as safetensors ({exc}).") from None
     if version < MANIFEST_VERSION:
-        state = upgrade_state(state, version)
+        state = upgrade_state(state)
     expected = model.state_dict()
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
