@@ -289,7 +289,8 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
     """
     if rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"expected an (H, W, 3) array, got shape {rgb.shape}")
-    rgb, damage = repair_photo(model, rgb, repair, repair_mask, seed, precision, resolve_device(device), alpha)
+    opaque = None if alpha is None else alpha >= 0.5  # what holds the photo's subject
+    rgb, damage = repair_photo(model, rgb, repair, repair_mask, seed, precision, resolve_device(device), opaque)
     cfg = model.config
     schedule = ResShiftSchedule(cfg.schedule.with_steps(steps))
     noise_scale = cfg.noise_scale if noise_scale is None else noise_scale
@@ -306,10 +307,11 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
     used = resolve_strength(model, lr_dev, strength)
     blend = _Blend(h, w, scale, k if model.has_segmentation else 0)
     experts = _ExpertCanvas(model, lr_all, used.value, precision)
-    person_lr = model.person_probability(lr_dev) if model.has_segmentation else None
-    if person_lr is not None and alpha is not None:
-        person_lr = person_lr * torch.from_numpy(alpha >= 0.5).to(person_lr)[None, None]
-    background = model.background_for(lr_dev, person_lr) if model.has_segmentation else None
+    scene = model.scene_gate(lr_dev)[1] if model.has_segmentation else 0.0  # read once: prior and background
+    person_lr = model.person_probability(lr_dev, scene) if model.has_segmentation else None
+    if person_lr is not None and opaque is not None:
+        person_lr = person_lr * torch.from_numpy(opaque).to(person_lr)[None, None]
+    background = model.background_for(scene, person_lr) if model.has_segmentation else None
     pieces = experts.plan(boxes)
     costs = [experts.cost(piece) for piece in pieces]
     for index, piece in enumerate(pieces):
@@ -333,8 +335,8 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
         blend.add(last, box, feather_weight(box, h, w, overlap, scale, margin)[0])
     result = blend.result()
     result.strength, result.damage = used, damage
-    if alpha is not None and background is not None and result.class_map is not None:
-        transparent = np.kron(alpha < 0.5, np.ones((scale, scale), bool))
+    if opaque is not None and background is not None and result.class_map is not None:
+        transparent = np.kron(~opaque, np.ones((scale, scale), bool))
         result.class_map[transparent] = model.config.classes.num_classes  # background's id
     return result
 

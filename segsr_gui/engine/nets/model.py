@@ -136,18 +136,18 @@ class SegSRModel(nn.Module):
     def scene_gate(self, lr: torch.Tensor) -> tuple[float, float]:
         return self.classes.scene_gate(lr) if self.classes is not None else (0.0, 1.0)
 
-    def person_probability(self, lr: torch.Tensor) -> torch.Tensor | None:
-        return self.classes.person_probability(lr) if self.classes is not None else None
+    def person_probability(self, lr: torch.Tensor, gate: float | None = None) -> torch.Tensor | None:
+        return self.classes.person_probability(lr, gate) if self.classes is not None else None
 
-    def background_for(self, lr: torch.Tensor, person: torch.Tensor | None) -> tuple[float, bool] | None:
-        """(how far the LR photo is no street scene, 0..1; whether it shows people) for a model
-        with the background class, from the scene gate and the person prior's reading
+    def background_for(self, gate: float, person: torch.Tensor | None) -> tuple[float, bool] | None:
+        """(how far the photo is no street scene, 0..1: its scene ``gate``; whether it shows
+        people) for a model with the background class, from the person prior's reading
         ``person`` (1, 1, H, W); None without the class. A photo shows people when the prior
         marks more than ``PEOPLE_SHARE`` of it."""
         if self.classes is None or not self.classes.config.background:
             return None
         people = person is not None and float((person > 0.5).float().mean()) > PEOPLE_SHARE
-        return self.classes.scene_gate(lr)[1], people
+        return gate, people
 
     def forward(self, x_t, s_t, y, x0_prev, eta):
         if self.classes is None:

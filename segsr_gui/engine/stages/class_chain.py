@@ -145,13 +145,14 @@ class ClassChain(nn.Module):
         score = float(self.scene(feats)[0])
         return score, gate(score, *self.config.person.gate)
 
-    def person_probability(self, lr: torch.Tensor) -> torch.Tensor | None:
+    def person_probability(self, lr: torch.Tensor, gate: float | None = None) -> torch.Tensor | None:
         """(1, 1, H, W) person probability of the LR photo (1, 3, H, W) in [-1, 1], scaled by
-        the scene gate; None when there is no prior, it is not installed, or the gate shuts it
-        (a street scene: the classes are then exactly SegDM's own)."""
+        the scene gate (``gate``, read from the photo when not given); None when there is no
+        prior, it is not installed, or the gate shuts it (a street scene: the classes are then
+        exactly SegDM's own)."""
         if self.person_net is None:
             return None
-        weight = self.scene_gate(lr)[1]
+        weight = self.scene_gate(lr)[1] if gate is None else gate
         if weight <= 0:
             return None
         return weight * person_probability(self.person_net, (lr + 1) / 2, self.config.person.window, "max")
