@@ -110,6 +110,16 @@ def test_recipe_mask_marks_what_changed():
     assert not none.any()
 
 
+def test_scan_options_touch_both_prints_alike():
+    photo = np.random.default_rng(4).random((48, 48, 3)).astype(np.float32)
+    plain = damage_example(photo, np.random.default_rng(5), clean_share=0.0, jpeg_lowest=95)
+    sharp = damage_example(photo, np.random.default_rng(5), clean_share=0.0, jpeg_lowest=95, sharpen_share=1.0)
+    assert np.array_equal(plain[2], sharp[2])  # the damage (the truth) is drawn before the scan
+    assert not np.allclose(plain[1], sharp[1])  # the clean target is sharpened too, not only the input
+    outside = ~plain[2]
+    assert np.abs(sharp[0] - sharp[1]).max(2)[outside].mean() < 0.02
+
+
 def test_detection_scores_allow_one_pixel():
     truth = np.zeros((20, 20), bool)
     truth[10, 2:18] = True

@@ -4,8 +4,10 @@ and on the bundled sample: the share of each photo marked, and a sheet of the ma
 Only ``old_scratch_a`` and the sample carry scratches and cracks; on the others (old portraits
 with grain and fading, grey and alpha photos, a JPEG-damaged street, a landscape) nearly nothing
 should be marked, so their shares are false marks (issue 37, "look at every real photo you have").
+On ``old_scratch_a`` the marks are also scored against the semi-manual reference mask of
+``reference_mask.py`` (precision / recall / F1, 1-px tolerance) when it has been written.
 
-    python -m benchmarks.repair.real_marks [--model segsr-x4]
+    python -m benchmarks.repair.real_marks [--model segsr-x4] [--weights runs/repair/repair.safetensors]
 
 Writes benchmarks/results/real_marks.{json,md} and real_marks.png.
 """
@@ -18,24 +20,30 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
 from benchmarks.common import DATA, RESULTS, header, header_line, labelled_grid, load_rgb8, result_path, write_report
 
 ROOT = Path(__file__).resolve().parents[2]
+REFERENCE = RESULTS.parent / "repair" / "results" / "old_scratch_a_reference.png"
 DAMAGED = {"real_world/old_scratch_a.png", "resources/sample.png"}  # the photos that do carry damage
 
 
 def main(argv=None) -> int:
     from segsr_gui.engine.nets.weights import load_model
+    from segsr_gui.engine.repair.repair import RepairModel
+    from segsr_gui.training.repair_eval import detection_counts, prf
     from segsr_gui.io.read import load_image
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="segsr-x4")
+    ap.add_argument("--weights", type=Path, help="a trained repair file to measure instead of the model's")
     ap.add_argument("--out", default=result_path("real_marks"))
     args = ap.parse_args(argv)
     loaded = load_model(args.model)
     if not loaded.model.has_repair:
         raise SystemExit(f"{loaded.name} has no repair stage")
+    repair = RepairModel.load(args.weights) if args.weights else loaded.model.repair
     photos = {str(p.relative_to(DATA)): p for p in sorted((DATA / "real_world").glob("*"))}
     photos["resources/sample.png"] = ROOT / "resources" / "sample.png"
     rows, tiles = {}, []
@@ -43,16 +51,19 @@ def main(argv=None) -> int:
         rgb = load_rgb8(path)
         photo = torch.from_numpy(rgb.transpose(2, 0, 1).astype(np.float32) / 255)[None]
         alpha = load_image(path).alpha
-        mask = loaded.model.repair.detect(photo)[0, 0].numpy()
+        mask = repair.detect(photo)[0, 0].numpy()
         if alpha is not None:  # as the app runs it: nothing is marked where the photo is transparent
             mask &= alpha >= 0.5
         rows[name] = {"size": list(rgb.shape[:2]), "damaged": name in DAMAGED, "marked": float(mask.mean())}
+        if name == "real_world/old_scratch_a.png" and REFERENCE.is_file():
+            truth = np.asarray(Image.open(REFERENCE)) > 127
+            rows[name]["reference"] = {**prf(detection_counts(mask, truth)), "reference_share": float(truth.mean())}
         print(name, rows[name], file=sys.stderr, flush=True)
         shown = rgb.copy()
         shown[mask] = (255, 0, 0)
         tiles.append((name, shown))
-    write_report(args.out, {**header(sys.argv), "model": loaded.name,
-                            "threshold": loaded.model.config.repair.threshold, "photos": rows}, render)
+    write_report(args.out, {**header(sys.argv), "model": loaded.name, "weights": str(args.weights or ""),
+                            "threshold": repair.config.threshold, "photos": rows}, render)
     labelled_grid(RESULTS / "real_marks.png", tiles, cell=300, cols=4)
     return 0
 
@@ -60,13 +71,20 @@ def main(argv=None) -> int:
 def render(report: dict) -> str:
     rows = report["photos"]
     clean = [r["marked"] for r in rows.values() if not r["damaged"]]
+    source = f" with the repair weights {report['weights']}" if report.get("weights") else ""
     lines = ["# What the damage detection marks on real photos", "", header_line(report), "",
-             f"Model {report['model']}, detection threshold {report['threshold']:g}. Photos without scratches: "
+             f"Model {report['model']}{source}, detection threshold {report['threshold']:g}. Photos without scratches: "
              f"{100 * np.mean(clean):.3f} % marked on average, at most {100 * max(clean):.3f} % "
              "(false marks; issue 37's goal for undamaged photos: at most 0.1 % of pixels changed).", "",
              "| photo | carries damage | size | marked |", "|---|---|---|---|"]
     lines += [f"| {k} | {'yes' if r['damaged'] else 'no'} | {r['size'][1]}x{r['size'][0]} | {100 * r['marked']:.3f} % |"
               for k, r in rows.items()]
+    for k, r in rows.items():
+        if "reference" in r:
+            ref = r["reference"]
+            lines += ["", f"{k} against its semi-manual reference mask (`reference_mask.py`, "
+                      f"{100 * ref['reference_share']:.2f} % of the photo; 1-px tolerance): precision "
+                      f"{ref['precision']:.3f}, recall {ref['recall']:.3f}, F1 {ref['f1']:.3f} (issue 37's goal: 0.6)."]
     return "\n".join(lines) + "\n"
 
 

@@ -47,8 +47,9 @@ SAVE_EVERY_S = 300
 class Source:
     """Clean crops (H, W, 3) float32 in [0, 1] at a print's scale, with flips."""
 
-    def __init__(self, frames: list[np.ndarray], photos: list[np.ndarray], crop: int):
+    def __init__(self, frames: list[np.ndarray], photos: list[np.ndarray], crop: int, recipe: dict | None = None):
         self.frames, self.photos, self.crop = frames, photos, crop
+        self.recipe = recipe or {}  # keyword arguments of ``damage_example``
 
     def crop_from(self, rng: np.random.Generator) -> np.ndarray:
         use_photo = self.photos and rng.random() < 0.3
@@ -64,7 +65,7 @@ class Source:
 
     def batch(self, rng: np.random.Generator, size: int):
         """(damaged, clean) (B, 3, H, W) in [0, 1] and the mask (B, 1, H, W) float {0, 1}."""
-        d, c, m = zip(*(damage_example(self.crop_from(rng), rng) for _ in range(size)))
+        d, c, m = zip(*(damage_example(self.crop_from(rng), rng, **self.recipe) for _ in range(size)))
         t = lambda xs: torch.from_numpy(np.stack(xs).transpose(0, 3, 1, 2).copy())
         return t(d), t(c), torch.from_numpy(np.stack(m)[:, None].astype(np.float32))
 
@@ -152,7 +153,8 @@ def train(args) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     frames = load_camvid(args.data, "train").images
     photos = load_photos(args.photos, long_side=1000) if args.photos and Path(args.photos).is_dir() else []
-    source = Source(frames, photos, args.crop)
+    recipe = {"clean_share": args.clean_share, "jpeg_lowest": args.jpeg_lowest, "sharpen_share": args.sharpen_share}
+    source = Source(frames, photos, args.crop, recipe)
     model = RepairModel(RepairConfig())
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     info = {"iteration": 0, "seconds": 0.0, "log": []}
@@ -199,6 +201,9 @@ def main(argv=None) -> int:
     p.add_argument("--crop", type=int, default=96)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--clean-share", type=float, default=0.15, help="share of crops without damage")
+    p.add_argument("--jpeg-lowest", type=int, default=70, help="lowest JPEG quality of the scans")
+    p.add_argument("--sharpen-share", type=float, default=0.0, help="share of scans unsharp-masked")
     p.add_argument("--threads", type=int, default=1,
                    help="1 is 5x faster than 2 on this 2-core machine while others run (OpenMP waits)")
     p.add_argument("--val-count", type=int, default=24, help="CamVid val frames for the final validation")

@@ -111,7 +111,9 @@ def finish(model: RepairModel, info: dict, args, **data_info) -> Path:
         "config": asdict(model.config),
         "training": {"data": {"camvid_train_frames": data_info.get("frames_used"),
                               "wallpaper_photos": data_info.get("photos_used"),
-                              "recipe": "segsr_gui/training/scratches.py"},
+                              "recipe": "segsr_gui/training/scratches.py",
+                              "recipe_options": {k: getattr(args, k) for k in ("clean_share", "jpeg_lowest", "sharpen_share")
+                                                 if hasattr(args, k)}},
                      "iterations": info["iteration"], "minutes": round(info["seconds"] / 60, 1),
                      "batch": args.batch, "crop": args.crop, "lr": args.lr, "seed": args.seed,
                      "precision": data_info.get("precision"), "threads": args.threads,

@@ -288,11 +288,14 @@ def scene_objects(img, rng):
     return np.clip(img, 0, 1).astype(np.float32)
 
 
-def damage_example(photo: np.ndarray, rng: np.random.Generator, clean_share: float = 0.15):
+def damage_example(photo: np.ndarray, rng: np.random.Generator, clean_share: float = 0.15,
+                   jpeg_lowest: int = 70, sharpen_share: float = 0.0):
     """(damaged, clean, mask) from a clean photo crop (H, W, 3) float32 in [0, 1].
 
     ``damaged`` and ``clean`` are (H, W, 3) float32 in [0, 1], ``mask`` (H, W) bool.
-    ``clean_share`` of the examples carry no damage (mask all False)."""
+    ``clean_share`` of the examples carry no damage (mask all False). The scan that follows
+    the print touches both alike: ``sharpen_share`` of them are unsharp-masked (a scanner's
+    halos), 30 % are saved as JPEG of quality ``jpeg_lowest`` to 95."""
     clean = old_print(photo, rng)
     if rng.random() < 0.3:
         clean = scene_lines(clean, rng)
@@ -318,7 +321,11 @@ def damage_example(photo: np.ndarray, rng: np.random.Generator, clean_share: flo
             img = torn(img, rng)
     damaged = np.clip(img, 0, 1).astype(np.float32)
     mask = np.abs(damaged - clean).max(2) > MASK_LEVEL
+    if sharpen_share and rng.random() < sharpen_share:
+        amount, sigma = rng.uniform(0.3, 1.2), rng.uniform(0.6, 1.5)
+        damaged, clean = (np.clip(a + amount * (a - cv2.GaussianBlur(a, (0, 0), sigma)), 0, 1).astype(np.float32)
+                          for a in (damaged, clean))
     if rng.random() < 0.3:  # scans saved as JPEG: the same compression for both
-        q = int(rng.integers(70, 96))
+        q = int(rng.integers(jpeg_lowest, 96))
         damaged, clean = jpeg(damaged, q), jpeg(clean, q)
     return damaged, clean, mask
