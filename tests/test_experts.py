@@ -299,6 +299,18 @@ def test_lattice_removal_takes_out_a_4_pixel_pattern_and_keeps_the_photo():
     assert np.abs(kept - photo).mean() < 0.5 / 255
 
 
+def test_lattice_removal_leaves_flat_ground_beside_an_edge_alone():
+    from segsr_gui.engine.nets.lattice import remove_lattice
+
+    x = torch.full((1, 3, 96, 96), -0.8)
+    x[..., 38:] = 0.9  # a hard step, off the 4-pixel cell, between two flat fields
+    x[..., 37] = 0.2
+    cleaned = remove_lattice(x, 4.0)
+    flat = torch.ones(96, dtype=torch.bool)
+    flat[26:50] = False  # the step's own neighbourhood
+    assert (cleaned - x)[..., flat].abs().max() < 0.05 / 127.5  # grey levels (unbounded: 5)
+
+
 def test_tiled_runs_compute_the_experts_once_per_pixel_and_agree_with_untiled():
     model = _two_expert_model(tone_sigma=8.0)
     seen = []
