@@ -10,7 +10,7 @@ edge (whose detail is not the same at every position of the cell) is left alone:
 
     fine     = x - blur(x, 2)                              (HR pixels)
     offset_p = blur_lr(fine at position p, sigma)          (p = one of the 16 positions)
-    x_p     -= clamp(offset_p - mean over p of offset_p, +-max of |fine| over 5x5 px)
+    x_p     -= clamp(offset_p - mean over p of offset_p, +-max over 5x5 px of |x - blur(x, 1)|)
 
 The window reaches 16 HR pixels past a strong edge, whose detail differs between positions;
 unbounded, that difference comes off the flat ground beside the edge as stripes every 4
@@ -38,5 +38,5 @@ def remove_lattice(x: torch.Tensor, sigma: float, period: int = 4) -> torch.Tens
     offsets = gaussian_blur(F.pixel_unshuffle(fine, period).contiguous(), sigma)
     offsets = offsets.view(b, c, period * period, h // period, w // period)
     lattice = (offsets - offsets.mean(dim=2, keepdim=True)).view(b, c * period * period, h // period, w // period)
-    room = F.max_pool2d(fine.abs(), 5, stride=1, padding=2)  # the cell's largest detail
+    room = F.max_pool2d((x - gaussian_blur(x, 1.0)).abs(), 5, stride=1, padding=2)  # the cell's largest detail
     return x - torch.maximum(torch.minimum(F.pixel_shuffle(lattice, period), room), -room)
