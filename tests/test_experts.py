@@ -217,6 +217,20 @@ def test_auto_is_low_on_a_clean_photo_and_high_on_a_damaged_one():
     assert low <= 0.3 and high >= 0.7, (low, high)
 
 
+def test_auto_runs_a_strength_too_small_to_see_at_zero_without_the_clean_expert():
+    from segsr_gui.engine.stages.experts import SMALLEST_VISIBLE
+
+    model = make_tiny_model(experts={"clean": "x4plus", "auto_strength": (0.2, 0.4)})
+    barely = 0.2 + 0.2 * SMALLEST_VISIBLE / 2
+    assert model.strength_for(barely) == 0.0
+    assert model.strength_for(0.3) == pytest.approx(0.5)
+    calls = []
+    model.experts.attach_clean(_Counting(torch.nn.Identity(), calls))
+    lr = torch.zeros(1, 3, 8, 8)
+    model.experts.blend(lr, model.strength_for(barely))
+    assert not calls  # strength 0: the clean expert is not run
+
+
 # --------------------------------------------------------------- no-reference checks
 
 def test_grid_peak_finds_a_faint_lattice_and_none_in_bicubic():
