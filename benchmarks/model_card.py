@@ -126,6 +126,12 @@ def repair_lines(bench: dict | None, speed: dict | None) -> list[str]:
                   f"at most {100 * clean[worst]:.2f} % ({worst}), and "
                   + ", ".join(f"{100 * r['marked']:.2f} % of {Path(k).name}" for k, r in rows.items() if r["damaged"])
                   + ": false marks as large as the true ones, the reason detection is opt-in.", ""]
+        ref = next((r["reference"] for r in rows.values() if "reference" in r), None)
+        if ref:
+            lines += [f"Against a semi-manual reference mask of old_scratch_a.png (`reference_mask.py`, "
+                      f"{100 * ref['reference_share']:.2f} % of the scan; validation only), the detection's "
+                      f"precision is {ref['precision']:.3f}, recall {ref['recall']:.3f}, F1 {ref['f1']:.3f} "
+                      "(1-px tolerance).", ""]
     if speed:
         lines += ["Whole `segsr upscale`, repair auto against off (`repair_speed.py`): " + ", ".join(
             f"{k} ({v['size']}) {v['ratio']:.2f}x" for k, v in speed.get("photos", {}).items()), ""]
