@@ -194,6 +194,12 @@ def speed_lines(speed: dict, precision: dict) -> list[str]:
                          f"{p['segsr_seconds_both_experts']:.1f} s at strength 0.5 (both experts), against "
                          f"{p['peer_seconds']:.1f} s for Real-ESRGAN x4plus in ncnn: {p['ratio']:.2f}x and "
                          f"{p['ratio_both_experts']:.2f}x ({speed['machine']}, {speed['date']})")
+        if "segsr_seconds_strength_1" in p and "peer_seconds" in p:
+            auto = p.get("auto_strength")
+            picked = f" (Auto picked {100 * auto:.0f} %)" if auto is not None else ""
+            lines.append(f"- the same photo at strength 0, Auto{picked} and 100 %: "
+                         + ", ".join(f"{p[k]:.1f} s ({p[k] / p['peer_seconds']:.2f}x)" for k in
+                                     ("segsr_seconds_strength_0", "segsr_seconds", "segsr_seconds_strength_1")))
     if precision:
         for name, s in precision["summary"].items():
             lines.append(f"- {name} in bf16 against fp32 on real photos: PSNR-Y {s['mean_psnr']:.1f} dB mean, "

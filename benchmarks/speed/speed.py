@@ -75,6 +75,18 @@ def process_seconds(cmd: list[str], repeats: int) -> float:
     return best
 
 
+def auto_strength(model_spec: str, photo: Path) -> float | None:
+    """The strength Auto picks for ``photo`` (what the whole-process Auto run used)."""
+    from segsr_gui.engine.inference.pipeline import resolve_strength
+    from segsr_gui.io.read import load_image
+
+    model = load_model(model_spec).model
+    if not model.has_strength:
+        return None
+    lr = torch.from_numpy(load_image(photo).rgb.transpose(2, 0, 1).copy())[None] * 2 - 1
+    return resolve_strength(model, lr, None).value
+
+
 def whole_process(args, threads: int) -> dict:
     """``segsr upscale`` vs the Real-ESRGAN process on a 256x256 photo; ``segsr upscale`` of a
     1-megapixel photo."""
@@ -89,7 +101,10 @@ def whole_process(args, threads: int) -> dict:
         ours = process_seconds(segsr + [str(tmp / "photo_256.png")], args.repeats)
         # the slowest strength: between 0 and 1 both experts run
         both = process_seconds(segsr + ["--strength", "0.5", str(tmp / "photo_256.png")], args.repeats)
-        out["process_256"] = {"segsr_seconds": ours, "segsr_seconds_both_experts": both}
+        ends = {f"segsr_seconds_strength_{s}": process_seconds(segsr + ["--strength", s, str(tmp / "photo_256.png")],
+                                                               args.repeats) for s in ("0", "1")}
+        out["process_256"] = {"segsr_seconds": ours, "segsr_seconds_both_experts": both, **ends,
+                              "auto_strength": auto_strength(args.model, tmp / "photo_256.png")}
         if not args.no_peer:
             peer = [sys.executable, "-c", PEER_CODE, args.assets, str(threads), str(tmp / "photo_256.png"),
                     str(tmp / "peer.png")]
@@ -261,6 +276,11 @@ def goals(report: dict, big: int) -> dict:
     if "ratio_both_experts" in p:
         g["the same at strength 0.5 (both experts run: the slowest strength) (<= 0.5x)"] = (
             f"{p['ratio_both_experts']:.2f}x ({p['segsr_seconds_both_experts']:.1f} s)", p["ratio_both_experts"] <= 0.5)
+    if "segsr_seconds_strength_0" in p and "peer_seconds" in p:
+        auto = p.get("auto_strength")
+        g["the same at strength 0, Auto" + (f" ({100 * auto:.0f} %)" if auto is not None else "") + " and 100 %"] = (
+            " / ".join(f"{p[k] / p['peer_seconds']:.2f}x ({p[k]:.1f} s)" for k in
+                       ("segsr_seconds_strength_0", "segsr_seconds", "segsr_seconds_strength_1")), None)
     if "process_scan" in report:
         sc = report["process_scan"]
         peer = f" vs {sc['peer_seconds']:.1f} s for Real-ESRGAN x4plus ({sc['ratio']:.2f}x)" if "ratio" in sc else ""
