@@ -140,3 +140,12 @@ def test_psnr_inside_counts_only_the_mask():
     assert psnr_y_inside(b, a, mask) == float("inf")
     mask[0, 0] = True
     assert psnr_y_inside(b, a, mask) < 10
+
+
+def test_the_threshold_is_the_most_precise_among_nearly_best_f1():
+    from segsr_gui.training.repair_validate import pick_setting
+
+    grid = {"0.5/1": {"f1": 0.764, "precision": 0.75}, "0.9/1": {"f1": 0.758, "precision": 0.82},
+            "0.95/1": {"f1": 0.74, "precision": 0.9}}
+    assert pick_setting(grid, slack=0.01) == "0.9/1"
+    assert pick_setting(grid, slack=0.0) == "0.5/1"
