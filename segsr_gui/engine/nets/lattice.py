@@ -34,9 +34,13 @@ def remove_lattice(x: torch.Tensor, sigma: float, period: int = 4) -> torch.Tens
     if sigma <= 0:
         return x
     b, c, h, w = x.shape
-    fine = x - gaussian_blur(x, 2.0)
-    offsets = gaussian_blur(F.pixel_unshuffle(fine, period).contiguous(), sigma)
+    # in place where it can be: this runs on whole output tiles, and memory bounds the tile size
+    offsets = gaussian_blur(F.pixel_unshuffle(x - gaussian_blur(x, 2.0), period).contiguous(), sigma)
     offsets = offsets.view(b, c, period * period, h // period, w // period)
-    lattice = (offsets - offsets.mean(dim=2, keepdim=True)).view(b, c * period * period, h // period, w // period)
-    room = F.max_pool2d((x - gaussian_blur(x, 1.0)).abs(), 5, stride=1, padding=2)  # the cell's largest detail
-    return x - torch.maximum(torch.minimum(F.pixel_shuffle(lattice, period), room), -room)
+    offsets -= offsets.mean(dim=2, keepdim=True)
+    lattice = F.pixel_shuffle(offsets.view(b, c * period * period, h // period, w // period), period)
+    del offsets
+    room = F.max_pool2d((x - gaussian_blur(x, 1.0)).abs_(), 5, stride=1, padding=2)  # the cell's largest detail
+    lattice = lattice.clamp_(min=-room, max=room)
+    del room
+    return x - lattice
