@@ -1,5 +1,7 @@
 """The shipped models' outputs on the bundled sample, recorded by the code at commit a53cb08
 (before the model became stages); test_shipped_outputs.py checks the stages give the same.
+The images and class maps were re-recorded with the same settings after the lattice bound
+(engine/nets/lattice.py), as test_shipped_outputs.py runs them (background off, no repair).
     python tests/data/shipped_outputs/record.py tests/data/shipped_outputs   (then hash the whole images)
 """
 import json, sys
