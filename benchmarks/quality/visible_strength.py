@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -54,8 +55,6 @@ def main(argv=None) -> int:
     torch.set_grad_enabled(False)
     experts = load_model(args.model).model.experts
     rows = {}
-    from pathlib import Path
-
     for name, a in photos(Path(args.data)):
         a = a[:a.shape[0] // 4 * 4, :a.shape[1] // 4 * 4]
         lr = torch.from_numpy(a.transpose(2, 0, 1).astype(np.float32) / 255)[None] * 2 - 1

@@ -30,6 +30,7 @@ DAMAGED = {"real_world/old_scratch_a.png", "resources/sample.png"}  # the photos
 
 
 def main(argv=None) -> int:
+    from segsr_gui.engine.inference.pipeline import opaque_pixels
     from segsr_gui.engine.nets.weights import load_model
     from segsr_gui.engine.repair.repair import RepairModel
     from segsr_gui.training.repair_eval import detection_counts, prf
@@ -53,7 +54,7 @@ def main(argv=None) -> int:
         alpha = load_image(path).alpha
         mask = repair.detect(photo)[0, 0].numpy()
         if alpha is not None:  # as the app runs it: nothing is marked where the photo is transparent
-            mask &= alpha >= 0.5
+            mask &= opaque_pixels(alpha)
         rows[name] = {"size": list(rgb.shape[:2]), "damaged": name in DAMAGED, "marked": float(mask.mean())}
         if name == "real_world/old_scratch_a.png" and REFERENCE.is_file():
             truth = np.asarray(Image.open(REFERENCE)) > 127

@@ -30,6 +30,7 @@ import cv2
 import numpy as np
 import torch
 
+from segsr_gui.engine.inference.pipeline import opaque_pixels
 from segsr_gui.engine.repair.repair import RepairModel
 from segsr_gui.io.read import load_image
 from segsr_gui.training.data import load_camvid, load_sr_set
@@ -111,7 +112,7 @@ def real_photos(model: RepairModel, data: Path, sample: Path) -> dict:
         a = loaded.rgb
         _, mask = model.repair(to_tensor(a))
         m = mask[0, 0].numpy()
-        opaque = np.ones_like(m) if loaded.alpha is None else loaded.alpha > 0.5  # hidden pixels do not count
+        opaque = np.ones_like(m) if loaded.alpha is None else opaque_pixels(loaded.alpha)  # hidden pixels do not count
         out[f.name] = {"size": [a.shape[1], a.shape[0]], "marked_share": float(m[opaque].mean())}
     return out
 

@@ -257,6 +257,12 @@ class _ExpertCanvas:
         self.done[top:bottom, left:right] = True
 
 
+def opaque_pixels(alpha: Optional[np.ndarray]) -> Optional[np.ndarray]:
+    """Where a photo with opacity ``alpha`` (H, W) in [0, 1] holds its subject: bool (H, W),
+    alpha at least one half; None for a photo without alpha (all of it)."""
+    return None if alpha is None else np.asarray(alpha) >= 0.5
+
+
 def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int = 0,
                  tile: int | None = None, noise_scale: float | None = None,
                  device: str = "cpu", precision: str = "auto",
@@ -289,7 +295,7 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
     """
     if rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"expected an (H, W, 3) array, got shape {rgb.shape}")
-    opaque = None if alpha is None else alpha >= 0.5  # what holds the photo's subject
+    opaque = opaque_pixels(alpha)
     rgb, damage = repair_photo(model, rgb, repair, repair_mask, seed, precision, resolve_device(device), opaque)
     cfg = model.config
     schedule = ResShiftSchedule(cfg.schedule.with_steps(steps))
