@@ -1,5 +1,6 @@
 """The repair nets (engine/repair), the damage recipe and the repair scores, on tiny images."""
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -149,3 +150,19 @@ def test_the_threshold_is_the_most_precise_among_nearly_best_f1():
             "0.95/1": {"f1": 0.74, "precision": 0.9}}
     assert pick_setting(grid, slack=0.01) == "0.9/1"
     assert pick_setting(grid, slack=0.0) == "0.5/1"
+
+
+def test_even_scratches_keep_one_opacity_without_gaps():
+    from segsr_gui.training.scratches import scratches
+
+    flat = np.full((160, 160, 3), 0.4)
+    for seed in range(4):
+        out = scratches(flat, np.random.default_rng(seed), 1, even_share=1.0)
+        change = np.abs(out - flat).max(2)
+        mask = change > MASK_LEVEL
+        count, _ = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+        assert count - 1 == 1, seed  # one unbroken line
+        # every stretch of the line reaches the full opacity (a fading scratch's 10 % weakest
+        # stretches peak at half of it)
+        peak = cv2.dilate(change.astype(np.float32), np.ones((5, 5)))[mask]
+        assert np.quantile(peak, 0.1) > 0.95 * change.max(), seed

@@ -153,7 +153,8 @@ def train(args) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     frames = load_camvid(args.data, "train").images
     photos = load_photos(args.photos, long_side=1000) if args.photos and Path(args.photos).is_dir() else []
-    recipe = {"clean_share": args.clean_share, "jpeg_lowest": args.jpeg_lowest, "sharpen_share": args.sharpen_share}
+    recipe = {"clean_share": args.clean_share, "jpeg_lowest": args.jpeg_lowest, "sharpen_share": args.sharpen_share,
+              "even_share": args.even_share}
     source = Source(frames, photos, args.crop, recipe)
     model = RepairModel(RepairConfig())
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
@@ -204,6 +205,7 @@ def main(argv=None) -> int:
     p.add_argument("--clean-share", type=float, default=0.15, help="share of crops without damage")
     p.add_argument("--jpeg-lowest", type=int, default=70, help="lowest JPEG quality of the scans")
     p.add_argument("--sharpen-share", type=float, default=0.0, help="share of scans unsharp-masked")
+    p.add_argument("--even-share", type=float, default=0.0, help="share of scratches with one opacity")
     p.add_argument("--threads", type=int, default=1,
                    help="1 is 5x faster than 2 on this 2-core machine while others run (OpenMP waits)")
     p.add_argument("--val-count", type=int, default=24, help="CamVid val frames for the final validation")

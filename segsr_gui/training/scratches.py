@@ -106,16 +106,23 @@ def _dark(rng):
     return np.array([v, v * rng.uniform(0.85, 1), v * rng.uniform(0.7, 1)])
 
 
-def scratches(img, rng, count):
+def scratches(img, rng, count, even_share=0.0):
+    """Long scratches; ``even_share`` of them keep one opacity end to end and no gaps, as a
+    fresh scratch does (and as the straight wires of ``scene_lines`` do, so that bending is
+    what tells them apart)."""
     h, w = img.shape[:2]
     for _ in range(count):
+        even = bool(even_share) and rng.random() < even_share
         axis = rng.random() < 0.3  # the sample's scratches run along the print's sides
         angle = rng.integers(4) * math.pi / 2 + rng.normal(0, 0.02) if axis else None
         pts = _bent_path(rng, h, w, rng.uniform(0.4, 1.5) * max(h, w), rng.uniform(0.0, 0.008), 0.0, angle=angle)
         if rng.random() < 0.3:  # the sample's scratches jog sideways by a pixel now and then
             pts[:, 0] += np.cumsum(rng.random(len(pts)) < 0.02) * rng.choice([-1, 1])
-        alpha = _stroke((h, w), pts, rng.uniform(0.7, 3.0), rng, gaps=rng.choice([0.0, 0.3]))
-        alpha *= rng.uniform(0.4, 1.0)
+        if even:
+            alpha = _stroke((h, w), pts, rng.uniform(1.0, 3.0), rng, fade=False) * rng.uniform(0.7, 1.0)
+        else:
+            alpha = _stroke((h, w), pts, rng.uniform(0.7, 3.0), rng, gaps=rng.choice([0.0, 0.3]))
+            alpha *= rng.uniform(0.4, 1.0)
         img = _screen(img, alpha, _light(rng, img)) if rng.random() < 0.7 else _multiply(img, alpha, _dark(rng))
     return img
 
@@ -289,13 +296,14 @@ def scene_objects(img, rng):
 
 
 def damage_example(photo: np.ndarray, rng: np.random.Generator, clean_share: float = 0.15,
-                   jpeg_lowest: int = 70, sharpen_share: float = 0.0):
+                   jpeg_lowest: int = 70, sharpen_share: float = 0.0, even_share: float = 0.0):
     """(damaged, clean, mask) from a clean photo crop (H, W, 3) float32 in [0, 1].
 
     ``damaged`` and ``clean`` are (H, W, 3) float32 in [0, 1], ``mask`` (H, W) bool.
     ``clean_share`` of the examples carry no damage (mask all False). The scan that follows
     the print touches both alike: ``sharpen_share`` of them are unsharp-masked (a scanner's
-    halos), 30 % are saved as JPEG of quality ``jpeg_lowest`` to 95."""
+    halos), 30 % are saved as JPEG of quality ``jpeg_lowest`` to 95. ``even_share`` of the
+    long scratches have one opacity along their length."""
     clean = old_print(photo, rng)
     if rng.random() < 0.3:
         clean = scene_lines(clean, rng)
@@ -309,7 +317,7 @@ def damage_example(photo: np.ndarray, rng: np.random.Generator, clean_share: flo
         if not kinds.any():
             kinds[int(rng.integers(5))] = True
         if kinds[0]:
-            img = scratches(img, rng, int(rng.integers(1, 4)))
+            img = scratches(img, rng, int(rng.integers(1, 4)), even_share)
         if kinds[1]:
             dense = rng.random() < 0.4
             img = cracks(img, rng, int(rng.integers(8, 30) if dense else rng.integers(1, 5)), dense)
