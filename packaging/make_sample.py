@@ -4,19 +4,46 @@ degradation so the bundled sample looks like what users bring.
 
 Run once (needs scikit-image, which the app itself does not depend on):
     pip install scikit-image && python packaging/make_sample.py
+
+``aged()`` also gives the exact damage the aging painted (its dust and scratches), which
+``benchmarks/repair/real_marks.py`` scores the damage detection against.
 """
 
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from skimage import data
 
-from segsr_gui.training.degrade import old_photo
+SEED, SCALE = 1969, 3
+OUT = Path(__file__).resolve().parents[1] / "resources" / "sample.png"
 
-hq = data.astronaut().astype(np.float32) / 255  # 512 x 512, public domain (NASA)
-rng = np.random.default_rng(1969)
-lq, _tone = old_photo(hq, rng, scale=3)
-out = Path(__file__).resolve().parents[1] / "resources" / "sample.png"
-Image.fromarray(np.round(lq * 255).astype(np.uint8)).save(out, optimize=True)
-print(f"wrote {out} {lq.shape[1]}x{lq.shape[0]}")
+
+def aged():
+    """(sample (H, W, 3) uint8, damage (H, W) bool): the sample as written, and where its
+    dust and scratches changed the print by more than the repair recipe's ``MASK_LEVEL``."""
+    from skimage import data
+
+    from segsr_gui.training import degrade
+    from segsr_gui.training.scratches import MASK_LEVEL
+
+    painted = {}
+    paint = degrade.dust_and_scratches
+
+    def recording(img, *args):
+        painted["before"], painted["after"] = img, paint(img, *args)
+        return painted["after"]
+
+    degrade.dust_and_scratches = recording
+    try:
+        hq = data.astronaut().astype(np.float32) / 255  # 512 x 512, public domain (NASA)
+        lq, _tone = degrade.old_photo(hq, np.random.default_rng(SEED), scale=SCALE)
+    finally:
+        degrade.dust_and_scratches = paint
+    damage = np.abs(painted["after"] - painted["before"]).max(2) > MASK_LEVEL
+    return np.round(lq * 255).astype(np.uint8), damage
+
+
+if __name__ == "__main__":
+    sample, _ = aged()
+    Image.fromarray(sample).save(OUT, optimize=True)
+    print(f"wrote {OUT} {sample.shape[1]}x{sample.shape[0]}")

@@ -166,3 +166,19 @@ def test_even_scratches_keep_one_opacity_without_gaps():
         # stretches peak at half of it)
         peak = cv2.dilate(change.astype(np.float32), np.ones((5, 5)))[mask]
         assert np.quantile(peak, 0.1) > 0.95 * change.max(), seed
+
+
+def test_the_sample_and_its_damage_are_reproduced_exactly():
+    pytest.importorskip("skimage", reason="scikit-image (a benchmark dependency) paints the sample's source")
+    import importlib.util
+    from pathlib import Path
+
+    from PIL import Image
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("make_sample", root / "packaging" / "make_sample.py")
+    make_sample = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_sample)
+    sample, damage = make_sample.aged()
+    assert np.array_equal(sample, np.asarray(Image.open(root / "resources" / "sample.png").convert("RGB")))
+    assert 0.002 < damage.mean() < 0.02  # two specks and two scratches on 170x170
