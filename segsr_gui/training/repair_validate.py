@@ -122,7 +122,7 @@ def finish(model: RepairModel, info: dict, args, **data_info) -> Path:
         "training": {"data": {"camvid_train_frames": data_info.get("frames_used"),
                               "wallpaper_photos": data_info.get("photos_used"),
                               "recipe": "segsr_gui/training/scratches.py",
-                              "recipe_options": {k: getattr(args, k) for k in ("clean_share", "jpeg_lowest", "sharpen_share")
+                              "recipe_options": {k: getattr(args, k) for k in ("clean_share", "jpeg_lowest", "sharpen_share", "even_share")
                                                  if hasattr(args, k)}},
                      "iterations": info["iteration"], "minutes": round(info["seconds"] / 60, 1),
                      "batch": args.batch, "crop": args.crop, "lr": args.lr, "seed": args.seed,
