@@ -382,6 +382,16 @@ def test_a_soft_print_for_the_damage_estimator_is_blurred_and_faded_not_noisy():
         assert np.array_equal(damaged_lr(hq, np.random.default_rng(seed)), expected)
 
 
+def test_soft_clean_photos_are_grain_free_and_soft_prints_then_carry_grain():
+    from segsr_gui.training.damage import damaged_lr, soft_clean_lr
+
+    flat = np.full((128, 128, 3), 0.5, np.float32)
+    grain = lambda im: np.abs(np.diff(im, axis=1)).mean()  # noqa: E731  on flat ground only grain moves
+    assert grain(soft_clean_lr(flat, np.random.default_rng(0))) < 1e-3
+    for seed in range(6):  # every damaged example is a soft print at soft share 1
+        assert grain(damaged_lr(flat, np.random.default_rng(seed), soft_share=1.0, soft_clean_share=0.5)) > 3e-3
+
+
 @pytest.mark.skipif(not (Path(__file__).resolve().parents[1] / "pretrained" / "realesrgan_x4plus.safetensors").is_file()
                     or load_model().missing_prior != "", reason="needs the installed pretrained nets")
 def test_build_experts_keeps_the_base_models_prior_gate_background_and_repair(tmp_path):

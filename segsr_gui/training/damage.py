@@ -45,10 +45,11 @@ def clean_lr(hq: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return jpeg(lr, int(rng.integers(88, 99))) if rng.random() < 0.3 else lr
 
 
-def soft_lr(hq: np.ndarray, rng: np.random.Generator, sigma_range=SOFT_SIGMA) -> np.ndarray:
+def soft_lr(hq: np.ndarray, rng: np.random.Generator, sigma_range=SOFT_SIGMA, grain_share: float = 0.5,
+            grain=(0.002, 0.015)) -> np.ndarray:
     """A soft print: out of focus, a scan of a small print or a faded copy. Blurred by 1.5 to
-    3 LR pixels, often faded, with at most a little grain: damage a viewer wants restored
-    although it holds almost no noise."""
+    3 LR pixels, often faded, with grain in ``grain_share`` of them (at most a little): damage a
+    viewer wants restored although it holds almost no noise."""
     from scipy.ndimage import gaussian_filter
 
     sigma = rng.uniform(*sigma_range)  # HR pixels, before the x4 shrink
@@ -56,17 +57,30 @@ def soft_lr(hq: np.ndarray, rng: np.random.Generator, sigma_range=SOFT_SIGMA) ->
     if rng.random() < 0.6:
         contrast = rng.uniform(0.6, 0.95)
         lr = contrast * lr + (1 - contrast) * rng.uniform(0.3, 0.7)
-    if rng.random() < 0.5:
-        lr = lr + rng.normal(0, rng.uniform(0.002, 0.015), lr.shape[:2] + (1,)).astype(np.float32)
+    if rng.random() < grain_share:
+        lr = lr + rng.normal(0, rng.uniform(*grain), lr.shape[:2] + (1,)).astype(np.float32)
     return np.clip(lr, 0, 1).astype(np.float32)
 
 
-def damaged_lr(hq: np.ndarray, rng: np.random.Generator, soft_share: float = 0.0) -> np.ndarray:
-    """Soft prints (``soft_share``; the shipped estimator saw none, docs/experts.md), then
-    Real-ESRGAN's second order 60 % and old photos 40 % of the rest."""
+def soft_clean_lr(hq: np.ndarray, rng: np.random.Generator, sigma_range=SOFT_SIGMA) -> np.ndarray:
+    """A soft photo shrunk cleanly (a portrait at a wide aperture, Set5's head): blurred as a
+    soft print is, but without grain or fading. With ``--soft-clean-share`` these are clean
+    examples, and the soft prints always carry grain: grain on a soft photo is what tells a
+    print from a clean photo."""
+    from scipy.ndimage import gaussian_filter
+
+    sigma = rng.uniform(*sigma_range)
+    return bicubic(np.clip(gaussian_filter(hq, (sigma, sigma, 0)), 0, 1))
+
+
+def damaged_lr(hq: np.ndarray, rng: np.random.Generator, soft_share: float = 0.0,
+               soft_clean_share: float = 0.0) -> np.ndarray:
+    """Soft prints (``soft_share``; the shipped estimator saw none, docs/experts.md; always
+    grainy when soft clean photos are among the clean examples), then Real-ESRGAN's second
+    order 60 % and old photos 40 % of the rest."""
     r = rng.random()
     if r < soft_share:
-        return soft_lr(hq, rng)
+        return soft_lr(hq, rng, grain_share=1.0, grain=(0.004, 0.015)) if soft_clean_share else soft_lr(hq, rng)
     return realesrgan(hq, rng) if r < soft_share + (1 - soft_share) * 0.6 else old_photo(hq, rng)[0]
 
 
@@ -99,23 +113,30 @@ def load_photos(folder, long_side: int = 1600) -> list[np.ndarray]:
     return out
 
 
-def make_bank(images: list[np.ndarray], count: int, seed: int, soft_share: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def make_bank(images: list[np.ndarray], count: int, seed: int, soft_share: float = 0.0,
+              soft_clean_share: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """``count`` LR examples (N, 3, 64, 64) and labels (N,): half clean, half damaged."""
     rng = np.random.default_rng(seed)
     xs, ys = [], []
     for i in range(count):
         hq = random_crop(images[int(rng.integers(len(images)))], rng)
         label = i % 2
-        xs.append((damaged_lr(hq, rng, soft_share) if label else clean_lr(hq, rng)).transpose(2, 0, 1))
+        if label:
+            lr = damaged_lr(hq, rng, soft_share, soft_clean_share)
+        elif soft_clean_share and rng.random() < soft_clean_share:
+            lr = soft_clean_lr(hq, rng)
+        else:
+            lr = clean_lr(hq, rng)
+        xs.append(lr.transpose(2, 0, 1))
         ys.append(label)
     return np.stack(xs).astype(np.float32), np.asarray(ys, np.float32)
 
 
 def validation(data_root, photos: list[np.ndarray] = (), seed: int = 2000,
-               soft: bool = False) -> dict[str, list[np.ndarray]]:
+               soft: bool = False, soft_clean: bool = False) -> dict[str, list[np.ndarray]]:
     """Whole CamVid val frames and held-out photos (a 480x360 window) as LR: clean (as they
     are and shrunk 2x first, sharper), Real-ESRGAN-damaged, old-photo and (``soft``) soft
-    prints, fixed seeds."""
+    prints, (``soft_clean``) soft photos shrunk cleanly, fixed seeds."""
     val = load_camvid(data_root, "val")
     frames = [im.astype(np.float32)[:360 // 4 * 4, :480 // 4 * 4] / 255 for im in val.images]
     for photo in photos:
@@ -125,6 +146,8 @@ def validation(data_root, photos: list[np.ndarray] = (), seed: int = 2000,
     out: dict[str, list[np.ndarray]] = {"clean": [], "clean_sharp": [], "realworld": [], "old_photo": []}
     if soft:
         out["soft"] = []
+    if soft_clean:
+        out["clean_soft"] = []
     for i, hq in enumerate(frames):
         rng = np.random.default_rng(seed + i)
         out["clean"].append(clean_lr(hq, rng))
@@ -132,7 +155,9 @@ def validation(data_root, photos: list[np.ndarray] = (), seed: int = 2000,
         out["realworld"].append(realesrgan(hq, rng))
         out["old_photo"].append(old_photo(hq, rng)[0])
         if soft:
-            out["soft"].append(soft_lr(hq, rng))
+            out["soft"].append(soft_lr(hq, rng, grain_share=1.0, grain=(0.004, 0.015)) if soft_clean else soft_lr(hq, rng))
+        if soft_clean:
+            out["clean_soft"].append(soft_clean_lr(hq, rng))
     return out
 
 
@@ -149,16 +174,17 @@ def damages(net: DamageEstimator, lrs: list[np.ndarray]) -> np.ndarray:
 
 
 def train(data_root, out_dir, bank_size: int = 4000, iters: int = 3000, batch: int = 64, seed: int = 0,
-          photos_dir=None, soft_share: float = 0.0, log=print) -> dict:
+          photos_dir=None, soft_share: float = 0.0, soft_clean_share: float = 0.0, log=print) -> dict:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
     start = time.time()
     photos = load_photos(photos_dir) if photos_dir else []
     held_out, photos_train = photos[::5], [p for i, p in enumerate(photos) if i % 5]
-    xs, ys = make_bank(load_camvid(data_root, "train").images, bank_size // 2 if photos else bank_size, seed, soft_share)
+    xs, ys = make_bank(load_camvid(data_root, "train").images, bank_size // 2 if photos else bank_size, seed, soft_share,
+                       soft_clean_share)
     if photos_train:
-        more = make_bank(photos_train, bank_size // 2, seed + 7, soft_share)
+        more = make_bank(photos_train, bank_size // 2, seed + 7, soft_share, soft_clean_share)
         xs, ys = np.concatenate([xs, more[0]]), np.concatenate([ys, more[1]])
     log(f"bank of {len(xs)} examples in {time.time() - start:.0f} s")
     net = DamageEstimator()
@@ -182,7 +208,8 @@ def train(data_root, out_dir, bank_size: int = 4000, iters: int = 3000, batch: i
         if (it + 1) % 250 == 0:
             log(f"it {it + 1} loss {float(loss):.4f} ({time.time() - start:.0f} s)")
     net.eval()
-    val = {kind: damages(net, lrs) for kind, lrs in validation(data_root, held_out, soft=soft_share > 0).items()}
+    val = {kind: damages(net, lrs) for kind, lrs in validation(data_root, held_out, soft=soft_share > 0,
+                                                                 soft_clean=soft_clean_share > 0).items()}
     stats = {kind: {"mean": float(v.mean()), "p5": float(np.percentile(v, 5)),
                     "p50": float(np.median(v)), "p95": float(np.percentile(v, 95))} for kind, v in val.items()}
     record = {
@@ -190,6 +217,7 @@ def train(data_root, out_dir, bank_size: int = 4000, iters: int = 3000, batch: i
         "validation": stats,
         "photos": {"folder": str(photos_dir or ""), "train": len(photos_train), "validation": len(held_out)},
         "bank": bank_size, "iterations": iters, "batch": batch, "seed": seed, "soft_share": soft_share,
+        "soft_clean_share": soft_clean_share,
         "minutes": round((time.time() - start) / 60, 1), "threads": torch.get_num_threads(),
         "data": "CamVid train crops, some shrunk up to 2.8x first (clean: Pillow bicubic, 30% sharpened, 30% then JPEG 88-98; damaged: "
                 + (f"soft prints {soft_share:.0%} (blur {SOFT_SIGMA[0] / 4:g}-{SOFT_SIGMA[1] / 4:g} LR px, fading, little grain), then "
@@ -211,8 +239,12 @@ def main(argv=None) -> int:
     parser.add_argument("--photos", default=None, help="a folder of sharp photos (Debian's wallpapers)")
     parser.add_argument("--soft-share", type=float, default=0.0,
                         help="share of the damaged examples that are soft prints (0 = the shipped recipe; docs/experts.md)")
+    parser.add_argument("--soft-clean-share", type=float, default=0.0,
+                        help="share of the clean examples that are soft photos shrunk cleanly (the soft prints then "
+                             "always carry grain)")
     args = parser.parse_args(argv)
-    train(args.data, args.out, args.bank, args.iters, photos_dir=args.photos, soft_share=args.soft_share)
+    train(args.data, args.out, args.bank, args.iters, photos_dir=args.photos, soft_share=args.soft_share,
+          soft_clean_share=args.soft_clean_share)
     return 0
 
 
