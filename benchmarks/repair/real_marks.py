@@ -10,7 +10,7 @@ the sample against the exact damage its aging painted (``packaging/make_sample.p
 
     python -m benchmarks.repair.real_marks [--model segsr-x4] [--weights runs/repair/repair.safetensors]
 
-Writes benchmarks/results/real_marks.{json,md} and real_marks.png.
+Writes OUT.{json,md} and OUT.png (the marks in red; OUT = benchmarks/results/real_marks).
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def main(argv=None) -> int:
         tiles.append((name, shown))
     write_report(args.out, {**header(sys.argv), "model": loaded.name, "weights": str(args.weights or ""),
                             "threshold": repair.config.threshold, "photos": rows}, render)
-    labelled_grid(RESULTS / "real_marks.png", tiles, cell=300, cols=4)
+    labelled_grid(args.out + ".png", tiles, cell=300, cols=4)
     return 0
 
 
