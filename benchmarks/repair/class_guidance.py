@@ -31,13 +31,12 @@ from torch import nn
 
 from benchmarks.common import header, header_line, write_report
 from segsr_gui.classes import IGNORE_ID
-from segsr_gui.engine.diffusion.precision import autocast
 from segsr_gui.engine.diffusion.schedule import scale_state
-from segsr_gui.engine.repair.fill import CORE, FEATHER, cheap_fill, grow, iter_fill
-from segsr_gui.engine.repair.unet import SmallUNet, pad_to_stride
+from segsr_gui.engine.repair.fill import iter_fill
+from segsr_gui.engine.repair.unet import pad_to_stride
 from segsr_gui.training.data import load_camvid
 from segsr_gui.training.repair_eval import psnr_y_inside, to_numpy, to_tensor
-from segsr_gui.training.repair_train import fill_state
+from segsr_gui.training.repair_train import fill_loss
 from segsr_gui.training.repair_validate import VAL_SEED, telea
 from segsr_gui.training.scratches import damage_example
 
@@ -97,8 +96,8 @@ def crops(frames, labels, rng: np.random.Generator, size: int, batch: int):
 
 
 def fine_tune(variant: Variant, config, frames, labels, iters: int, batch: int, size: int, lr: float, seed: int):
-    """Fill-only training as ``repair_train.train_step`` trains the fill (L1 on the fill's
-    support, its sampler states from ``fill_state``); batches depend on the iteration only."""
+    """Fill-only training with ``repair_train.fill_loss``, the loss the repair's training gives
+    the fill; batches depend on the iteration only."""
     opt = torch.optim.AdamW(variant.parameters(), lr=lr, weight_decay=1e-4)
     gen = torch.Generator().manual_seed(seed)
     shim = SimpleNamespace(config=config, fill=variant)
@@ -107,16 +106,8 @@ def fine_tune(variant: Variant, config, frames, labels, iters: int, batch: int, 
     for it in range(iters):
         for g in opt.param_groups:
             g["lr"] = lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * it / iters)))
-        damaged, clean, mask, classes = crops(frames, labels, np.random.default_rng([seed, it]), size, batch)
-        photo, target = damaged * 2 - 1, clean * 2 - 1
-        region, noise_region = mask, grow(mask, CORE + FEATHER)
-        y = cheap_fill(damaged, region) * 2 - 1
-        variant.classes = classes
-        x_t, eta = fill_state(shim, target, y, photo, region, noise_region, gen)
-        with autocast(torch.device("cpu")):
-            x0 = variant(x_t, y, photo, region, eta)
-        weight = noise_region + 0.05 * (1 - noise_region)
-        l1 = ((x0 - target).abs() * weight).sum() / (3 * weight.sum())
+        damaged, clean, mask, variant.classes = crops(frames, labels, np.random.default_rng([seed, it]), size, batch)
+        l1 = fill_loss(shim, damaged, clean, mask, gen)
         opt.zero_grad(set_to_none=True)
         l1.backward()
         torch.nn.utils.clip_grad_norm_(variant.parameters(), 1.0)

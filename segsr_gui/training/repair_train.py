@@ -98,18 +98,25 @@ def fill_state(model: RepairModel, clean, y, photo, region, noise_region, rng: t
     return x, eta
 
 
-def train_step(model, opt, damaged, clean, mask, rng: torch.Generator) -> dict:
+def fill_loss(model, damaged, clean, mask, rng: torch.Generator) -> torch.Tensor:
+    """The fill's L1 on a batch, weighted to its support (the mask grown by the blend), at a
+    sampler state from ``fill_state``; ``model`` needs ``config`` and ``fill``."""
     photo, target = damaged * 2 - 1, clean * 2 - 1
     region, noise_region = mask, grow(mask, CORE + FEATHER)
     y = cheap_fill(damaged, region) * 2 - 1
     x_t, eta = fill_state(model, target, y, photo, region, noise_region, rng)
     with autocast(torch.device("cpu")):
-        logits = model.detector(damaged)
         x0 = model.fill(x_t, y, photo, region, eta)
+    weight = noise_region + 0.05 * (1 - noise_region)
+    return ((x0 - target).abs() * weight).sum() / (3 * weight.sum())
+
+
+def train_step(model, opt, damaged, clean, mask, rng: torch.Generator) -> dict:
+    l1 = fill_loss(model, damaged, clean, mask, rng)
+    with autocast(torch.device("cpu")):
+        logits = model.detector(damaged)
     bce = F.binary_cross_entropy_with_logits(logits, mask)
     dice = dice_loss(logits, mask)
-    weight = noise_region + 0.05 * (1 - noise_region)
-    l1 = ((x0 - target).abs() * weight).sum() / (3 * weight.sum())
     loss = bce + dice + l1
     opt.zero_grad(set_to_none=True)
     loss.backward()
