@@ -45,32 +45,29 @@ def clean_lr(hq: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return jpeg(lr, int(rng.integers(88, 99))) if rng.random() < 0.3 else lr
 
 
-def soft_lr(hq: np.ndarray, rng: np.random.Generator, sigma_range=SOFT_SIGMA, grain_share: float = 0.5,
-            grain=(0.002, 0.015)) -> np.ndarray:
-    """A soft print: out of focus, a scan of a small print or a faded copy. Blurred by 1.5 to
-    3 LR pixels, often faded, with grain in ``grain_share`` of them (at most a little): damage a
-    viewer wants restored although it holds almost no noise."""
-    from scipy.ndimage import gaussian_filter
-
-    sigma = rng.uniform(*sigma_range)  # HR pixels, before the x4 shrink
-    lr = bicubic(np.clip(gaussian_filter(hq, (sigma, sigma, 0)), 0, 1))
-    if rng.random() < 0.6:
-        contrast = rng.uniform(0.6, 0.95)
-        lr = contrast * lr + (1 - contrast) * rng.uniform(0.3, 0.7)
-    if rng.random() < grain_share:
-        lr = lr + rng.normal(0, rng.uniform(*grain), lr.shape[:2] + (1,)).astype(np.float32)
-    return np.clip(lr, 0, 1).astype(np.float32)
-
-
-def soft_clean_lr(hq: np.ndarray, rng: np.random.Generator, sigma_range=SOFT_SIGMA) -> np.ndarray:
-    """A soft photo shrunk cleanly (a portrait at a wide aperture, Set5's head): blurred as a
-    soft print is, but without grain or fading. With ``--soft-clean-share`` these are clean
+def soft_clean_lr(hq: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A soft photo shrunk cleanly (a portrait at a wide aperture, Set5's head): blurred by 1.5
+    to 3 LR pixels, without grain or fading. With ``--soft-clean-share`` these are clean
     examples, and the soft prints always carry grain: grain on a soft photo is what tells a
     print from a clean photo."""
     from scipy.ndimage import gaussian_filter
 
-    sigma = rng.uniform(*sigma_range)
+    sigma = rng.uniform(*SOFT_SIGMA)  # HR pixels, before the x4 shrink
     return bicubic(np.clip(gaussian_filter(hq, (sigma, sigma, 0)), 0, 1))
+
+
+def soft_lr(hq: np.ndarray, rng: np.random.Generator, grainy: bool = False) -> np.ndarray:
+    """A soft print: out of focus, a scan of a small print or a faded copy. Blurred as
+    ``soft_clean_lr``, often faded, with a little grain in half of them (``grainy``: in all of
+    them, a little more): damage a viewer wants restored although it holds almost no noise."""
+    lr = soft_clean_lr(hq, rng)
+    if rng.random() < 0.6:
+        contrast = rng.uniform(0.6, 0.95)
+        lr = contrast * lr + (1 - contrast) * rng.uniform(0.3, 0.7)
+    if rng.random() < (1.0 if grainy else 0.5):
+        sigma = rng.uniform(0.004, 0.015) if grainy else rng.uniform(0.002, 0.015)
+        lr = lr + rng.normal(0, sigma, lr.shape[:2] + (1,)).astype(np.float32)
+    return np.clip(lr, 0, 1).astype(np.float32)
 
 
 def damaged_lr(hq: np.ndarray, rng: np.random.Generator, soft_share: float = 0.0,
@@ -80,7 +77,7 @@ def damaged_lr(hq: np.ndarray, rng: np.random.Generator, soft_share: float = 0.0
     order 60 % and old photos 40 % of the rest."""
     r = rng.random()
     if r < soft_share:
-        return soft_lr(hq, rng, grain_share=1.0, grain=(0.004, 0.015)) if soft_clean_share else soft_lr(hq, rng)
+        return soft_lr(hq, rng, grainy=soft_clean_share > 0)
     return realesrgan(hq, rng) if r < soft_share + (1 - soft_share) * 0.6 else old_photo(hq, rng)[0]
 
 
@@ -155,7 +152,7 @@ def validation(data_root, photos: list[np.ndarray] = (), seed: int = 2000,
         out["realworld"].append(realesrgan(hq, rng))
         out["old_photo"].append(old_photo(hq, rng)[0])
         if soft:
-            out["soft"].append(soft_lr(hq, rng, grain_share=1.0, grain=(0.004, 0.015)) if soft_clean else soft_lr(hq, rng))
+            out["soft"].append(soft_lr(hq, rng, grainy=soft_clean))
         if soft_clean:
             out["clean_soft"].append(soft_clean_lr(hq, rng))
     return out
