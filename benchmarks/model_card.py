@@ -123,19 +123,17 @@ def repair_lines(bench: dict | None, speed: dict | None) -> list[str]:
         rows = marks["photos"]
         clean = {Path(k).name: r["marked"] for k, r in rows.items() if not r["damaged"]}
         worst = max(clean, key=clean.get)
-        changed = {Path(k).name: r["changed"] for k, r in rows.items() if not r["damaged"] and "changed" in r}
+        changed = [r["changed"] for r in rows.values() if not r["damaged"]]
         lines += [f"On the real photos (`real_marks.py`, `real_marks.png`) the automatic detection marks "
                   f"{100 * sum(clean.values()) / len(clean):.2f} % of the {len(clean)} without scratches on average, "
                   f"at most {100 * clean[worst]:.2f} % ({worst}), and "
                   + ", ".join(f"{100 * r['marked']:.2f} % of {Path(k).name}" for k, r in rows.items() if r["damaged"])
-                  + "." + (f" The repair then changes {100 * sum(changed.values()) / len(changed):.2f} % of the pixels of "
-                           f"those {len(changed)} photos by more than 4 grey levels, at most "
-                           f"{100 * max(changed.values()):.2f} %." if changed else ""), ""]
+                  + f". The repair then changes {100 * sum(changed) / len(changed):.2f} % of the pixels of those "
+                  f"{len(changed)} photos by more than 4 grey levels, at most {100 * max(changed):.2f} %.", ""]
         for k, r in rows.items():
             if "reference" in r:
                 ref = r["reference"]
-                made = ref.get("made", "its semi-manual reference mask (`reference_mask.py`)")
-                lines += [f"Against {made} ({Path(k).name}, {100 * ref['reference_share']:.2f} % of the photo; "
+                lines += [f"Against {ref['made']} ({Path(k).name}, {100 * ref['reference_share']:.2f} % of the photo; "
                           f"validation only), the detection's precision is {ref['precision']:.3f}, recall "
                           f"{ref['recall']:.3f}, F1 {ref['f1']:.3f} (1-px tolerance).", ""]
     if speed:
