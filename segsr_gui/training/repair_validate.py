@@ -36,7 +36,7 @@ THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
 MIN_PIXELS = (1, 3, 6)
 F1_SLACK = 0.01  # a difference in detection F1 this small is within the noise of 24 frames
 VAL_SEED = 5000
-RECIPE_OPTIONS = ("clean_share", "jpeg_lowest", "sharpen_share", "even_share")  # repair_train's flags
+RECIPE_OPTIONS = ("clean_share", "jpeg_lowest", "sharpen_share", "even_share", "outline_share")  # repair_train's flags
 
 
 def _frames(data, count: int):
@@ -124,6 +124,7 @@ def finish(model: RepairModel, info: dict, args, **data_info) -> Path:
                               "wallpaper_photos": data_info.get("photos_used"),
                               "recipe": "segsr_gui/training/scratches.py",
                               "recipe_options": {k: getattr(args, k) for k in RECIPE_OPTIONS if hasattr(args, k)}},
+                     "started_from": getattr(args, "init", None),
                      "iterations": info["iteration"], "minutes": round(info["seconds"] / 60, 1),
                      "batch": args.batch, "crop": args.crop, "lr": args.lr, "seed": args.seed,
                      "precision": data_info.get("precision"), "threads": args.threads,

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -64,5 +63,15 @@ def fetch_wallpapers(out) -> list[Path]:
     return written
 
 
+def main(argv=None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("out", nargs="?", default="runs/wallpapers", help="folder to write (default: runs/wallpapers)")
+    args = ap.parse_args(argv)
+    print(len(fetch_wallpapers(args.out)), "images")
+    return 0
+
+
 if __name__ == "__main__":
-    print(len(fetch_wallpapers(sys.argv[1] if len(sys.argv) > 1 else "runs/wallpapers")), "images")
+    raise SystemExit(main())
