@@ -85,3 +85,19 @@ def test_paths_lead_to_the_repository_from_any_folder():
     assert common.ROOT == ROOT and (common.ROOT / "README.md").is_file()
     assert common.RESULTS == ROOT / "benchmarks" / "results" and common.RESULTS.is_dir()
     assert load("quality_rows").SPAN_FILE == ROOT / "pretrained" / "span_x4_ch48.safetensors"
+
+
+def test_false_repair_sheet_crops_the_largest_groups_and_scores_answers():
+    from benchmarks.repair.blind_false import PER_PHOTO, SIDE, crops, score
+
+    mask = np.zeros((100, 140), bool)
+    mask[10:12, 100:130] = True   # the largest group, near the right edge
+    mask[80:84, 5:9] = True       # the second, near the bottom-left corner
+    mask[50, 70] = True           # a single pixel: left out
+    boxes = crops(mask, mask.shape)
+    assert len(boxes) == PER_PHOTO
+    for (top, left), (y, x) in zip(boxes, [(11, 115), (82, 7)]):
+        assert 0 <= top <= 100 - SIDE and 0 <= left <= 140 - SIDE
+        assert top <= y < top + SIDE and left <= x < left + SIDE
+    key = {"1": {"order": "ua"}, "2": {"order": "au"}, "3": {"order": "ua"}}
+    assert score(key, {"1": "B", "2": "B", "3": "="}) == {"better": 1, "same": 1, "worse": 1, "rows": 3}
