@@ -26,20 +26,10 @@ def aged():
     from segsr_gui.training import degrade
     from segsr_gui.training.scratches import MASK_LEVEL
 
-    painted = {}
-    paint = degrade.dust_and_scratches
-
-    def recording(img, *args):
-        painted["before"], painted["after"] = img, paint(img, *args)
-        return painted["after"]
-
-    degrade.dust_and_scratches = recording
-    try:
-        hq = data.astronaut().astype(np.float32) / 255  # 512 x 512, public domain (NASA)
-        lq, _tone = degrade.old_photo(hq, np.random.default_rng(SEED), scale=SCALE)
-    finally:
-        degrade.dust_and_scratches = paint
-    damage = np.abs(painted["after"] - painted["before"]).max(2) > MASK_LEVEL
+    painted = []
+    hq = data.astronaut().astype(np.float32) / 255  # 512 x 512, public domain (NASA)
+    lq, _tone = degrade.old_photo(hq, np.random.default_rng(SEED), scale=SCALE, painted=painted)
+    damage = np.abs(painted[1] - painted[0]).max(2) > MASK_LEVEL
     return np.round(lq * 255).astype(np.uint8), damage
 
 

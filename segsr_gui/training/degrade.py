@@ -188,9 +188,10 @@ def dust_and_scratches(img: np.ndarray, rng: np.random.Generator, specks: int, s
     return out
 
 
-def old_photo(hq: np.ndarray, rng: np.random.Generator, scale: int = 4):
+def old_photo(hq: np.ndarray, rng: np.random.Generator, scale: int = 4, painted: list | None = None):
     """Old-photo degradation. Returns (lq, tone) where ``tone`` maps the HQ target to
-    the same tone (grayscale, sepia or unchanged)."""
+    the same tone (grayscale, sepia or unchanged). ``painted``, where given, receives the
+    print just before and just after its dust and scratches (where the damage is)."""
     h, w = hq.shape[:2]
     tone: Callable[[np.ndarray], np.ndarray] = {
         0: to_gray, 1: to_sepia, 2: lambda x: x}[int(rng.choice(3, p=[0.45, 0.35, 0.2]))]
@@ -200,8 +201,10 @@ def old_photo(hq: np.ndarray, rng: np.random.Generator, scale: int = 4):
     contrast, black = rng.uniform(0.55, 0.95), rng.uniform(0.0, 0.15)
     img = black + contrast * img + (1 - contrast - black) * 0.5 * rng.uniform(0, 1)
     img = img + rng.normal(0, rng.uniform(0.01, 0.05), img.shape[:2] + (1,)).astype(np.float32)
-    img = dust_and_scratches(np.clip(img, 0, 1).astype(np.float32), rng,
-                             int(rng.integers(0, 12)), int(rng.integers(0, 3)))
+    before = np.clip(img, 0, 1).astype(np.float32)
+    img = dust_and_scratches(before, rng, int(rng.integers(0, 12)), int(rng.integers(0, 3)))
+    if painted is not None:
+        painted[:] = [before, img]
     if rng.random() < 0.5:
         img = jpeg(img, rng.integers(40, 96))
     return np.clip(img, 0, 1).astype(np.float32), tone

@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 import torch
 
-from segsr_gui.engine.repair.repair import RepairModel, drop_small
+from segsr_gui.engine.repair.repair import RepairModel, damage_mask
 from segsr_gui.training.data import load_camvid
 from segsr_gui.training.repair_eval import (damage_probability, damaged_set, detection_counts, mask_tensor,
                                             prf, psnr_y_inside, to_numpy, to_tensor)
@@ -46,7 +46,7 @@ def _frames(data, count: int):
 
 
 def _mask_after(prob: np.ndarray, threshold: float, min_pixels: int) -> np.ndarray:
-    return drop_small(mask_tensor(prob > threshold), min_pixels)[0, 0].numpy()
+    return damage_mask(torch.from_numpy(prob)[None, None], threshold, min_pixels)[0, 0].numpy()
 
 
 def telea(img: np.ndarray, mask: np.ndarray) -> np.ndarray:

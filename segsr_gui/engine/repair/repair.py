@@ -14,6 +14,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import cv2
+import numpy as np
 import torch
 from safetensors.torch import load_file, safe_open, save_file
 
@@ -21,6 +23,7 @@ from segsr_gui.engine.diffusion.precision import autocast
 from segsr_gui.engine.diffusion.schedule import ResShiftSchedule, ScheduleConfig
 from segsr_gui.engine.repair.detector import DamageDetector
 from segsr_gui.engine.repair.fill import FillNet, fill
+from segsr_gui.engine.repair.lines import straight_scratches
 
 
 @dataclass(frozen=True)
@@ -81,8 +84,7 @@ class RepairModel(torch.nn.Module):
         """Damage mask (B, 1, H, W) bool of a photo (B, 3, H, W) in [0, 1]."""
         with autocast(photo.device, precision):
             prob = torch.sigmoid(self.detector(photo))
-        mask = prob > self.config.threshold
-        return drop_small(mask, self.config.min_pixels)
+        return damage_mask(prob.float(), self.config.threshold, self.config.min_pixels)
 
     @torch.inference_mode()
     def repair(self, photo: torch.Tensor, mask: torch.Tensor | None = None, *, seed: int = 0,
@@ -98,13 +100,22 @@ class RepairModel(torch.nn.Module):
         return out.float(), mask
 
 
+def damage_mask(prob: torch.Tensor, threshold: float, min_pixels: int) -> torch.Tensor:
+    """The damage mask (B, 1, H, W) bool from the detector's probability (B, 1, H, W): above
+    ``threshold``, plus long straight scratches along the photo's sides (``lines.py``),
+    without groups under ``min_pixels``."""
+    mask = prob > threshold
+    for i in range(prob.shape[0]):
+        lines = straight_scratches(prob[i, 0].cpu().numpy())
+        if lines.any():
+            mask[i, 0] |= torch.from_numpy(lines).to(mask.device)
+    return drop_small(mask, min_pixels)
+
+
 def drop_small(mask: torch.Tensor, min_pixels: int) -> torch.Tensor:
     """``mask`` (B, 1, H, W) bool without its 8-connected groups under ``min_pixels``."""
     if min_pixels <= 1:
         return mask
-    import cv2
-    import numpy as np
-
     out = mask.clone()
     for i in range(mask.shape[0]):
         m = mask[i, 0].cpu().numpy().astype(np.uint8)

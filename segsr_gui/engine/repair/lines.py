@@ -1,0 +1,60 @@
+"""Long straight scratches along the print's sides, found on the detector's probability map.
+
+A scratch dragged in by a roller or a film gate runs straight along one side of the print for
+much of its length. The detector reads a straight, even line as a wire or a pole (its training
+shows it such lines as negatives, at any angle), so such a scratch often stays just under the
+detection threshold. Here, lines of weaker probability that are long, nearly parallel to a side
+of the photo, unbroken, and alone (the probability beside them is low; a row of specks across
+foliage is not alone) are marked as damage too. Lines on the photo's outermost pixels are left
+to the detector: there its map shows the border, not the print. Wires, poles and frames in real
+photos seldom meet all of this at once: on CamVid val with synthetic damage and wires, and on the real
+photos without damage, this step marks nothing more (``docs/training.md``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+SEED = 0.3  # probability that makes a pixel part of a candidate line
+ALONG = 0.2  # probability a pixel of a found line needs to be marked
+LENGTH = 0.4  # shortest line, as a share of the photo's shorter side
+COVER = 0.8  # share of the line's length that must be candidate pixels (1-px tolerance)
+AXIS_DEG = 17.0  # largest angle to a side of the photo
+BESIDE = 0.25  # highest mean probability on a parallel line OFFSET px to either side
+OFFSET = 5
+WIDTH = 3  # px of the band marked along a line
+
+
+def straight_scratches(prob: np.ndarray) -> np.ndarray:
+    """(H, W) bool: pixels of long straight lines along the photo's sides in ``prob`` (H, W)."""
+    h, w = prob.shape
+    found = np.zeros((h, w), bool)
+    length = int(LENGTH * min(h, w))
+    if length < 16:
+        return found
+    # candidates grown by a pixel: the Hough walk loses a 1-px line that steps sideways
+    near = cv2.dilate((prob > SEED).astype(np.uint8), np.ones((3, 3), np.uint8))
+    segments = cv2.HoughLinesP(near * 255, 1, np.pi / 360, threshold=max(10, length // 2), minLineLength=length,
+                               maxLineGap=4)
+    if segments is None:
+        return found
+    for x1, y1, x2, y2 in segments.reshape(-1, 4).tolist():
+        angle = math.degrees(math.atan2(abs(y2 - y1), abs(x2 - x1)))
+        if min(angle, 90 - angle) > AXIS_DEG:
+            continue
+        across = 0 if angle < 45 else 1  # the axis a parallel line is shifted along
+        place, size = ((y1 + y2) / 2, h) if across == 0 else ((x1 + x2) / 2, w)
+        if not OFFSET <= place < size - OFFSET:
+            continue
+        line = np.zeros((h, w), np.uint8)
+        cv2.line(line, (x1, y1), (x2, y2), 1, 1)
+        if near[line > 0].mean() < COVER:
+            continue
+        if max(prob[np.roll(line, d, axis=across) > 0].mean() for d in (-OFFSET, OFFSET)) > BESIDE:
+            continue
+        band = cv2.dilate(line, np.ones((WIDTH, WIDTH), np.uint8)) > 0
+        found |= band & (prob > ALONG)
+    return found
