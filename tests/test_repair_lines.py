@@ -26,7 +26,7 @@ def test_a_long_line_along_a_side_is_marked_though_under_the_threshold():
 
 def test_lines_that_are_steep_short_broken_or_on_the_border_are_left():
     assert not straight_scratches(_map(angle_deg=30)).any()
-    assert not straight_scratches(_map(length=50)).any()
+    assert not straight_scratches(_map(length=40)).any()
     broken = _map()
     for start in range(30, 170, 20):  # 8 px missing of every 20: less than COVER of the line is left
         broken[:, start:start + 8] = 0.02

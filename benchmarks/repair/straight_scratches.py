@@ -1,6 +1,7 @@
 """How the straight-scratch step (``engine/repair/lines.py``) was chosen, and what it adds:
 detection with the threshold alone against threshold plus lines, for several largest angles
-to a side of the photo (``AXIS_DEG``), on two validation sets and the real photos.
+to a side of the photo (``AXIS_DEG``) and shortest lengths (``LENGTH``), on two validation
+sets and the real photos.
 
 - **recipe val**: the repair recipe's damage on 24 CamVid val frames (``repair_validate``'s
   set, with its straight wires at any angle as negatives);
@@ -10,8 +11,8 @@ to a side of the photo (``AXIS_DEG``), on two validation sets and the real photo
 - **real photos** without damage (the share marked), ``old_scratch_a`` against its reference
   mask and the sample against the damage its aging painted (``make_sample.aged``).
 
-The angle is chosen on the two validation sets only: the largest that costs the recipe val no
-precision. Detection: 1-pixel tolerance.
+Both are chosen on the validation sets: the largest angle and the shortest length that cost
+the recipe val no precision. Detection: 1-pixel tolerance.
 
     python -m benchmarks.repair.straight_scratches [--weights runs/repair/repair.safetensors]
 
@@ -37,7 +38,9 @@ from segsr_gui.training.repair_eval import damage_probability, damaged_set, dete
 from segsr_gui.training.repair_validate import VAL_SEED, _frames
 from segsr_gui.training.scratches import MASK_LEVEL
 
-ANGLES = (2.0, 10.0, 17.0, 25.0, 45.0)
+SHIPPED = (lines.AXIS_DEG, lines.LENGTH)
+VARIANTS = [None] + [(a, SHIPPED[1]) for a in (2.0, 10.0, 17.0, 25.0, 45.0)] + \
+    [(SHIPPED[0], n) for n in (0.4, 0.3, 0.2, 0.15)]  # (largest angle, shortest length)
 AGED_SEED = 7000
 
 
@@ -53,17 +56,20 @@ def aged_val(count: int = 48):
     return out
 
 
-def mask_of(prob: np.ndarray, threshold: float, angle: float | None) -> np.ndarray:
-    """The detection mask; ``angle`` None = the threshold alone, else with lines up to it."""
-    if angle is None:
+def mask_of(prob: np.ndarray, threshold: float, variant: tuple[float, float] | None) -> np.ndarray:
+    """The detection mask; ``variant`` None = the threshold alone, else with lines of it."""
+    if variant is None:
         return prob > threshold
-    lines.AXIS_DEG = angle
-    return damage_mask(torch.from_numpy(prob)[None, None], threshold, 1)[0, 0].numpy()
+    lines.AXIS_DEG, lines.LENGTH = variant
+    try:
+        return damage_mask(torch.from_numpy(prob)[None, None], threshold, 1)[0, 0].numpy()
+    finally:
+        lines.AXIS_DEG, lines.LENGTH = SHIPPED
 
 
-def scores(probs, truths, threshold: float, angle: float | None) -> dict:
+def scores(probs, truths, threshold: float, variant) -> dict:
     """P / R / F1 summed over a set."""
-    return prf(sum(detection_counts(mask_of(p, threshold, angle), t) for p, t in zip(probs, truths)))
+    return prf(sum(detection_counts(mask_of(p, threshold, variant), t) for p, t in zip(probs, truths)))
 
 
 def main(argv=None) -> int:
@@ -79,7 +85,7 @@ def main(argv=None) -> int:
         from segsr_gui.engine.nets.weights import load_model
 
         model = load_model(args.model).model.repair
-    threshold, shipped = model.config.threshold, lines.AXIS_DEG
+    threshold = model.config.threshold
     recipe = damaged_set(*_frames(DATA, 24), VAL_SEED)
     sets = {"recipe val": ([damage_probability(model, e.damaged) for e in recipe], [e.mask for e in recipe])}
     aged = aged_val()
@@ -93,16 +99,17 @@ def main(argv=None) -> int:
     real["resources/sample.png"] = damage_probability(
         model, load_rgb8(Path(__file__).resolve().parents[2] / "resources" / "sample.png").astype(np.float32) / 255)
     rows = {}
-    for angle in (None, *ANGLES):
-        name = "threshold only" if angle is None else f"+ lines within {angle:g} deg"
-        row = {k: scores(p, t, threshold, angle) for k, (p, t) in sets.items()}
+    for variant in VARIANTS:
+        name = "threshold only" if variant is None else f"+ lines within {variant[0]:g} deg, >= {variant[1]:g}"
+        if variant == SHIPPED:
+            name = f"**{name} (shipped)**"
+        row = {k: scores(p, t, threshold, variant) for k, (p, t) in sets.items()}
         row["real photos without damage, marked"] = float(np.mean(
-            [mask_of(p, threshold, angle).mean() for k, p in real.items() if k not in DAMAGED]))
+            [mask_of(p, threshold, variant).mean() for k, p in real.items() if k not in DAMAGED]))
         for k, (truth, _) in refs.items():
-            row[k] = scores([real[k]], [truth], threshold, angle)
+            row[k] = scores([real[k]], [truth], threshold, variant)
         rows[name] = row
-    lines.AXIS_DEG = shipped
-    report = {**header(__import__("sys").argv), "threshold": threshold, "shipped_axis_deg": shipped,
+    report = {**header(__import__("sys").argv), "threshold": threshold, "shipped": SHIPPED,
               "aged_seed": AGED_SEED, "rows": rows}
     write_report(args.out, report, render)
     return 0
@@ -116,7 +123,8 @@ def render(report: dict) -> str:
             *[f"{Path(k).stem} F1" for k in refs]]
     out = ["# Long straight scratches: what the line step adds", "", header_line(report), "",
            f"Detection threshold {report['threshold']}; the shipped step takes lines within "
-           f"{report['shipped_axis_deg']:g} degrees of a side. Sets: see the script's docstring.", "",
+           f"{report['shipped'][0]:g} degrees of a side and at least {report['shipped'][1]:g} of the photo's shorter "
+           "side long. Sets: see the script's docstring.", "",
            "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     fmt = lambda s: f"{s['precision']:.3f} / {s['recall']:.3f} / {s['f1']:.3f}"
     for name, r in rows.items():

@@ -6,9 +6,9 @@ shows it such lines as negatives, at any angle), so such a scratch often stays j
 detection threshold. Here, lines of weaker probability that are long, nearly parallel to a side
 of the photo, unbroken, and alone (the probability beside them is low; a row of specks across
 foliage is not alone) are marked as damage too. Lines on the photo's outermost pixels are left
-to the detector: there its map shows the border, not the print. Wires, poles and frames in real
-photos seldom meet all of this at once: on CamVid val with synthetic damage and wires, and on the real
-photos without damage, this step marks nothing more (``docs/training.md``).
+to the detector: there its map shows the border, not the print. The limits are chosen on
+validation (``benchmarks/repair/straight_scratches.py``): the widest angle and the shortest
+length that cost CamVid val with the repair recipe's damage and wires no precision.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ import numpy as np
 
 SEED = 0.3  # probability that makes a pixel part of a candidate line
 ALONG = 0.2  # probability a pixel of a found line needs to be marked
-LENGTH = 0.4  # shortest line, as a share of the photo's shorter side
+LENGTH = 0.25  # shortest line, as a share of the photo's shorter side
 COVER = 0.8  # share of the line's length that must be candidate pixels (1-px tolerance)
 AXIS_DEG = 17.0  # largest angle to a side of the photo
-BESIDE = 0.25  # highest mean probability on a parallel line OFFSET px to either side
-OFFSET = 5
+BESIDE = 0.25  # highest mean probability on a parallel line OFFSETS px to either side
+OFFSETS = (4, 5, 6, 7)
 WIDTH = 3  # px of the band marked along a line
 
 
@@ -47,13 +47,13 @@ def straight_scratches(prob: np.ndarray) -> np.ndarray:
             continue
         across = 0 if angle < 45 else 1  # the axis a parallel line is shifted along
         place, size = ((y1 + y2) / 2, h) if across == 0 else ((x1 + x2) / 2, w)
-        if not OFFSET <= place < size - OFFSET:
+        if not max(OFFSETS) <= place < size - max(OFFSETS):
             continue
         line = np.zeros((h, w), np.uint8)
         cv2.line(line, (x1, y1), (x2, y2), 1, 1)
         if near[line > 0].mean() < COVER:
             continue
-        if max(prob[np.roll(line, d, axis=across) > 0].mean() for d in (-OFFSET, OFFSET)) > BESIDE:
+        if max(prob[np.roll(line, s * d, axis=across) > 0].mean() for d in OFFSETS for s in (-1, 1)) > BESIDE:
             continue
         band = cv2.dilate(line, np.ones((WIDTH, WIDTH), np.uint8)) > 0
         found |= band & (prob > ALONG)
