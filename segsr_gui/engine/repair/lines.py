@@ -49,12 +49,15 @@ def straight_scratches(prob: np.ndarray) -> np.ndarray:
         place, size = ((y1 + y2) / 2, h) if across == 0 else ((x1 + x2) / 2, w)
         if not max(OFFSETS) <= place < size - max(OFFSETS):
             continue
-        line = np.zeros((h, w), np.uint8)
-        cv2.line(line, (x1, y1), (x2, y2), 1, 1)
-        if near[line > 0].mean() < COVER:
+        n = max(abs(x2 - x1), abs(y2 - y1)) + 1  # the line's pixels, one per step along it
+        ys = np.round(np.linspace(y1, y2, n)).astype(int)
+        xs = np.round(np.linspace(x1, x2, n)).astype(int)
+        if near[ys, xs].mean() < COVER:
             continue
-        if max(prob[np.roll(line, s * d, axis=across) > 0].mean() for d in OFFSETS for s in (-1, 1)) > BESIDE:
+        shift = lambda d: (np.clip(ys + d, 0, h - 1), xs) if across == 0 else (ys, np.clip(xs + d, 0, w - 1))
+        if max(prob[shift(s * d)].mean() for d in OFFSETS for s in (-1, 1)) > BESIDE:
             continue
-        band = cv2.dilate(line, np.ones((WIDTH, WIDTH), np.uint8)) > 0
-        found |= band & (prob > ALONG)
+        for d in range(-(WIDTH // 2), WIDTH // 2 + 1):  # a band WIDTH px across the line
+            by, bx = shift(d)
+            found[by, bx] |= prob[by, bx] > ALONG
     return found
