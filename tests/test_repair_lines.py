@@ -39,3 +39,9 @@ def test_a_row_of_specks_in_busy_ground_is_not_a_line():
     prob = _map(level=0.9)
     prob[60:140] = np.maximum(prob[60:140], rng.uniform(0.2, 0.8, (80, 200)).astype(np.float32))
     assert not straight_scratches(prob).any()
+
+
+def test_a_busy_map_is_not_searched():
+    prob = _map(level=0.9)
+    prob[::2, ::2] = np.maximum(prob[::2, ::2], 0.5)  # candidates everywhere once grown by a pixel
+    assert not straight_scratches(prob).any()

@@ -26,6 +26,7 @@ AXIS_DEG = 17.0  # largest angle to a side of the photo
 BESIDE = 0.25  # highest mean probability on a parallel line OFFSETS px to either side
 OFFSETS = (4, 5, 6, 7)
 WIDTH = 3  # px of the band marked along a line
+BUSY = 0.3  # share of candidate pixels above which a map is not searched
 
 
 def straight_scratches(prob: np.ndarray) -> np.ndarray:
@@ -37,6 +38,8 @@ def straight_scratches(prob: np.ndarray) -> np.ndarray:
         return found
     # candidates grown by a pixel: the Hough walk loses a 1-px line that steps sideways
     near = cv2.dilate((prob > SEED).astype(np.uint8), np.ones((3, 3), np.uint8))
+    if near.mean() > BUSY:  # no line stands alone on such a map, and the Hough step would crawl
+        return found
     segments = cv2.HoughLinesP(near * 255, 1, np.pi / 360, threshold=max(10, length // 2), minLineLength=length,
                                maxLineGap=4)
     if segments is None:
