@@ -184,12 +184,6 @@ def test_detail_negatives_are_in_the_clean_print_and_off_by_default():
         drawn += not np.allclose(clean, bare[1])
     assert drawn >= 6
     flat = np.full((96, 96, 3), 0.5, np.float32)
-    closed = 0
-    for seed in range(6):
-        line = (np.abs(scratches._spectacles(flat, np.random.default_rng(seed)) - flat).max(2) > 0.05)
-        holes, _ = cv2.connectedComponents(1 - line.astype(np.uint8), connectivity=4)
-        closed += holes > 2  # a rim bounds a hole, which an open scratch never does
-    assert closed >= 4
     for kind in (scratches._writing, scratches._eyes):
         changed = [(np.abs(kind(flat, np.random.default_rng(s)) - flat).max(2) > 0.05).mean() for s in range(6)]
         assert 0 < np.median(changed) < 0.2, (kind.__name__, changed)

@@ -218,7 +218,7 @@ def main(argv=None) -> int:
     p.add_argument("--sharpen-share", type=float, default=0.0, help="share of scans unsharp-masked")
     p.add_argument("--even-share", type=float, default=0.0, help="share of scratches with one opacity")
     p.add_argument("--detail-share", type=float, default=0.0,
-                   help="share of clean prints with spectacles, outlines, writing or eyes (negatives)")
+                   help="share of clean prints with ink outlines, writing or eyes (negatives)")
     p.add_argument("--init", help="start from this model's repair nets (a name or a .safetensors path)")
     p.add_argument("--threads", type=int, default=1,
                    help="1 is 5x faster than 2 on this 2-core machine while others run (OpenMP waits)")

@@ -16,8 +16,8 @@ the ground truth: a pixel is damaged where the damage changed it by more than ``
 on any channel. Hard negatives go into the *clean* print before the damage, so they are in
 the target and not in the mask: thin straight wires and poles (dark or light, perfectly
 straight, even in colour), bright rims along the photo's own edges (collars, petals) and
-small shaded objects, bright or dark (bows, cigarettes, buttons), and on request spectacles,
-ink outlines along the photo's edges, writing and eyes with catchlights.
+small shaded objects, bright or dark (bows, cigarettes, buttons), and on request ink outlines
+along the photo's edges, writing and eyes with catchlights.
 Real thin content in the photos (CamVid's poles and wires) is a negative too.
 """
 
@@ -296,40 +296,6 @@ def scene_objects(img, rng):
     return np.clip(img, 0, 1).astype(np.float32)
 
 
-def _spectacles(img, rng):
-    """Two closed rims and a bridge, dark or metal-bright, some with a glint along one side."""
-    h, w = img.shape[:2]
-    rx = rng.uniform(6, max(7, 0.3 * w))
-    ry = rx * rng.uniform(0.55, 0.9)
-    cx, cy = rng.uniform(0, w), rng.uniform(0, h)
-    tilt = rng.normal(0, 0.15)
-    gap = rx * rng.uniform(2.1, 2.6)
-    t = np.linspace(0, 2 * math.pi, max(24, int(4 * rx)))
-    square = rng.uniform(0, 0.6)  # 0: an ellipse; towards 1: a rounded rectangle
-    shape = lambda a: np.sign(a) * np.abs(a) ** (1 - square)
-    rims = []
-    for side in ((0, 1) if rng.random() < 0.8 else (0,)):
-        ox, oy = cx + side * gap * math.cos(tilt), cy + side * gap * math.sin(tilt)
-        x, y = rx * shape(np.cos(t)), ry * shape(np.sin(t))
-        rims.append(np.stack([ox + x * math.cos(tilt) - y * math.sin(tilt),
-                              oy + x * math.sin(tilt) + y * math.cos(tilt)], 1))
-    if len(rims) == 2:
-        rims.append(np.array([[cx + rx * math.cos(tilt), cy + rx * math.sin(tilt)],
-                              [cx + (gap - rx) * math.cos(tilt), cy + (gap - rx) * math.sin(tilt)]]))
-    width = rng.uniform(0.8, 2.5)
-    colour = rng.uniform(0.05, 0.3) if rng.random() < 0.6 else rng.uniform(0.6, 0.9)
-    for pts in rims:
-        alpha = _stroke((h, w), pts, width, rng, fade=False) * rng.uniform(0.7, 1.0)
-        img = img * (1 - alpha[..., None]) + colour * alpha[..., None]
-        if rng.random() < 0.4:
-            i = int(rng.integers(len(pts)))
-            arc = pts[i:i + max(3, len(pts) // 5)]
-            if len(arc) > 1:
-                glint = _stroke((h, w), arc, rng.uniform(0.6, 1.2), rng) * rng.uniform(0.5, 0.9)
-                img = _screen(img, glint, np.array([1.0, 1.0, 1.0]))
-    return img
-
-
 def _outlines(img, rng):
     """Ink lines along the photo's own edges, in a box: a drawing's lines, a tooth's rim, a seam."""
     h, w = img.shape[:2]
@@ -388,12 +354,11 @@ def _eyes(img, rng):
 
 
 def scene_details(img, rng):
-    """Hard negatives drawn into the clean print, one kind each time: spectacles (closed thin
-    rims), ink outlines along the photo's own edges, writing, or eyes with catchlights. A
-    scratch runs on across whatever it meets; these close on themselves, follow the scene,
-    or are shapes a photo holds."""
-    kind = int(rng.choice(4, p=[0.3, 0.3, 0.2, 0.2]))
-    img = (_spectacles, _outlines, _writing, _eyes)[kind](img, rng)
+    """Hard negatives drawn into the clean print, one kind each time: ink outlines along the
+    photo's own edges, writing, or eyes with catchlights. A scratch runs on across whatever it
+    meets; these follow the scene or are shapes a photo holds."""
+    kind = int(rng.choice(3, p=[0.4, 0.3, 0.3]))
+    img = (_outlines, _writing, _eyes)[kind](img, rng)
     return np.clip(img, 0, 1).astype(np.float32)
 
 def damage_example(photo: np.ndarray, rng: np.random.Generator, clean_share: float = 0.15,
@@ -406,7 +371,7 @@ def damage_example(photo: np.ndarray, rng: np.random.Generator, clean_share: flo
     the print touches both alike: ``sharpen_share`` of them are unsharp-masked (a scanner's
     halos), 30 % are saved as JPEG of quality ``jpeg_lowest`` to 95. ``even_share`` of the
     long scratches have one opacity along their length. ``detail_share`` of the clean prints
-    carry the spectacles, ink outlines, writing or eyes of ``scene_details``."""
+    carry the ink outlines, writing or eyes of ``scene_details``."""
     clean = old_print(photo, rng)
     if rng.random() < 0.3:
         clean = scene_lines(clean, rng)
