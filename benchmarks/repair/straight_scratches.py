@@ -45,14 +45,14 @@ AGED_SEED = 7000
 
 
 def aged_val(count: int = 48):
-    """(photo, truth) pairs: CamVid val frames aged like the sample, with their painted damage."""
+    """(photo, truth, print before the damage) of CamVid val frames aged like the sample."""
     images, _ = _frames(DATA, count)
     out = []
     for i, img in enumerate(images):
         painted = []
         lq, _ = degrade.old_photo(img.astype(np.float32) / 255, np.random.default_rng(AGED_SEED + i), scale=2,
                                   painted=painted)
-        out.append((lq, np.abs(painted[1] - painted[0]).max(2) > MASK_LEVEL))
+        out.append((lq, np.abs(painted[1] - painted[0]).max(2) > MASK_LEVEL, painted[0]))
     return out
 
 
@@ -89,7 +89,7 @@ def main(argv=None) -> int:
     recipe = damaged_set(*_frames(DATA, 24), VAL_SEED)
     sets = {"recipe val": ([damage_probability(model, e.damaged) for e in recipe], [e.mask for e in recipe])}
     aged = aged_val()
-    sets["aged val"] = ([damage_probability(model, a) for a, _ in aged], [t for _, t in aged])
+    sets["aged val"] = ([damage_probability(model, a) for a, _, _ in aged], [t for _, t, _ in aged])
     refs = references()
     real, photos = {}, sorted((DATA / "real_world").glob("*"))
     for path in photos:

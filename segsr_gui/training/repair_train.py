@@ -101,12 +101,12 @@ def fill_state(model: RepairModel, clean, y, photo, region, noise_region, rng: t
 def fill_loss(model, damaged, clean, mask, rng: torch.Generator) -> torch.Tensor:
     """The fill's L1 on a batch, weighted to its support (the mask grown by the blend), at a
     sampler state from ``fill_state``; ``model`` needs ``config`` and ``fill``."""
-    photo, target = damaged * 2 - 1, clean * 2 - 1
+    target = clean * 2 - 1
     region, noise_region = mask, grow(mask, CORE + FEATHER)
-    y = cheap_fill(damaged, region) * 2 - 1
-    x_t, eta = fill_state(model, target, y, photo, region, noise_region, rng)
+    y = cheap_fill(damaged, region) * 2 - 1  # also the photo the net reads, as in ``fill.iter_fill``
+    x_t, eta = fill_state(model, target, y, y, region, noise_region, rng)
     with autocast(torch.device("cpu")):
-        x0 = model.fill(x_t, y, photo, region, eta)
+        x0 = model.fill(x_t, y, y, region, eta)
     weight = noise_region + 0.05 * (1 - noise_region)
     return ((x0 - target).abs() * weight).sum() / (3 * weight.sum())
 
