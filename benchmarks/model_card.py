@@ -136,6 +136,13 @@ def repair_lines(bench: dict | None, speed: dict | None) -> list[str]:
                 lines += [f"Against {ref['made']} ({Path(k).name}, {100 * ref['reference_share']:.2f} % of the photo; "
                           f"validation only), the detection's precision is {ref['precision']:.3f}, recall "
                           f"{ref['recall']:.3f}, F1 {ref['f1']:.3f} (1-px tolerance).", ""]
+    false = load(RESULTS / "blind_false.json")
+    if false:
+        sc = false["score"]
+        lines += [f"Blind look at those false repairs ({sc['rows']} crops around the largest marked groups of the "
+                  "photos without scratches, `blind_false.py`; a viewer who never saw the key): the repaired crop "
+                  f"better on {sc['better']}, the same on {sc['same']}, worse on {sc['worse']}. The viewer's notes: "
+                  f"{false.get('notes', '')}", ""]
     if speed:
         lines += ["Whole `segsr upscale`, repair auto against off (`repair_speed.py`): " + ", ".join(
             f"{k} ({v['size']}) {v['ratio']:.2f}x" for k, v in speed.get("photos", {}).items()), ""]
