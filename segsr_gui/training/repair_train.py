@@ -161,7 +161,7 @@ def train(args) -> Path:
     frames = load_camvid(args.data, "train").images
     photos = load_photos(args.photos, long_side=1000) if args.photos and Path(args.photos).is_dir() else []
     recipe = {"clean_share": args.clean_share, "jpeg_lowest": args.jpeg_lowest, "sharpen_share": args.sharpen_share,
-              "even_share": args.even_share, "detail_share": args.detail_share}
+              "even_share": args.even_share}
     source = Source(frames, photos, args.crop, recipe)
     model = RepairModel(RepairConfig())
     if args.init:  # fine-tune: a shipped model's repair nets, a fresh optimiser
@@ -217,8 +217,6 @@ def main(argv=None) -> int:
     p.add_argument("--jpeg-lowest", type=int, default=70, help="lowest JPEG quality of the scans")
     p.add_argument("--sharpen-share", type=float, default=0.0, help="share of scans unsharp-masked")
     p.add_argument("--even-share", type=float, default=0.0, help="share of scratches with one opacity")
-    p.add_argument("--detail-share", type=float, default=0.0,
-                   help="share of clean prints with ink outlines, writing or eyes (negatives)")
     p.add_argument("--init", help="start from this model's repair nets (a name or a .safetensors path)")
     p.add_argument("--threads", type=int, default=1,
                    help="1 is 5x faster than 2 on this 2-core machine while others run (OpenMP waits)")

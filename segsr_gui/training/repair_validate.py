@@ -36,7 +36,7 @@ THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95)
 MIN_PIXELS = (1, 3, 6)
 F1_SLACK = 0.01  # a difference in detection F1 this small is within the noise of 24 frames
 VAL_SEED = 5000
-RECIPE_OPTIONS = ("clean_share", "jpeg_lowest", "sharpen_share", "even_share", "detail_share")  # repair_train's flags
+RECIPE_OPTIONS = ("clean_share", "jpeg_lowest", "sharpen_share", "even_share")  # repair_train's flags
 
 
 def _frames(data, count: int):

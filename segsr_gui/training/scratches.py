@@ -16,8 +16,7 @@ the ground truth: a pixel is damaged where the damage changed it by more than ``
 on any channel. Hard negatives go into the *clean* print before the damage, so they are in
 the target and not in the mask: thin straight wires and poles (dark or light, perfectly
 straight, even in colour), bright rims along the photo's own edges (collars, petals) and
-small shaded objects, bright or dark (bows, cigarettes, buttons), and on request ink outlines
-along the photo's edges, writing and eyes with catchlights.
+small shaded objects, bright or dark (bows, cigarettes, buttons).
 Real thin content in the photos (CamVid's poles and wires) is a negative too.
 """
 
@@ -296,89 +295,20 @@ def scene_objects(img, rng):
     return np.clip(img, 0, 1).astype(np.float32)
 
 
-def _outlines(img, rng):
-    """Ink lines along the photo's own edges, in a box: a drawing's lines, a tooth's rim, a seam."""
-    h, w = img.shape[:2]
-    # the scene's outlines, not the grain's: edges of a smoothed print, long ones only
-    gray = (np.clip(cv2.GaussianBlur(img.mean(2), (0, 0), 2.0), 0, 1) * 255).astype(np.uint8)
-    edges = cv2.Canny(gray, 30, 90)
-    _, lab, stats, _ = cv2.connectedComponentsWithStats(edges, connectivity=8)
-    edges = np.where(stats[lab, cv2.CC_STAT_AREA] >= 20, edges, 0).astype(np.uint8)
-    box = np.zeros_like(edges)
-    bh, bw = int(rng.integers(h // 3, h + 1)), int(rng.integers(w // 3, w + 1))
-    top, left = int(rng.integers(0, h - bh + 1)), int(rng.integers(0, w - bw + 1))
-    box[top:top + bh, left:left + bw] = 255
-    edges = cv2.bitwise_and(edges, box)
-    if rng.random() < 0.5:
-        edges = cv2.dilate(edges, np.ones((2, 2), np.uint8))
-    ink = cv2.GaussianBlur(edges.astype(np.float32) / 255, (0, 0), rng.uniform(0.3, 0.7))
-    ink = np.clip(ink * rng.uniform(0.6, 1.0), 0, 1)
-    return _multiply(img, ink, _dark(rng)) if rng.random() < 0.7 else _screen(img, ink, _light(rng, img))
-
-
-WRITING = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.,-/'"
-FONTS = (cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, cv2.FONT_HERSHEY_SCRIPT_COMPLEX, cv2.FONT_HERSHEY_SIMPLEX,
-         cv2.FONT_HERSHEY_PLAIN, cv2.FONT_HERSHEY_COMPLEX_SMALL)
-
-
-def _writing(img, rng):
-    """A few words or a number, handwritten or printed, light or dark (an inscription, a date)."""
-    h, w = img.shape[:2]
-    canvas = np.zeros((h * SS, w * SS), np.uint8)  # putText draws on 8-bit images only
-    for _ in range(int(rng.integers(1, 3))):
-        text = "".join(rng.choice(list(WRITING), int(rng.integers(2, 9))))
-        size = rng.uniform(5, 16)  # letter height, photo pixels
-        font = int(rng.choice(FONTS))
-        scale = size * SS / cv2.getTextSize("X", font, 1.0, 1)[0][1]
-        org = (int(rng.uniform(-0.2, 0.8) * w * SS), int(rng.uniform(0.1, 1.0) * h * SS))
-        cv2.putText(canvas, text, org, font, scale, 255, max(1, int(rng.uniform(0.6, 1.8) * SS)), cv2.LINE_AA)
-    alpha = _shrink(canvas.astype(np.float32) / 255, h, w) * rng.uniform(0.6, 1.0)
-    return _multiply(img, alpha, _dark(rng)) if rng.random() < 0.6 else _screen(img, alpha, _light(rng, img))
-
-
-def _eyes(img, rng):
-    """A pair of eyes: dark irises with a small bright catchlight each, the same on both."""
-    h, w = img.shape[:2]
-    r = rng.uniform(1.5, 6)
-    cx, cy = rng.uniform(0, w), rng.uniform(0, h)
-    gap = r * rng.uniform(5, 9)
-    light = rng.uniform(-0.6, 0.6, 2) * r  # where the catchlight sits in the iris
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    for ox in (0.0, gap):
-        d = np.hypot(xx - cx - ox, yy - cy)
-        iris = np.clip(r + 0.5 - d, 0, 1) * rng.uniform(0.6, 0.95)
-        img = img * (1 - iris[..., None]) + rng.uniform(0.02, 0.25) * iris[..., None]
-        spot = np.clip(rng.uniform(0.5, 1.2) + 0.5 - np.hypot(xx - cx - ox - light[0], yy - cy - light[1]), 0, 1)
-        img = _screen(img, spot * rng.uniform(0.7, 1.0), np.array([1.0, 1.0, 1.0]))
-    return img
-
-
-def scene_details(img, rng):
-    """Hard negatives drawn into the clean print, one kind each time: ink outlines along the
-    photo's own edges, writing, or eyes with catchlights. A scratch runs on across whatever it
-    meets; these follow the scene or are shapes a photo holds."""
-    kind = int(rng.choice(3, p=[0.4, 0.3, 0.3]))
-    img = (_outlines, _writing, _eyes)[kind](img, rng)
-    return np.clip(img, 0, 1).astype(np.float32)
-
 def damage_example(photo: np.ndarray, rng: np.random.Generator, clean_share: float = 0.15,
-                   jpeg_lowest: int = 70, sharpen_share: float = 0.0, even_share: float = 0.0,
-                   detail_share: float = 0.0):
+                   jpeg_lowest: int = 70, sharpen_share: float = 0.0, even_share: float = 0.0):
     """(damaged, clean, mask) from a clean photo crop (H, W, 3) float32 in [0, 1].
 
     ``damaged`` and ``clean`` are (H, W, 3) float32 in [0, 1], ``mask`` (H, W) bool.
     ``clean_share`` of the examples carry no damage (mask all False). The scan that follows
     the print touches both alike: ``sharpen_share`` of them are unsharp-masked (a scanner's
     halos), 30 % are saved as JPEG of quality ``jpeg_lowest`` to 95. ``even_share`` of the
-    long scratches have one opacity along their length. ``detail_share`` of the clean prints
-    carry the ink outlines, writing or eyes of ``scene_details``."""
+    long scratches have one opacity along their length."""
     clean = old_print(photo, rng)
     if rng.random() < 0.3:
         clean = scene_lines(clean, rng)
     if rng.random() < 0.25:
         clean = scene_objects(clean, rng)
-    if detail_share and rng.random() < detail_share:
-        clean = scene_details(clean, rng)
     img = clean.astype(np.float64)
     if rng.random() >= clean_share:
         h, w = img.shape[:2]
