@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from benchmarks.common import DATA, ROOT, header, header_line, result_path, write_report
+from benchmarks.repair.real_marks import load_repair
 from benchmarks.repair.straight_scratches import aged_val
 from segsr_gui.engine.repair.fill import damage_box, fill
 from segsr_gui.engine.repair.repair import RepairModel
@@ -79,12 +80,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=result_path("fill_reads"))
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
-    if args.weights:
-        model = RepairModel.load(args.weights)
-    else:
-        from segsr_gui.engine.nets.weights import load_model
-
-        model = load_model(args.model).model.repair
+    model = load_repair(args.model, args.weights)
     recipe = [(e.damaged, e.mask, e.clean) for e in damaged_set(*_frames(DATA, 24), VAL_SEED) if e.mask.any()]
     aged = [example for example in aged_val() if example[1].any()]
     sets = {"recipe val": scores(model, recipe), "aged val": scores(model, aged),

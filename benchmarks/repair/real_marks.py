@@ -48,6 +48,14 @@ def references() -> dict[str, tuple[np.ndarray, str]]:
     return refs
 
 
+def load_repair(model: str, weights: Path | None):
+    """The repair stage to measure: a trained repair file, or the named model's own."""
+    from segsr_gui.engine.nets.weights import load_model
+    from segsr_gui.engine.repair.repair import RepairModel
+
+    return RepairModel.load(weights) if weights else load_model(model).model.repair
+
+
 def main(argv=None) -> int:
     from segsr_gui.engine.inference.pipeline import opaque_pixels
     from segsr_gui.engine.nets.weights import load_model

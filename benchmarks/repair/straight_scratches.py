@@ -28,10 +28,10 @@ import numpy as np
 import torch
 
 from benchmarks.common import DATA, header, header_line, load_rgb8, result_path, write_report
-from benchmarks.repair.real_marks import DAMAGED, references
+from benchmarks.repair.real_marks import DAMAGED, load_repair, references
 from segsr_gui.engine.inference.pipeline import opaque_pixels
 from segsr_gui.engine.repair import lines
-from segsr_gui.engine.repair.repair import RepairModel, damage_mask
+from segsr_gui.engine.repair.repair import damage_mask
 from segsr_gui.io.read import load_image
 from segsr_gui.training import degrade
 from segsr_gui.training.repair_eval import damage_probability, damaged_set, detection_counts, prf
@@ -79,12 +79,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=result_path("straight_scratches"))
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
-    if args.weights:
-        model = RepairModel.load(args.weights)
-    else:
-        from segsr_gui.engine.nets.weights import load_model
-
-        model = load_model(args.model).model.repair
+    model = load_repair(args.model, args.weights)
     threshold = model.config.threshold
     recipe = damaged_set(*_frames(DATA, 24), VAL_SEED)
     sets = {"recipe val": ([damage_probability(model, e.damaged) for e in recipe], [e.mask for e in recipe])}
