@@ -124,7 +124,7 @@ def finish(model: RepairModel, info: dict, args, **data_info) -> Path:
                               "wallpaper_photos": data_info.get("photos_used"),
                               "recipe": "segsr_gui/training/scratches.py",
                               "recipe_options": {k: getattr(args, k) for k in RECIPE_OPTIONS if hasattr(args, k)}},
-                     "started_from": getattr(args, "init", None), "fill_only": getattr(args, "fill_only", False),
+                     "started_from": getattr(args, "init", None),
                      "iterations": info["iteration"], "minutes": round(info["seconds"] / 60, 1),
                      "batch": args.batch, "crop": args.crop, "lr": args.lr, "seed": args.seed,
                      "precision": data_info.get("precision"), "threads": args.threads,
