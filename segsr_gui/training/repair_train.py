@@ -111,22 +111,19 @@ def fill_loss(model, damaged, clean, mask, rng: torch.Generator) -> torch.Tensor
     return ((x0 - target).abs() * weight).sum() / (3 * weight.sum())
 
 
-def train_step(model, opt, damaged, clean, mask, rng: torch.Generator, detector: bool = True) -> dict:
-    """One step on a batch; ``detector`` False trains the fill alone (the detector is left as it is)."""
+def train_step(model, opt, damaged, clean, mask, rng: torch.Generator) -> dict:
     l1 = fill_loss(model, damaged, clean, mask, rng)
-    losses, loss = {"l1": l1}, l1
-    if detector:
-        with autocast(torch.device("cpu")):
-            logits = model.detector(damaged)
-        losses["bce"] = F.binary_cross_entropy_with_logits(logits, mask)
-        losses["dice"] = dice_loss(logits, mask)
-        loss = loss + losses["bce"] + losses["dice"]
+    with autocast(torch.device("cpu")):
+        logits = model.detector(damaged)
+    bce = F.binary_cross_entropy_with_logits(logits, mask)
+    dice = dice_loss(logits, mask)
+    loss = bce + dice + l1
     opt.zero_grad(set_to_none=True)
     loss.backward()
-    for net in (model.detector, model.fill) if detector else (model.fill,):  # apart: the detector's
-        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)                # gradients would dwarf the fill's
+    for net in (model.detector, model.fill):  # apart: the detector's gradients would dwarf the fill's
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
     opt.step()
-    return {k: v.item() for k, v in losses.items()}
+    return {"bce": bce.item(), "dice": dice.item(), "l1": l1.item()}
 
 
 def _lr(base: float, iteration: int, progress: float) -> float:
@@ -186,7 +183,7 @@ def train(args) -> Path:
         rng = np.random.default_rng([args.seed, it])  # the batch depends on the iteration only
         for g in opt.param_groups:
             g["lr"] = _lr(args.lr, it, (time.time() - start) / budget)
-        losses = train_step(model, opt, *source.batch(rng, args.batch), gen, detector=not args.fill_only)
+        losses = train_step(model, opt, *source.batch(rng, args.batch), gen)
         running = {k: 0.98 * running.get(k, v) + 0.02 * v for k, v in losses.items()}
         info["iteration"] = it + 1
         if (it + 1) % args.log_every == 0:
@@ -221,7 +218,6 @@ def main(argv=None) -> int:
     p.add_argument("--sharpen-share", type=float, default=0.0, help="share of scans unsharp-masked")
     p.add_argument("--even-share", type=float, default=0.0, help="share of scratches with one opacity")
     p.add_argument("--init", help="start from this model's repair nets (a name or a .safetensors path)")
-    p.add_argument("--fill-only", action="store_true", help="train the fill alone; the detector stays as it is")
     p.add_argument("--threads", type=int, default=1,
                    help="1 is 5x faster than 2 on this 2-core machine while others run (OpenMP waits)")
     p.add_argument("--val-count", type=int, default=24, help="CamVid val frames for the final validation")
