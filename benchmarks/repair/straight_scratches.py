@@ -31,7 +31,6 @@ from benchmarks.common import DATA, header, header_line, load_rgb8, result_path,
 from benchmarks.repair.real_marks import DAMAGED, load_repair, references
 from segsr_gui.engine.inference.pipeline import opaque_pixels
 from segsr_gui.engine.repair import lines
-from segsr_gui.engine.repair.repair import damage_mask
 from segsr_gui.io.read import load_image
 from segsr_gui.training import degrade
 from segsr_gui.training.repair_eval import damage_probability, damaged_set, detection_counts, prf
@@ -57,14 +56,11 @@ def aged_val(count: int = 48):
 
 
 def mask_of(prob: np.ndarray, threshold: float, variant: tuple[float, float] | None) -> np.ndarray:
-    """The detection mask; ``variant`` None = the threshold alone, else with lines of it."""
+    """The detection mask (as ``repair.damage_mask`` with no small groups dropped); ``variant``
+    None = the threshold alone, else (largest angle, shortest length) of the line step."""
     if variant is None:
         return prob > threshold
-    lines.AXIS_DEG, lines.LENGTH = variant
-    try:
-        return damage_mask(torch.from_numpy(prob)[None, None], threshold, 1)[0, 0].numpy()
-    finally:
-        lines.AXIS_DEG, lines.LENGTH = SHIPPED
+    return (prob > threshold) | lines.straight_scratches(prob, *variant)
 
 
 def scores(probs, truths, threshold: float, variant) -> dict:

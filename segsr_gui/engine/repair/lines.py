@@ -29,11 +29,12 @@ WIDTH = 3  # px of the band marked along a line
 BUSY = 0.3  # share of candidate pixels above which a map is not searched
 
 
-def straight_scratches(prob: np.ndarray) -> np.ndarray:
-    """(H, W) bool: pixels of long straight lines along the photo's sides in ``prob`` (H, W)."""
+def straight_scratches(prob: np.ndarray, axis_deg: float = AXIS_DEG, shortest: float = LENGTH) -> np.ndarray:
+    """(H, W) bool: pixels of long straight lines along the photo's sides in ``prob`` (H, W):
+    within ``axis_deg`` of a side, at least ``shortest`` of the shorter side long."""
     h, w = prob.shape
     found = np.zeros((h, w), bool)
-    length = int(LENGTH * min(h, w))
+    length = int(shortest * min(h, w))
     if length < 16:
         return found
     # candidates grown by a pixel: the Hough walk loses a 1-px line that steps sideways
@@ -46,7 +47,7 @@ def straight_scratches(prob: np.ndarray) -> np.ndarray:
         return found
     for x1, y1, x2, y2 in segments.reshape(-1, 4).tolist():
         angle = math.degrees(math.atan2(abs(y2 - y1), abs(x2 - x1)))
-        if min(angle, 90 - angle) > AXIS_DEG:
+        if min(angle, 90 - angle) > axis_deg:
             continue
         across = 0 if angle < 45 else 1  # the axis a parallel line is shifted along
         place, size = ((y1 + y2) / 2, h) if across == 0 else ((x1 + x2) / 2, w)
