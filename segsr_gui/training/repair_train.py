@@ -75,7 +75,7 @@ def dice_loss(logits: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return 1 - (2 * (p * mask).sum() + 1) / (p.sum() + mask.sum() + 1)
 
 
-def fill_state(model: RepairModel, clean, y, photo, region, noise_region, rng: torch.Generator):
+def fill_state(model: RepairModel, clean, y, region, noise_region, rng: torch.Generator):
     """x_t and eta (B,) for a batch: ResShift's marginal, noise on for half the samples;
     in 30 % of batches one no-grad sampler step from t+1 with the net's own estimate."""
     sched = model.config.schedule()
@@ -93,7 +93,7 @@ def fill_state(model: RepairModel, clean, y, photo, region, noise_region, rng: t
     eta_up, eta = etas[t], etas[t - 1]
     x_up = marginal(clean, y, eta_up.view(b, 1, 1, 1), kappa, noise())
     with torch.no_grad(), autocast(torch.device("cpu")):
-        x0 = model.fill(x_up, y, photo, region, eta_up).clamp(-1, 1)
+        x0 = model.fill(x_up, y, y, region, eta_up).clamp(-1, 1)  # the net reads y, as in ``fill.iter_fill``
     x = posterior_step(x_up, x0, eta_up.view(b, 1, 1, 1), eta.view(b, 1, 1, 1), kappa, noise())
     return x, eta
 
@@ -104,7 +104,7 @@ def fill_loss(model, damaged, clean, mask, rng: torch.Generator) -> torch.Tensor
     target = clean * 2 - 1
     region, noise_region = mask, grow(mask, CORE + FEATHER)
     y = cheap_fill(damaged, region) * 2 - 1  # also the photo the net reads, as in ``fill.iter_fill``
-    x_t, eta = fill_state(model, target, y, y, region, noise_region, rng)
+    x_t, eta = fill_state(model, target, y, region, noise_region, rng)
     with autocast(torch.device("cpu")):
         x0 = model.fill(x_t, y, y, region, eta)
     weight = noise_region + 0.05 * (1 - noise_region)

@@ -7,8 +7,8 @@ only where the fill may change the photo. The net (``FillNet``) reads the scaled
 ``x_t``, ``y`` (in both of its photo inputs), the fill region and ``eta_t``, and predicts
 ``x0`` as a residual on ``y``. It never reads the damaged pixels themselves: an opaque
 scratch or speck then leaked into the fill as a pale trace (CamVid val aged like the sample:
-22.1 dB inside the damage reading them, 29.9 without; the recipe's half-transparent damage:
-29.12 against 28.96; ``docs/training.md``).
+22.16 dB inside the damage reading them, 29.89 without; the recipe's half-transparent damage:
+29.13 against 28.97; ``benchmarks/results/fill_reads.md``).
 
 The result is composed with a feathered weight: 1 on the mask grown by ``CORE`` px, falling
 over ``FEATHER`` more px, 0 beyond; where the weight is 0 the output is the input photo, bit
