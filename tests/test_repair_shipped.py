@@ -64,7 +64,7 @@ def test_nothing_is_marked_where_the_photo_is_transparent():
     damaged, truth = _scratched(_flat())
     alpha = np.ones(truth.shape, np.float32)
     alpha[:, : truth.shape[1] // 2] = 0.0  # the scratch's left half lies under transparent pixels
-    _, found = repair_photo(LOADED.model, damaged, True, None, 0, "fp32", "cpu", alpha >= 0.5)
+    _, found = repair_photo(LOADED.model, damaged, True, None, 0, "fp32", "cpu", alpha)
     left, right = found[:, : truth.shape[1] // 2], found[:, truth.shape[1] // 2:]
     assert not left.any()
     assert (right & truth[:, truth.shape[1] // 2:]).sum() > 0.7 * truth[:, truth.shape[1] // 2:].sum()
@@ -83,3 +83,19 @@ def test_an_opaque_line_leaves_no_pale_trace():
     out, _ = LOADED.model.repair.repair(photo, torch.from_numpy(mask)[None, None], precision="fp32")
     left = np.abs(out[0].permute(1, 2, 0).numpy() - clean)[mask].mean()
     assert left < 0.05 * np.abs(damaged - clean)[mask].mean(), left
+
+
+def test_a_cut_outs_holes_and_fringe_are_not_damage():
+    """Holes in a cut-out (a tree's gaps) hold leftover white under alpha 0, ringed by a
+    half-transparent fringe of the same white: none of it is marked or changed."""
+    from segsr_gui.engine.inference.repair_step import repair_photo
+
+    photo = _textured()
+    alpha = np.ones(photo.shape[:2], np.float32)
+    for y, x in np.random.default_rng(3).integers(8, 88, size=(24, 2)):
+        photo[y - 1:y + 3, x - 1:x + 3] = 0.95
+        alpha[y - 1:y + 3, x - 1:x + 3] = 0.6  # the fringe
+        alpha[y:y + 2, x:x + 2] = 0.0  # the hole
+    repaired, found = repair_photo(LOADED.model, photo, True, None, 0, "fp32", "cpu", alpha)
+    assert not found.any()
+    assert np.array_equal(repaired, photo)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -28,10 +29,9 @@ from PIL import Image, ImageDraw
 from benchmarks.common import DATA, ROOT, header, header_line, load_rgb8, result_path, write_report
 from benchmarks.repair.real_marks import DAMAGED
 from benchmarks.repair.real_sheet import _tile
-from segsr_gui.engine.inference.pipeline import opaque_pixels
+from segsr_gui.engine.inference.repair_step import repair_photo
 from segsr_gui.engine.repair.repair import RepairModel
 from segsr_gui.io.read import load_image
-from segsr_gui.training.repair_eval import to_numpy, to_tensor
 
 SIDE = 64  # px of the photo per crop
 PER_PHOTO = 2
@@ -55,13 +55,11 @@ def make(model: RepairModel, seed: int = 38) -> tuple[Image.Image, dict]:
         if f"real_world/{path.name}" in DAMAGED:
             continue
         photo = load_rgb8(path).astype(np.float32) / 255
-        mask = model.detect(to_tensor(photo), precision="fp32")
-        alpha = load_image(path).alpha
-        if alpha is not None:  # as the app runs it: nothing is marked where the photo is transparent
-            mask = mask & torch.from_numpy(opaque_pixels(alpha))
-        repaired, _ = model.repair(to_tensor(photo), mask, precision="fp32")
-        variants = {"unrepaired": photo, "auto": to_numpy(repaired)}
-        for top, left in crops(mask[0, 0].numpy(), photo.shape):
+        # as the app runs it (repair_photo): transparent pixels hidden, the fringe not marked
+        repaired, mask = repair_photo(SimpleNamespace(has_repair=True, repair=model), photo, True, None, 0, "fp32",
+                                      torch.device("cpu"), load_image(path).alpha)
+        variants = {"unrepaired": photo, "auto": repaired}
+        for top, left in crops(mask, photo.shape):
             order = list(rng.permutation(list(variants)))
             key[str(len(rows) + 1)] = {"photo": path.name, "box": [left, top, SIDE, SIDE],
                                        "order": "".join(m[0] for m in order)}

@@ -5,6 +5,7 @@ Only ``old_scratch_a`` and the sample carry scratches and cracks; on the others 
 with grain and fading, grey and alpha photos, a JPEG-damaged street, a landscape) nearly nothing
 should be marked, so their shares are false marks (issue 37, "look at every real photo you have"),
 and the share of their pixels the repair then changes by more than 4 grey levels is false repairs.
+Shares are of the pixels a viewer sees: in a photo with alpha, of its opaque ones.
 On ``old_scratch_a`` the marks are also scored against the semi-manual reference mask of
 ``reference_mask.py`` (precision / recall / F1, 1-px tolerance) when it has been written; on
 the sample against the exact damage its aging painted (``packaging/make_sample.py``).
@@ -20,6 +21,7 @@ import argparse
 import importlib.util
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import torch
@@ -58,6 +60,7 @@ def load_repair(model: str, weights: Path | None):
 
 def main(argv=None) -> int:
     from segsr_gui.engine.inference.pipeline import opaque_pixels
+    from segsr_gui.engine.inference.repair_step import repair_photo
     from segsr_gui.engine.nets.weights import load_model
     from segsr_gui.engine.repair.repair import RepairModel
     from segsr_gui.training.repair_eval import detection_counts, prf
@@ -78,15 +81,15 @@ def main(argv=None) -> int:
     rows, tiles = {}, []
     for name, path in photos.items():
         rgb = load_rgb8(path)
-        photo = torch.from_numpy(rgb.transpose(2, 0, 1).astype(np.float32) / 255)[None]
         alpha = load_image(path).alpha
-        mask = repair.detect(photo)[0, 0].numpy()
-        if alpha is not None:  # as the app runs it: nothing is marked where the photo is transparent
-            mask &= opaque_pixels(alpha)
-        repaired, _ = repair.repair(photo, torch.from_numpy(mask)[None, None])
-        moved = np.abs(np.round(repaired[0].permute(1, 2, 0).numpy() * 255) - rgb).max(2) > 4
-        rows[name] = {"size": list(rgb.shape[:2]), "damaged": name in DAMAGED, "marked": float(mask.mean()),
-                      "changed": float(moved.mean())}
+        # as the app runs it (repair_photo): what lies under transparent pixels is hidden, none is marked
+        repaired, mask = repair_photo(SimpleNamespace(has_repair=True, repair=repair), rgb.astype(np.float32) / 255,
+                                      True, None, 0, "auto", torch.device("cpu"), alpha)
+        repaired = repaired * 255
+        moved = np.abs(np.round(repaired) - rgb).max(2) > 4
+        shown_px = np.ones(mask.shape, bool) if alpha is None else opaque_pixels(alpha)  # shares of what is seen
+        rows[name] = {"size": list(rgb.shape[:2]), "damaged": name in DAMAGED, "marked": float(mask[shown_px].mean()),
+                      "changed": float(moved[shown_px].mean())}
         if name in refs:
             truth, made = refs[name]
             rows[name]["reference"] = {**prf(detection_counts(mask, truth)), "reference_share": float(truth.mean()),

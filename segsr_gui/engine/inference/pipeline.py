@@ -290,13 +290,14 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
             repair stage); ``repair_mask``: bool (H, W), the damage to fill instead of the
             detected one (``repair_photo``).
         alpha: the photo's opacity (H, W) in [0, 1], or None. Transparent pixels (below 0.5)
-            hold no subject: the repair marks none, the person prior is silent there and, in
-            a model with the background class, they are background in the class map.
+            hold no subject: the repair marks none (nor the half-transparent fringe, see
+            ``repair_photo``), the person prior is silent there and, in a model with the
+            background class, they are background in the class map.
     """
     if rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"expected an (H, W, 3) array, got shape {rgb.shape}")
     opaque = opaque_pixels(alpha)
-    rgb, damage = repair_photo(model, rgb, repair, repair_mask, seed, precision, resolve_device(device), opaque)
+    rgb, damage = repair_photo(model, rgb, repair, repair_mask, seed, precision, resolve_device(device), alpha)
     cfg = model.config
     schedule = ResShiftSchedule(cfg.schedule.with_steps(steps))
     noise_scale = cfg.noise_scale if noise_scale is None else noise_scale

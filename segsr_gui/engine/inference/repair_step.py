@@ -4,16 +4,25 @@ from __future__ import annotations
 
 from typing import Optional
 
+import cv2
 import numpy as np
 import torch
 
+SOLID = 0.9  # the opacity from which a pixel is the print itself (see repair_photo)
+
 
 def repair_photo(model, rgb: np.ndarray, repair: bool, mask: Optional[np.ndarray], seed: int,
-                 precision: str, device, opaque: Optional[np.ndarray] = None) -> tuple[np.ndarray, Optional[np.ndarray]]:
+                 precision: str, device, alpha: Optional[np.ndarray] = None) -> tuple[np.ndarray, Optional[np.ndarray]]:
     """(the photo with its damage filled, the bool (H, W) damage map), or (``rgb``, None) when
     the repair is off or the model has none. A ``mask`` of another size, or one given to a
-    model without a repair stage, is a ``ValueError`` a user can act on. Detection marks only
-    ``opaque`` pixels (bool (H, W), None = all): what lies under transparent ones is not the photo."""
+    model without a repair stage, is a ``ValueError`` a user can act on.
+
+    ``alpha`` (H, W) in [0, 1], None = opaque, is the photo's opacity. Only pixels at least
+    ``SOLID`` opaque are the print: under transparent ones lies leftover colour of a cut-out's
+    background, and its half-transparent fringe blends that colour in (light specks around a
+    tree's leaves), neither of which is damage. So detection and fill see the photo with the
+    other pixels filled in from the solid ones (``behind_transparent``), only solid pixels
+    are marked, and the others come back as they were."""
     if mask is not None:
         if not getattr(model, "has_repair", False):
             raise ValueError("this model has no repair stage, so it cannot fill a damage mask")
@@ -22,11 +31,27 @@ def repair_photo(model, rgb: np.ndarray, repair: bool, mask: Optional[np.ndarray
                              f"{rgb.shape[1]}x{rgb.shape[0]}")
     if not getattr(model, "has_repair", False) or not (repair or mask is not None):
         return rgb, None
-    photo = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1))).float()[None].to(device)
+    solid = None if alpha is None else np.asarray(alpha) >= SOLID
+    seen = rgb if solid is None or solid.all() else behind_transparent(rgb, solid)
+    photo = torch.from_numpy(np.ascontiguousarray(seen.transpose(2, 0, 1))).float()[None].to(device)
     given = None if mask is None else torch.from_numpy(np.asarray(mask, bool))[None, None].to(device)
-    if given is None and opaque is not None:
-        given = model.repair.detect(photo, precision) & torch.from_numpy(opaque)[None, None].to(device)
+    if given is None and solid is not None:
+        given = model.repair.detect(photo, precision) & torch.from_numpy(solid)[None, None].to(device)
     repaired, found = model.repair.repair(photo, given, seed=seed, precision=precision)
     out = np.ascontiguousarray(repaired[0].permute(1, 2, 0).clamp(0, 1).cpu().numpy())
+    if seen is not rgb:
+        out[~solid] = rgb[~solid]
     return out, found[0, 0].cpu().numpy()
 
+
+def behind_transparent(rgb: np.ndarray, solid: np.ndarray) -> np.ndarray:
+    """``rgb`` (H, W, 3) float in [0, 1] with its pixels outside ``solid`` filled smoothly
+    from the solid ones (OpenCV's Telea inpainting), so that holes in a cut-out do not look
+    like specks or edges."""
+    if not solid.any():
+        return rgb
+    rgb8 = (np.clip(rgb, 0, 1) * 255).round().astype(np.uint8)
+    filled = cv2.inpaint(rgb8, (~solid).astype(np.uint8), 2, cv2.INPAINT_TELEA)
+    out = rgb.copy()
+    out[~solid] = filled[~solid].astype(np.float32) / 255
+    return out
