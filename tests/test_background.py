@@ -73,7 +73,7 @@ def test_a_portrait_gets_person_and_background_only():
     loaded = weights.load_model()
     assert loaded.classes[11] == BACKGROUND and loaded.model.config.num_classes == 12
     rgb = np.asarray(Image.open(ROOT / "resources" / "sample.png").convert("RGB"), np.float32) / 255
-    out = upscale(rgb, loaded.model, steps=1, strength=0.0, tile=0, repair=False)
+    out = upscale(rgb, loaded.model, steps=1, strength=0.0, tile=0, repair="off")
     shares = np.bincount(out.class_map.ravel(), minlength=12) / out.class_map.size
     assert shares[PERSON_ID] > 0.3 and shares[11] > 0.2
     assert shares[PERSON_ID] + shares[11] == pytest.approx(1.0)
@@ -88,7 +88,7 @@ def test_transparent_pixels_are_background_and_a_grey_portrait_still_has_its_per
     rgb = np.repeat(rgb[..., None], 3, axis=2)
     alpha = np.ones(rgb.shape[:2], np.float32)
     alpha[:, : rgb.shape[1] // 3] = 0.0  # the left third cut out, its colours left behind
-    out = upscale(rgb, loaded.model, steps=1, strength=0.0, tile=0, repair=False, alpha=alpha)
+    out = upscale(rgb, loaded.model, steps=1, strength=0.0, tile=0, repair="off", alpha=alpha)
     edge = 4 * (rgb.shape[1] // 3)
     assert (out.class_map[:, :edge] == 11).all()
     kept = out.class_map[:, edge:]
@@ -105,6 +105,6 @@ def test_a_street_frame_keeps_its_street_classes():
 
     loaded = weights.load_model()
     frame = load_camvid(DATA, "val").images[0].astype(np.float32) / 255
-    out = upscale(bicubic(frame, 4), loaded.model, steps=1, strength=0.0, tile=0, repair=False)
+    out = upscale(bicubic(frame, 4), loaded.model, steps=1, strength=0.0, tile=0, repair="off")
     assert (out.class_map == 11).mean() == 0.0
     assert len(np.unique(out.class_map)) >= 4

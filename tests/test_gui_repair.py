@@ -62,23 +62,34 @@ def _mask(window):
     return window.damage.edit().mask.copy()
 
 
-def test_the_switch_reaches_the_run_and_the_batch_and_persists(qtbot, env, repair_model_file):
+def test_the_choice_reaches_the_run_and_the_batch_and_persists(qtbot, env, repair_model_file):
     from segsr_gui.ui import settings as settings_mod
 
     window = make_window(qtbot, repair_model_file)
-    switch = window.run_panel.repair
-    assert switch.isEnabled() and not switch.isChecked()  # off by default: detection marks some real things
-    assert settings_mod.run_params(window.settings.run).repair is False
-    switch.setChecked(True)
+    choice = window.run_panel.repair
+    assert choice.isEnabled() and choice.currentData() == "auto"  # Auto by default: photos with scratches
+    assert settings_mod.run_params(window.settings.run).repair == "auto"
+    choice.setCurrentIndex(choice.findData("on"))
     _, params = window.batch.run_config()
-    assert params.repair is True
-    switch.setChecked(False)
+    assert params.repair == "on"
+    choice.setCurrentIndex(choice.findData("off"))
     _, params = window.batch.run_config()  # the batch runs with the Restore panel's settings
-    assert params.repair is False and params.repair_mask is None
+    assert params.repair == "off" and params.repair_mask is None
     window.store_settings()
-    assert json.loads(settings_mod.settings_path().read_text())["run"]["repair"] is False
+    assert json.loads(settings_mod.settings_path().read_text())["run"]["repair"] == "off"
     again = make_window(qtbot, repair_model_file, repair=settings_mod.load().run.repair)
-    assert not again.run_panel.repair.isChecked()
+    assert again.run_panel.repair.currentData() == "off"
+
+
+def test_a_first_version_settings_file_keeps_its_repair_switch(env):
+    from segsr_gui.ui import settings as settings_mod
+
+    def loaded(switch):
+        settings_mod.settings_path().parent.mkdir(parents=True, exist_ok=True)
+        settings_mod.settings_path().write_text(json.dumps({"schema_version": 1, "run": {"repair": switch}}))
+        return settings_mod.load().run.repair
+
+    assert loaded(True) == "on" and loaded(False) == "auto"  # off was the first version's default
 
 
 def test_a_model_without_repair_greys_the_switch_and_the_tools_out(qtbot, env, tiny_model_file, photo):
@@ -98,7 +109,7 @@ def test_a_model_without_repair_greys_the_switch_and_the_tools_out(qtbot, env, t
 
 
 def test_a_run_keeps_its_damage_map_and_the_damage_view_paints_it(qtbot, env, repair_model_file, photo):
-    window = make_window(qtbot, repair_model_file, seed=3, repair=True)
+    window = make_window(qtbot, repair_model_file, seed=3, repair="on")
     open_photo(qtbot, window, photo)
     assert run_to_end(qtbot, window) == "done"
     run = window.runs[0]
@@ -146,7 +157,7 @@ def test_a_run_keeps_its_damage_map_and_the_damage_view_paints_it(qtbot, env, re
 
 
 def test_brush_eraser_undo_and_redo_change_the_map(qtbot, env, repair_model_file, photo):
-    window = make_window(qtbot, repair_model_file, repair=True)
+    window = make_window(qtbot, repair_model_file, repair="on")
     open_photo(qtbot, window, photo)
     assert run_to_end(qtbot, window) == "done"
     tools, panel = window.damage, window.damage.panel
@@ -199,7 +210,7 @@ def test_brush_eraser_undo_and_redo_change_the_map(qtbot, env, repair_model_file
 
 
 def test_restore_again_fills_the_edited_map_and_exports_it(qtbot, env, repair_model_file, photo):
-    window = make_window(qtbot, repair_model_file, repair=True)
+    window = make_window(qtbot, repair_model_file, repair="on")
     open_photo(qtbot, window, photo)
     assert run_to_end(qtbot, window) == "done"
     panel = window.damage.panel
@@ -236,13 +247,13 @@ def test_a_run_that_found_damage_by_itself_brings_the_damage_tab_forward(qtbot, 
     def in_front(dock):
         return dock.isVisible() and not dock.visibleRegion().isEmpty()
 
-    window = make_window(qtbot, repair_model_file, seed=3, repair=False)
+    window = make_window(qtbot, repair_model_file, seed=3, repair="off")
     open_photo(qtbot, window, photo)
     legend = window.findChild(QDockWidget, "legendDock")
     assert run_to_end(qtbot, window) == "done"  # no repair: the classes stay in front
     qtbot.waitUntil(lambda: in_front(legend), timeout=TIMEOUT)
     assert not in_front(window.damage.dock)
-    window.run_panel.repair.setChecked(True)
+    window.run_panel.repair.setCurrentIndex(window.run_panel.repair.findData("on"))
     assert run_to_end(qtbot, window) == "done"
     assert window.current_run().result.damage.any()
     qtbot.waitUntil(lambda: in_front(window.damage.dock), timeout=TIMEOUT)

@@ -46,7 +46,7 @@ def test_settings_survive_restart(qtbot, env, tiny_model_file, photo):
     window.resize(1000, 700)
     window.close()
     data = json.loads((env / "config" / "settings.json").read_text())
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
 
     again = make_window(qtbot, tiny_model_file)
     from segsr_gui.ui import settings as settings_mod

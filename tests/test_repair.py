@@ -7,7 +7,7 @@ import torch
 
 from segsr_gui.engine.repair.detector import DamageDetector
 from segsr_gui.engine.repair.fill import CORE, FEATHER, FillNet, blend_weight, damage_box, grow
-from segsr_gui.engine.repair.repair import RepairConfig, RepairModel, drop_small
+from segsr_gui.engine.repair.repair import RepairConfig, RepairModel, drop_small, shows_damage
 from segsr_gui.training.repair_eval import detection_counts, prf, psnr_y_inside
 from segsr_gui.training.scratches import MASK_LEVEL, damage_example
 
@@ -93,6 +93,16 @@ def test_drop_small_removes_only_small_groups():
     mask[0, 0, 5, 2:8] = True
     kept = drop_small(mask, 3)
     assert not kept[0, 0, 1, 1] and kept[0, 0, 5, 2:8].all()
+
+
+def test_shows_damage_counts_only_long_groups():
+    mask = np.zeros((100, 100), bool)
+    for i in range(0, 100, 5):
+        mask[i, i:i + 3] = True  # 20 short marks: 60 px, 0.6 % of the photo
+    assert not shows_damage(mask, 24, 0.001)
+    mask[50, 10:40] = True  # one mark 30 px long: 0.3 %
+    assert shows_damage(mask, 24, 0.001)
+    assert not shows_damage(mask, 24, 0.004) and not shows_damage(mask, 31, 0.001)
 
 
 def test_recipe_mask_marks_what_changed():

@@ -38,7 +38,7 @@ def test_repair_off_is_exactly_the_run_of_a_model_without_repair(repair_model):
     plain = SegSRModel(replace(repair_model.config, repair=None)).eval()
     plain.load_state_dict({k: v for k, v in repair_model.state_dict().items() if not k.startswith("repair.")})
     rgb = _photo()
-    off = upscale(rgb, repair_model, steps=2, seed=1, tile=0, repair=False)
+    off = upscale(rgb, repair_model, steps=2, seed=1, tile=0, repair="off")
     ref = upscale(rgb, plain, steps=2, seed=1, tile=0)
     assert off.damage is None and np.array_equal(off.image, ref.image)
     assert np.array_equal(off.class_map, ref.class_map)
@@ -49,7 +49,7 @@ def test_a_given_mask_is_filled_there_and_nowhere_far_from_it(repair_model):
     mask = np.zeros(rgb.shape[:2], bool)
     mask[18:21, 5:40] = True  # a 3-pixel scratch
     rgb[mask] = 1.0
-    off = upscale(rgb, repair_model, steps=2, seed=1, tile=0, repair=False)
+    off = upscale(rgb, repair_model, steps=2, seed=1, tile=0, repair="off")
     on = upscale(rgb, repair_model, steps=2, seed=1, tile=0, repair_mask=mask)
     assert np.array_equal(on.damage, mask)
     diff = np.abs(on.image - off.image).max(axis=2)
@@ -98,6 +98,10 @@ def test_cli_writes_the_damage_map_and_its_share_with_the_masks(tmp_path, photo,
                  "--steps", "1", "--masks", "--repair", "off", "-q"]) == 0
     assert not (tmp_path / "off" / "photo_damage.png").exists()
     assert json.loads((tmp_path / "off" / "photo_legend.json").read_text())["damaged_share"] is None
+    # by default the repair runs on Auto: the legend has a share (0 where the photo shows no scratches)
+    assert main(["upscale", str(photo), "-o", str(tmp_path / "auto"), "--model", str(repair_model_file),
+                 "--steps", "1", "--masks", "-q"]) == 0
+    assert isinstance(json.loads((tmp_path / "auto" / "photo_legend.json").read_text())["damaged_share"], float)
 
 
 def test_a_model_without_repair_runs_and_says_so(tmp_path, photo, tiny_model_file, capsys):

@@ -64,7 +64,7 @@ def test_nothing_is_marked_where_the_photo_is_transparent():
     damaged, truth = _scratched(_flat())
     alpha = np.ones(truth.shape, np.float32)
     alpha[:, : truth.shape[1] // 2] = 0.0  # the scratch's left half lies under transparent pixels
-    _, found = repair_photo(LOADED.model, damaged, True, None, 0, "fp32", "cpu", alpha)
+    _, found = repair_photo(LOADED.model, damaged, "on", None, 0, "fp32", "cpu", alpha)
     left, right = found[:, : truth.shape[1] // 2], found[:, truth.shape[1] // 2:]
     assert not left.any()
     assert (right & truth[:, truth.shape[1] // 2:]).sum() > 0.7 * truth[:, truth.shape[1] // 2:].sum()
@@ -96,6 +96,34 @@ def test_a_cut_outs_holes_and_fringe_are_not_damage():
         photo[y - 1:y + 3, x - 1:x + 3] = 0.95
         alpha[y - 1:y + 3, x - 1:x + 3] = 0.6  # the fringe
         alpha[y:y + 2, x:x + 2] = 0.0  # the hole
-    repaired, found = repair_photo(LOADED.model, photo, True, None, 0, "fp32", "cpu", alpha)
+    repaired, found = repair_photo(LOADED.model, photo, "on", None, 0, "fp32", "cpu", alpha)
     assert not found.any()
     assert np.array_equal(repaired, photo)
+
+
+def _specked(rgb):
+    """A few bright dust-like specks, 2x2 px: what the detection marks and "on" fills."""
+    out = rgb.copy()
+    for y, x in ((20, 30), (50, 90), (70, 40)):
+        out[y:y + 2, x:x + 2] = 0.97
+    return out
+
+
+def test_auto_leaves_a_photo_without_scratches_as_it_is():
+    from segsr_gui.engine.inference.repair_step import repair_photo
+
+    photo = _specked(_textured())
+    on, on_found = repair_photo(LOADED.model, photo, "on", None, 0, "fp32", "cpu")
+    assert on_found.any() and not np.array_equal(on, photo)  # the specks are found and filled on "on"
+    auto, auto_found = repair_photo(LOADED.model, photo, "auto", None, 0, "fp32", "cpu")
+    assert auto is photo and auto_found.shape == photo.shape[:2] and not auto_found.any()
+
+
+def test_auto_fills_a_photo_that_shows_a_scratch():
+    from segsr_gui.engine.inference.repair_step import repair_photo
+
+    damaged, truth = _scratched(_specked(_textured()))
+    auto, found = repair_photo(LOADED.model, damaged, "auto", None, 0, "fp32", "cpu")
+    on, on_found = repair_photo(LOADED.model, damaged, "on", None, 0, "fp32", "cpu")
+    assert np.array_equal(found, on_found) and np.array_equal(auto, on)
+    assert (found & truth).sum() > 0.7 * truth.sum()

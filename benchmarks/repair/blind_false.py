@@ -56,7 +56,7 @@ def make(model: RepairModel, seed: int = 38) -> tuple[Image.Image, dict]:
             continue
         photo = load_rgb8(path).astype(np.float32) / 255
         # as the app runs it (repair_photo): transparent pixels hidden, the fringe not marked
-        repaired, mask = repair_photo(SimpleNamespace(has_repair=True, repair=model), photo, True, None, 0, "fp32",
+        repaired, mask = repair_photo(SimpleNamespace(has_repair=True, repair=model), photo, "on", None, 0, "fp32",
                                       torch.device("cpu"), load_image(path).alpha)
         variants = {"unrepaired": photo, "auto": repaired}
         for top, left in crops(mask, photo.shape):

@@ -170,7 +170,7 @@ class RunParams:
     precision: str = "auto"
     mirror: bool = False
     strength: Optional[float] = None  # restoration strength 0..1; None = Auto
-    repair: bool = False  # find and fill the photo's damage first (a model with a repair stage)
+    repair: str = "auto"  # fill the photo's damage first: "auto", "on" or "off" (repair_step.py)
     repair_mask: Optional[np.ndarray] = None  # bool (H, W): the damage to fill instead (one photo)
 
 

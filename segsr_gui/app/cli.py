@@ -1,7 +1,7 @@
 """The ``segsr`` command: upscale photos, describe a model, train one, import pretrained weights.
 
     segsr upscale INPUT... -o OUTDIR [--model FILE] [--steps N] [--seed S]
-                  [--strength auto|0..1] [--repair auto|off] [--repair-mask FILE]
+                  [--strength auto|0..1] [--repair auto|on|off] [--repair-mask FILE]
                   [--tile PX] [--device auto|cpu|cuda]
                   [--precision auto|fp32] [--mirror] [--masks]
                   [--format png|jpg|webp|tiff] [--quality Q] [--lossless]
@@ -201,7 +201,7 @@ def _cmd_upscale(args) -> int:
     plan = [PlannedItem(i, path, outdir / rel, clashes.get(path), input_files)
             for i, (path, rel) in enumerate(inputs)]
     params = RunParams(steps, args.seed, args.tile, str(device), precision=args.precision, mirror=args.mirror,
-                       strength=args.strength_value, repair=args.repair == "auto",
+                       strength=args.strength_value, repair=args.repair or "auto",
                        repair_mask=args.repair_mask_value)
     if args.benchmark:
         _fail(f"note: running on {device} in {describe(device, args.precision)}")
@@ -209,7 +209,7 @@ def _cmd_upscale(args) -> int:
             and args.strength_value != 0.0 and not args.quiet:
         _fail("note: the clean expert runs in fp32 here (no native bf16 on this CPU, or --precision fp32): "
               "about 1.5x slower than with bf16")
-    if args.repair == "auto" and not loaded.model.has_repair:
+    if args.repair in ("auto", "on") and not loaded.model.has_repair:  # asked for, not the default
         _fail(f"note: model {loaded.name} has no repair stage: scratches, cracks and dust are not removed")
     if loaded.missing_prior:  # a warning, not chatter: the class maps lack the people
         _fail(f"note: people are not marked as 'person': {loaded.missing_prior}")
@@ -313,10 +313,11 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--strength", default="auto", metavar="auto|0..1",
                     help="restoration strength: 0 keeps the photo as it is (sharp, grain kept), 1 removes "
                          "grain, noise and JPEG blocks; auto (default) picks it from the photo's damage")
-    up.add_argument("--repair", choices=["auto", "off"], default="off",
-                    help="auto: find scratches, cracks, dust and torn paper and fill them before enlarging "
-                         "(it also takes some bright thin things for damage: check the damage map); "
-                         "off (default): leave the photo as it is, unless --repair-mask says where")
+    up.add_argument("--repair", choices=["auto", "on", "off"], default=None,
+                    help="auto (default): in a photo that shows scratches or cracks, fill them, its dust and "
+                         "torn paper before enlarging; on: fill whatever the detection finds, in any photo "
+                         "(it also takes some bright small things for damage: check the damage map); off: "
+                         "leave the photo as it is, unless --repair-mask says where")
     up.add_argument("--repair-mask", default=None, metavar="FILE",
                     help="an image of the photo's size, white where the damage is: filled instead of what "
                          "the detection finds (one INPUT)")

@@ -1,7 +1,7 @@
 """Writing one photo's outputs (docs/design.md section 3): ``NAME_x4.<fmt>`` and, with
 masks, ``NAME_classes.png``, ``NAME_overlay.png``, ``NAME_legend.json``; optionally
 one black-and-white ``NAME_mask_<id>_<class>.png`` per class present and a COCO
-RLE ``NAME_coco.json``; with masks, when the repair ran, ``NAME_damage.png`` (255 = filled).
+RLE ``NAME_coco.json``; with masks, when the repair filled damage, ``NAME_damage.png`` (255 = filled).
 
 A photo's outputs are one unit: everything is encoded in memory first, then
 written with ``write_files_atomic`` (all files appear, or none does; an older
@@ -81,7 +81,7 @@ def class_mask_files(stem: str, outdir: Path) -> list[Path]:
 
 
 def damage_file(stem: str, outdir: Path) -> Path:
-    """The damage map's file: written with the masks when the repair ran."""
+    """The damage map's file: written with the masks when the repair filled damage."""
     return outdir / f"{stem}_damage.png"
 
 
@@ -168,7 +168,7 @@ def encode_outputs(source: LoadedImage, result: UpscaleResult, outdir: Path, ste
         damaged = None if result.damage is None else round(float(result.damage.mean()), 6)
         blobs["legend"] = (paths["legend"], _json(legend(class_map, classes, palette, model_name,
                                                          model_sha256, strength_record(result), damaged)))
-        if result.damage is not None:
+        if result.damage is not None and result.damage.any():
             blobs["damage"] = (damage_file(stem, outdir), damage_png(result.damage, (w, h)))
     if options.class_masks:
         for suffix, data in class_mask_pngs(class_map, classes).items():

@@ -235,7 +235,7 @@ class DamageTools(QObject):
             signal.connect(lambda *_: self.refresh())
         window.runFinished.connect(self._run_finished)
         window.view_panel.changed.connect(self.refresh)
-        window.run_panel.repair.toggled.connect(lambda _: self.refresh())
+        window.run_panel.repair.currentIndexChanged.connect(lambda _: self.refresh())
         window.run_panel.model.currentIndexChanged.connect(lambda _: self.refresh())
         self.refresh()
 
@@ -273,7 +273,7 @@ class DamageTools(QObject):
     def params(self, params):
         """``params`` with the user's map as ``repair_mask`` when the model has a repair stage (a
         model without one could not fill it): a painted map is filled whether or not the
-        automatic detection (the Repair damage switch) is on."""
+        automatic detection (the Repair damage choice) is on."""
         mask = self.mask_for_next_run()
         if mask is not None and self._model_repairs():
             params.repair_mask = mask
@@ -391,6 +391,10 @@ class DamageTools(QObject):
         if run.result.damage is None and not edit.users:
             said, tip = (f"Run {run.id} repaired nothing: paint to add damage.",
                          "Repair damage was off for this run. Paint the damage to fill, then Restore again.")
+        elif not run.damage_given and not edit.users and not edit.mask.any():
+            said, tip = (f"Run {run.id} filled no damage: paint to add some.",
+                         "On Auto, Repair damage fills only a photo that shows scratches or cracks. Choose\n"
+                         "Always to fill whatever the detection finds, or paint the damage, then Restore again.")
         elif run.damage_given and not edit.edited:
             said, tip = f"Run {run.id} filled your map ({share}).", "The next run fills it again."
         elif not edit.users:

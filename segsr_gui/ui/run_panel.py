@@ -46,9 +46,12 @@ class TileSizeBox(QSpinBox):
 
 
 REPAIR_TIP = ("Find scratches, cracks, dust and torn corners and fill them before enlarging.\n"
-              "Off by default: the detection also takes some bright thin things (a ribbon, a\n"
-              "cigarette) for damage. The Damage panel shows what was found; paint there to\n"
-              "correct it or to mark damage yourself, then Restore again.")
+              "Auto: only in a photo that shows scratches or cracks; a photo with none is left\n"
+              "as it is. Always: whatever the detection finds, in any photo (it also takes some\n"
+              "bright small things, a catchlight or a tooth, for damage). The Damage panel shows\n"
+              "what was found; paint there to correct it or to mark damage yourself, then\n"
+              "Restore again.")
+REPAIR_CHOICES = (("Auto (photos with scratches)", "auto"), ("Always", "on"), ("Off", "off"))
 NO_REPAIR_TIP = "This model has no repair stage: it enlarges scratches and dust as they are."
 
 
@@ -77,7 +80,9 @@ class RunPanel(QWidget):
         self.mirror.setToolTip("Restores the photo and its left-right mirror and averages the two.\n"
                                "Class maps get cleaner (about 2 mIoU points on CamVid validation);\n"
                                "the photo itself changes only slightly.")
-        self.repair = QCheckBox("Repair damage")
+        self.repair = QComboBox()
+        for label, value in REPAIR_CHOICES:
+            self.repair.addItem(label, value)
         self.repair.setToolTip(REPAIR_TIP)
         self.device = QComboBox()
         for label, value in (("Automatic", "auto"), ("CPU", "cpu"), ("GPU (CUDA)", "cuda")):
@@ -102,7 +107,7 @@ class RunPanel(QWidget):
         form.addRow("Steps", self.steps)
         form.addRow("Seed", seed_row)
         form.addRow("Quality", self.mirror)
-        form.addRow("Scratches", self.repair)
+        form.addRow("Repair damage", self.repair)
         form.addRow("Tile size", self.tile)
         form.addRow("Device", self.device)
         form.addRow("Preview", self.preview_every)
@@ -164,7 +169,7 @@ class RunPanel(QWidget):
         self.device.setCurrentIndex(max(0, self.device.findData(s.device)))
         self.preview_every.setValue(s.preview_every)
         self.mirror.setChecked(s.mirror)
-        self.repair.setChecked(s.repair)
+        self.repair.setCurrentIndex(max(0, self.repair.findData(s.repair)))
         # a chosen strength belongs to the photo it was chosen for: each start (and each photo,
         # see ``reset_strength``) begins at Auto; the slider keeps where it stood
         self.strength.set_value(None, manual=s.strength)
@@ -183,7 +188,7 @@ class RunPanel(QWidget):
         s.device = self.device.currentData()
         s.preview_every = self.preview_every.value()
         s.mirror = self.mirror.isChecked()
-        s.repair = self.repair.isChecked()
+        s.repair = self.repair.currentData()
         s.strength_auto = self.strength.value() is None
         s.strength = self.strength.manual_value()
 

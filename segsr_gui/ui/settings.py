@@ -19,7 +19,7 @@ from typing import Literal
 from segsr_gui.app.appdirs import APP_NAME, config_dir, log_dir, read_json_dict  # noqa: F401 - re-exported for the window
 from segsr_gui.io.atomic import write_json_atomic
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MAX_RECENT = 10
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,7 @@ DEVICES = ("auto", "cpu", "cuda")
 THEMES = ("dark", "light")
 SEED_MODES = ("random", "fixed")
 UPSAMPLERS = ("bicubic", "nearest")
+REPAIRS = ("auto", "on", "off")  # repair_step.REPAIR_MODES, without importing the engine
 
 
 @dataclass
@@ -43,7 +44,8 @@ class RunSettings:
         mirror: also restore the mirrored photo and average the two (twice the time).
         strength_auto: Auto restoration strength (from the photo's damage); otherwise
             ``strength`` 0 (faithful) .. 1 (clean), also where the slider stands under Auto.
-        repair: find and fill the photo's scratches, cracks and dust first (a model with a
+        repair: ``Literal["auto", "on", "off"]``: fill the photo's scratches, cracks and dust
+            first, "auto" only in a photo that shows scratches or cracks (a model with a
             repair stage; the others ignore it).
     """
 
@@ -57,7 +59,7 @@ class RunSettings:
     mirror: bool = False
     strength_auto: bool = True
     strength: float = 0.7
-    repair: bool = False
+    repair: Literal["auto", "on", "off"] = "auto"
 
 
 @dataclass
@@ -96,7 +98,7 @@ class Settings:
 
 _SECTIONS = {"run": RunSettings, "view": ViewSettings, "files": FileSettings, "window": WindowSettings}
 _CHOICES = {("run", "device"): DEVICES, ("run", "seed_mode"): SEED_MODES,
-            ("view", "theme"): THEMES, ("view", "original_upsampler"): UPSAMPLERS}
+            ("view", "theme"): THEMES, ("run", "repair"): REPAIRS, ("view", "original_upsampler"): UPSAMPLERS}
 _RANGES = {("run", "steps"): (0, 50), ("run", "seed"): (0, 2**31 - 1), ("run", "tile"): (0, 4096),
            ("run", "preview_every"): (1, 50), ("run", "strength"): (0.0, 1.0),
            ("view", "overlay_opacity"): (0.0, 1.0)}
@@ -111,8 +113,12 @@ def run_params(r: RunSettings):
 
 
 def migrate(data: dict) -> dict:
-    """Bring an older file's dict to ``SCHEMA_VERSION`` (version 1 is the first)."""
+    """Bring an older file's dict to ``SCHEMA_VERSION`` (version 1 is the first). Version 1
+    kept the repair as a switch: on stays on, off (its default) becomes Auto."""
     data = dict(data)
+    run = data.get("run")
+    if data.get("schema_version", 1) < 2 and isinstance(run, dict) and isinstance(run.get("repair"), bool):
+        data["run"] = {**run, "repair": "on" if run["repair"] else "auto"}
     data["schema_version"] = SCHEMA_VERSION
     return data
 

@@ -79,7 +79,7 @@ class RunRequest:
     precision: str = "auto"  # see precision.py
     mirror: bool = False  # average with a chain on the mirrored photo (sampler.iter_sample)
     strength: Optional[float] = None  # restoration strength 0..1; None = Auto
-    repair: bool = True  # find and fill the photo's damage first (a model with a repair stage)
+    repair: str = "auto"  # fill the photo's damage first: "auto", "on" or "off" (repair_step.py)
     repair_mask: Optional[np.ndarray] = None  # bool (H, W): the damage the user painted, filled instead
     alpha: Optional[np.ndarray] = None  # float32 (H, W) opacity: transparent pixels hold no subject
 

@@ -268,7 +268,7 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
                  device: str = "cpu", precision: str = "auto",
                  mirror: bool = False, overlap: int = DEFAULT_OVERLAP, margin: int = DEFAULT_MARGIN,
                  strength: Optional[float] = None, expert_progress: bool = False,
-                 repair: bool = False, repair_mask: Optional[np.ndarray] = None,
+                 repair: str = "off", repair_mask: Optional[np.ndarray] = None,
                  alpha: Optional[np.ndarray] = None) -> Generator[Progress, None, UpscaleResult]:
     """Upscale ``rgb`` (float32 (H, W, 3) in [0, 1]); yields ``Progress`` per step and tile,
     returns an ``UpscaleResult`` (``StopIteration.value``).
@@ -286,8 +286,9 @@ def iter_upscale(rgb: np.ndarray, model, *, steps: int | None = None, seed: int 
             ``sampler.iter_sample``).
         strength: restoration strength 0 (faithful) .. 1 (clean); None = Auto, from the
             photo's estimated damage (``resolve_strength``).
-        repair: find and fill scratches, cracks, dust and torn paper first (a model with a
-            repair stage); ``repair_mask``: bool (H, W), the damage to fill instead of the
+        repair: "on" finds and fills scratches, cracks, dust and torn paper first (a model
+            with a repair stage), "auto" only in a photo that shows scratches or cracks, "off"
+            not at all; ``repair_mask``: bool (H, W), the damage to fill instead of the
             detected one (``repair_photo``).
         alpha: the photo's opacity (H, W) in [0, 1], or None. Transparent pixels (below 0.5)
             hold no subject: the repair marks none (nor the half-transparent fringe, see

@@ -30,7 +30,9 @@ from segsr_gui.engine.repair.lines import straight_scratches
 class RepairConfig:
     """``widths``, ``fill_widths``: the detector's and the fill's U-Net widths; ``threshold``: damage probability above which a pixel is marked; ``min_pixels``:
     marked groups (8-connected) smaller than this are dropped; ``steps``, ``kappa``,
-    ``min_noise``: the fill's ResShift schedule; ``noise_scale``: 0 = posterior mean."""
+    ``min_noise``: the fill's ResShift schedule; ``noise_scale``: 0 = posterior mean;
+    ``long_marks``, ``long_share``: the Auto repair fills a photo whose marked groups at least
+    ``long_marks`` px long cover at least ``long_share`` of it (``shows_damage``)."""
 
     widths: tuple[int, int, int] = (24, 48, 96)
     fill_widths: tuple[int, int, int] = (16, 32, 64)
@@ -40,6 +42,8 @@ class RepairConfig:
     kappa: float = 1.0
     min_noise: float = 0.2
     noise_scale: float = 0.0
+    long_marks: int = 24
+    long_share: float = 0.001
 
     def schedule(self) -> ResShiftSchedule:
         return ResShiftSchedule(ScheduleConfig(steps=self.steps, kappa=self.kappa, min_noise=self.min_noise))
@@ -110,6 +114,17 @@ def damage_mask(prob: torch.Tensor, threshold: float, min_pixels: int) -> torch.
         if lines.any():
             mask[i, 0] |= torch.from_numpy(lines).to(mask.device)
     return drop_small(mask, min_pixels)
+
+
+def shows_damage(mask: np.ndarray, long_marks: int, long_share: float) -> bool:
+    """Whether a photo's damage mask (H, W) bool shows scratches or cracks: marked groups
+    (8-connected) whose bounding box is at least ``long_marks`` px long cover at least
+    ``long_share`` of the photo. What the detector wrongly marks in an undamaged photo (a
+    catchlight, a tooth, a speck of sky in leaves) is short; scratches and cracks are long
+    (``benchmarks/repair/auto_gate.py``)."""
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    longest = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT])
+    return float(stats[1:, cv2.CC_STAT_AREA][longest >= long_marks].sum()) >= long_share * mask.size
 
 
 def drop_small(mask: torch.Tensor, min_pixels: int) -> torch.Tensor:

@@ -42,7 +42,7 @@ def run(key: str, sample: np.ndarray, precision: str, models: dict):
         loaded.model.classes.config = classes
         loaded.model.config = replace(loaded.model.config, classes=classes)
     rgb = sample[40:88, 60:108] if crop == "face" else sample
-    return loaded, upscale(np.ascontiguousarray(rgb), loaded.model, tile=0, repair=False, precision=precision,
+    return loaded, upscale(np.ascontiguousarray(rgb), loaded.model, tile=0, repair="off", precision=precision,
                            strength=None if strength == "auto" else float(strength))
 
 
