@@ -86,7 +86,10 @@ def model_lines(name: str) -> list[str]:
                   f"{inside.get('telea', float('nan')):.1f}, our fill with the true mask "
                   f"{inside.get('fill_noise0', float('nan')):.1f}, auto {inside.get('auto', float('nan')):.1f} dB; "
                   f"false repairs {100 * v.get('false_repair_share', float('nan')):.2f} % of an undamaged frame. "
-                  "Automatic detection is off by default (`--repair auto` turns it on); a given or painted map is filled"]
+                  f"On Auto (the default) a photo is filled only when marked groups at least "
+                  f"{c['repair'].get('long_marks', 24)} px long cover {100 * c['repair'].get('long_share', 0.001):.1f} % "
+                  "of it (`benchmarks/results/auto_gate.md`); `--repair on` fills whatever is marked, `--repair off` "
+                  "nothing; a given or painted map is always filled"]
     if classes and classes.get("background"):
         lines += [f"- background: class {classes['num_classes']} of the class maps, on photos the scene gate calls no "
                   "street scene (people: all else; no people: the street-only classes); see docs/people.md"]
@@ -99,13 +102,15 @@ def repair_lines(bench: dict | None, speed: dict | None) -> list[str]:
         lines += ["Synthetic damage on images never trained on (`python -m benchmarks.repair.repair`; "
                   f"{bench.get('machine', '')}): PSNR-Y (dB) inside the true damage against the undamaged print, "
                   "at the photo's own size (benchmarks/repair/results/repair.md).", "",
-                  "| set | F1 | none | biharmonic | Telea | Navier-Stokes | ours, true mask | auto | false repairs |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+                  "| set | F1 | none | biharmonic | Telea | Navier-Stokes | ours, true mask | always | auto | "
+                  "false repairs always / auto |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
         for name, row in bench.get("sets", {}).items():
             p = row["psnr_y_inside_db"]
             lines.append(f"| {name} | {row['detection']['f1']:.3f} | {p['none']:.2f} | {p['biharmonic']:.2f} | "
-                         f"{p['telea']:.2f} | {p['navier_stokes']:.2f} | {p['ours_true_mask']:.2f} | {p['auto']:.2f} | "
-                         f"{100 * row['false_repair_share']:.3f} % |")
+                         f"{p['telea']:.2f} | {p['navier_stokes']:.2f} | {p['ours_true_mask']:.2f} | "
+                         f"{p.get('always', p['auto']):.2f} | {p['auto']:.2f} | {100 * row['false_repair_share']:.3f} / "
+                         f"{100 * row.get('false_repair_share_auto', row['false_repair_share']):.3f} % |")
         lines.append("")
     blind = load(RESULTS / "blind_repair.json")
     if blind:
@@ -117,19 +122,22 @@ def repair_lines(bench: dict | None, speed: dict | None) -> list[str]:
                   "Our ranking, having looked at the labelled sheet: the automatic repair first or level with "
                   "Telea (same mask) on old_scratch_a's cracks, both leaving grey smudges where the widest cracks "
                   "were, the unrepaired scan last; on the sample both remove the two straight scratches cleanly. "
-                  "Detection stays opt-in because of what it changes on photos without damage (below).", ""]
+                  "Both scans are filled on Auto.", ""]
     marks = load(RESULTS / "real_marks.json")
     if marks:
         rows = marks["photos"]
         clean = {Path(k).name: r["marked"] for k, r in rows.items() if not r["damaged"]}
         worst = max(clean, key=clean.get)
         changed = [r["changed"] for r in rows.values() if not r["damaged"]]
+        changed_auto = [r.get("changed_auto", r["changed"]) for r in rows.values() if not r["damaged"]]
         lines += [f"On the real photos (`real_marks.py`, `real_marks.png`) the automatic detection marks "
                   f"{100 * sum(clean.values()) / len(clean):.2f} % of the {len(clean)} without scratches on average, "
                   f"at most {100 * clean[worst]:.2f} % ({worst}), and "
                   + ", ".join(f"{100 * r['marked']:.2f} % of {Path(k).name}" for k, r in rows.items() if r["damaged"])
-                  + f". The repair then changes {100 * sum(changed) / len(changed):.2f} % of the pixels of those "
-                  f"{len(changed)} photos by more than 4 grey levels, at most {100 * max(changed):.2f} %.", ""]
+                  + f". Filling all of that (Always) changes {100 * sum(changed) / len(changed):.2f} % of the pixels of "
+                  f"those {len(changed)} photos by more than 4 grey levels, at most {100 * max(changed):.2f} %; on Auto, "
+                  f"which fills {sum(r.get('auto_fills', True) for r in rows.values() if not r['damaged'])} of them, "
+                  f"{100 * sum(changed_auto) / len(changed_auto):.2f} %.", ""]
         for k, r in rows.items():
             if "reference" in r:
                 ref = r["reference"]
@@ -139,12 +147,12 @@ def repair_lines(bench: dict | None, speed: dict | None) -> list[str]:
     false = load(RESULTS / "blind_false.json")
     if false:
         sc = false["score"]
-        lines += [f"Blind look at those false repairs ({sc['rows']} crops around the largest marked groups of the "
-                  "photos without scratches, `blind_false.py`; a viewer who never saw the key): the repaired crop "
+        lines += [f"Blind look at those false repairs on Always ({sc['rows']} crops around the largest marked groups "
+                  "of the photos without scratches, `blind_false.py`; a viewer who never saw the key): the repaired crop "
                   f"better on {sc['better']}, the same on {sc['same']}, worse on {sc['worse']}. The viewer's notes: "
                   f"{false.get('notes', '')}", ""]
     if speed:
-        lines += ["Whole `segsr upscale`, repair auto against off (`repair_speed.py`): " + ", ".join(
+        lines += ["Whole `segsr upscale`, repair filling against off (`repair_speed.py`): " + ", ".join(
             f"{k} ({v['size']}) {v['ratio']:.2f}x" for k, v in speed.get("photos", {}).items()), ""]
     return lines
 
