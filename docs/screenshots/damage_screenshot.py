@@ -46,7 +46,7 @@ def main() -> int:
     app = QApplication(sys.argv[:1])
     apply_theme(app, "dark")
     settings = settings_mod.load()
-    settings.run.model, settings.run.seed, settings.run.repair = sys.argv[1], 1, True
+    settings.run.model, settings.run.seed, settings.run.repair = sys.argv[1], 1, "auto"
     window = MainWindow(settings, models=[])
     window.resize(1280, 940)
     window.show()
