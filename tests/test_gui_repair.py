@@ -258,3 +258,19 @@ def test_a_run_that_found_damage_by_itself_brings_the_damage_tab_forward(qtbot, 
     assert window.current_run().result.damage.any()
     qtbot.waitUntil(lambda: in_front(window.damage.dock), timeout=TIMEOUT)
     assert not in_front(legend)
+
+
+def test_a_run_label_names_the_repair_only_when_something_was_filled():
+    from types import SimpleNamespace
+
+    from segsr_gui.app.runs import repair_words
+
+    def run(damage, given=False):
+        return SimpleNamespace(result=SimpleNamespace(damage=damage), damage_given=given)
+
+    some = np.zeros((10, 10), bool)
+    some[2, 2:7] = True
+    assert repair_words(run(None)) == ""
+    assert repair_words(run(np.zeros((10, 10), bool))) == ""  # Auto found no scratches: nothing filled
+    assert repair_words(run(some)) == ", repaired 5.0 %"
+    assert repair_words(run(some, given=True)) == ", your damage mask (5.0 %)"

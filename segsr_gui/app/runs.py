@@ -32,7 +32,7 @@ def repair_words(run) -> str:
     """``, repaired 1.2 %`` (the share of the photo filled), ``, your damage mask`` when it
     filled a mask the user painted; empty when the run repaired nothing."""
     damage = getattr(getattr(run, "result", None), "damage", None)
-    if damage is None:
+    if damage is None or not damage.any():  # no repair, or Auto found no scratches to fill
         return ""
     if getattr(run, "damage_given", False):
         return f", your damage mask ({100 * damage.mean():.1f} %)"
