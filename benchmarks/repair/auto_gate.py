@@ -28,7 +28,6 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-import cv2
 import numpy as np
 import torch
 
@@ -36,7 +35,7 @@ from benchmarks.common import DATA, ROOT, header, header_line, load_rgb8, result
 from benchmarks.repair.real_marks import DAMAGED, SAMPLE, load_repair
 from benchmarks.repair.straight_scratches import aged_val
 from segsr_gui.engine.inference.repair_step import repair_photo
-from segsr_gui.engine.repair.repair import damage_mask
+from segsr_gui.engine.repair.repair import damage_mask, long_mark_share
 from segsr_gui.io.read import load_image
 from segsr_gui.training.repair_eval import damage_probability, damaged_set, mask_tensor, psnr_y_inside, to_numpy, to_tensor
 from segsr_gui.training.repair_validate import VAL_SEED, _frames, changed_share
@@ -48,10 +47,7 @@ LONG_SHARES = (0.0002, 0.0005, 0.001, 0.002, 0.005)
 
 def long_shares(mask: np.ndarray) -> dict[int, float]:
     """{length: share of the photo in marked groups (8-connected) at least that many px long}."""
-    n, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-    longest = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT])
-    area = stats[1:, cv2.CC_STAT_AREA]
-    return {length: float(area[longest >= length].sum() / mask.size) for length in LONG_MARKS}
+    return {length: long_mark_share(mask, length) for length in LONG_MARKS}
 
 
 def main(argv=None) -> int:

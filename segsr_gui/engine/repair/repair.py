@@ -122,9 +122,15 @@ def shows_damage(mask: np.ndarray, long_marks: int, long_share: float) -> bool:
     ``long_share`` of the photo. What the detector wrongly marks in an undamaged photo (a
     catchlight, a tooth, a speck of sky in leaves) is short; scratches and cracks are long
     (``benchmarks/repair/auto_gate.py``)."""
-    n, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    return long_mark_share(mask, long_marks) >= long_share
+
+
+def long_mark_share(mask: np.ndarray, long_marks: int) -> float:
+    """The share of the photo in marked groups (8-connected) whose bounding box is at least
+    ``long_marks`` px long."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     longest = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT])
-    return float(stats[1:, cv2.CC_STAT_AREA][longest >= long_marks].sum()) >= long_share * mask.size
+    return float(stats[1:, cv2.CC_STAT_AREA][longest >= long_marks].sum()) / mask.size
 
 
 def drop_small(mask: torch.Tensor, min_pixels: int) -> torch.Tensor:
