@@ -68,8 +68,10 @@ def model_lines(name: str) -> list[str]:
         check = pre.get("check", {})
         lines += [f"- person prior: {prior.get('architecture')}; from `{pre.get('files_inside', ['?'])[-1]}` in "
                   f"`{pre.get('source_package')}@{pre.get('version')}` (sha256 `{str(pre.get('package_sha256'))[:16]}...`), "
-                  f"{prior.get('licence')}; port checked against {check.get('runtime', '?')}: max |diff| "
-                  f"{check.get('max_abs_diff', float('nan')):.1e}. Read whole and in {classes['person']['window']} px "
+                  f"{prior.get('licence')}; "
+                  + (f"port checked against {check['runtime']}: max |diff| {check['max_abs_diff']:.1e}" if check else
+                     "port checked against the original runtime by `segsr import-pretrained --check` (docs/people.md)")
+                  + f". Read whole and in {classes['person']['window']} px "
                   f"windows (max), joined to {prior.get('joins')}",
                   f"- scene gate: {gate.get('kind', 'a distance')}; {gate.get('fit')}; closed up to {gate.get('street', 0):.2f} "
                   f"({gate.get('street_from')}), open from {gate.get('elsewhere', 0):.2f} ({gate.get('elsewhere_from')})"]
