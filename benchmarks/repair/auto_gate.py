@@ -26,18 +26,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import torch
 
 from benchmarks.common import DATA, ROOT, header, header_line, load_rgb8, result_path, write_report
-from benchmarks.repair.real_marks import DAMAGED, SAMPLE, load_repair
+from benchmarks.repair.real_marks import DAMAGED, SAMPLE, load_repair, repair_as_app
 from benchmarks.repair.straight_scratches import aged_val
-from segsr_gui.engine.inference.repair_step import repair_photo
-from segsr_gui.engine.repair.repair import damage_mask, long_mark_share
+from segsr_gui.engine.repair.repair import long_mark_share, shows_damage
 from segsr_gui.io.read import load_image
-from segsr_gui.training.repair_eval import damage_probability, damaged_set, mask_tensor, psnr_y_inside, to_numpy, to_tensor
+from segsr_gui.training.repair_eval import damaged_set, mask_tensor, psnr_y_inside, to_numpy, to_tensor
 from segsr_gui.training.repair_validate import VAL_SEED, _frames, changed_share
 from segsr_gui.training.scratches import damage_example
 
@@ -61,8 +59,10 @@ def main(argv=None) -> int:
     cfg = repair.config
 
     def mask_of(img: np.ndarray) -> np.ndarray:
-        prob = torch.from_numpy(damage_probability(repair, img))[None, None]
-        return damage_mask(prob, cfg.threshold, cfg.min_pixels)[0, 0].numpy()
+        return repair.detect(to_tensor(img))[0, 0].numpy()
+
+    def filled(mask: np.ndarray) -> bool:
+        return shows_damage(mask, cfg.long_marks, cfg.long_share)
 
     photos = []  # {set, name, damaged, shares}
     images, names = _frames(DATA, 24)
@@ -75,8 +75,7 @@ def main(argv=None) -> int:
         if e.mask.any():
             out = to_numpy(repair.repair(to_tensor(e.damaged), mask_tensor(mask))[0])
             psnr["on"].append(psnr_y_inside(out, e.clean, e.mask))
-            filled = shares[cfg.long_marks] >= cfg.long_share
-            psnr["auto"].append(psnr["on"][-1] if filled else psnr_y_inside(e.damaged, e.clean, e.mask))
+            psnr["auto"].append(psnr["on"][-1] if filled(mask) else psnr_y_inside(e.damaged, e.clean, e.mask))
     for i, (img, name) in enumerate(zip(images, names)):
         _, clean, _ = damage_example(img.astype(np.float32) / 255, np.random.default_rng(VAL_SEED + 500 + i),
                                      clean_share=1.0)
@@ -84,16 +83,14 @@ def main(argv=None) -> int:
         shares = long_shares(mask)
         photos.append({"set": "recipe val, printed without damage", "name": name, "damaged": False, "shares": shares})
         false["on"].append(changed_share(to_numpy(repair.repair(to_tensor(clean), mask_tensor(mask))[0]), clean))
-        false["auto"].append(false["on"][-1] if shares[cfg.long_marks] >= cfg.long_share else 0.0)
+        false["auto"].append(false["on"][-1] if filled(mask) else 0.0)
     for i, (lq, truth, _) in enumerate(aged_val()):
         photos.append({"set": "aged val", "name": str(i), "damaged": bool(truth.any()),
                        "shares": long_shares(mask_of(lq))})
-    model = SimpleNamespace(has_repair=True, repair=repair)
     real = {str(p.relative_to(DATA)): p for p in sorted((DATA / "real_world").glob("*"))}
     real[SAMPLE] = ROOT / SAMPLE
     for name, path in real.items():
-        _, mask = repair_photo(model, load_rgb8(path).astype(np.float32) / 255, "on", None, 0, "auto",
-                               torch.device("cpu"), load_image(path).alpha)
+        _, mask = repair_as_app(repair, load_rgb8(path).astype(np.float32) / 255, load_image(path).alpha)
         photos.append({"set": "real photos", "name": name, "damaged": name in DAMAGED, "shares": long_shares(mask)})
         print(name, photos[-1]["shares"], file=sys.stderr, flush=True)
     report = {**header(sys.argv), "weights": str(args.weights or ""), "model": args.model,

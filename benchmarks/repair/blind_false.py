@@ -19,17 +19,14 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from types import SimpleNamespace
 
 import cv2
 import numpy as np
-import torch
 from PIL import Image, ImageDraw
 
 from benchmarks.common import DATA, ROOT, header, header_line, load_rgb8, result_path, write_report
-from benchmarks.repair.real_marks import DAMAGED
+from benchmarks.repair.real_marks import DAMAGED, repair_as_app
 from benchmarks.repair.real_sheet import _tile
-from segsr_gui.engine.inference.repair_step import repair_photo
 from segsr_gui.engine.repair.repair import RepairModel
 from segsr_gui.io.read import load_image
 
@@ -55,9 +52,7 @@ def make(model: RepairModel, seed: int = 38) -> tuple[Image.Image, dict]:
         if f"real_world/{path.name}" in DAMAGED:
             continue
         photo = load_rgb8(path).astype(np.float32) / 255
-        # as the app runs it (repair_photo): transparent pixels hidden, the fringe not marked
-        repaired, mask = repair_photo(SimpleNamespace(has_repair=True, repair=model), photo, "on", None, 0, "fp32",
-                                      torch.device("cpu"), load_image(path).alpha)
+        repaired, mask = repair_as_app(model, photo, load_image(path).alpha, "fp32")
         variants = {"unrepaired": photo, "auto": repaired}
         for top, left in crops(mask, photo.shape):
             order = list(rng.permutation(list(variants)))

@@ -58,9 +58,18 @@ def load_repair(model: str, weights: Path | None):
     return RepairModel.load(weights) if weights else load_model(model).model.repair
 
 
+def repair_as_app(repair, photo: np.ndarray, alpha, precision: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+    """(filled photo, damage mask) of ``photo`` (H, W, 3) float in [0, 1] with the repair stage
+    ``repair`` on "Always", as the app runs it (``repair_photo``: what lies under transparent
+    pixels hidden, only solid pixels marked)."""
+    from segsr_gui.engine.inference.repair_step import repair_photo
+
+    return repair_photo(SimpleNamespace(has_repair=True, repair=repair), photo, "on", None, 0, precision,
+                        torch.device("cpu"), alpha)
+
+
 def main(argv=None) -> int:
     from segsr_gui.engine.inference.pipeline import opaque_pixels
-    from segsr_gui.engine.inference.repair_step import repair_photo
     from segsr_gui.engine.nets.weights import load_model
     from segsr_gui.engine.repair.repair import RepairModel, shows_damage
     from segsr_gui.training.repair_eval import detection_counts, prf
@@ -82,11 +91,8 @@ def main(argv=None) -> int:
     for name, path in photos.items():
         rgb = load_rgb8(path)
         alpha = load_image(path).alpha
-        # as the app runs it (repair_photo): what lies under transparent pixels is hidden, none is marked
-        repaired, mask = repair_photo(SimpleNamespace(has_repair=True, repair=repair), rgb.astype(np.float32) / 255,
-                                      "on", None, 0, "auto", torch.device("cpu"), alpha)
-        repaired = repaired * 255
-        moved = np.abs(np.round(repaired) - rgb).max(2) > 4
+        repaired, mask = repair_as_app(repair, rgb.astype(np.float32) / 255, alpha)
+        moved = np.abs(np.round(repaired * 255) - rgb).max(2) > 4
         shown_px = np.ones(mask.shape, bool) if alpha is None else opaque_pixels(alpha)  # shares of what is seen
         fills = shows_damage(mask, repair.config.long_marks, repair.config.long_share)  # Auto, the default
         rows[name] = {"size": list(rgb.shape[:2]), "damaged": name in DAMAGED, "marked": float(mask[shown_px].mean()),
