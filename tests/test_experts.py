@@ -231,6 +231,49 @@ def test_auto_runs_a_strength_too_small_to_see_at_zero_without_the_clean_expert(
     assert not calls  # strength 0: the clean expert is not run
 
 
+def _sepia(grey: np.ndarray) -> np.ndarray:
+    """A grey photo (H, W) in [0, 1] toned as a sepia print: warm mid-tones, paper white."""
+    tint = np.array([1.0, 0.86, 0.68])
+    return np.clip(grey[..., None] * tint + (1 - tint) * grey[..., None] ** 3, 0, 1)
+
+
+def test_a_toned_print_reads_as_one_and_a_colour_or_grey_photo_does_not():
+    from segsr_gui.engine.nets.print_tone import read_tone
+
+    as_tensor = lambda a: torch.from_numpy(a.transpose(2, 0, 1).copy()).float()[None] * 2 - 1  # noqa: E731
+    colour = _photo_like(64)
+    grey = colour.mean(axis=2)
+    limits = (12.0, 0.06, 100.0, 170.0)
+    sepia = read_tone(as_tensor(_sepia(grey)))
+    assert sepia.toned(*limits), sepia
+    assert not read_tone(as_tensor(colour)).toned(*limits)
+    assert not read_tone(as_tensor(np.repeat(grey[..., None], 3, 2))).toned(*limits)  # chroma 0
+    # a sepia print with a hand-coloured patch is a colour photo
+    painted = _sepia(grey)
+    painted[:, :24] = colour[:, :24]
+    assert not read_tone(as_tensor(painted)).toned(*limits)
+    # one hue, but blue: a sky or the sea, not a print (a cyanotype is rare)
+    blue = _sepia(grey)[..., ::-1].copy()
+    assert 12.0 <= read_tone(as_tensor(blue)).chroma and not read_tone(as_tensor(blue)).toned(*limits)
+    # one warm colour and no picture: a flat patch is no print
+    assert not read_tone(as_tensor(np.full((64, 64, 3), [0.55, 0.45, 0.35], np.float32))).toned(*limits)
+
+
+def test_auto_gives_a_toned_print_the_clean_look_and_the_same_photo_in_grey_the_faithful_one():
+    from segsr_gui.engine.inference.pipeline import resolve_strength
+
+    model = load_model().model
+    grey = _photo_like().mean(axis=2)
+    as_tensor = lambda a: torch.from_numpy(a.transpose(2, 0, 1).copy()).float()[None] * 2 - 1  # noqa: E731
+    toned = resolve_strength(model, as_tensor(_sepia(grey)), None)
+    plain = resolve_strength(model, as_tensor(np.repeat(grey[..., None], 3, 2)), None)
+    assert toned.toned and toned.value == 1.0 and toned.describe() == "Auto (100 %, toned print)"
+    assert not plain.toned and plain.value <= 0.3, plain
+    assert resolve_strength(model, as_tensor(_sepia(grey)), 0.25).value == 0.25  # a strength picked by hand
+    off = make_tiny_model(experts={"clean": "x4plus", "auto_strength": (0.2, 0.4), "toned_print": ()})
+    assert not off.toned_print(as_tensor(_sepia(grey)))
+
+
 # --------------------------------------------------------------- no-reference checks
 
 def test_grid_peak_finds_a_faint_lattice_and_none_in_bicubic():

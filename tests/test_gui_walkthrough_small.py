@@ -82,13 +82,15 @@ def test_auto_strength_is_per_photo_and_every_start_begins_at_auto(qtbot, env, t
     assert again.run_panel.strength.value() is None and again.run_panel.strength.manual_value() == pytest.approx(0.4)
     control.auto.setChecked(True)
     control.show_picked(Strength(0.41, True))  # what Auto picked for this photo
-    assert control.text() == "Auto (41 %)"
+    assert control.text() == "Auto (41 %)" and not control.value_label.toolTip()
+    control.show_picked(Strength(1.0, True, 0.2, toned=True))  # a sepia print
+    assert control.text() == "Auto (100 %)" and "toned print" in control.value_label.toolTip()
     control.slider.setValue(40)
     other = tmp_path / "other.png"
     Image.new("RGB", (20, 16), (90, 120, 40)).save(other)
     open_photo(qtbot, window, other)
     assert control.value() is None and control.manual_value() == pytest.approx(0.4)
-    assert control.text() == "Auto"  # not the last photo's pick
+    assert control.text() == "Auto" and not control.value_label.toolTip()  # not the last photo's pick
 
 
 def test_noisy_view_says_what_it_shows(qtbot, window, photo):

@@ -1,6 +1,7 @@
 """What Auto reads: the damage estimate and the strength it gives, per photo, for the shipped
 model's damage estimator and for trained candidates (``--damage runs/X/damage.safetensors``,
-their thresholds from the ``damage.json`` beside them, by ``training.damage.thresholds``).
+their thresholds from the ``damage.json`` beside them, by ``training.damage.thresholds``). The
+strength is the one the damage gives; a toned print gets 1 whatever it reads (``toned_prints.py``).
 
 Photos: the real photos of ``../shared/data/real_world`` and the bundled sample as they are,
 and Set5 and Set14 from bicubic LR (sharp photos shrunk cleanly: Auto should leave them to the

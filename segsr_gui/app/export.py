@@ -144,7 +144,7 @@ def strength_record(result: UpscaleResult) -> dict | None:
     if used is None:
         return None
     return {"value": round(used.value, 4), "auto": used.auto,
-            "damage": None if used.damage is None else round(used.damage, 4)}
+            "damage": None if used.damage is None else round(used.damage, 4), "toned_print": used.toned}
 
 
 def encode_outputs(source: LoadedImage, result: UpscaleResult, outdir: Path, stem: str,

@@ -16,7 +16,8 @@ class StrengthControl(QWidget):
         super().__init__(parent)
         self.auto = QCheckBox("Auto")
         self.auto.setToolTip("Auto measures how damaged the photo is (grain, noise, JPEG blocks)\n"
-                             "and picks the strength; after a run it shows what it picked.")
+                             "and picks the strength; a sepia or other warm-toned print gets 100 %.\n"
+                             "After a run it shows what it picked.")
         self.slider = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=100, singleStep=5, pageStep=10)
         self.slider.setToolTip("0 %: faithful \u2014 sharp, keeps the photo as it is, grain included.\n"
                                "100 %: clean \u2014 removes grain, noise and JPEG blocks, smoother look.\n"
@@ -56,6 +57,7 @@ class StrengthControl(QWidget):
         """Auto (None) or a strength; ``manual`` is where the slider stands under Auto. What Auto
         picked for an earlier photo is not shown any more."""
         self._picked = None
+        self.value_label.setToolTip("")
         self.slider.blockSignals(True)
         self.slider.setValue(round(100 * (manual if value is None else value)))
         self.slider.blockSignals(False)
@@ -68,6 +70,9 @@ class StrengthControl(QWidget):
     def show_picked(self, strength) -> None:
         """What a run used (``pipeline.Strength``, or None for a model without a strength)."""
         self._picked = strength.value if strength is not None and strength.auto else None
+        toned = self._picked is not None and getattr(strength, "toned", False)
+        self.value_label.setToolTip("Auto read this photo as a toned print (sepia or brown) and gave it\n"
+                                    "the clean look; move the slider to choose otherwise." if toned else "")
         if self._picked is not None:
             self.slider.blockSignals(True)
             self.slider.setValue(round(100 * self._picked))

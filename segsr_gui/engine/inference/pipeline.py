@@ -97,15 +97,19 @@ class UpscaleResult:
 @dataclass(frozen=True)
 class Strength:
     """The restoration strength a run used: ``value`` 0 (faithful) .. 1 (clean), and whether
-    Auto chose it (from ``damage``, the photo's estimated damage)."""
+    Auto chose it (from ``damage``, the photo's estimated damage, or from the photo being a
+    toned print, ``toned``)."""
 
     value: float
     auto: bool
     damage: Optional[float] = None
+    toned: bool = False
 
     def describe(self) -> str:
         percent = f"{round(self.value * 100)} %"
-        return f"Auto ({percent})" if self.auto else percent
+        if not self.auto:
+            return percent
+        return f"Auto ({percent}, toned print)" if self.toned else f"Auto ({percent})"
 
 
 def parse_strength(text) -> Optional[float]:
@@ -124,7 +128,8 @@ def parse_strength(text) -> Optional[float]:
 
 def resolve_strength(model, lr: torch.Tensor, strength: Optional[float]) -> Strength:
     """The strength of a run: ``strength`` as given, or (None = Auto) the model's estimate
-    from the whole photo ``lr`` (1, 3, H, W) in [-1, 1], so every tile uses the same one.
+    from the whole photo ``lr`` (1, 3, H, W) in [-1, 1], so every tile uses the same one: its
+    damage, or 1 for a toned print.
     A model without a clean expert has only the faithful one: 0."""
     if not getattr(model, "has_strength", False):
         return Strength(0.0, False)
@@ -133,7 +138,8 @@ def resolve_strength(model, lr: torch.Tensor, strength: Optional[float]) -> Stre
     if model.damage is None:
         return Strength(0.0, True)
     damage = model.damage_of(lr)
-    return Strength(model.strength_for(damage), True, damage)
+    toned = model.toned_print(lr)
+    return Strength(model.strength_for(damage, toned), True, damage, toned)
 
 
 def available_memory() -> int:

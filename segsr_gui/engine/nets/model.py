@@ -120,8 +120,11 @@ class SegSRModel(nn.Module):
     def damage_of(self, lr: torch.Tensor) -> float:
         return self.experts.damage_of(lr)
 
-    def strength_for(self, damage: float) -> float:
-        return self.experts.strength_for(damage)
+    def toned_print(self, lr: torch.Tensor) -> bool:
+        return self.experts.toned_print(lr)
+
+    def strength_for(self, damage: float, toned: bool = False) -> float:
+        return self.experts.strength_for(damage, toned)
 
     def first_estimate(self, lr: torch.Tensor, strength: float = 0.0, precision: str = "fp32") -> torch.Tensor:
         """The chain's start ``y`` from the LR image (B, 3, H, W) in [-1, 1]."""

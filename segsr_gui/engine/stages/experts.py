@@ -5,7 +5,8 @@ The *faithful* expert (SPAN x4 as shipped: sharp, grain kept) is part of the mod
 set-up by ``segsr import-pretrained`` and attached by the loader, which checks the sha256 the
 manifest records. Strength 0 is the faithful expert alone, 1 the clean one; Auto reads the
 photo's damage with a small estimator (``nets/damage.py``) and maps it through two thresholds
-chosen on validation. The blend loses the experts' faint 4-pixel lattice (``nets/lattice.py``)
+chosen on validation; a toned monochrome print (sepia and the like, ``nets/print_tone.py``)
+gets the clean look whatever its damage reads. The blend loses the experts' faint 4-pixel lattice (``nets/lattice.py``)
 and takes its band below ``tone_sigma`` from the bicubic-enlarged photo, so no expert shifts
 the photo's tones (``diffusion/low_frequencies.py``).
 """
@@ -22,6 +23,7 @@ from segsr_gui.engine.diffusion.low_frequencies import keep_low_frequencies
 from segsr_gui.engine.diffusion.precision import autocast
 from segsr_gui.engine.nets.damage import DamageEstimator, strength_from_damage
 from segsr_gui.engine.nets.lattice import remove_lattice
+from segsr_gui.engine.nets.print_tone import read_tone
 from segsr_gui.engine.nets.span import SPAN
 from segsr_gui.errors import WeightsError
 
@@ -47,6 +49,8 @@ class ExpertsConfig:
             "" = the faithful expert alone (strength means nothing).
         auto_strength: (low, high) damage thresholds of Auto, chosen on validation; () = no
             damage estimator, so Auto means strength 0.
+        toned_print: (min chroma, max off-hue share, lowest hue, highest hue) of a toned
+            print, which Auto gives strength 1 (``nets/print_tone.py``); () = no such rule.
         lattice_sigma: LR pixels of the lattice removal (0 = off).
         tone_sigma: HR pixels; the band below it comes from the bicubic photo (0 = off).
     """
@@ -55,19 +59,22 @@ class ExpertsConfig:
     faithful_blocks: int = 6
     clean: str = "x4plus"
     auto_strength: tuple = (0.271, 0.4355)
+    toned_print: tuple = (12.0, 0.06, 100.0, 170.0)
     lattice_sigma: float = 4.0
     tone_sigma: float = 16.0
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data["auto_strength"] = list(self.auto_strength)
+        data["toned_print"] = list(self.toned_print)
         return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "ExpertsConfig":
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        if "auto_strength" in known:
-            known["auto_strength"] = tuple(float(v) for v in known["auto_strength"])
+        for key in ("auto_strength", "toned_print"):
+            if key in known:
+                known[key] = tuple(float(v) for v in known[key])
         return cls(**known)
 
 
@@ -80,6 +87,8 @@ class Experts(nn.Module):
             raise ValueError(f"the clean expert must be '' or 'x4plus', not {config.clean!r}")
         if config.auto_strength and len(config.auto_strength) != 2:
             raise ValueError("auto_strength holds two thresholds (low, high) or none")
+        if config.toned_print and len(config.toned_print) != 4:
+            raise ValueError("toned_print holds four numbers (min chroma, max off-hue share, hue range) or none")
         self.config, self.scale = config, scale
         self.faithful = SPAN(config.faithful_channels, scale, config.faithful_blocks)
         self.damage = DamageEstimator() if config.auto_strength else None
@@ -119,9 +128,15 @@ class Experts(nn.Module):
                 cells += n
         return total / cells
 
-    def strength_for(self, damage: float) -> float:
-        """The strength Auto gives a photo of this ``damage`` (the model's thresholds); one
-        too small to see is 0, which spares the clean expert's pass."""
+    def toned_print(self, lr: torch.Tensor) -> bool:
+        """Whether Auto reads the LR photo (1, 3, H, W) in [-1, 1] as a toned print."""
+        return bool(self.config.toned_print) and read_tone(lr).toned(*self.config.toned_print)
+
+    def strength_for(self, damage: float, toned: bool = False) -> float:
+        """The strength Auto gives a photo of this ``damage`` (the model's thresholds), 1 for a
+        toned print; one too small to see is 0, which spares the clean expert's pass."""
+        if toned:
+            return 1.0
         strength = strength_from_damage(damage, *self.config.auto_strength)
         return 0.0 if strength < SMALLEST_VISIBLE else strength
 
