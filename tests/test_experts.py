@@ -274,6 +274,16 @@ def test_auto_gives_a_toned_print_the_clean_look_and_the_same_photo_in_grey_the_
     assert not off.toned_print(as_tensor(_sepia(grey)))
 
 
+@pytest.mark.skipif(not HAS_CLEAN_EXPERT, reason="the clean expert is not installed (segsr import-pretrained)")
+def test_the_cli_says_a_toned_print_got_the_clean_look_and_the_legend_records_it(tmp_path, capsys):
+    photo = tmp_path / "sepia.png"
+    Image.fromarray((_sepia(_photo_like(32).mean(axis=2)) * 255).round().astype(np.uint8)).save(photo)
+    assert main(["upscale", str(photo), "-o", str(tmp_path / "out"), "--masks", "--repair", "off"]) == 0
+    assert "Auto (100 %, toned print)" in capsys.readouterr().err
+    strength = json.loads((tmp_path / "out" / "sepia_legend.json").read_text())["restoration_strength"]
+    assert strength["value"] == 1.0 and strength["auto"] is True and strength["toned_print"] is True
+
+
 # --------------------------------------------------------------- no-reference checks
 
 def test_grid_peak_finds_a_faint_lattice_and_none_in_bicubic():

@@ -103,8 +103,9 @@ def legend(class_map: np.ndarray, classes: Sequence[str], palette: Sequence[Sequ
            model_name: str, model_sha256: str | None = None, strength: dict | None = None,
            damaged_share: float | None = None) -> dict:
     """The JSON legend: id, name, colour, pixel count and share per class, model name, the
-    restoration strength the photo was made with (value 0..1, whether Auto chose it), and the
-    share of the photo the repair filled (None when no repair ran)."""
+    restoration strength the photo was made with (value 0..1, whether Auto chose it, the damage it
+    read, whether it read a toned print), and the share of the photo the repair filled (None
+    when no repair ran)."""
     counts = class_counts(class_map, len(classes))
     total = max(1, int(class_map.size))
     return {
