@@ -281,6 +281,7 @@ def main() -> int:
     lines += old_photo_lines(load(RESULTS / "old_photos.json"))
     lines += blind_lines(load(RESULTS / "blind_ranking.json"))
     lines += blind_lines(load(RESULTS / "blind_ranking_developer.json"))
+    lines += blind_lines(load(RESULTS / "blind_toned.json"))
     lines += people_lines(load(RESULTS / "person.json"), load(RESULTS / "person_camvid.json"),
                           load(RESULTS / "person_speed.json"))
     lines += repair_lines(load(ROOT / "benchmarks" / "repair" / "results" / "repair.json"), load(RESULTS / "repair_speed.json"))

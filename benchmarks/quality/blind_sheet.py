@@ -66,9 +66,9 @@ def sheet(crops: list[np.ndarray], letters: str, scale: int = 2) -> Image.Image:
     return out
 
 
-def score(ranks_file: Path, key_file: Path, viewer: str, out: str) -> None:
+def score(ranks_file: Path, key_file: Path, viewer: str, out: str, source: str = "blind_sheet.py") -> None:
     ranks, key = json.loads(ranks_file.read_text()), json.loads(key_file.read_text())
-    places: dict[str, list[int]] = {label: [] for label in METHODS}
+    places: dict[str, list[int]] = {label: [] for sheet_key in key.values() for label in sheet_key["letters"].values()}
     for sheet_name, order in ranks.items():
         letters = key[sheet_name]["letters"]
         if sorted(order) != sorted(letters):
@@ -81,8 +81,8 @@ def score(ranks_file: Path, key_file: Path, viewer: str, out: str) -> None:
               "methods": table, "ranks": ranks}
     Path(out + ".json").write_text(json.dumps(report, indent=1))
     lines = [f"# Blind ranking of {len(ranks)} crops ({viewer})", "",
-             f"Photos: {', '.join(report['photos'])}; sheets and key from `benchmarks/quality/blind_sheet.py`, ranked "
-             "without the key (1 = best).", "", f"| method | mean rank (1-{len(METHODS)}) | ranked first |", "|---|---|---|"]
+             f"Photos: {', '.join(report['photos'])}; sheets and key from `benchmarks/quality/{source}`, ranked "
+             "without the key (1 = best).", "", f"| method | mean rank (1-{len(table)}) | ranked first |", "|---|---|---|"]
     for label, row in sorted(table.items(), key=lambda kv: kv[1]["mean_rank"]):
         lines.append(f"| {label} | {row['mean_rank']:.2f} | {row['first']} of {row['sheets']} |")
     Path(out + ".md").write_text("\n".join(lines) + "\n")
