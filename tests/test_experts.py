@@ -246,6 +246,8 @@ def test_a_toned_print_reads_as_one_and_a_colour_or_grey_photo_does_not():
     limits = (12.0, 0.06, 100.0, 170.0)
     sepia = read_tone(as_tensor(_sepia(grey)))
     assert sepia.toned(*limits), sepia
+    big = read_tone(as_tensor(np.tile(_sepia(grey), (20, 20, 1))))  # 1280 px: read on a grid
+    assert big.toned(*limits) and abs(big.chroma - sepia.chroma) < 0.5, (big, sepia)
     assert not read_tone(as_tensor(colour)).toned(*limits)
     assert not read_tone(as_tensor(np.repeat(grey[..., None], 3, 2))).toned(*limits)  # chroma 0
     # a sepia print with a hand-coloured patch is a colour photo
