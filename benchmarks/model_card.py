@@ -48,7 +48,7 @@ def model_lines(name: str) -> list[str]:
              f"- clean expert: {package_line(m['clean_expert'])}; the file `{m['clean_expert']['file']}` is checked "
              f"by its sha256 `{m['clean_expert']['safetensors_sha256'][:16]}...` when the model loads",
              f"- restoration strength: Auto by default; damage thresholds {experts['auto_strength'][0]:.3f} / "
-             f"{experts['auto_strength'][1]:.3f} (strength 0 below, 1 above); lattice removal over "
+             f"{experts['auto_strength'][1]:.3f} (strength 0 below, 1 above){_toned(experts)}; lattice removal over "
              f"{experts['lattice_sigma']:g} LR px, tone guard below {experts['tone_sigma']:g} HR px",
              f"- damage estimator: {d.get('data', '')}; {d.get('iterations')} iterations of batch {d.get('batch')} "
              f"({d.get('minutes')} min); {d.get('photos', {}).get('train', 0)} wallpaper photos for training, "
@@ -185,6 +185,14 @@ def quality_lines(quality: dict, camvid: dict) -> list[str]:
     return lines + [""]
 
 
+def _toned(experts: dict) -> str:
+    t = experts.get("toned_print") or []
+    if len(t) != 4:
+        return ""
+    return (f"; a toned print (chroma >= {t[0]:g}, at most {100 * t[1]:g} % of pixels off its hue line, hue "
+            f"{t[2]:g}..{t[3]:g} degrees: sepia, brown, gold) gets 1 (`benchmarks/results/toned_prints.md`)")
+
+
 def old_photo_lines(old: dict) -> list[str]:
     if not old:
         return []
@@ -193,7 +201,25 @@ def old_photo_lines(old: dict) -> list[str]:
     lines = [f"## Real old and low-quality photos, no original (`old_photos.py`, {len(old['photos'])} photos)", "",
              *TABLE_HEAD, *table_rows(old["rows"])]
     lines += ["", "Auto picked: " + ", ".join(f"{k} {100 * v:.0f} %" for k, v in old["auto_picked"].items()), ""]
+    lines += toned_rule_lines(old, load(RESULTS / "old_photos_old_scratch_a.json"))
     return lines
+
+
+def toned_rule_lines(old: dict, since: dict) -> list[str]:
+    """The one photo whose Auto pick the toned-print rule changed, measured again after it."""
+    if not since or old.get("date", "") >= since.get("date", ""):
+        return []
+    auto = "segsr-x4, Auto (the default)"
+    lines = []
+    for photo, picked in since["auto_picked"].items():
+        before, after = old["rows"][auto]["per_photo"][photo], since["rows"][auto]["per_photo"][photo]
+        lines.append(f"The table was measured before Auto read toned prints (`engine/nets/print_tone.py`); it changes "
+                     f"one photo, {photo}: Auto {100 * old['auto_picked'][photo]:.0f} % -> {100 * picked:.0f} %, "
+                     f"NIQE {before['niqe']:.2f} -> {after['niqe']:.2f}, BRISQUE {before['brisque']:.1f} -> "
+                     f"{after['brisque']:.1f}, LR consistency {before['lr_consistency']:.1f} -> "
+                     f"{after['lr_consistency']:.1f} dB, tone shift {before['tone_shift']:.2f} -> {after['tone_shift']:.2f} "
+                     f"(`old_photos.py --photos {photo}`, `old_photos_old_scratch_a.md`, {since['date']}).")
+    return lines + [""]
 
 
 def blind_lines(blind: dict) -> list[str]:
