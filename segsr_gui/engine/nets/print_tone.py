@@ -24,9 +24,8 @@ flat patch of beige is no print, and the clean expert draws a faint pattern on i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import math
+from dataclasses import dataclass
 
 import torch
 
@@ -49,7 +48,8 @@ class ToneReading:
 
 def read_tone(lr: torch.Tensor) -> ToneReading:
     """The tone reading of an LR photo (1, 3, H, W) in [-1, 1]; a big photo is read on a grid
-    of about ``MAX_READ`` of its pixels, which bounds the memory and changes none of the shares."""
+    of about ``MAX_READ`` of its pixels, which bounds the memory and moves the shares little
+    (``old_c`` enlarged 2.5x: off-hue 3.2 % read on the grid, 3.7 % whole)."""
     step = max(1, math.isqrt(lr.shape[-2] * lr.shape[-1] // MAX_READ))
     rgb = (lr[0, :, ::step, ::step].float().clamp(-1, 1) + 1) * 127.5
     r, g, b = rgb[0], rgb[1], rgb[2]
