@@ -305,6 +305,7 @@ def main() -> int:
         lines += model_lines(name)
     lines += quality_lines(load(RESULTS / "quality.json"), load(RESULTS / "quality_camvid.json"))
     lines += old_photo_lines(load(RESULTS / "old_photos.json"))
+    lines += blind_lines(load(RESULTS / "blind_ranking_viewer3.json"))
     lines += blind_lines(load(RESULTS / "blind_ranking.json"))
     lines += blind_lines(load(RESULTS / "blind_ranking_developer.json"))
     lines += blind_lines(load(RESULTS / "blind_toned.json"))
