@@ -201,25 +201,7 @@ def old_photo_lines(old: dict) -> list[str]:
     lines = [f"## Real old and low-quality photos, no original (`old_photos.py`, {len(old['photos'])} photos)", "",
              *TABLE_HEAD, *table_rows(old["rows"])]
     lines += ["", "Auto picked: " + ", ".join(f"{k} {100 * v:.0f} %" for k, v in old["auto_picked"].items()), ""]
-    lines += toned_rule_lines(old, load(RESULTS / "old_photos_old_scratch_a.json"))
     return lines
-
-
-def toned_rule_lines(old: dict, since: dict) -> list[str]:
-    """The one photo whose Auto pick the toned-print rule changed, measured again after it."""
-    if not since or old.get("date", "") >= since.get("date", ""):
-        return []
-    auto = "segsr-x4, Auto (the default)"
-    lines = []
-    for photo, picked in since["auto_picked"].items():
-        before, after = old["rows"][auto]["per_photo"][photo], since["rows"][auto]["per_photo"][photo]
-        lines.append(f"The table was measured before Auto read toned prints (`engine/nets/print_tone.py`); it changes "
-                     f"one photo, {photo}: Auto {100 * old['auto_picked'][photo]:.0f} % -> {100 * picked:.0f} %, "
-                     f"NIQE {before['niqe']:.2f} -> {after['niqe']:.2f}, BRISQUE {before['brisque']:.1f} -> "
-                     f"{after['brisque']:.1f}, LR consistency {before['lr_consistency']:.1f} -> "
-                     f"{after['lr_consistency']:.1f} dB, tone shift {before['tone_shift']:.2f} -> {after['tone_shift']:.2f} "
-                     f"(`old_photos.py --photos {photo}`, `old_photos_old_scratch_a.md`, {since['date']}).")
-    return lines + [""]
 
 
 def blind_lines(blind: dict) -> list[str]:

@@ -198,6 +198,11 @@ def _photo_like(size=96, seed=0, texture=False):
     return np.asarray(hr.resize((size, size), Image.BICUBIC), np.float32) / 255
 
 
+def _lr_tensor(a: np.ndarray) -> torch.Tensor:
+    """An LR photo (H, W, 3) in [0, 1] as the model reads it: (1, 3, H, W) float32 in [-1, 1]."""
+    return torch.from_numpy(a.transpose(2, 0, 1).copy()).float()[None] * 2 - 1
+
+
 def _damaged(lr, seed=0):
     import io
 
@@ -212,8 +217,7 @@ def test_auto_is_low_on_a_clean_photo_and_high_on_a_damaged_one():
     model = load_model().model
     assert model.damage is not None, "the shipped model carries the damage estimator"
     clean = _photo_like()
-    as_tensor = lambda a: torch.from_numpy(a.transpose(2, 0, 1).copy())[None] * 2 - 1  # noqa: E731
-    low, high = (model.strength_for(model.damage_of(as_tensor(x))) for x in (clean, _damaged(clean)))
+    low, high = (model.strength_for(model.damage_of(_lr_tensor(x))) for x in (clean, _damaged(clean)))
     assert low <= 0.3 and high >= 0.7, (low, high)
 
 
@@ -240,25 +244,24 @@ def _sepia(grey: np.ndarray) -> np.ndarray:
 def test_a_toned_print_reads_as_one_and_a_colour_or_grey_photo_does_not():
     from segsr_gui.engine.nets.print_tone import read_tone
 
-    as_tensor = lambda a: torch.from_numpy(a.transpose(2, 0, 1).copy()).float()[None] * 2 - 1  # noqa: E731
     colour = _photo_like(64)
     grey = colour.mean(axis=2)
     limits = (12.0, 0.06, 100.0, 170.0)
-    sepia = read_tone(as_tensor(_sepia(grey)))
+    sepia = read_tone(_lr_tensor(_sepia(grey)))
     assert sepia.toned(*limits), sepia
-    big = read_tone(as_tensor(np.tile(_sepia(grey), (20, 20, 1))))  # 1280 px: read on a grid
+    big = read_tone(_lr_tensor(np.tile(_sepia(grey), (20, 20, 1))))  # 1280 px: read on a grid
     assert big.toned(*limits) and abs(big.chroma - sepia.chroma) < 0.5, (big, sepia)
-    assert not read_tone(as_tensor(colour)).toned(*limits)
-    assert not read_tone(as_tensor(np.repeat(grey[..., None], 3, 2))).toned(*limits)  # chroma 0
+    assert not read_tone(_lr_tensor(colour)).toned(*limits)
+    assert not read_tone(_lr_tensor(np.repeat(grey[..., None], 3, 2))).toned(*limits)  # chroma 0
     # a sepia print with a hand-coloured patch is a colour photo
     painted = _sepia(grey)
     painted[:, :24] = colour[:, :24]
-    assert not read_tone(as_tensor(painted)).toned(*limits)
+    assert not read_tone(_lr_tensor(painted)).toned(*limits)
     # one hue, but blue: a sky or the sea, not a print (a cyanotype is rare)
     blue = _sepia(grey)[..., ::-1].copy()
-    assert 12.0 <= read_tone(as_tensor(blue)).chroma and not read_tone(as_tensor(blue)).toned(*limits)
+    assert 12.0 <= read_tone(_lr_tensor(blue)).chroma and not read_tone(_lr_tensor(blue)).toned(*limits)
     # one warm colour and no picture: a flat patch is no print
-    assert not read_tone(as_tensor(np.full((64, 64, 3), [0.55, 0.45, 0.35], np.float32))).toned(*limits)
+    assert not read_tone(_lr_tensor(np.full((64, 64, 3), [0.55, 0.45, 0.35], np.float32))).toned(*limits)
 
 
 def test_auto_gives_a_toned_print_the_clean_look_and_the_same_photo_in_grey_the_faithful_one():
@@ -266,14 +269,13 @@ def test_auto_gives_a_toned_print_the_clean_look_and_the_same_photo_in_grey_the_
 
     model = load_model().model
     grey = _photo_like().mean(axis=2)
-    as_tensor = lambda a: torch.from_numpy(a.transpose(2, 0, 1).copy()).float()[None] * 2 - 1  # noqa: E731
-    toned = resolve_strength(model, as_tensor(_sepia(grey)), None)
-    plain = resolve_strength(model, as_tensor(np.repeat(grey[..., None], 3, 2)), None)
+    toned = resolve_strength(model, _lr_tensor(_sepia(grey)), None)
+    plain = resolve_strength(model, _lr_tensor(np.repeat(grey[..., None], 3, 2)), None)
     assert toned.toned and toned.value == 1.0 and toned.describe() == "Auto (100 %, toned print)"
     assert not plain.toned and plain.value <= 0.3, plain
-    assert resolve_strength(model, as_tensor(_sepia(grey)), 0.25).value == 0.25  # a strength picked by hand
+    assert resolve_strength(model, _lr_tensor(_sepia(grey)), 0.25).value == 0.25  # a strength picked by hand
     off = make_tiny_model(experts={"clean": "x4plus", "auto_strength": (0.2, 0.4), "toned_print": ()})
-    assert not off.toned_print(as_tensor(_sepia(grey)))
+    assert not off.toned_print(_lr_tensor(_sepia(grey)))
 
 
 @pytest.mark.skipif(not HAS_CLEAN_EXPERT, reason="the clean expert is not installed (segsr import-pretrained)")

@@ -66,6 +66,22 @@ def sheet(crops: list[np.ndarray], letters: str, scale: int = 2) -> Image.Image:
     return out
 
 
+def write_sheets(images: dict[str, np.ndarray], photo: str, boxes, size: int, rng: np.random.Generator,
+                 folder: Path, first: int = 1) -> dict:
+    """One sheet per crop box (``sheet_NN.png`` in ``folder``, numbered from ``first``): the crop
+    from every image in ``images`` (label -> output), in an order shuffled by ``rng``. Returns the
+    key entries: {sheet name: {photo, box, letters: {letter: label}}}."""
+    key = {}
+    for number, (top, left) in enumerate(boxes, start=first):
+        labels = [list(images)[i] for i in rng.permutation(len(images))]
+        letters = "ABCDEFGH"[:len(labels)]
+        name = f"sheet_{number:02d}"
+        crops = [images[label][top:top + size, left:left + size] for label in labels]
+        sheet(crops, letters).save(folder / f"{name}.png")
+        key[name] = {"photo": photo, "box": [int(top), int(left), size], "letters": dict(zip(letters, labels))}
+    return key
+
+
 def score(ranks_file: Path, key_file: Path, viewer: str, out: str, source: str = "blind_sheet.py") -> None:
     ranks, key = json.loads(ranks_file.read_text()), json.loads(key_file.read_text())
     places: dict[str, list[int]] = {label: [] for sheet_key in key.values() for label in sheet_key["letters"].values()}
@@ -106,7 +122,7 @@ def main(argv=None) -> int:
         return 0
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(args.seed)
-    key, number = {}, 0
+    key: dict = {}
     for photo in args.photos:
         paths = {label: OUTPUTS / folder / f"{photo}.png" for label, folder in METHODS.items()}
         missing = [str(p) for p in paths.values() if not p.is_file()]
@@ -114,17 +130,10 @@ def main(argv=None) -> int:
             print(f"{photo}: left out, {missing[0]} missing (run python -m benchmarks.quality.old_photos)", file=sys.stderr)
             continue
         images = {label: np.asarray(Image.open(p).convert("RGB")) for label, p in paths.items()}
-        for top, left in crop_boxes(images["bicubic"], args.crops_per_photo, args.size, rng):
-            number += 1
-            order = list(rng.permutation(len(METHODS)))
-            labels = [list(METHODS)[i] for i in order]
-            letters = "ABCDEFGH"[:len(labels)]
-            crops = [images[label][top:top + args.size, left:left + args.size] for label in labels]
-            sheet(crops, letters).save(out / f"sheet_{number:02d}.png")
-            key[f"sheet_{number:02d}"] = {"photo": photo, "box": [top, left, args.size],
-                                          "letters": dict(zip(letters, labels))}
+        boxes = crop_boxes(images["bicubic"], args.crops_per_photo, args.size, rng)
+        key.update(write_sheets(images, photo, boxes, args.size, rng, out, first=len(key) + 1))
     (out / "key.json").write_text(json.dumps(key, indent=1))
-    print(f"{number} sheets in {out}; the key is {out / 'key.json'}")
+    print(f"{len(key)} sheets in {out}; the key is {out / 'key.json'}")
     return 0
 
 

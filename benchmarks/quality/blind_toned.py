@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image
 
 from benchmarks.common import DATA, RUNS, result_path, to_uint8
-from benchmarks.quality.blind_sheet import METHODS, OUTPUTS, crop_boxes, score, sheet
+from benchmarks.quality.blind_sheet import METHODS, OUTPUTS, crop_boxes, score, write_sheets
 
 WITHOUT = "ours (Auto without the toned-print rule)"
 WITH = "ours (Auto, the default)"
@@ -74,14 +74,8 @@ def main(argv=None) -> int:
     images = {label: np.asarray(Image.open(p).convert("RGB")) for label, p in paths.items()}
     rng = np.random.default_rng(args.seed)
     (out / "sheets").mkdir(parents=True, exist_ok=True)
-    key = {}
-    for number, (top, left) in enumerate(crop_boxes(images["bicubic"], args.crops, 192, rng), start=1):
-        labels = [list(images)[i] for i in rng.permutation(len(images))]
-        letters = "ABCDEFGH"[:len(labels)]
-        sheet([images[label][top:top + 192, left:left + 192] for label in labels], letters).save(
-            out / "sheets" / f"sheet_{number:02d}.png")
-        key[f"sheet_{number:02d}"] = {"photo": args.photo, "box": [int(top), int(left), 192],
-                                      "letters": dict(zip(letters, labels))}
+    key = write_sheets(images, args.photo, crop_boxes(images["bicubic"], args.crops, 192, rng), 192, rng,
+                       out / "sheets")
     (out / "key.json").write_text(json.dumps(key, indent=1))
     print(f"{len(key)} sheets in {out / 'sheets'}; the key is {out / 'key.json'}")
     return 0
