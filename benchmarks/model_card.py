@@ -47,8 +47,8 @@ def model_lines(name: str) -> list[str]:
              f"- faithful expert: {package_line(m['restorer'])}",
              f"- clean expert: {package_line(m['clean_expert'])}; the file `{m['clean_expert']['file']}` is checked "
              f"by its sha256 `{m['clean_expert']['safetensors_sha256'][:16]}...` when the model loads",
-             f"- restoration strength: Auto by default; damage thresholds {experts['auto_strength'][0]:.3f} / "
-             f"{experts['auto_strength'][1]:.3f} (strength 0 below, 1 above){_toned(experts)}; lattice removal over "
+             f"- restoration strength: Auto by default; {_auto_rule(experts['auto_strength'])}{_toned(experts)}; "
+             f"lattice removal over "
              f"{experts['lattice_sigma']:g} LR px, tone guard below {experts['tone_sigma']:g} HR px",
              f"- damage estimator: {d.get('data', '')}; {d.get('iterations')} iterations of batch {d.get('batch')} "
              f"({d.get('minutes')} min); {d.get('photos', {}).get('train', 0)} wallpaper photos for training, "
@@ -183,6 +183,13 @@ def quality_lines(quality: dict, camvid: dict) -> list[str]:
             f"{100 * e['miou']:.1f}% from {'clean' if k == 'bicubic' else 'damaged'} LR (per step "
             + " -> ".join(f"{100 * v:.1f}" for v in e.get("miou_by_step", [])) + ")" for k, e in kinds.items()))
     return lines + [""]
+
+
+def _auto_rule(thresholds) -> str:
+    low, high = thresholds
+    if high <= low:
+        return f"strength 1 from damage {low:.3f}, 0 below (an end, not a blend)"
+    return f"damage thresholds {low:.3f} / {high:.3f} (strength 0 below, 1 above, linear between)"
 
 
 def _toned(experts: dict) -> str:

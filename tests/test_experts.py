@@ -218,7 +218,22 @@ def test_auto_is_low_on_a_clean_photo_and_high_on_a_damaged_one():
     assert model.damage is not None, "the shipped model carries the damage estimator"
     clean = _photo_like()
     low, high = (model.strength_for(model.damage_of(_lr_tensor(x))) for x in (clean, _damaged(clean)))
-    assert low <= 0.3 and high >= 0.7, (low, high)
+    assert (low, high) == (0.0, 1.0)
+
+
+def test_auto_picks_an_end_not_a_blend():
+    """A blend of the two experts lost to the clean end, blind (blind_midway.md): the
+    thresholds the trainer derives and the shipped models both step at the clean photos' p95."""
+    from segsr_gui.training.damage import thresholds
+
+    rule = thresholds({"clean": {"p95": 0.25, "p5": 0.05}, "clean_sharp": {"p95": 0.27, "p5": 0.06},
+                       "real_world": {"p95": 0.9, "p5": 0.44}})
+    assert rule == {"low": 0.27, "high": 0.27}
+    for name in ("segsr-x4", "srdm-only-x4"):
+        model = load_model(name).model
+        picks = {model.strength_for(d) for d in np.linspace(0, 1, 101)}
+        assert picks == {0.0, 1.0}, name
+        assert model.strength_for(0.27) == 0.0 and model.strength_for(0.272) == 1.0
 
 
 def test_auto_runs_a_strength_too_small_to_see_at_zero_without_the_clean_expert():

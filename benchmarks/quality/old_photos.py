@@ -5,7 +5,8 @@ need none (``segsr_gui.training.photo_checks``) and by NIQE and BRISQUE.
 
 Rows: bicubic, SPAN x4 as shipped (the PyTorch port, fp32), realesr-general-x4v3 and
 Real-ESRGAN x4plus (both ncnn, 2 threads), and the model at strength 0 (the faithful expert),
-1 (the clean expert) and Auto (its default). Every output is saved under
+1 (the clean expert), both with the repair off, and its default as the app runs it: Auto
+strength and Auto repair, with the photo's alpha. Every output is saved under
 ``runs/old-photos/ROW/PHOTO.png`` for ``blind_sheet.py``; ``--reuse`` scores the saved outputs
 instead of making them again (the Auto row still estimates each photo's strength). Columns are means over the photos;
 the Auto row lists the strength it picked per photo. Needs ``python -m benchmarks.fetch``.
@@ -41,22 +42,31 @@ def model_runner(model_spec: str, strength):
         raise SystemExit(loaded.missing_expert)
     picked = {}
 
-    def run(lr: np.ndarray, name: str) -> np.ndarray:
-        if strength is None:  # Auto at exactly 0 or 1 is that row's run: the same computation
-            strength_only(lr, name)
+    def run(lr: np.ndarray, name: str, alpha=None) -> np.ndarray:
+        if strength is not None:
+            result = upscale(lr, loaded.model, strength=strength)
+            picked[name] = round(result.strength.value, 3)
+            return result.image
+        # Auto at exactly 0 or 1 on a photo the repair leaves alone is that row's run
+        if not strength_only(lr, name, alpha):
             same = {0.0: "segsr-x4,_strength_0_(faithful_expert)", 1.0: "segsr-x4,_strength_1_(clean_expert)"}
             if picked[name] in same and (OUTPUTS / same[picked[name]] / f"{name}.png").is_file():
                 return np.asarray(Image.open(OUTPUTS / same[picked[name]] / f"{name}.png"), np.float32) / 255
-        result = upscale(lr, loaded.model, strength=strength)
+        result = upscale(lr, loaded.model, repair="auto", alpha=alpha)
         picked[name] = round(result.strength.value, 3)
         return result.image
 
-    def strength_only(lr: np.ndarray, name: str) -> None:
+    def strength_only(lr: np.ndarray, name: str, alpha=None) -> bool:
+        """Records the strength Auto picks for the photo as the app repairs it; whether the
+        repair filled anything."""
         import torch
 
         from segsr_gui.engine.inference.pipeline import resolve_strength
-        as_tensor = torch.from_numpy(lr.transpose(2, 0, 1).copy())[None] * 2 - 1
-        picked[name] = round(resolve_strength(loaded.model, as_tensor, strength).value, 3)
+        from segsr_gui.engine.inference.repair_step import repair_photo
+        repaired, found = repair_photo(loaded.model, lr, "auto", None, 0, "auto", "cpu", alpha)
+        as_tensor = torch.from_numpy(repaired.transpose(2, 0, 1).copy())[None] * 2 - 1
+        picked[name] = round(resolve_strength(loaded.model, as_tensor, None).value, 3)
+        return found is not None and bool(found.any())
 
     run.strength_only = strength_only
     return run, picked
@@ -69,7 +79,7 @@ def span_runner():
 
     net = load_span(ROOT / "pretrained" / "span_x4_ch48.safetensors").eval()
 
-    def run(lr: np.ndarray, name: str) -> np.ndarray:
+    def run(lr: np.ndarray, name: str, alpha=None) -> np.ndarray:
         with torch.inference_mode():
             out = net(torch.from_numpy(lr.transpose(2, 0, 1).copy())[None]).clamp(0, 1)
         return out[0].permute(1, 2, 0).numpy()
@@ -77,14 +87,14 @@ def span_runner():
 
 
 def ncnn_runner(net):
-    return lambda lr, name: net(to_uint8(lr)).astype(np.float32) / 255
+    return lambda lr, name, alpha=None: net(to_uint8(lr)).astype(np.float32) / 255
 
 
 def build_rows(args) -> dict:
     from benchmarks.quality.peers import RealESRGAN, RealESRGeneral
 
     assets = Path(args.assets)
-    rows = {"bicubic": lambda lr, name: bicubic_up(lr),
+    rows = {"bicubic": lambda lr, name, alpha=None: bicubic_up(lr),
             "SPAN x4 as shipped": span_runner(),
             "realesr-general-x4v3 (ncnn)": ncnn_runner(RealESRGeneral(assets, threads=2)),
             "Real-ESRGAN x4plus (ncnn)": ncnn_runner(RealESRGAN(assets, threads=2))}
@@ -103,16 +113,17 @@ def score(rows, files, niqe_file: Path, reuse: bool = False) -> dict:
     set_default_niqe_params(niqe_file)
     table: dict = {label: {"per_photo": {}, "seconds": 0.0} for label in rows}
     for path in files:
-        lr = load_image(path).rgb
+        photo = load_image(path)
+        lr = photo.rgb
         for label, run in rows.items():
             saved = OUTPUTS / label.replace(" ", "_").replace("/", "-") / f"{path.stem}.png"
             if reuse and saved.is_file():
                 out = np.asarray(Image.open(saved), np.float32) / 255
                 if label.endswith("Auto (the default)"):
-                    run.strength_only(lr, path.stem)
+                    run.strength_only(lr, path.stem, photo.alpha)
             else:
                 start = time.perf_counter()
-                out = run(lr, path.stem)
+                out = run(lr, path.stem, alpha=photo.alpha)
                 table[label]["seconds"] += time.perf_counter() - start
                 saved.parent.mkdir(parents=True, exist_ok=True)
                 Image.fromarray(to_uint8(out)).save(saved)
@@ -149,7 +160,8 @@ def render(report: dict) -> str:
              "NIQE and BRISQUE lower is better; LR consistency = the output shrunk x4 (bicubic) against "
              "the input, PSNR-Y; tone shift = |mean Y change| of that, grey levels; clipped = new pixels "
              "at Y >= 234; grid = the high-passed Y spectrum at the 4- and 2-pixel periods against its "
-             "neighbourhood, dB (worst photo in brackets).", "", *TABLE_HEAD, *table_rows(report["rows"])]
+             "neighbourhood, dB (worst photo in brackets). Strength 0 and 1 run with the repair off; "
+             "Auto is the app's default: Auto strength and Auto repair.", "", *TABLE_HEAD, *table_rows(report["rows"])]
     lines += ["", "Auto picked: " + ", ".join(f"{k} {100 * v:.0f} %" for k, v in report["auto_picked"].items()), ""]
     return "\n".join(lines)
 

@@ -47,8 +47,9 @@ class ExpertsConfig:
         faithful_channels, faithful_blocks: the SPAN x4's size (48, 6 as shipped).
         clean: "x4plus" = a clean expert (Real-ESRGAN x4plus) blended in by the strength;
             "" = the faithful expert alone (strength means nothing).
-        auto_strength: (low, high) damage thresholds of Auto, chosen on validation; () = no
-            damage estimator, so Auto means strength 0.
+        auto_strength: (low, high) damage thresholds of Auto, chosen on validation: 0 below
+            low, 1 from high, linear between; the shipped models step (high = low, see
+            ``training.damage.thresholds``); () = no damage estimator, so Auto means 0.
         toned_print: (min chroma, max off-hue share, lowest hue, highest hue) of a toned
             print, which Auto gives strength 1 (``nets/print_tone.py``); () = no such rule.
         lattice_sigma: LR pixels of the lattice removal (0 = off).
@@ -58,7 +59,7 @@ class ExpertsConfig:
     faithful_channels: int = 48
     faithful_blocks: int = 6
     clean: str = "x4plus"
-    auto_strength: tuple = (0.271, 0.4355)
+    auto_strength: tuple = (0.271, 0.271)
     toned_print: tuple = (12.0, 0.06, 100.0, 170.0)
     lattice_sigma: float = 4.0
     tone_sigma: float = 16.0
