@@ -312,7 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--steps", type=int, default=None)
     up.add_argument("--strength", default="auto", metavar="auto|0..1",
                     help="restoration strength: 0 keeps the photo as it is (sharp, grain kept), 1 removes "
-                         "grain, noise and JPEG blocks; auto (default) picks it from the photo's damage")
+                         "grain, noise and JPEG blocks; auto (default) picks 0 or 1 from the photo's damage")
     up.add_argument("--repair", choices=["auto", "on", "off"], default=None,
                     help="auto (default): in a photo that shows scratches or cracks, fill them, its dust and "
                          "torn paper before enlarging; on: fill whatever the detection finds, in any photo "

@@ -16,7 +16,8 @@ class StrengthControl(QWidget):
         super().__init__(parent)
         self.auto = QCheckBox("Auto")
         self.auto.setToolTip("Auto measures how damaged the photo is (grain, noise, JPEG blocks)\n"
-                             "and picks the strength; a sepia or other warm-toned print gets 100 %.\n"
+                             "and picks an end: 0 % if it reads clean, 100 % if damaged; a sepia or\n"
+                             "other warm-toned print gets 100 %.\n"
                              "After a run it shows what it picked.")
         self.slider = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=100, singleStep=5, pageStep=10)
         self.slider.setToolTip("0 %: faithful \u2014 sharp, keeps the photo as it is, grain included.\n"
