@@ -127,6 +127,7 @@ def score(rows, files, niqe_file: Path, reuse: bool = False) -> dict:
                 table[label]["seconds"] += time.perf_counter() - start
                 saved.parent.mkdir(parents=True, exist_ok=True)
                 Image.fromarray(to_uint8(out)).save(saved)
+                out = to_uint8(out).astype(np.float32) / 255  # scored as saved, as --reuse scores it
             checks = photo_checks(out, lr)
             checks.update(niqe=niqe(out), brisque=brisque(out))
             table[label]["per_photo"][path.stem] = {k: round(float(v), 4) for k, v in checks.items()}
