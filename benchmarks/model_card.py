@@ -159,13 +159,10 @@ def repair_lines(bench: dict | None, speed: dict | None) -> list[str]:
     return lines
 
 
-def quality_lines(quality: dict, camvid: dict, auto: dict | None = None) -> list[str]:
-    """The SR sets, CamVid test and, from ``auto``, the default as it ships now where the SR
-    sets' Auto row was measured under an earlier Auto rule."""
+def quality_lines(quality: dict, camvid: dict) -> list[str]:
     lines = ["## Quality", ""]
     rows = {**(camvid or {}).get("rows", {}), **(quality or {}).get("rows", {})}
-    for report, title in ((quality, "SR test sets"), (auto, "SR test sets, the default (Auto picks an end)"),
-                          (camvid, "CamVid test")):
+    for report, title in ((quality, "SR test sets"), (camvid, "CamVid test")):
         if not report:
             continue
         lines += [f"### {title} (PSNR-Y dB, 4-px shave; `{script_name(report['command'])}`, "
@@ -179,9 +176,6 @@ def quality_lines(quality: dict, camvid: dict, auto: dict | None = None) -> list
                     e = per_kind[kind].get(key)
                     cells.append(f"{e['psnr']:.2f}" if e else "–")
             lines.append(f"| {rows[key]} | " + " | ".join(cells) + " |")
-        if report is auto:
-            lines += ["", "The Auto row of the table above was measured with the ramp that blended the experts "
-                          "between two damage thresholds; this one with the rule that ships."]
         lines.append("")
     seg = (camvid or {}).get("segmentation", {}).get("models", {})
     for key, kinds in seg.items():
@@ -298,8 +292,7 @@ def main() -> int:
              "How they were made: docs/experts.md.", ""]
     for name in MODELS:
         lines += model_lines(name)
-    lines += quality_lines(load(RESULTS / "quality.json"), load(RESULTS / "quality_camvid.json"),
-                           load(RESULTS / "quality_auto.json"))
+    lines += quality_lines(load(RESULTS / "quality.json"), load(RESULTS / "quality_camvid.json"))
     lines += old_photo_lines(load(RESULTS / "old_photos.json"))
     lines += blind_lines(load(RESULTS / "blind_ranking_viewer3.json"))
     lines += blind_lines(load(RESULTS / "blind_ranking.json"))
