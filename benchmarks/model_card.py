@@ -5,7 +5,7 @@ the card comes from a file a script wrote.
 
 Reads models/*.json and, from benchmarks/results/: quality.json (the SR sets), quality_camvid.json
 (CamVid test and the class map), old_photos.json (real photos, no original), speed.json,
-expert_precision.json, blind_ranking.json (a blind look, ``blind_sheet.py --score``) and the
+expert_precision.json, blind_ranking*.json and blind_midway.json (blind looks, ``--score``) and the
 person benchmarks' person.json, person_camvid.json and person_speed.json.
 """
 
@@ -294,6 +294,8 @@ def main() -> int:
         lines += model_lines(name)
     lines += quality_lines(load(RESULTS / "quality.json"), load(RESULTS / "quality_camvid.json"))
     lines += old_photo_lines(load(RESULTS / "old_photos.json"))
+    lines += blind_lines(load(RESULTS / "blind_ranking_viewer4.json"))
+    lines += blind_lines(load(RESULTS / "blind_midway.json"))
     lines += blind_lines(load(RESULTS / "blind_ranking_viewer3.json"))
     lines += blind_lines(load(RESULTS / "blind_ranking.json"))
     lines += blind_lines(load(RESULTS / "blind_ranking_developer.json"))

@@ -407,7 +407,25 @@ def test_tiled_runs_compute_the_experts_once_per_pixel_and_agree_with_untiled():
     seen.clear()
     tiled = upscale(rgb, model, strength=0.5, tile=304, precision="fp32", steps=1)
     assert np.abs(tiled.image - whole).max() < 2 / 255
-    assert sum(seen) <= 1.5 * 320 * 336  # the pieces plus their context rings, not the tiles' overlaps
+    assert sum(seen) <= 1.7 * 320 * 336  # the pieces plus their context rings, not the tiles' overlaps
+
+
+@pytest.mark.parametrize("ring, agrees", [(16, False), (64, True)])
+def test_the_clean_experts_ring_is_wide_enough_for_no_seam(ring, agrees):
+    """x4plus draws texture near the edge of its input: a piece cut with too little context
+    around it differs from the whole run next to the cut, which shows as a seam."""
+    from segsr_gui.engine.inference.pipeline import _ExpertCanvas
+    from segsr_gui.io.read import load_image
+
+    clean = load_model().model.experts.clean
+    photo = load_image(Path(__file__).parents[1] / "resources" / "sample.png").rgb[:160, :96]
+    x = torch.from_numpy(photo.transpose(2, 0, 1).copy())[None]
+    with torch.inference_mode():
+        whole = clean(x).clamp(0, 1)[..., :320, :]
+        piece = clean(x[..., :80 + ring, :]).clamp(0, 1)[..., :320, :]
+    worst = float((piece - whole).abs().max() * 255)
+    assert (worst <= 6) == agrees, worst
+    assert _ExpertCanvas.CLEAN_CONTEXT >= 64
 
 
 class _Counting(torch.nn.Module):

@@ -189,15 +189,21 @@ def sampler_input(model, lr: torch.Tensor, strength: float = 0.0, precision: str
 
 class _ExpertCanvas:
     """The experts' blend for a whole photo, made as the tiles ask for it: every pixel once,
-    with a ring of ``CONTEXT`` LR pixels around each piece, so the wide overlaps the chain's
+    with a ring of context around each piece, so the wide overlaps the chain's
     tiles need (``DEFAULT_OVERLAP``) do not make the experts (x4plus: most of a run's time)
     run twice over the same pixels. In raster order what a tile still lacks is one rectangle
     (its lower right), so each tile computes at most one piece."""
 
-    CONTEXT = 16  # LR pixels; the experts' outputs agree with an untiled run to 0.1/255 beyond it
+    # LR pixels around a piece. The faithful expert (SPAN) sees little beyond 16. Near the edge
+    # of its input x4plus draws texture it does not draw inside, so with 16 a piece's edge
+    # differs from an untiled run by up to 86 grey levels, a visible seam; with 64, 3.5
+    # (benchmarks/results/expert_context.md). x4plus then runs on 2.0-2.8 times a tiled photo's
+    # pixels instead of 1.2-1.4 times.
+    CONTEXT, CLEAN_CONTEXT = 16, 64
 
     def __init__(self, model, lr_all: torch.Tensor, strength: float, precision: str):
         self.model, self.lr, self.strength, self.precision = model, lr_all, strength, precision
+        self.context = self.CLEAN_CONTEXT if strength > 0 else self.CONTEXT
         h, w = lr_all.shape[-2:]
         self.scale = model.config.scale
         self.y = torch.zeros(1, 3, h * self.scale, w * self.scale)
@@ -217,7 +223,7 @@ class _ExpertCanvas:
     def cost(self, piece: Box) -> int:
         """LR pixels the experts run on for ``piece``: with its ring of context."""
         h, w = self.lr.shape[-2:]
-        c = self.CONTEXT
+        c = self.context
         rows = min(h, piece.top + piece.height + c) - max(0, piece.top - c)
         cols = min(w, piece.left + piece.width + c) - max(0, piece.left - c)
         return rows * cols
@@ -254,8 +260,8 @@ class _ExpertCanvas:
 
     def _compute(self, top: int, bottom: int, left: int, right: int, device) -> None:
         h, w = self.lr.shape[-2:]
-        ct, cb = max(0, top - self.CONTEXT), min(h, bottom + self.CONTEXT)
-        cl, cr = max(0, left - self.CONTEXT), min(w, right + self.CONTEXT)
+        ct, cb = max(0, top - self.context), min(h, bottom + self.context)
+        cl, cr = max(0, left - self.context), min(w, right + self.context)
         s = self.scale
         out = self.model.expert_blend(self.lr[..., ct:cb, cl:cr].to(device), self.strength, self.precision)
         self.y[..., top * s:bottom * s, left * s:right * s] = out[
