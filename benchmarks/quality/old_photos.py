@@ -47,18 +47,19 @@ def model_runner(model_spec: str, strength):
             result = upscale(lr, loaded.model, strength=strength)
             picked[name] = round(result.strength.value, 3)
             return result.image
+        repaired, filled = strength_only(lr, name, alpha)
         # Auto at exactly 0 or 1 on a photo the repair leaves alone is that row's run
-        if not strength_only(lr, name, alpha):
-            same = {0.0: "segsr-x4,_strength_0_(faithful_expert)", 1.0: "segsr-x4,_strength_1_(clean_expert)"}
-            if picked[name] in same and (OUTPUTS / same[picked[name]] / f"{name}.png").is_file():
-                return np.asarray(Image.open(OUTPUTS / same[picked[name]] / f"{name}.png"), np.float32) / 255
-        result = upscale(lr, loaded.model, repair="auto", alpha=alpha)
+        same = {0.0: "segsr-x4,_strength_0_(faithful_expert)", 1.0: "segsr-x4,_strength_1_(clean_expert)"}
+        if not filled and picked[name] in same and (OUTPUTS / same[picked[name]] / f"{name}.png").is_file():
+            return np.asarray(Image.open(OUTPUTS / same[picked[name]] / f"{name}.png"), np.float32) / 255
+        # the photo as Auto repair left it: the same run as upscale(lr, repair="auto"), the fill done once
+        result = upscale(repaired, loaded.model, alpha=alpha)
         picked[name] = round(result.strength.value, 3)
         return result.image
 
-    def strength_only(lr: np.ndarray, name: str, alpha=None) -> bool:
-        """Records the strength Auto picks for the photo as the app repairs it; whether the
-        repair filled anything."""
+    def strength_only(lr: np.ndarray, name: str, alpha=None) -> tuple[np.ndarray, bool]:
+        """Records the strength Auto picks for the photo as the app repairs it; returns the
+        photo as Auto repair leaves it and whether the repair filled anything."""
         import torch
 
         from segsr_gui.engine.inference.pipeline import resolve_strength
@@ -66,7 +67,7 @@ def model_runner(model_spec: str, strength):
         repaired, found = repair_photo(loaded.model, lr, "auto", None, 0, "auto", "cpu", alpha)
         as_tensor = torch.from_numpy(repaired.transpose(2, 0, 1).copy())[None] * 2 - 1
         picked[name] = round(resolve_strength(loaded.model, as_tensor, None).value, 3)
-        return found is not None and bool(found.any())
+        return repaired, found is not None and bool(found.any())
 
     run.strength_only = strength_only
     return run, picked
