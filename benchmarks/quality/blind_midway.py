@@ -40,16 +40,14 @@ ROWS = {
 }
 
 
-def ramp_output(photo: str, model: str) -> tuple[float, Path]:
+def ramp_output(photo: str, loaded) -> tuple[float, Path]:
     """The photo enlarged at the strength the ramp gives its damage (saved once, then reused)."""
     import torch
 
     from segsr_gui.engine.inference.pipeline import upscale
     from segsr_gui.engine.nets.damage import strength_from_damage
-    from segsr_gui.engine.nets.weights import load_model
     from segsr_gui.io.read import load_image
 
-    loaded = load_model(model).model
     lr = load_image(DATA / "real_world" / photo).rgb
     damage = loaded.damage_of(torch.from_numpy(lr.transpose(2, 0, 1).copy())[None] * 2 - 1)
     strength = round(strength_from_damage(damage, *RAMP), 3)
@@ -73,13 +71,16 @@ def main(argv=None) -> int:
     if args.score:
         score(args.score, out / "key.json", args.viewer, result_path("blind_midway"), "blind_midway.py")
         return 0
+    from segsr_gui.engine.nets.weights import load_model
+
+    loaded = load_model(args.model).model
     rng = np.random.default_rng(args.seed)
     (out / "sheets").mkdir(parents=True, exist_ok=True)
     key: dict = {}
     for name in PHOTOS:
         photo = Path(name).stem
         paths = {label: OUTPUTS / folder / f"{photo}.png" for label, folder in ROWS.items()}
-        strength, paths[BLEND] = ramp_output(name, args.model)
+        strength, paths[BLEND] = ramp_output(name, loaded)
         missing = [str(p) for p in paths.values() if not p.is_file()]
         if missing:
             raise SystemExit(f"{missing[0]} missing: run python -m benchmarks.quality.old_photos")

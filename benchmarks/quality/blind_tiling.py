@@ -36,12 +36,10 @@ WHOLE = "ours at 100 %, the clean expert run whole"
 TILED = "the clean expert in the peer's tiles, finished as ours"
 
 
-def finished_peer(photo: Path, model: str) -> np.ndarray:
+def finished_peer(photo: Path, experts) -> np.ndarray:
     """The x4plus peer's saved output with the model's two finishing steps."""
-    from segsr_gui.engine.nets.weights import load_model
     from segsr_gui.io.read import load_image
 
-    experts = load_model(model).model.experts
     lr = load_image(photo).rgb
     h, w = lr.shape[:2]
     peer = np.asarray(Image.open(OUTPUTS / "Real-ESRGAN_x4plus_(ncnn)" / f"{photo.stem}.png").convert("RGB"),
@@ -64,6 +62,9 @@ def main(argv=None) -> int:
     if args.score:
         score(args.score, out / "key.json", args.viewer, result_path("blind_tiling"), "blind_tiling.py")
         return 0
+    from segsr_gui.engine.nets.weights import load_model
+
+    experts = load_model(args.model).model.experts
     rng = np.random.default_rng(args.seed)
     (out / "sheets").mkdir(parents=True, exist_ok=True)
     recorded = json.loads(BOXES.read_text())
@@ -71,7 +72,7 @@ def main(argv=None) -> int:
     for stem in dict.fromkeys(entry["photo"] for entry in recorded.values()):
         photo = next((DATA / "real_world").glob(f"{stem}.*"))
         whole = np.asarray(Image.open(OUTPUTS / "segsr-x4,_strength_1_(clean_expert)" / f"{stem}.png").convert("RGB"))
-        images = {WHOLE: whole, TILED: finished_peer(photo, args.model)}
+        images = {WHOLE: whole, TILED: finished_peer(photo, experts)}
         boxes = [tuple(e["box"][:2]) for e in recorded.values() if e["photo"] == stem]
         key.update(write_sheets(images, stem, boxes, 192, rng, out / "sheets", first=len(key) + 1))
     (out / "key.json").write_text(json.dumps(key, indent=1))
